@@ -1,0 +1,480 @@
+package names
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/ipfs/boxo/ipns"
+	"github.com/ipfs/boxo/namesys"
+	"github.com/ipfs/boxo/path"
+	"github.com/ipfs/go-datastore"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/routing"
+	madns "github.com/multiformats/go-multiaddr-dns"
+)
+
+// Config configures a System.
+type Config struct {
+	// Routing stores and finds IPNS records: the dual DHT in the daemon, an
+	// offline router over the repo datastore otherwise.
+	Routing routing.ValueStore
+	// Datastore is the repo's root datastore (see the package doc for keys).
+	Datastore datastore.Batching
+	Logger    *slog.Logger
+	// CacheSize bounds the resolved-record caches (ours and namesys's).
+	CacheSize int
+	// RecordLifetime is how long a record we sign stays valid (its EOL).
+	RecordLifetime time.Duration
+	// TTL is the cache hint written into records we sign.
+	TTL time.Duration
+	// ResolveTimeout bounds one routing lookup of a record.
+	ResolveTimeout time.Duration
+	// DNSLinkOverrides maps a domain to a content path (/ipfs/… or /ipns/…),
+	// consulted before DNS; ParseNSMap reads Kubo's IPFS_NS_MAP format.
+	DNSLinkOverrides map[string]string
+	// DNSResolver looks up DNSLink TXT records. Nil means no DNS lookups at
+	// all (offline, tests): only overrides resolve.
+	DNSResolver madns.BasicResolver
+	// MaxFollows bounds how many names may be followed.
+	MaxFollows int
+}
+
+// DefaultConfig returns Kubo's defaults (48h record lifetime, 1 min lookups)
+// with a 5 min TTL so that readers see a new version within minutes.
+func DefaultConfig() Config {
+	return Config{
+		CacheSize:      128,
+		RecordLifetime: ipns.DefaultRecordLifetime,
+		TTL:            5 * time.Minute,
+		ResolveTimeout: namesys.DefaultResolverDhtTimeout,
+		MaxFollows:     1024,
+	}
+}
+
+// maxResolveDepth bounds DNSLink/IPNS chains (a name pointing at a name …).
+const maxResolveDepth = namesys.DefaultDepthLimit
+
+// System publishes and resolves names, keeps site histories and follows names.
+type System struct {
+	cfg       Config
+	log       *slog.Logger
+	ns        namesys.NameSystem
+	dns       *namesys.DNSResolver
+	overrides map[string]path.Path
+	cache     *lru.Cache[string, cacheEntry]
+
+	// nameLocks serialises read-compare-write of the record held per name.
+	nameLocks keyedMutex
+	// histLocks serialises appends to one name's history.
+	histLocks keyedMutex
+	// followMu serialises read-modify-write of follow entries.
+	followMu sync.Mutex
+	// trigger wakes the follower (Follow, CheckFollows); capacity 1 so that
+	// wake-ups coalesce and senders never block.
+	trigger    chan struct{}
+	followerOn atomic.Bool
+
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+}
+
+type cacheEntry struct {
+	rec   Record
+	until time.Time
+}
+
+// New checks cfg and builds a System. It starts no goroutines; RunFollower
+// runs the follower on the caller's goroutine.
+func New(ctx context.Context, cfg Config) (*System, error) {
+	if cfg.Routing == nil {
+		return nil, errors.New("names: no routing configured")
+	}
+	if cfg.Datastore == nil {
+		return nil, errors.New("names: no datastore configured")
+	}
+	def := DefaultConfig()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.CacheSize <= 0 {
+		cfg.CacheSize = def.CacheSize
+	}
+	if cfg.RecordLifetime <= 0 {
+		cfg.RecordLifetime = def.RecordLifetime
+	}
+	if cfg.TTL <= 0 {
+		cfg.TTL = def.TTL
+	}
+	if cfg.ResolveTimeout <= 0 {
+		cfg.ResolveTimeout = def.ResolveTimeout
+	}
+	if cfg.MaxFollows <= 0 {
+		cfg.MaxFollows = def.MaxFollows
+	}
+	overrides := make(map[string]path.Path, len(cfg.DNSLinkOverrides))
+	for domain, value := range cfg.DNSLinkOverrides {
+		p, err := path.NewPath(value)
+		if err != nil {
+			return nil, fmt.Errorf("names: DNSLink override for %s: %q is not a content path: %w", domain, value, err)
+		}
+		overrides[normDomain(domain)] = p
+	}
+	cache, err := lru.New[string, cacheEntry](cfg.CacheSize)
+	if err != nil {
+		return nil, fmt.Errorf("names: cache: %w", err)
+	}
+	s := &System{
+		cfg:       cfg,
+		log:       cfg.Logger.With("system", "names"),
+		overrides: overrides,
+		cache:     cache,
+		trigger:   make(chan struct{}, 1),
+	}
+	s.dns = namesys.NewDNSResolverWithTTL(s.lookupTXT)
+	// namesys gets the root datastore, as in Kubo: it keeps published records
+	// under /ipns/, which is where we keep them too.
+	s.ns, err = namesys.NewNameSystem(cfg.Routing,
+		namesys.WithDatastore(cfg.Datastore),
+		namesys.WithCache(cfg.CacheSize),
+		namesys.WithDNSResolverWithTTL(s.lookupTXT),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("names: name system: %w", err)
+	}
+	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	return s, nil
+}
+
+// Close stops a running follower and waits for it. It is idempotent.
+func (s *System) Close() error {
+	s.closeOnce.Do(func() {
+		s.cancel()
+		s.wg.Wait()
+	})
+	return nil
+}
+
+// NameSystem is boxo's name system over the same routing, datastore and
+// DNSLink overrides, for the gateway.
+func (s *System) NameSystem() namesys.NameSystem { return s.ns }
+
+// ParseNSMap parses Kubo's IPFS_NS_MAP format,
+// "example.com:/ipfs/CID,other.net:/ipns/NAME", into DNSLink overrides.
+func ParseNSMap(s string) (map[string]string, error) {
+	out := make(map[string]string)
+	for pair := range strings.SplitSeq(s, ",") {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			continue
+		}
+		domain, value, ok := strings.Cut(pair, ":")
+		if !ok || domain == "" || strings.Contains(domain, "/") {
+			return nil, fmt.Errorf("names: IPFS_NS_MAP entry %q: want domain:/ipfs/CID or domain:/ipns/NAME", pair)
+		}
+		if _, err := path.NewPath(value); err != nil {
+			return nil, fmt.Errorf("names: IPFS_NS_MAP entry %q: %q is not a content path: %w", pair, value, err)
+		}
+		out[normDomain(domain)] = value
+	}
+	return out, nil
+}
+
+func normDomain(d string) string { return strings.ToLower(strings.TrimSuffix(d, ".")) }
+
+// lookupTXT answers DNSLink TXT lookups for namesys: overrides first, then
+// the configured resolver, and nothing at all without one.
+func (s *System) lookupTXT(ctx context.Context, name string) ([]string, time.Duration, error) {
+	domain := normDomain(strings.TrimPrefix(name, "_dnslink."))
+	if p, ok := s.overrides[domain]; ok {
+		return []string{"dnslink=" + p.String()}, 0, nil
+	}
+	switch r := s.cfg.DNSResolver.(type) {
+	case nil:
+		return nil, 0, ErrDNSDisabled
+	case madns.TXTWithTTLResolver:
+		return r.LookupTXTWithTTL(ctx, name)
+	default:
+		txt, err := r.LookupTXT(ctx, name)
+		return txt, 0, err
+	}
+}
+
+// authentic reports whether a held or fetched record carries the author's
+// signature, expired or not: its sequence number counts.
+func authentic(err error) bool { return err == nil || errors.Is(err, ErrExpired) }
+
+// held returns the record stored locally for name. The error is ErrNotFound
+// (wrapped) when none is stored, a *RecordError when the stored one is bad
+// (for ErrExpired the record is still returned), or a datastore failure.
+func (s *System) held(ctx context.Context, name ipns.Name) (Record, error) {
+	data, err := s.cfg.Datastore.Get(ctx, namesys.IpnsDsKey(name))
+	if errors.Is(err, datastore.ErrNotFound) {
+		return Record{}, fmt.Errorf("%w: no local record for %s", ErrNotFound, name)
+	}
+	if err != nil {
+		return Record{}, fmt.Errorf("names: read local record for %s: %w", name, err)
+	}
+	return CheckRecord(name, data)
+}
+
+// fromRouting looks name up in routing, bounded by ResolveTimeout.
+func (s *System) fromRouting(ctx context.Context, name ipns.Name) (Record, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ResolveTimeout)
+	defer cancel()
+	data, err := s.cfg.Routing.GetValue(ctx, string(name.RoutingKey()))
+	switch {
+	case errors.Is(err, routing.ErrNotFound):
+		return Record{}, fmt.Errorf("%w: no record for %s in routing", ErrNotFound, name)
+	case errors.Is(err, ipns.ErrExpiredRecord):
+		// Routing validated the record itself and kept only the reason.
+		return Record{}, recordErr(name.String(), ErrExpired, err, "record for %s found in routing has expired", name)
+	case err != nil:
+		return Record{}, fmt.Errorf("names: look up %s in routing: %w", name, err)
+	}
+	return CheckRecord(name, data)
+}
+
+// storeIfNewer keeps rec as the record held for name unless the held one is
+// newer (then the error is a *RecordError with ErrLowerSequence). An equal
+// record leaves the held one in place. The caller holds the name lock.
+func (s *System) storeIfNewer(ctx context.Context, rec Record) (stored bool, err error) {
+	h, herr := s.held(ctx, rec.Name)
+	if authentic(herr) {
+		if bytes.Equal(h.Raw, rec.Raw) {
+			return false, nil
+		}
+		if newer(h, rec) {
+			return false, lowerErr(rec, h)
+		}
+		if !newer(rec, h) {
+			return false, nil
+		}
+	} else if !errors.Is(herr, ErrNotFound) && !errors.As(herr, new(*RecordError)) {
+		return false, herr
+	}
+	key := namesys.IpnsDsKey(rec.Name)
+	if err := s.cfg.Datastore.Put(ctx, key, rec.Raw); err != nil {
+		return false, fmt.Errorf("names: store record for %s: %w", rec.Name, err)
+	}
+	if err := s.cfg.Datastore.Sync(ctx, key); err != nil {
+		return false, fmt.Errorf("names: store record for %s: %w", rec.Name, err)
+	}
+	return true, nil
+}
+
+func (s *System) cacheSet(rec Record) {
+	ttl := min(rec.TTL, time.Until(rec.EOL))
+	if ttl <= 0 {
+		s.cache.Remove(rec.Name.String())
+		return
+	}
+	s.cache.Add(rec.Name.String(), cacheEntry{rec: rec, until: time.Now().Add(ttl)})
+}
+
+// bestRecord returns the newest valid record for name among the one held
+// locally and the one routing returns; fresh skips the cache. A newer record
+// from routing is kept locally, so the name still resolves offline later.
+func (s *System) bestRecord(ctx context.Context, name ipns.Name, fresh bool) (Record, error) {
+	if !fresh {
+		if e, ok := s.cache.Get(name.String()); ok && time.Now().Before(e.until) {
+			return e.rec, nil
+		}
+	}
+	local, lerr := s.held(ctx, name)
+	if lerr != nil && !errors.Is(lerr, ErrNotFound) && !errors.As(lerr, new(*RecordError)) {
+		return Record{}, lerr
+	}
+	remote, rerr := s.fromRouting(ctx, name)
+	switch {
+	case lerr == nil && (rerr != nil || !newer(remote, local)):
+		s.cacheSet(local)
+		return local, nil
+	case rerr == nil:
+		unlock := s.nameLocks.lock(name.String())
+		_, err := s.storeIfNewer(ctx, remote)
+		unlock()
+		if err != nil && !errors.Is(err, ErrLowerSequence) {
+			s.log.Warn("keeping a resolved record failed", "name", name.String(), "err", err)
+		}
+		s.cacheSet(remote)
+		return remote, nil
+	}
+	// Neither is usable: report the most telling reason.
+	for _, err := range []error{lerr, rerr} {
+		if errors.As(err, new(*RecordError)) {
+			return Record{}, err
+		}
+	}
+	if !errors.Is(rerr, ErrNotFound) {
+		return Record{}, rerr
+	}
+	return Record{}, fmt.Errorf("%w: no record for %s locally or in routing", ErrNotFound, name)
+}
+
+// Publish signs a record pointing name(key) at value and puts it to the
+// local store and routing. Its sequence number is one more than the highest
+// known for the name, locally or in routing, so every publish supersedes all
+// earlier ones. When only the routing put fails, the record is returned with
+// an error wrapping ErrRoutingPut.
+func (s *System) Publish(ctx context.Context, key crypto.PrivKey, value path.Path) (Record, error) {
+	pid, err := peer.IDFromPrivateKey(key)
+	if err != nil {
+		return Record{}, fmt.Errorf("names: publish: %w", err)
+	}
+	name := ipns.NameFromPeer(pid)
+	unlock := s.nameLocks.lock(name.String())
+	defer unlock()
+
+	var seq uint64
+	known := false
+	h, herr := s.held(ctx, name)
+	switch {
+	case authentic(herr):
+		seq, known = h.Seq, true
+	case errors.As(herr, new(*RecordError)):
+		// Garbage under our own key (corrupt, forged): namesys would refuse to
+		// publish over bytes it cannot parse, and we are replacing it anyway.
+		s.log.Warn("replacing a bad local record", "name", name.String(), "err", herr)
+		if err := s.cfg.Datastore.Delete(ctx, namesys.IpnsDsKey(name)); err != nil {
+			return Record{}, fmt.Errorf("names: publish %s: drop bad local record: %w", name, err)
+		}
+	case !errors.Is(herr, ErrNotFound):
+		return Record{}, fmt.Errorf("names: publish %s: %w", name, herr)
+	}
+	if r, rerr := s.fromRouting(ctx, name); authentic(rerr) && (!known || r.Seq > seq) {
+		seq, known = r.Seq, true
+	} else if rerr != nil && !errors.Is(rerr, ErrNotFound) {
+		s.log.Debug("routing lookup before publish failed", "name", name.String(), "err", rerr)
+	}
+	next := uint64(1)
+	if known {
+		next = seq + 1
+	}
+
+	perr := s.ns.Publish(ctx, key, value,
+		namesys.PublishWithSequence(next),
+		namesys.PublishWithEOL(time.Now().Add(s.cfg.RecordLifetime)),
+		namesys.PublishWithTTL(s.cfg.TTL),
+	)
+	rec, herr := s.held(ctx, name)
+	if herr != nil || rec.Seq != next {
+		if perr != nil {
+			return Record{}, fmt.Errorf("names: publish %s: %w", name, perr)
+		}
+		return Record{}, fmt.Errorf("names: publish %s: record was not stored: %w", name, herr)
+	}
+	s.cacheSet(rec)
+	if perr != nil {
+		return rec, fmt.Errorf("%w: publish %s: %w", ErrRoutingPut, name, perr)
+	}
+	s.log.Info("published", "name", name.String(), "value", value.String(), "seq", rec.Seq)
+	return rec, nil
+}
+
+// Republish keeps the name of key alive: it re-signs the current value with
+// a new sequence number when less than half of RecordLifetime is left,
+// otherwise it re-puts the held record unchanged. For the daemon's timer.
+func (s *System) Republish(ctx context.Context, key crypto.PrivKey) (Record, error) {
+	pid, err := peer.IDFromPrivateKey(key)
+	if err != nil {
+		return Record{}, fmt.Errorf("names: republish: %w", err)
+	}
+	name := ipns.NameFromPeer(pid)
+	h, err := s.held(ctx, name)
+	if !authentic(err) {
+		return Record{}, fmt.Errorf("names: republish %s: %w", name, err)
+	}
+	if time.Until(h.EOL) < s.cfg.RecordLifetime/2 {
+		return s.Publish(ctx, key, h.Value)
+	}
+	return h, s.putRouting(ctx, h)
+}
+
+func (s *System) putRouting(ctx context.Context, rec Record) error {
+	if err := s.cfg.Routing.PutValue(ctx, string(rec.Name.RoutingKey()), rec.Raw); err != nil {
+		return fmt.Errorf("%w: put record for %s: %w", ErrRoutingPut, rec.Name, err)
+	}
+	return nil
+}
+
+// PutRecord stores a signed record someone else made (a test fixture, a
+// followed author's record) and puts it to routing, after checking its
+// signature, that it is the name's key, that it has not expired, and that it
+// is not older than the record already held. The bytes are never re-signed.
+func (s *System) PutRecord(ctx context.Context, name string, data []byte) (Record, error) {
+	n, err := ParseName(name)
+	if err != nil {
+		return Record{}, err
+	}
+	rec, err := CheckRecord(n, data)
+	if err != nil {
+		return Record{}, err
+	}
+	unlock := s.nameLocks.lock(n.String())
+	_, err = s.storeIfNewer(ctx, rec)
+	unlock()
+	if err != nil {
+		return Record{}, err
+	}
+	s.cacheSet(rec)
+	return rec, s.putRouting(ctx, rec)
+}
+
+// Record returns the signed bytes of the best valid record known for name
+// (local or from routing).
+func (s *System) Record(ctx context.Context, name string) ([]byte, error) {
+	n, err := ParseName(name)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.bestRecord(ctx, n, false)
+	if err != nil {
+		return nil, err
+	}
+	return rec.Raw, nil
+}
+
+// keyedMutex is one mutex per key, dropped when nobody holds or waits for it.
+type keyedMutex struct {
+	mu sync.Mutex
+	m  map[string]*keyedEntry
+}
+
+type keyedEntry struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (k *keyedMutex) lock(key string) (unlock func()) {
+	k.mu.Lock()
+	if k.m == nil {
+		k.m = make(map[string]*keyedEntry)
+	}
+	e := k.m[key]
+	if e == nil {
+		e = &keyedEntry{}
+		k.m[key] = e
+	}
+	e.n++
+	k.mu.Unlock()
+	e.mu.Lock()
+	return func() {
+		e.mu.Unlock()
+		k.mu.Lock()
+		if e.n--; e.n == 0 {
+			delete(k.m, key)
+		}
+		k.mu.Unlock()
+	}
+}

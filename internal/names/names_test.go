@@ -1,0 +1,443 @@
+package names
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/ipfs/boxo/ipns"
+	"github.com/ipfs/boxo/namesys"
+	"github.com/ipfs/boxo/path"
+	"github.com/ipfs/go-datastore"
+	"github.com/stretchr/testify/require"
+)
+
+func TestPublishResolve(t *testing.T) {
+	ctx := context.Background()
+	r, _ := mustRouting(t)
+	author := mustSystem(t, r, nil, nil)
+	reader := mustSystem(t, r, nil, nil)
+	key := mustKey(t)
+	name := nameOf(t, key)
+	value := ipfsPath(t, "site v1")
+
+	rec, err := author.Publish(ctx, key, value)
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), rec.Seq)
+	require.Equal(t, value.String(), rec.Value.String())
+	require.True(t, rec.EOL.After(time.Now().Add(47*time.Hour)), "default lifetime is 48h")
+	require.Equal(t, 5*time.Minute, rec.TTL)
+
+	tests := []struct {
+		name  string
+		input string
+		want  string
+	}{
+		{"ipns path", "/ipns/" + name.String(), value.String()},
+		{"bare key", name.String(), value.String()},
+		{"peer ID form", name.Peer().String(), value.String()},
+		{"sub-path", "/ipns/" + name.String() + "/posts/a.html", value.String() + "/posts/a.html"},
+		{"immutable path", value.String(), value.String()},
+	}
+	for _, sys := range []struct {
+		label string
+		s     *System
+	}{{"author", author}, {"reader via routing", reader}} {
+		for _, tt := range tests {
+			t.Run(sys.label+"/"+tt.name, func(t *testing.T) {
+				res, err := sys.s.Resolve(ctx, tt.input)
+				require.NoError(t, err)
+				require.Equal(t, tt.want, res.Path.String())
+				if tt.name != "immutable path" {
+					require.Equal(t, uint64(1), res.Seq)
+					require.Equal(t, rec.Raw, res.Record)
+					require.True(t, res.Name.Equal(name))
+					require.Positive(t, res.TTL)
+				}
+			})
+		}
+	}
+
+	// The reader kept the record it resolved, so it answers offline too.
+	h, err := reader.held(ctx, name)
+	require.NoError(t, err)
+	require.Equal(t, rec.Raw, h.Raw)
+
+	// The gateway's name system sees the same record.
+	nres, err := author.NameSystem().Resolve(ctx, name.AsPath())
+	require.NoError(t, err)
+	require.Equal(t, value.String(), nres.Path.String())
+}
+
+func TestResolveNotFound(t *testing.T) {
+	r, _ := mustRouting(t)
+	s := mustSystem(t, r, nil, nil)
+	_, err := s.Resolve(context.Background(), nameOf(t, mustKey(t)).String())
+	require.ErrorIs(t, err, ErrNotFound)
+
+	_, err = s.Resolve(context.Background(), "not a name!")
+	require.Error(t, err)
+}
+
+// Every publish gets a sequence above everything known for the name: the
+// local copy and what routing holds, even when the value is unchanged.
+func TestPublishSequenceIncreases(t *testing.T) {
+	ctx := context.Background()
+	key := mustKey(t)
+	r1, _ := mustRouting(t)
+	ds := mustDatastore(t)
+	a := mustSystem(t, r1, ds, nil)
+	value := ipfsPath(t, "same")
+	for want := uint64(1); want <= 3; want++ {
+		rec, err := a.Publish(ctx, key, value)
+		require.NoError(t, err)
+		require.Equal(t, want, rec.Seq)
+	}
+
+	// A second machine with the same key but an empty store learns seq 3
+	// from routing.
+	b := mustSystem(t, r1, nil, nil)
+	rec, err := b.Publish(ctx, key, ipfsPath(t, "from b"))
+	require.NoError(t, err)
+	require.Equal(t, uint64(4), rec.Seq)
+
+	// The first store with a routing that knows nothing goes on from its
+	// local copy (seq 3), not from scratch.
+	r2, _ := mustRouting(t)
+	c := mustSystem(t, r2, ds, nil)
+	rec, err = c.Publish(ctx, key, value)
+	require.NoError(t, err)
+	require.Equal(t, uint64(4), rec.Seq)
+}
+
+func TestRecordsRefused(t *testing.T) {
+	ctx := context.Background()
+	r, _ := mustRouting(t)
+	s := mustSystem(t, r, nil, nil)
+	key := mustKey(t)
+	name := nameOf(t, key)
+	value := ipfsPath(t, "good")
+	first, err := s.Publish(ctx, key, value)
+	require.NoError(t, err)
+	second, err := s.Publish(ctx, key, value)
+	require.NoError(t, err)
+	require.Equal(t, uint64(2), second.Seq)
+
+	eol := time.Now().Add(time.Hour)
+	forger := mustKey(t)
+	signed := func(opts ...ipns.Option) []byte {
+		t.Helper()
+		rec, err := ipns.NewRecord(forger, ipfsPath(t, "evil"), 100, eol, time.Minute, opts...)
+		require.NoError(t, err)
+		b, err := ipns.MarshalRecord(rec)
+		require.NoError(t, err)
+		return b
+	}
+	expired, err := ipns.NewRecord(key, ipfsPath(t, "old"), 100, time.Now().Add(-time.Hour), time.Minute)
+	require.NoError(t, err)
+	expiredBytes, err := ipns.MarshalRecord(expired)
+	require.NoError(t, err)
+	flipped := append([]byte(nil), second.Raw...)
+	flipped[len(flipped)-5] ^= 0xff
+
+	tests := []struct {
+		name    string
+		data    []byte
+		reason  error
+		message string
+	}{
+		{"forged, embedding the forger's key", signed(ipns.WithPublicKey(true)), ErrWrongKey, "is signed by another key"},
+		{"forged, signed by another key", signed(), ErrBadSignature, "does not verify"},
+		{"expired", expiredBytes, ErrExpired, "record for " + name.String() + " expired at "},
+		{"lower sequence", first.Raw, ErrLowerSequence, "record sequence 1 is lower than the 2 already held for " + name.String()},
+		{"not protobuf", []byte("hello, I am not a record"), ErrMalformed, "is malformed"},
+		{"empty", nil, ErrMalformed, "is malformed"},
+		{"too big", make([]byte, ipns.MaxRecordSize+1), ErrMalformed, "more than the"},
+		{"tampered bytes", flipped, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := s.PutRecord(ctx, "/ipns/"+name.String(), tt.data)
+			require.Error(t, err)
+			t.Log(err)
+			var rerr *RecordError
+			require.ErrorAs(t, err, &rerr)
+			require.Equal(t, name.String(), rerr.Name)
+			if tt.reason != nil {
+				require.ErrorIs(t, err, tt.reason)
+				require.Contains(t, err.Error(), tt.message)
+			}
+		})
+	}
+
+	// Nothing refused replaced what was held, locally or in routing.
+	res, err := s.Resolve(ctx, name.String())
+	require.NoError(t, err)
+	require.Equal(t, uint64(2), res.Seq)
+	require.Equal(t, value.String(), res.Path.String())
+	fromRouting, err := r.GetValue(ctx, string(name.RoutingKey()))
+	require.NoError(t, err)
+	require.Equal(t, second.Raw, fromRouting)
+}
+
+func TestPutRecordAcceptsNewerAndEqual(t *testing.T) {
+	ctx := context.Background()
+	rAuthor, _ := mustRouting(t)
+	author := mustSystem(t, rAuthor, nil, nil)
+	key := mustKey(t)
+	name := nameOf(t, key)
+	v1, err := author.Publish(ctx, key, ipfsPath(t, "v1"))
+	require.NoError(t, err)
+	v2, err := author.Publish(ctx, key, ipfsPath(t, "v2"))
+	require.NoError(t, err)
+
+	rFriend, _ := mustRouting(t)
+	friend := mustSystem(t, rFriend, nil, nil)
+	for _, step := range []struct {
+		rec  Record
+		want uint64
+	}{{v1, 1}, {v1, 1}, {v2, 2}, {v2, 2}} {
+		got, err := friend.PutRecord(ctx, name.String(), step.rec.Raw)
+		require.NoError(t, err)
+		require.Equal(t, step.rec.Seq, got.Seq)
+		raw, err := friend.Record(ctx, name.String())
+		require.NoError(t, err)
+		best, err := CheckRecord(name, raw)
+		require.NoError(t, err)
+		require.Equal(t, step.want, best.Seq)
+	}
+	// The friend put the author's exact bytes to its routing.
+	inRouting, err := rFriend.GetValue(ctx, string(name.RoutingKey()))
+	require.NoError(t, err)
+	require.Equal(t, v2.Raw, inRouting)
+
+	_, err = friend.PutRecord(ctx, "example.com", v2.Raw)
+	require.Error(t, err, "a domain is not a key name")
+}
+
+// Resolution takes the highest valid sequence among the local copy and
+// routing, whichever side holds it.
+func TestResolveHighestSequence(t *testing.T) {
+	ctx := context.Background()
+	key := mustKey(t)
+	name := nameOf(t, key)
+	rAuthor, _ := mustRouting(t)
+	author := mustSystem(t, rAuthor, nil, nil)
+	var recs []Record
+	for i := range 3 {
+		rec, err := author.Publish(ctx, key, ipfsPath(t, string(rune('a'+i))))
+		require.NoError(t, err)
+		recs = append(recs, rec)
+	}
+
+	t.Run("routing newer than local", func(t *testing.T) {
+		rOther, _ := mustRouting(t)
+		ds := mustDatastore(t)
+		seed := mustSystem(t, rOther, ds, nil)
+		_, err := seed.PutRecord(ctx, name.String(), recs[0].Raw)
+		require.NoError(t, err)
+		s := mustSystem(t, rAuthor, ds, nil)
+		res, err := s.Resolve(ctx, name.String())
+		require.NoError(t, err)
+		require.Equal(t, uint64(3), res.Seq)
+		require.Equal(t, recs[2].Value.String(), res.Path.String())
+	})
+	t.Run("local newer than routing", func(t *testing.T) {
+		rOther, _ := mustRouting(t)
+		_, err := mustSystem(t, rOther, nil, nil).PutRecord(ctx, name.String(), recs[0].Raw)
+		require.NoError(t, err)
+		ds := mustDatastore(t)
+		require.NoError(t, ds.Put(ctx, namesys.IpnsDsKey(name), recs[2].Raw))
+		s := mustSystem(t, rOther, ds, nil) // routing holds seq 1 only
+		res, err := s.Resolve(ctx, name.String())
+		require.NoError(t, err)
+		require.Equal(t, uint64(3), res.Seq)
+		require.Equal(t, recs[2].Value.String(), res.Path.String())
+	})
+}
+
+func TestResolveExpiredLocalRecord(t *testing.T) {
+	ctx := context.Background()
+	r, _ := mustRouting(t)
+	ds := mustDatastore(t)
+	s := mustSystem(t, r, ds, nil)
+	key := mustKey(t)
+	name := nameOf(t, key)
+	old, err := ipns.NewRecord(key, ipfsPath(t, "old"), 7, time.Now().Add(-time.Minute), time.Minute)
+	require.NoError(t, err)
+	raw, err := ipns.MarshalRecord(old)
+	require.NoError(t, err)
+	// As if the node had been off for longer than the record lived.
+	require.NoError(t, ds.Put(ctx, namesys.IpnsDsKey(name), raw))
+
+	_, err = s.Resolve(ctx, name.String())
+	require.ErrorIs(t, err, ErrExpired)
+	require.Contains(t, err.Error(), "expired at")
+
+	// Publishing again goes above the expired record's sequence.
+	rec, err := s.Publish(ctx, key, ipfsPath(t, "new"))
+	require.NoError(t, err)
+	require.Equal(t, uint64(8), rec.Seq)
+}
+
+func TestPublishReplacesCorruptLocalRecord(t *testing.T) {
+	ctx := context.Background()
+	r, _ := mustRouting(t)
+	ds := mustDatastore(t)
+	s := mustSystem(t, r, ds, nil)
+	key := mustKey(t)
+	require.NoError(t, ds.Put(ctx, namesys.IpnsDsKey(nameOf(t, key)), []byte("garbage")))
+	rec, err := s.Publish(ctx, key, ipfsPath(t, "v"))
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), rec.Seq)
+}
+
+func TestRepublish(t *testing.T) {
+	ctx := context.Background()
+	r, rds := mustRouting(t)
+	ds := mustDatastore(t)
+	key := mustKey(t)
+	name := nameOf(t, key)
+	short := mustSystem(t, r, ds, func(c *Config) { c.RecordLifetime = time.Hour })
+	first, err := short.Publish(ctx, key, ipfsPath(t, "v"))
+	require.NoError(t, err)
+
+	// Plenty of lifetime left: the same bytes go out again.
+	got, err := short.Republish(ctx, key)
+	require.NoError(t, err)
+	require.Equal(t, first.Raw, got.Raw)
+
+	// Routing lost it (peers churned); republish puts it back.
+	clearRouting(t, rds)
+	_, err = r.GetValue(ctx, string(name.RoutingKey()))
+	require.Error(t, err)
+	_, err = short.Republish(ctx, key)
+	require.NoError(t, err)
+	back, err := r.GetValue(ctx, string(name.RoutingKey()))
+	require.NoError(t, err)
+	require.Equal(t, first.Raw, back)
+
+	// Less than half of a 48h lifetime left: re-signed with a new sequence.
+	long := mustSystem(t, r, ds, nil)
+	got, err = long.Republish(ctx, key)
+	require.NoError(t, err)
+	require.Equal(t, uint64(2), got.Seq)
+	require.Equal(t, first.Value.String(), got.Value.String())
+	require.True(t, got.EOL.After(first.EOL))
+
+	_, err = long.Republish(ctx, mustKey(t))
+	require.ErrorIs(t, err, ErrNotFound)
+}
+
+// clearRouting deletes every value record from a router's datastore, as if
+// every peer holding it had dropped it.
+func clearRouting(t testing.TB, rds datastore.Batching) {
+	t.Helper()
+	ctx := context.Background()
+	keys := allKeys(t, rds, "/ipns")
+	for _, k := range keys {
+		require.NoError(t, rds.Delete(ctx, datastore.NewKey(k)))
+	}
+}
+
+func TestDNSLink(t *testing.T) {
+	ctx := context.Background()
+	r, _ := mustRouting(t)
+	key := mustKey(t)
+	name := nameOf(t, key)
+	direct := ipfsPath(t, "dnslink target")
+	overrides, err := ParseNSMap("example.com:" + direct.String() + ", Site.Test.:/ipns/" + name.String())
+	require.NoError(t, err)
+	s := mustSystem(t, r, nil, func(c *Config) { c.DNSLinkOverrides = overrides })
+	published := ipfsPath(t, "published")
+	_, err = s.Publish(ctx, key, published)
+	require.NoError(t, err)
+
+	tests := []struct {
+		input      string
+		want       string
+		hasRecord  bool
+		wantReason error
+	}{
+		{"example.com", direct.String(), false, nil},
+		{"/ipns/example.com/about/", direct.String() + "/about", false, nil},
+		{"site.test/a/b", published.String() + "/a/b", true, nil},
+		{"unknown.example", "", false, ErrDNSDisabled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.input, func(t *testing.T) {
+			res, err := s.Resolve(ctx, tt.input)
+			if tt.wantReason != nil {
+				require.ErrorIs(t, err, tt.wantReason)
+				require.Contains(t, err.Error(), "IPFS_NS_MAP")
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.want, res.Path.String())
+			require.Equal(t, tt.hasRecord, res.Record != nil)
+			if tt.hasRecord {
+				require.True(t, res.Name.Equal(name))
+			}
+		})
+	}
+
+	// The gateway's name system honours the same overrides.
+	p, err := path.NewPath("/ipns/site.test")
+	require.NoError(t, err)
+	nres, err := s.NameSystem().Resolve(ctx, p)
+	require.NoError(t, err)
+	require.Equal(t, published.String(), nres.Path.String())
+}
+
+func TestParseNSMap(t *testing.T) {
+	c := "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
+	tests := []struct {
+		in      string
+		want    map[string]string
+		wantErr string
+	}{
+		{"", map[string]string{}, ""},
+		{"a.com:/ipfs/" + c, map[string]string{"a.com": "/ipfs/" + c}, ""},
+		{"A.com.:/ipfs/" + c + ",,b.net:/ipns/k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8", map[string]string{
+			"a.com": "/ipfs/" + c, "b.net": "/ipns/k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8"}, ""},
+		{"a.com", nil, "want domain:/ipfs/CID"},
+		{"a.com:/ipfs/notacid", nil, "not a content path"},
+		{":/ipfs/" + c, nil, "want domain"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseNSMap(tt.in)
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	r, _ := mustRouting(t)
+	ds := mustDatastore(t)
+	for _, tt := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"no routing", Config{Datastore: ds}},
+		{"no datastore", Config{Routing: r}},
+		{"bad override", Config{Routing: r, Datastore: ds, DNSLinkOverrides: map[string]string{"a.com": "nope"}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(context.Background(), tt.cfg)
+			require.Error(t, err)
+		})
+	}
+}
+
+func TestCloseIdempotent(t *testing.T) {
+	r, _ := mustRouting(t)
+	s := mustSystem(t, r, nil, nil)
+	require.NoError(t, s.Close())
+	require.NoError(t, s.Close())
+}
