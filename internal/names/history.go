@@ -1,0 +1,347 @@
+package names
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ipfs/boxo/ipns"
+	"github.com/ipfs/boxo/path"
+	"github.com/ipfs/go-cid"
+	"github.com/ipfs/go-datastore"
+	"github.com/ipfs/go-datastore/query"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+var (
+	// ErrNoHistory means nothing was ever published as a version under a name.
+	ErrNoHistory = errors.New("names: no published versions")
+	// ErrTamperedHistory means a stored history entry does not verify or the
+	// chain of versions is broken.
+	ErrTamperedHistory = errors.New("names: history does not verify")
+)
+
+const historyRoot = "/island/history"
+
+// historySigDomain separates history signatures from anything else the key
+// signs (IPNS records, libp2p handshakes).
+const historySigDomain = "island-history-v1"
+
+// Entry is one published version of a site, signed by the site's key so
+// that a history copied elsewhere can be checked.
+type Entry struct {
+	Name    ipns.Name
+	Version int // 1-based, in publishing order
+	CID     cid.Cid
+	Seq     uint64 // sequence of the IPNS record that published this version
+	Time    time.Time
+	Prev    cid.Cid // the version that was current before; cid.Undef for the first
+	// PublicKey is set only for names that do not embed their key (RSA).
+	PublicKey []byte
+	Signature []byte
+}
+
+type entryJSON struct {
+	Name      string    `json:"name"`
+	Version   int       `json:"version"`
+	CID       string    `json:"cid"`
+	Seq       uint64    `json:"seq"`
+	Time      time.Time `json:"time"`
+	Prev      string    `json:"prev,omitempty"`
+	PublicKey []byte    `json:"publicKey,omitempty"`
+	Signature []byte    `json:"signature"`
+}
+
+// MarshalJSON writes CIDs as plain strings; it is also the stored form.
+func (e Entry) MarshalJSON() ([]byte, error) {
+	return json.Marshal(entryJSON{
+		Name: e.Name.String(), Version: e.Version, CID: cidString(e.CID), Seq: e.Seq,
+		Time: e.Time, Prev: cidString(e.Prev), PublicKey: e.PublicKey, Signature: e.Signature,
+	})
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (e *Entry) UnmarshalJSON(b []byte) error {
+	var j entryJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	name, err := ipns.NameFromString(j.Name)
+	if err != nil {
+		return fmt.Errorf("name: %w", err)
+	}
+	c, err := cid.Decode(j.CID)
+	if err != nil {
+		return fmt.Errorf("cid: %w", err)
+	}
+	prev, err := optCid(j.Prev)
+	if err != nil {
+		return fmt.Errorf("prev: %w", err)
+	}
+	*e = Entry{Name: name, Version: j.Version, CID: c, Seq: j.Seq, Time: j.Time, Prev: prev,
+		PublicKey: j.PublicKey, Signature: j.Signature}
+	return nil
+}
+
+func cidString(c cid.Cid) string {
+	if !c.Defined() {
+		return ""
+	}
+	return c.String()
+}
+
+func optCid(s string) (cid.Cid, error) {
+	if s == "" {
+		return cid.Undef, nil
+	}
+	return cid.Decode(s)
+}
+
+// signedBytes is the canonical encoding the signature covers: every field
+// but the signature, NUL-separated (no field can contain a NUL).
+func (e Entry) signedBytes() []byte {
+	return []byte(strings.Join([]string{
+		historySigDomain,
+		e.Name.String(),
+		strconv.Itoa(e.Version),
+		cidString(e.CID),
+		strconv.FormatUint(e.Seq, 10),
+		e.Time.UTC().Format(time.RFC3339Nano),
+		cidString(e.Prev),
+		string(e.PublicKey),
+	}, "\x00"))
+}
+
+// Verify checks the entry's signature against its name's key.
+func (e Entry) Verify() error {
+	pk, err := e.Name.Peer().ExtractPublicKey()
+	if errors.Is(err, peer.ErrNoPublicKey) {
+		if pk, err = crypto.UnmarshalPublicKey(e.PublicKey); err == nil {
+			var pid peer.ID
+			if pid, err = peer.IDFromPublicKey(pk); err == nil && pid != e.Name.Peer() {
+				err = errors.New("the entry's public key is not the name's")
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%w: version %d of %s: no usable key: %w", ErrTamperedHistory, e.Version, e.Name, err)
+	}
+	if ok, err := pk.Verify(e.signedBytes(), e.Signature); err != nil || !ok {
+		return fmt.Errorf("%w: version %d of %s: signature does not verify (tampered or corrupt)",
+			ErrTamperedHistory, e.Version, e.Name)
+	}
+	return nil
+}
+
+func (e *Entry) sign(key crypto.PrivKey) error {
+	if _, err := e.Name.Peer().ExtractPublicKey(); errors.Is(err, peer.ErrNoPublicKey) {
+		pub, err := crypto.MarshalPublicKey(key.GetPublic())
+		if err != nil {
+			return err
+		}
+		e.PublicKey = pub
+	}
+	sig, err := key.Sign(e.signedBytes())
+	if err != nil {
+		return err
+	}
+	e.Signature = sig
+	return nil
+}
+
+func historyPrefix(name ipns.Name) string { return historyRoot + "/" + name.String() }
+
+// entryKey sorts by sequence: zero-padded to the width of the largest uint64.
+func entryKey(name ipns.Name, seq uint64) datastore.Key {
+	return datastore.NewKey(fmt.Sprintf("%s/%020d", historyPrefix(name), seq))
+}
+
+// History lists the published versions of name, oldest first, after
+// verifying every signature and that each version follows the one before.
+func (s *System) History(ctx context.Context, name string) ([]Entry, error) {
+	n, err := ParseName(name)
+	if err != nil {
+		return nil, err
+	}
+	return s.history(ctx, n)
+}
+
+func (s *System) history(ctx context.Context, n ipns.Name) ([]Entry, error) {
+	res, err := s.cfg.Datastore.Query(ctx, query.Query{Prefix: historyPrefix(n)})
+	if err != nil {
+		return nil, fmt.Errorf("names: read history of %s: %w", n, err)
+	}
+	all, err := res.Rest()
+	if err != nil {
+		return nil, fmt.Errorf("names: read history of %s: %w", n, err)
+	}
+	slices.SortFunc(all, func(a, b query.Entry) int { return strings.Compare(a.Key, b.Key) })
+	entries := make([]Entry, 0, len(all))
+	for i, kv := range all {
+		var e Entry
+		if err := json.Unmarshal(kv.Value, &e); err != nil {
+			return nil, fmt.Errorf("%w: entry %s cannot be read: %w", ErrTamperedHistory, kv.Key, err)
+		}
+		switch {
+		case !e.Name.Equal(n) || kv.Key != entryKey(n, e.Seq).String():
+			return nil, fmt.Errorf("%w: entry %s is filed under the wrong name or sequence", ErrTamperedHistory, kv.Key)
+		case e.Version != i+1:
+			return nil, fmt.Errorf("%w: %s has version %d where version %d belongs (an entry is missing or was added)",
+				ErrTamperedHistory, n, e.Version, i+1)
+		}
+		if err := e.Verify(); err != nil {
+			return nil, err
+		}
+		if i > 0 && !e.Prev.Equals(entries[i-1].CID) {
+			return nil, fmt.Errorf("%w: version %d of %s says it followed %s, but version %d was %s",
+				ErrTamperedHistory, e.Version, n, cidString(e.Prev), i, entries[i-1].CID)
+		}
+		entries = append(entries, e)
+	}
+	return entries, nil
+}
+
+// Current is the latest published version of name.
+func (s *System) Current(ctx context.Context, name string) (Entry, error) {
+	n, err := ParseName(name)
+	if err != nil {
+		return Entry{}, err
+	}
+	entries, err := s.history(ctx, n)
+	if err != nil {
+		return Entry{}, err
+	}
+	if len(entries) == 0 {
+		return Entry{}, fmt.Errorf("%w under %s", ErrNoHistory, n)
+	}
+	return entries[len(entries)-1], nil
+}
+
+// PublishVersion publishes /ipfs/c under key's name and appends a signed
+// history entry. Publishing the current CID again refreshes the record (new
+// sequence, new EOL) without adding an entry. As with Publish, an error
+// wrapping ErrRoutingPut comes with a valid entry: the version is published
+// locally and recorded.
+func (s *System) PublishVersion(ctx context.Context, key crypto.PrivKey, c cid.Cid) (Entry, error) {
+	pid, err := peer.IDFromPrivateKey(key)
+	if err != nil {
+		return Entry{}, fmt.Errorf("names: publish version: %w", err)
+	}
+	n := ipns.NameFromPeer(pid)
+	unlock := s.histLocks.lock(n.String())
+	defer unlock()
+	entries, err := s.history(ctx, n)
+	if err != nil {
+		return Entry{}, err
+	}
+	return s.appendVersion(ctx, key, n, entries, c)
+}
+
+// appendVersion publishes c and records it after entries; the caller holds
+// the history lock of n.
+func (s *System) appendVersion(ctx context.Context, key crypto.PrivKey, n ipns.Name, entries []Entry, c cid.Cid) (Entry, error) {
+	if !c.Defined() {
+		return Entry{}, errors.New("names: publish version: undefined CID")
+	}
+	rec, perr := s.Publish(ctx, key, path.FromCid(c))
+	if perr != nil && !errors.Is(perr, ErrRoutingPut) {
+		return Entry{}, perr
+	}
+	e := Entry{Name: n, Version: 1, CID: c, Seq: rec.Seq, Time: time.Now().UTC().Round(0)}
+	if len(entries) > 0 {
+		cur := entries[len(entries)-1]
+		if cur.CID.Equals(c) {
+			return cur, perr
+		}
+		e.Version, e.Prev = cur.Version+1, cur.CID
+	}
+	if err := e.sign(key); err != nil {
+		return Entry{}, fmt.Errorf("names: sign version %d of %s: %w", e.Version, n, err)
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		return Entry{}, fmt.Errorf("names: encode version %d of %s: %w", e.Version, n, err)
+	}
+	k := entryKey(n, e.Seq)
+	if err := s.cfg.Datastore.Put(ctx, k, b); err != nil {
+		return Entry{}, fmt.Errorf("names: store version %d of %s: %w", e.Version, n, err)
+	}
+	if err := s.cfg.Datastore.Sync(ctx, k); err != nil {
+		return Entry{}, fmt.Errorf("names: store version %d of %s: %w", e.Version, n, err)
+	}
+	s.log.Info("recorded version", "name", n.String(), "version", e.Version, "cid", c.String(), "seq", e.Seq)
+	return e, perr
+}
+
+// Rollback republishes an older version of key's site under a new, higher
+// sequence number and records it as a new version whose Prev is the one it
+// replaces. version 0 means the one before the current.
+func (s *System) Rollback(ctx context.Context, key crypto.PrivKey, version int) (Entry, error) {
+	pid, err := peer.IDFromPrivateKey(key)
+	if err != nil {
+		return Entry{}, fmt.Errorf("names: rollback: %w", err)
+	}
+	n := ipns.NameFromPeer(pid)
+	unlock := s.histLocks.lock(n.String())
+	defer unlock()
+	entries, err := s.history(ctx, n)
+	if err != nil {
+		return Entry{}, err
+	}
+	if len(entries) == 0 {
+		return Entry{}, fmt.Errorf("%w under %s: nothing to roll back to", ErrNoHistory, n)
+	}
+	cur := entries[len(entries)-1]
+	if version == 0 {
+		version = cur.Version - 1
+	}
+	if version < 1 || version > len(entries) {
+		return Entry{}, fmt.Errorf("names: rollback %s: no version %d (there are versions 1 to %d)", n, version, len(entries))
+	}
+	target := entries[version-1]
+	if target.CID.Equals(cur.CID) {
+		return Entry{}, fmt.Errorf("names: rollback %s: version %d (%s) is already the current content", n, version, target.CID)
+	}
+	return s.appendVersion(ctx, key, n, entries, target.CID)
+}
+
+// Roots lists every CID in every site history (each version and its Prev):
+// a gc root set. It does not verify signatures, so that a damaged entry still
+// keeps its content.
+func (s *System) Roots(ctx context.Context) ([]cid.Cid, error) {
+	res, err := s.cfg.Datastore.Query(ctx, query.Query{Prefix: historyRoot})
+	if err != nil {
+		return nil, fmt.Errorf("names: history roots: %w", err)
+	}
+	defer res.Close()
+	seen := make(map[cid.Cid]struct{})
+	var out []cid.Cid
+	add := func(c cid.Cid) {
+		if _, ok := seen[c]; c.Defined() && !ok {
+			seen[c] = struct{}{}
+			out = append(out, c)
+		}
+	}
+	for r := range res.Next() {
+		if r.Error != nil {
+			return nil, fmt.Errorf("names: history roots: %w", r.Error)
+		}
+		var e entryJSON
+		if err := json.Unmarshal(r.Value, &e); err != nil {
+			s.log.Warn("unreadable history entry", "key", r.Key, "err", err)
+			continue
+		}
+		for _, str := range []string{e.CID, e.Prev} {
+			if c, err := optCid(str); err == nil {
+				add(c)
+			}
+		}
+	}
+	return out, nil
+}
