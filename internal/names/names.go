@@ -83,10 +83,13 @@ type System struct {
 	trigger    chan struct{}
 	followerOn atomic.Bool
 
-	ctx       context.Context
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
-	closeOnce sync.Once
+	// lifeMu orders RunFollower's start against Close, so that Close waits
+	// for every follower that started.
+	lifeMu sync.Mutex
+	closed bool
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
 
 type cacheEntry struct {
@@ -158,10 +161,11 @@ func New(ctx context.Context, cfg Config) (*System, error) {
 
 // Close stops a running follower and waits for it. It is idempotent.
 func (s *System) Close() error {
-	s.closeOnce.Do(func() {
-		s.cancel()
-		s.wg.Wait()
-	})
+	s.lifeMu.Lock()
+	s.closed = true
+	s.lifeMu.Unlock()
+	s.cancel()
+	s.wg.Wait()
 	return nil
 }
 
