@@ -1,0 +1,146 @@
+package pinsvc
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+
+	"github.com/ipfs/boxo/blockservice"
+	"github.com/ipfs/boxo/blockstore"
+	"github.com/ipfs/boxo/exchange/offline"
+	"github.com/ipfs/boxo/ipld/merkledag"
+	pin "github.com/ipfs/boxo/pinning/pinner"
+	"github.com/ipfs/boxo/pinning/pinner/dspinner"
+	"github.com/ipfs/go-cid"
+	pebbleds "github.com/ipfs/go-ds-pebble"
+	ipld "github.com/ipfs/go-ipld-format"
+	"github.com/multiformats/go-multiaddr"
+	"github.com/stretchr/testify/require"
+)
+
+// node is the real storage a pinning service pins into: a pebble
+// datastore holding blocks, pins and the service's requests, as a repo does.
+type node struct {
+	ds     *pebbleds.Datastore
+	dag    ipld.DAGService
+	pinner pin.Pinner
+}
+
+func mustNode(t testing.TB, dir string) *node {
+	t.Helper()
+	ctx := context.Background()
+	ds, err := pebbleds.NewDatastore(dir)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ds.Close() })
+	bs := blockstore.NewBlockstore(ds)
+	// Offline: in these tests "fetching" can only find blocks already here.
+	dag := merkledag.NewDAGService(blockservice.New(bs, offline.Exchange(bs)))
+	pinner, err := dspinner.New(ctx, ds, dag)
+	require.NoError(t, err)
+	return &node{ds: ds, dag: dag, pinner: pinner}
+}
+
+func (n *node) pin(ctx context.Context, c cid.Cid, _ []multiaddr.Multiaddr) error {
+	nd, err := n.dag.Get(ctx, c)
+	if err != nil {
+		return err
+	}
+	if err := n.pinner.Pin(ctx, nd, true, "pinsvc"); err != nil {
+		return err
+	}
+	return n.pinner.Flush(ctx)
+}
+
+func (n *node) unpin(ctx context.Context, c cid.Cid) error {
+	if err := n.pinner.Unpin(ctx, c, true); err != nil && !errors.Is(err, pin.ErrNotPinned) {
+		return err
+	}
+	return n.pinner.Flush(ctx)
+}
+
+func (n *node) isPinned(t testing.TB, c cid.Cid) bool {
+	t.Helper()
+	_, ok, err := n.pinner.IsPinned(context.Background(), c)
+	require.NoError(t, err)
+	return ok
+}
+
+// addDAG stores a two-block DAG (a dag-pb root linking a raw leaf) and
+// returns the root; withLeaf=false leaves the leaf out, so pinning fails.
+func (n *node) addDAG(t testing.TB, text string, withLeaf bool) cid.Cid {
+	t.Helper()
+	ctx := context.Background()
+	leaf := merkledag.NewRawNode([]byte(text))
+	root := merkledag.NodeWithData([]byte("root of " + text))
+	require.NoError(t, root.AddNodeLink("leaf", leaf))
+	nodes := []ipld.Node{root}
+	if withLeaf {
+		nodes = append(nodes, leaf)
+	}
+	require.NoError(t, n.dag.AddMany(ctx, nodes))
+	return root.Cid()
+}
+
+const testToken = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+// mustServer runs a Server over n on a loopback httptest server.
+func mustServer(t testing.TB, n *node, edit func(*Config)) (*Server, *httptest.Server) {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.Token = testToken
+	cfg.Datastore = n.ds
+	cfg.Pin = n.pin
+	cfg.Unpin = n.unpin
+	cfg.Delegates = func() []string { return []string{"/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf"} }
+	if edit != nil {
+		edit(&cfg)
+	}
+	s, err := New(context.Background(), cfg)
+	require.NoError(t, err)
+	ts := httptest.NewServer(s)
+	t.Cleanup(func() {
+		ts.Close()
+		require.NoError(t, s.Close())
+	})
+	return s, ts
+}
+
+func tempDir(t testing.TB) string { return filepath.Join(t.TempDir(), "repo") }
+
+// call sends a raw request, for what the client library cannot express.
+func call(t testing.TB, method, url, token string, body []byte) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	require.NoError(t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, b
+}
+
+func failureReason(t testing.TB, body []byte) string {
+	t.Helper()
+	var f failureWire
+	require.NoError(t, json.Unmarshal(body, &f), string(body))
+	return f.Error.Reason
+}
+
+// serve puts h on a loopback test server and returns its URL.
+func serve(t testing.TB, h http.Handler) string {
+	t.Helper()
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	return ts.URL
+}

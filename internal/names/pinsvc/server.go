@@ -1,0 +1,734 @@
+package pinsvc
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ipfs/go-cid"
+	"github.com/ipfs/go-datastore"
+	"github.com/ipfs/go-datastore/query"
+	"github.com/multiformats/go-multiaddr"
+	"golang.org/x/sync/errgroup"
+)
+
+const requestsRoot = "/island/pinsvc/requests"
+
+// Config configures a Server.
+type Config struct {
+	// Token is the bearer token every request must carry. Required.
+	Token string
+	// Datastore keeps pin requests (under /island/pinsvc/). Required.
+	Datastore datastore.Batching
+	// Pin fetches the DAG under c (trying origins first) and pins it
+	// recursively. Required.
+	Pin func(ctx context.Context, c cid.Cid, origins []multiaddr.Multiaddr) error
+	// Unpin removes a pin made by Pin; a CID that is not pinned is not an
+	// error. Required.
+	Unpin func(ctx context.Context, c cid.Cid) error
+	// Delegates are this node's multiaddrs for clients to connect to.
+	Delegates func() []string
+	// Workers bounds pins running at once.
+	Workers int
+	// MaxPending bounds queued and pinning requests; more get 429.
+	MaxPending int
+	// MaxRequests bounds stored requests of any status; more get 403.
+	MaxRequests int
+	// PinTimeout bounds one pin.
+	PinTimeout time.Duration
+	// MaxBodyBytes bounds a request body.
+	MaxBodyBytes int64
+	Logger       *slog.Logger
+}
+
+// DefaultConfig returns bounds fit for a personal node.
+func DefaultConfig() Config {
+	return Config{
+		Workers:      2,
+		MaxPending:   64,
+		MaxRequests:  10000,
+		PinTimeout:   30 * time.Minute,
+		MaxBodyBytes: 256 << 10,
+	}
+}
+
+// Server is the Pinning Service API as an http.Handler serving /pins and
+// /pins/{requestid}; mount it with http.StripPrefix under any prefix.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	mux      *http.ServeMux
+	tokenSum [sha256.Size]byte
+
+	mu          sync.Mutex
+	reqs        map[string]*request
+	queue       []string
+	lastCreated time.Time
+
+	wake      chan struct{}
+	ctx       context.Context
+	cancel    context.CancelFunc
+	g         *errgroup.Group
+	closeOnce sync.Once
+}
+
+// request is a pin request as the server keeps it.
+type request struct {
+	ID      string
+	Status  Status
+	Created time.Time
+	Pin     Pin
+	Info    map[string]string
+	// UnpinAfter is the CID of the pin this request replaced: released
+	// once this one settles, so blocks both share are never unpinned.
+	UnpinAfter cid.Cid
+}
+
+type requestWire struct {
+	statusWire
+	UnpinAfter string `json:"unpinAfter,omitempty"`
+}
+
+func requestKey(id string) datastore.Key { return datastore.NewKey(requestsRoot + "/" + id) }
+
+// New checks cfg, loads stored requests, re-queues those that were queued
+// or pinning when the node stopped, and starts the workers.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	switch {
+	case cfg.Token == "":
+		return nil, errors.New("pinsvc: no token configured")
+	case cfg.Datastore == nil:
+		return nil, errors.New("pinsvc: no datastore configured")
+	case cfg.Pin == nil || cfg.Unpin == nil:
+		return nil, errors.New("pinsvc: Pin and Unpin are required")
+	}
+	def := DefaultConfig()
+	if cfg.Workers <= 0 {
+		cfg.Workers = def.Workers
+	}
+	if cfg.MaxPending <= 0 {
+		cfg.MaxPending = def.MaxPending
+	}
+	if cfg.MaxRequests <= 0 {
+		cfg.MaxRequests = def.MaxRequests
+	}
+	if cfg.PinTimeout <= 0 {
+		cfg.PinTimeout = def.PinTimeout
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = def.MaxBodyBytes
+	}
+	if cfg.Delegates == nil {
+		cfg.Delegates = func() []string { return nil }
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		cfg:      cfg,
+		log:      cfg.Logger.With("system", "pinsvc"),
+		tokenSum: sha256.Sum256([]byte(cfg.Token)),
+		reqs:     make(map[string]*request),
+		wake:     make(chan struct{}, 1),
+	}
+	if err := s.load(ctx); err != nil {
+		return nil, err
+	}
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("GET /pins", s.handleList)
+	s.mux.HandleFunc("POST /pins", s.handleAdd)
+	s.mux.HandleFunc("GET /pins/{requestid}", s.handleGet)
+	s.mux.HandleFunc("POST /pins/{requestid}", s.handleReplace)
+	s.mux.HandleFunc("DELETE /pins/{requestid}", s.handleRemove)
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "NOT_FOUND", fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path))
+	})
+
+	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	s.g = new(errgroup.Group)
+	for range cfg.Workers {
+		s.g.Go(s.work)
+	}
+	s.signal()
+	return s, nil
+}
+
+// Close stops the workers and waits for them. A pin cut short stays
+// "pinning" on disk and is queued again by the next New. Idempotent.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		s.cancel()
+		_ = s.g.Wait()
+	})
+	return nil
+}
+
+func (s *Server) load(ctx context.Context) error {
+	res, err := s.cfg.Datastore.Query(ctx, query.Query{Prefix: requestsRoot})
+	if err != nil {
+		return fmt.Errorf("pinsvc: load requests: %w", err)
+	}
+	all, err := res.Rest()
+	if err != nil {
+		return fmt.Errorf("pinsvc: load requests: %w", err)
+	}
+	var requeue []*request
+	for _, kv := range all {
+		r, err := decodeRequest(kv.Value)
+		if err != nil {
+			// Left on disk untouched: nothing stored is thrown away.
+			s.log.Warn("unreadable pin request", "key", kv.Key, "err", err)
+			continue
+		}
+		s.reqs[r.ID] = r
+		if r.Created.After(s.lastCreated) {
+			s.lastCreated = r.Created
+		}
+		if r.Status == Queued || r.Status == Pinning {
+			r.Status = Queued
+			requeue = append(requeue, r)
+		}
+	}
+	slices.SortFunc(requeue, func(a, b *request) int { return a.Created.Compare(b.Created) })
+	for _, r := range requeue {
+		s.queue = append(s.queue, r.ID)
+	}
+	return nil
+}
+
+func decodeRequest(b []byte) (*request, error) {
+	var w requestWire
+	if err := json.Unmarshal(b, &w); err != nil {
+		return nil, err
+	}
+	p, err := w.Pin.pin()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := ParseStatus(string(w.Status)); err != nil || w.RequestID == "" {
+		return nil, fmt.Errorf("bad status %q or empty id", w.Status)
+	}
+	r := &request{ID: w.RequestID, Status: w.Status, Created: w.Created, Pin: p, Info: w.Info}
+	if w.UnpinAfter != "" {
+		if r.UnpinAfter, err = cid.Decode(w.UnpinAfter); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// persist writes r; the caller holds s.mu so writes of one request stay in order.
+func (s *Server) persist(ctx context.Context, r *request) error {
+	w := requestWire{statusWire: s.statusOf(r).wire()}
+	if r.UnpinAfter.Defined() {
+		w.UnpinAfter = r.UnpinAfter.String()
+	}
+	b, err := json.Marshal(w)
+	if err != nil {
+		return fmt.Errorf("pinsvc: encode request %s: %w", r.ID, err)
+	}
+	if err := s.cfg.Datastore.Put(ctx, requestKey(r.ID), b); err != nil {
+		return fmt.Errorf("pinsvc: store request %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+func (s *Server) statusOf(r *request) PinStatus {
+	ps := PinStatus{RequestID: r.ID, Status: r.Status, Created: r.Created, Pin: r.Pin, Info: r.Info}
+	for _, d := range s.cfg.Delegates() {
+		if ma, err := multiaddr.NewMultiaddr(d); err == nil {
+			ps.Delegates = append(ps.Delegates, ma)
+		}
+	}
+	return ps
+}
+
+func (ps PinStatus) wire() statusWire {
+	w := statusWire{RequestID: ps.RequestID, Status: ps.Status, Created: ps.Created, Pin: ps.Pin.wire(),
+		Delegates: []string{}, Info: ps.Info}
+	for _, d := range ps.Delegates {
+		w.Delegates = append(w.Delegates, d.String())
+	}
+	if w.Info == nil {
+		w.Info = map[string]string{}
+	}
+	return w
+}
+
+// ServeHTTP checks the bearer token, then serves the API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
+	// Comparing fixed-size digests keeps the time independent of the token.
+	if !ok || subtle.ConstantTimeCompare(sum[:], s.tokenSum[:]) != 1 {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="island pinning service"`)
+		writeError(w, http.StatusUnauthorized, "UNAUTHORIZED", "access token is missing or invalid")
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeError answers with the spec's Failure object.
+func writeError(w http.ResponseWriter, status int, reason, details string) {
+	var f failureWire
+	f.Error.Reason, f.Error.Details = reason, details
+	writeJSON(w, status, f)
+}
+
+// readPin reads and checks a Pin body, answering the error itself.
+func (s *Server) readPin(w http.ResponseWriter, r *http.Request) (Pin, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	if err != nil {
+		if errors.As(err, new(*http.MaxBytesError)) {
+			writeError(w, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE",
+				fmt.Sprintf("request body is larger than %d bytes", s.cfg.MaxBodyBytes))
+		} else {
+			writeError(w, http.StatusBadRequest, "BAD_REQUEST", "cannot read request body: "+err.Error())
+		}
+		return Pin{}, false
+	}
+	p, err := ParsePin(body)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "BAD_REQUEST", err.Error())
+		return Pin{}, false
+	}
+	return p, true
+}
+
+// admit checks the bounds before a new request; the caller holds s.mu.
+// replacing is the request a replace removes (not counted).
+func (s *Server) admit(w http.ResponseWriter, replacing *request) bool {
+	pending, total := 0, len(s.reqs)
+	for _, r := range s.reqs {
+		if (r.Status == Queued || r.Status == Pinning) && r != replacing {
+			pending++
+		}
+	}
+	if replacing != nil {
+		total--
+	}
+	switch {
+	case pending >= s.cfg.MaxPending:
+		w.Header().Set("Retry-After", "30")
+		writeError(w, http.StatusTooManyRequests, "TOO_MANY_PENDING",
+			fmt.Sprintf("%d pins are already queued or pinning (the limit); try again later", pending))
+		return false
+	case total >= s.cfg.MaxRequests:
+		writeError(w, http.StatusForbidden, "PIN_LIMIT_REACHED",
+			fmt.Sprintf("this service keeps at most %d pin requests; remove some first", s.cfg.MaxRequests))
+		return false
+	}
+	return true
+}
+
+// newRequest makes a queued request; the caller holds s.mu. Created is
+// strictly increasing, because clients page with before=<oldest created>.
+func (s *Server) newRequest(p Pin) *request {
+	var id [16]byte
+	_, _ = rand.Read(id[:])
+	now := time.Now().UTC().Round(0)
+	if !now.After(s.lastCreated) {
+		now = s.lastCreated.Add(time.Nanosecond)
+	}
+	s.lastCreated = now
+	return &request{ID: hex.EncodeToString(id[:]), Status: Queued, Created: now, Pin: p, Info: map[string]string{}}
+}
+
+func (s *Server) handleAdd(w http.ResponseWriter, r *http.Request) {
+	p, ok := s.readPin(w, r)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	if !s.admit(w, nil) {
+		s.mu.Unlock()
+		return
+	}
+	req := s.newRequest(p)
+	if err := s.persist(r.Context(), req); err != nil {
+		s.mu.Unlock()
+		s.internalError(w, err)
+		return
+	}
+	s.reqs[req.ID] = req
+	s.queue = append(s.queue, req.ID)
+	st := s.statusOf(req)
+	s.mu.Unlock()
+	s.signal()
+	s.log.Info("pin requested", "requestid", req.ID, "cid", p.CID.String(), "name", p.Name)
+	writeJSON(w, http.StatusAccepted, st.wire())
+}
+
+func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	req := s.reqs[r.PathValue("requestid")]
+	var st PinStatus
+	if req != nil {
+		st = s.statusOf(req)
+	}
+	s.mu.Unlock()
+	if req == nil {
+		writeError(w, http.StatusNotFound, "NOT_FOUND", "no pin request "+r.PathValue("requestid"))
+		return
+	}
+	writeJSON(w, http.StatusOK, st.wire())
+}
+
+func (s *Server) handleReplace(w http.ResponseWriter, r *http.Request) {
+	p, ok := s.readPin(w, r)
+	if !ok {
+		return
+	}
+	id := r.PathValue("requestid")
+	s.mu.Lock()
+	old := s.reqs[id]
+	if old == nil {
+		s.mu.Unlock()
+		writeError(w, http.StatusNotFound, "NOT_FOUND", "no pin request "+id)
+		return
+	}
+	if !s.admit(w, old) {
+		s.mu.Unlock()
+		return
+	}
+	req := s.newRequest(p)
+	// The old pin stays until the new one settles; an old request that
+	// never got pinned passes on what it was to release.
+	req.UnpinAfter = old.UnpinAfter
+	if old.Status == Pinned {
+		req.UnpinAfter = old.Pin.CID
+	}
+	if err := s.persist(r.Context(), req); err != nil {
+		s.mu.Unlock()
+		s.internalError(w, err)
+		return
+	}
+	if err := s.cfg.Datastore.Delete(r.Context(), requestKey(id)); err != nil {
+		s.log.Error("cannot delete replaced request", "requestid", id, "err", err)
+	}
+	delete(s.reqs, id)
+	s.reqs[req.ID] = req
+	s.queue = append(s.queue, req.ID)
+	st := s.statusOf(req)
+	s.mu.Unlock()
+	s.signal()
+	s.log.Info("pin replaced", "old", id, "requestid", req.ID, "cid", p.CID.String())
+	writeJSON(w, http.StatusAccepted, st.wire())
+}
+
+func (s *Server) handleRemove(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id := r.PathValue("requestid")
+	s.mu.Lock()
+	req := s.reqs[id]
+	if req == nil {
+		s.mu.Unlock()
+		writeError(w, http.StatusNotFound, "NOT_FOUND", "no pin request "+id)
+		return
+	}
+	delete(s.reqs, id)
+	var release []cid.Cid
+	if req.Status == Pinned && !s.heldByOthers(req.Pin.CID) {
+		release = append(release, req.Pin.CID)
+	}
+	if req.UnpinAfter.Defined() && !s.heldByOthers(req.UnpinAfter) {
+		release = append(release, req.UnpinAfter)
+	}
+	s.mu.Unlock()
+
+	for _, c := range release {
+		if err := s.cfg.Unpin(ctx, c); err != nil {
+			// Keep the request so the user can try again and nothing is lost.
+			s.mu.Lock()
+			s.reqs[id] = req
+			s.mu.Unlock()
+			s.internalError(w, fmt.Errorf("unpin %s: %w", c, err))
+			return
+		}
+	}
+	if err := s.cfg.Datastore.Delete(ctx, requestKey(id)); err != nil {
+		s.internalError(w, fmt.Errorf("delete request %s: %w", id, err))
+		return
+	}
+	s.log.Info("pin removed", "requestid", id, "cid", req.Pin.CID.String())
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// heldByOthers reports whether a request in the table still wants c
+// pinned; the caller holds s.mu and has taken out the request that is
+// letting go of c.
+func (s *Server) heldByOthers(c cid.Cid) bool {
+	for _, r := range s.reqs {
+		if r.Status != Failed && r.Pin.CID.Equals(c) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) internalError(w http.ResponseWriter, err error) {
+	s.log.Error("pinning service request failed", "err", err)
+	writeError(w, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", err.Error())
+}
+
+// listFilter is a parsed GET /pins query.
+type listFilter struct {
+	cids          []cid.Cid
+	name, match   string
+	statuses      []Status
+	before, after time.Time
+	limit         int
+	meta          map[string]string
+}
+
+const (
+	defaultLimit = 10
+	maxLimit     = 1000
+	maxCIDFilter = 10
+)
+
+func parseListQuery(q map[string][]string) (listFilter, error) {
+	get := func(k string) string {
+		if v := q[k]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	f := listFilter{limit: defaultLimit, statuses: []Status{Pinned}, name: get("name"), match: "exact"}
+	if v := get("cid"); v != "" {
+		parts := strings.Split(v, ",")
+		if len(parts) > maxCIDFilter {
+			return f, fmt.Errorf("cid filter lists %d CIDs, more than %d", len(parts), maxCIDFilter)
+		}
+		for _, p := range parts {
+			c, err := cid.Decode(strings.TrimSpace(p))
+			if err != nil {
+				return f, fmt.Errorf("cid filter: %q is not a CID", p)
+			}
+			f.cids = append(f.cids, c)
+		}
+	}
+	if utf8Len := len([]rune(f.name)); utf8Len > maxNameLen {
+		return f, fmt.Errorf("name filter is %d characters, more than %d", utf8Len, maxNameLen)
+	}
+	if v := get("match"); v != "" {
+		switch v {
+		case "exact", "iexact", "partial", "ipartial":
+			f.match = v
+		default:
+			return f, fmt.Errorf("match %q: want exact, iexact, partial or ipartial", v)
+		}
+	}
+	if v := get("status"); v != "" {
+		f.statuses = nil
+		for p := range strings.SplitSeq(v, ",") {
+			st, err := ParseStatus(strings.TrimSpace(p))
+			if err != nil {
+				return f, err
+			}
+			f.statuses = append(f.statuses, st)
+		}
+	}
+	for _, b := range []struct {
+		key string
+		dst *time.Time
+	}{{"before", &f.before}, {"after", &f.after}} {
+		if v := get(b.key); v != "" {
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				return f, fmt.Errorf("%s %q is not an RFC 3339 timestamp", b.key, v)
+			}
+			*b.dst = t
+		}
+	}
+	if v := get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxLimit {
+			return f, fmt.Errorf("limit %q: want a number from 1 to %d", v, maxLimit)
+		}
+		f.limit = n
+	}
+	if v := get("meta"); v != "" {
+		if err := json.Unmarshal([]byte(v), &f.meta); err != nil {
+			return f, fmt.Errorf("meta filter is not a JSON object of strings: %w", err)
+		}
+	}
+	return f, nil
+}
+
+func (f listFilter) matches(r *request) bool {
+	if !slices.Contains(f.statuses, r.Status) {
+		return false
+	}
+	if len(f.cids) > 0 && !slices.ContainsFunc(f.cids, r.Pin.CID.Equals) {
+		return false
+	}
+	if f.name != "" {
+		n, want := r.Pin.Name, f.name
+		if f.match[0] == 'i' {
+			n, want = strings.ToLower(n), strings.ToLower(want)
+		}
+		if strings.HasSuffix(f.match, "partial") {
+			if !strings.Contains(n, want) {
+				return false
+			}
+		} else if n != want {
+			return false
+		}
+	}
+	if !f.before.IsZero() && !r.Created.Before(f.before) {
+		return false
+	}
+	if !f.after.IsZero() && !r.Created.After(f.after) {
+		return false
+	}
+	for k, v := range f.meta {
+		if got, ok := r.Pin.Meta[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
+	f, err := parseListQuery(r.URL.Query())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "BAD_REQUEST", err.Error())
+		return
+	}
+	s.mu.Lock()
+	var matched []*request
+	for _, req := range s.reqs {
+		if f.matches(req) {
+			matched = append(matched, req)
+		}
+	}
+	// Newest first, as the spec's paging by "before" expects.
+	slices.SortFunc(matched, func(a, b *request) int { return b.Created.Compare(a.Created) })
+	out := resultsWire{Count: len(matched), Results: []statusWire{}}
+	for _, req := range matched[:min(len(matched), f.limit)] {
+		out.Results = append(out.Results, s.statusOf(req).wire())
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// next takes the next queued request ID, waiting for one.
+func (s *Server) next() (string, bool) {
+	for {
+		s.mu.Lock()
+		if len(s.queue) > 0 {
+			id := s.queue[0]
+			s.queue = s.queue[1:]
+			more := len(s.queue) > 0
+			s.mu.Unlock()
+			if more {
+				s.signal() // wake another worker for the rest
+			}
+			return id, true
+		}
+		s.mu.Unlock()
+		select {
+		case <-s.ctx.Done():
+			return "", false
+		case <-s.wake:
+		}
+	}
+}
+
+func (s *Server) work() error {
+	for {
+		id, ok := s.next()
+		if !ok {
+			return nil
+		}
+		s.process(id)
+	}
+}
+
+// process pins one request and records the outcome.
+func (s *Server) process(id string) {
+	ctx := s.ctx
+	s.mu.Lock()
+	req := s.reqs[id]
+	if req == nil || req.Status != Queued {
+		s.mu.Unlock() // removed or replaced while queued
+		return
+	}
+	req.Status = Pinning
+	if err := s.persist(ctx, req); err != nil {
+		s.log.Error("cannot record pinning", "requestid", id, "err", err)
+	}
+	c, origins := req.Pin.CID, req.Pin.Origins
+	s.mu.Unlock()
+
+	pctx, cancel := context.WithTimeout(ctx, s.cfg.PinTimeout)
+	err := s.cfg.Pin(pctx, c, origins)
+	cancel()
+	if ctx.Err() != nil {
+		return // shutting down: stays "pinning" on disk and is queued again at start
+	}
+
+	var release []cid.Cid
+	s.mu.Lock()
+	if req = s.reqs[id]; req == nil {
+		// Removed while pinning: let go of what we just pinned.
+		if err == nil && !s.heldByOthers(c) {
+			release = append(release, c)
+		}
+	} else {
+		if err == nil {
+			req.Status = Pinned
+			s.log.Info("pinned", "requestid", id, "cid", c.String())
+		} else {
+			req.Status = Failed
+			details := err.Error()
+			if len(details) > maxInfoLen {
+				details = details[:maxInfoLen]
+			}
+			req.Info = map[string]string{"status_details": details}
+			s.log.Warn("pin failed", "requestid", id, "cid", c.String(), "err", err)
+		}
+		if old := req.UnpinAfter; old.Defined() {
+			req.UnpinAfter = cid.Undef
+			if !s.heldByOthers(old) {
+				release = append(release, old)
+			}
+		}
+		if perr := s.persist(ctx, req); perr != nil {
+			s.log.Error("cannot record pin outcome", "requestid", id, "err", perr)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range release {
+		if err := s.cfg.Unpin(ctx, c); err != nil {
+			s.log.Warn("unpin failed", "cid", c.String(), "err", err)
+		}
+	}
+}
