@@ -97,7 +97,9 @@ func mustServer(t testing.TB, n *node, edit func(*Config)) (*Server, *httptest.S
 	cfg.Datastore = n.ds
 	cfg.Pin = n.pin
 	cfg.Unpin = n.unpin
-	cfg.Delegates = func() []string { return []string{"/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf"} }
+	cfg.Delegates = func() []string {
+		return []string{"/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf"}
+	}
 	if edit != nil {
 		edit(&cfg)
 	}
