@@ -229,18 +229,29 @@ func (s *System) Current(ctx context.Context, name string) (Entry, error) {
 // wrapping ErrRoutingPut comes with a valid entry: the version is published
 // locally and recorded.
 func (s *System) PublishVersion(ctx context.Context, key crypto.PrivKey, c cid.Cid) (Entry, error) {
-	pid, err := peer.IDFromPrivateKey(key)
-	if err != nil {
-		return Entry{}, fmt.Errorf("names: publish version: %w", err)
-	}
-	n := ipns.NameFromPeer(pid)
-	unlock := s.histLocks.lock(n.String())
-	defer unlock()
-	entries, err := s.history(ctx, n)
+	n, entries, unlock, err := s.lockHistory(ctx, key)
 	if err != nil {
 		return Entry{}, err
 	}
+	defer unlock()
 	return s.appendVersion(ctx, key, n, entries, c)
+}
+
+// lockHistory takes the history lock of key's name and reads its verified
+// history; on success the caller must unlock.
+func (s *System) lockHistory(ctx context.Context, key crypto.PrivKey) (ipns.Name, []Entry, func(), error) {
+	pid, err := peer.IDFromPrivateKey(key)
+	if err != nil {
+		return ipns.Name{}, nil, nil, fmt.Errorf("names: key: %w", err)
+	}
+	n := ipns.NameFromPeer(pid)
+	unlock := s.histLocks.lock(n.String())
+	entries, err := s.history(ctx, n)
+	if err != nil {
+		unlock()
+		return ipns.Name{}, nil, nil, err
+	}
+	return n, entries, unlock, nil
 }
 
 // appendVersion publishes c and records it after entries; the caller holds
@@ -283,17 +294,11 @@ func (s *System) appendVersion(ctx context.Context, key crypto.PrivKey, n ipns.N
 // sequence number and records it as a new version whose Prev is the one it
 // replaces. version 0 means the one before the current.
 func (s *System) Rollback(ctx context.Context, key crypto.PrivKey, version int) (Entry, error) {
-	pid, err := peer.IDFromPrivateKey(key)
-	if err != nil {
-		return Entry{}, fmt.Errorf("names: rollback: %w", err)
-	}
-	n := ipns.NameFromPeer(pid)
-	unlock := s.histLocks.lock(n.String())
-	defer unlock()
-	entries, err := s.history(ctx, n)
+	n, entries, unlock, err := s.lockHistory(ctx, key)
 	if err != nil {
 		return Entry{}, err
 	}
+	defer unlock()
 	if len(entries) == 0 {
 		return Entry{}, fmt.Errorf("%w under %s: nothing to roll back to", ErrNoHistory, n)
 	}
