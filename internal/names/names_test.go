@@ -8,7 +8,9 @@ import (
 	"github.com/ipfs/boxo/ipns"
 	"github.com/ipfs/boxo/namesys"
 	"github.com/ipfs/boxo/path"
+	"github.com/ipfs/boxo/routing/offline"
 	"github.com/ipfs/go-datastore"
+	record "github.com/libp2p/go-libp2p-record"
 	"github.com/stretchr/testify/require"
 )
 
@@ -440,4 +442,30 @@ func TestCloseIdempotent(t *testing.T) {
 	s := mustSystem(t, r, nil, nil)
 	require.NoError(t, s.Close())
 	require.NoError(t, s.Close())
+}
+
+// A routing that takes no IPNS records (like a DHT with no peers): the
+// record is still signed, kept and resolvable locally, and the error says
+// only the put failed.
+func TestPublishWhenRoutingRefuses(t *testing.T) {
+	ctx := context.Background()
+	refusing := offline.NewOfflineRouter(mustDatastore(t), record.NamespacedValidator{"pk": record.PublicKeyValidator{}})
+	s := mustSystem(t, refusing, nil, nil)
+	key := mustKey(t)
+	v := testCID(t, "offline")
+
+	rec, err := s.Publish(ctx, key, path.FromCid(v))
+	require.ErrorIs(t, err, ErrRoutingPut)
+	require.Equal(t, uint64(1), rec.Seq)
+	res, err := s.Resolve(ctx, nameOf(t, key).String())
+	require.NoError(t, err)
+	require.Equal(t, "/ipfs/"+v.String(), res.Path.String())
+
+	e, err := s.PublishVersion(ctx, key, testCID(t, "offline 2"))
+	require.ErrorIs(t, err, ErrRoutingPut)
+	require.Equal(t, 1, e.Version)
+	require.Equal(t, uint64(2), e.Seq)
+	hist, err := s.History(ctx, nameOf(t, key).String())
+	require.NoError(t, err)
+	require.Len(t, hist, 1)
 }
