@@ -1,0 +1,136 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/ipfs/boxo/gateway"
+	"github.com/ipfs/boxo/gateway/assets"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// subdomainHost is the one hostname served as a subdomain gateway:
+// browsers resolve every *.localhost name to loopback, so each CID and
+// name gets its own origin without any DNS setup.
+const subdomainHost = "localhost"
+
+// newHandler assembles the gateway's handler chain, outermost first:
+// response cache → CORS headers → status page or boxo's hostname handler →
+// mux of /ipfs/, /ipns/ (boxo's handler), /api/status and /.
+func newHandler(cfg Config, logger *slog.Logger) (http.Handler, error) {
+	if cfg.BlockService == nil {
+		return nil, errors.New("gateway: config: BlockService is required")
+	}
+	reg := cfg.Registerer
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	ns, err := newNameSystem(cfg)
+	if err != nil {
+		return nil, err
+	}
+	blocks, err := gateway.NewBlocksBackend(cfg.BlockService,
+		gateway.WithNameSystem(ns),
+		gateway.WithValueStore(valueStoreOrNull(cfg.Routing)),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: blocks backend: %w", err)
+	}
+	backend := &statusBackend{IPFSBackend: blocks}
+
+	conf := gateway.Config{
+		DeserializedResponses: true,
+		PublicGateways: map[string]*gateway.PublicGateway{
+			subdomainHost: {
+				Paths:                 []string{"/ipfs", "/ipns"},
+				UseSubdomains:         true,
+				DeserializedResponses: true,
+				// One DNS label per DNSLink site (my-site-org.ipns.localhost)
+				// keeps one origin per site and works with wildcard TLS
+				// certificates when the gateway sits behind a proxy.
+				InlineDNSLink: true,
+			},
+		},
+		RetrievalTimeout:      cfg.RetrievalTimeout,
+		MaxConcurrentRequests: cfg.MaxConcurrentRequests,
+		MetricsRegistry:       reg,
+		// No "inspect retrievability" button: it would send the user's
+		// CIDs to a third-party service.
+		DiagnosticServiceURL: "",
+	}
+	ipfs := gateway.NewHandler(conf, backend)
+	status := newStatusPages(cfg, logger)
+
+	mux := http.NewServeMux()
+	mux.Handle("/ipfs/", ipfs)
+	mux.Handle("/ipns/", ipfs)
+	mux.HandleFunc("/api/status", status.serveJSON)
+	mux.HandleFunc("/{$}", status.servePage)
+	mux.HandleFunc("/", serveNotFound)
+	hostnames := gateway.NewHostnameHandler(conf, backend, mux)
+
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// boxo answers 404 for any path of a known gateway host outside its
+		// Paths (it would otherwise look for DNSLink on "localhost"), so the
+		// status page on localhost:PORT is routed around it.
+		if isStatusRequest(r) {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		hostnames.ServeHTTP(w, r)
+	})
+	h = gateway.NewHeaders(nil).ApplyCors().Wrap(h)
+	if cfg.ResponseCacheBytes > 0 {
+		h = newResponseCache(cfg.ResponseCacheBytes, reg).wrap(h)
+	}
+	return h, nil
+}
+
+// isStatusRequest reports a request for the status page or API on the
+// subdomain gateway's own host (localhost:PORT, not CID.ipfs.localhost).
+func isStatusRequest(r *http.Request) bool {
+	host := r.Host
+	if xHost := r.Header.Get("X-Forwarded-Host"); xHost != "" {
+		host = xHost
+	}
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if !strings.EqualFold(host, subdomainHost) {
+		return false
+	}
+	switch {
+	case r.URL.Path == "/api/status":
+		return true
+	case r.URL.Path == "/":
+		// ?uri=ipfs://… is boxo's protocol-handler redirect.
+		return !r.URL.Query().Has("uri")
+	}
+	return false
+}
+
+// serveNotFound answers paths that are neither content nor status.
+func serveNotFound(w http.ResponseWriter, r *http.Request) {
+	writeError(w, r, http.StatusNotFound, fmt.Sprintf("%s is not served here: content lives under /ipfs/CID/ and /ipns/NAME/", r.URL.Path))
+}
+
+// writeError answers like boxo's own errors: an HTML page for browsers,
+// plain text for scripts.
+func writeError(w http.ResponseWriter, r *http.Request, code int, msg string) {
+	if !strings.Contains(r.Header.Get("Accept"), "text/html") {
+		http.Error(w, msg, code)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	_ = assets.ErrorTemplate.Execute(w, assets.ErrorTemplateData{
+		StatusCode: code,
+		StatusText: http.StatusText(code),
+		Error:      msg,
+	})
+}
