@@ -50,7 +50,7 @@ type fixture struct {
 func newFixture(tb testing.TB) *fixture {
 	tb.Helper()
 	f := &fixture{}
-	f.store, f.bserv = newTestStore(tb, nil)
+	f.store, f.bserv = newTestStore(tb)
 
 	// The site of testdata/ plus a big file, in a copy so testdata stays small.
 	f.siteDir = filepath.Join(tb.TempDir(), "site")

@@ -40,7 +40,7 @@ func newHandler(cfg Config, logger *slog.Logger) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: blocks backend: %w", err)
 	}
-	backend := &statusBackend{IPFSBackend: blocks}
+	backend := &statusBackend{IPFSBackend: blocks, blocks: cfg.BlockService}
 
 	conf := gateway.Config{
 		DeserializedResponses: true,

@@ -14,7 +14,6 @@ import (
 	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/blockstore"
 	chunk "github.com/ipfs/boxo/chunker"
-	"github.com/ipfs/boxo/exchange"
 	"github.com/ipfs/boxo/ipld/merkledag"
 	"github.com/ipfs/boxo/ipld/unixfs/importer/balanced"
 	"github.com/ipfs/boxo/ipld/unixfs/importer/helpers"
@@ -38,15 +37,15 @@ type testStore struct {
 	dag    ipld.DAGService
 }
 
-// newTestStore opens a store whose blockservice uses ex to fetch missing
-// blocks (nil: local blocks only).
-func newTestStore(tb testing.TB, ex exchange.Interface) (*testStore, blockservice.BlockService) {
+// newTestStore opens a store and a blockservice over it that has no
+// exchange: every block is local or missing.
+func newTestStore(tb testing.TB) (*testStore, blockservice.BlockService) {
 	tb.Helper()
 	ds, err := pebble.NewDatastore(filepath.Join(tb.TempDir(), "blocks"))
 	require.NoError(tb, err)
 	tb.Cleanup(func() { require.NoError(tb, ds.Close()) })
 	bs := blockstore.NewBlockstore(ds)
-	bserv := blockservice.New(bs, ex)
+	bserv := blockservice.New(bs, nil)
 	return &testStore{blocks: bs, dag: merkledag.NewDAGService(bserv)}, bserv
 }
 

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/gateway"
 	"github.com/ipfs/boxo/ipns"
 	"github.com/ipfs/boxo/namesys"
@@ -74,20 +76,37 @@ type overrideNameSystem struct {
 	links map[string]path.Path
 }
 
+// Resolve follows the name one step at a time, so that a chain may pass
+// through both the overrides and the name system underneath (an
+// IPFS_NS_MAP entry naming an overridden domain, say).
 func (o *overrideNameSystem) Resolve(ctx context.Context, p path.Path, opts ...namesys.ResolveOption) (namesys.Result, error) {
-	target, ok := o.lookup(p)
-	if !ok {
+	if _, ok := o.lookup(p); !ok && !p.Mutable() {
 		return o.NameSystem.Resolve(ctx, p, opts...)
 	}
 	depth := namesys.ProcessResolveOptions(opts).Depth
-	if !target.Mutable() || depth == 1 {
-		return namesys.Result{Path: target, LastMod: time.Now()}, nil
-	}
 	if depth == namesys.UnlimitedDepth {
 		// An override may point at itself; bound the chain like boxo does.
 		depth = namesys.DefaultDepthLimit
 	}
-	return o.Resolve(ctx, target, append(opts, namesys.ResolveWithDepth(depth-1))...)
+	res := namesys.Result{Path: p}
+	for step := uint(0); res.Path.Mutable(); step++ {
+		if step == depth {
+			return res, namesys.ErrResolveRecursion
+		}
+		if target, ok := o.lookup(res.Path); ok {
+			res.Path, res.LastMod = target, time.Now()
+			continue
+		}
+		next, err := o.NameSystem.Resolve(ctx, res.Path, append(opts, namesys.ResolveWithDepth(1))...)
+		if err != nil && !errors.Is(err, namesys.ErrResolveRecursion) {
+			return next, err
+		}
+		if next.TTL > 0 && (res.TTL == 0 || next.TTL < res.TTL) {
+			res.TTL = next.TTL
+		}
+		res.Path, res.LastMod = next.Path, next.LastMod
+	}
+	return res, nil
 }
 
 func (o *overrideNameSystem) ResolveAsync(ctx context.Context, p path.Path, opts ...namesys.ResolveOption) <-chan namesys.AsyncResult {
@@ -118,11 +137,37 @@ func (o *overrideNameSystem) lookup(p path.Path) (path.Path, bool) {
 	return joined, true
 }
 
-// statusBackend gives name errors the status they deserve: boxo answers 500
-// for any failure to resolve /ipns/NAME, but a malformed name is the
-// client's error (400) and a name nobody published is not found (404).
+// statusBackend gives errors the status they deserve where boxo's blocks
+// backend does not: it answers 500 for any failure to resolve /ipns/NAME,
+// but a malformed name is the client's error (400) and a name nobody
+// published is not found (404); and it starts a CAR response before it has
+// the first block, so a missing root ends as a reset connection, not 504.
 type statusBackend struct {
 	gateway.IPFSBackend
+	blocks blockservice.BlockService
+}
+
+// GetCAR waits for the CAR's root block before boxo sends the status line,
+// so a root that cannot be found in time answers 504.
+func (b *statusBackend) GetCAR(ctx context.Context, p path.ImmutablePath, params gateway.CarParams) (gateway.ContentPathMetadata, io.ReadCloser, error) {
+	md, car, err := b.IPFSBackend.GetCAR(ctx, p, params)
+	if err != nil || !md.LastSegment.RootCid().Defined() {
+		return md, car, err
+	}
+	if _, err := b.blocks.GetBlock(ctx, md.LastSegment.RootCid()); err != nil {
+		car.Close()
+		return md, nil, err
+	}
+	return md, car, nil
+}
+
+// WrapContextForRequest keeps boxo's per-request blockservice session (one
+// bitswap session per page load), which embedding alone would hide.
+func (b *statusBackend) WrapContextForRequest(ctx context.Context) context.Context {
+	if w, ok := b.IPFSBackend.(gateway.WithContextHint); ok {
+		return w.WrapContextForRequest(ctx)
+	}
+	return ctx
 }
 
 func (b *statusBackend) ResolveMutable(ctx context.Context, p path.Path) (path.ImmutablePath, time.Duration, time.Time, error) {
@@ -163,7 +208,8 @@ func nameError(err error) error {
 	}
 	var dnsErr *net.DNSError
 	switch {
-	case errors.Is(err, namesys.ErrResolveFailed), errors.Is(err, routing.ErrNotFound), errors.Is(err, ipns.ErrExpiredRecord):
+	case errors.Is(err, namesys.ErrResolveFailed), errors.Is(err, namesys.ErrResolveRecursion),
+		errors.Is(err, routing.ErrNotFound), errors.Is(err, ipns.ErrExpiredRecord):
 		return gateway.NewErrorStatusCode(err, http.StatusNotFound)
 	case errors.Is(err, ipns.ErrInvalidName), errors.Is(err, ipns.ErrInvalidPath):
 		return gateway.NewErrorStatusCode(err, http.StatusBadRequest)
