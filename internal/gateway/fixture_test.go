@@ -107,5 +107,6 @@ func (f *fixture) config(tb testing.TB) Config {
 	cfg.NameSystem = ns
 	cfg.Routing = f.routing
 	cfg.DNSLinkOverrides = map[string]string{"example.org": "/ipfs/" + f.site.String()}
+	cfg.SubdomainHosts = []string{"gw.example.net"}
 	return cfg
 }

@@ -52,6 +52,11 @@ type Config struct {
 	// boxo's name system also honours IPFS_NS_MAP ("domain:/ipfs/CID,…").
 	DNSLinkOverrides map[string]string
 
+	// SubdomainHosts are more hostnames served like localhost, as subdomain
+	// gateways (CID.ipfs.HOST), for a gateway behind a proxy with a
+	// wildcard DNS name. Optional.
+	SubdomainHosts []string
+
 	// Status reports the node for the status page and /api/status. Optional.
 	Status func(ctx context.Context) (Status, error)
 

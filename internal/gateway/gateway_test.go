@@ -37,6 +37,8 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		{"not a port", func(c *Config) { c.ListenAddr = "127.0.0.1:http-ish" }, "gateway: listen on 127.0.0.1:http-ish"},
 		{"no host port", func(c *Config) { c.ListenAddr = "localhost" }, "gateway: listen on localhost"},
 		{"no blockservice", func(c *Config) { c.BlockService = nil }, "BlockService is required"},
+		{"subdomain host with a port", func(c *Config) { c.SubdomainHosts = []string{"example.net:80"} }, `subdomain host "example.net:80"`},
+		{"subdomain host that is an address", func(c *Config) { c.SubdomainHosts = []string{"10.0.0.1"} }, `subdomain host "10.0.0.1"`},
 		{"override of a non-domain", func(c *Config) { c.DNSLinkOverrides = map[string]string{"a/b": "/ipfs/bafkqaaa"} }, `DNSLink override "a/b"`},
 		{"override to a non-path", func(c *Config) { c.DNSLinkOverrides = map[string]string{"example.org": "bafkqaaa"} }, "example.org"},
 	} {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ipfs/boxo/gateway"
 	"github.com/ipfs/boxo/gateway/assets"
+	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -42,19 +43,24 @@ func newHandler(cfg Config, logger *slog.Logger) (http.Handler, error) {
 	}
 	backend := &statusBackend{IPFSBackend: blocks, blocks: cfg.BlockService}
 
+	subdomains := map[string]*gateway.PublicGateway{}
+	for _, host := range append([]string{subdomainHost}, cfg.SubdomainHosts...) {
+		if _, ok := dns.IsDomainName(host); !ok || net.ParseIP(host) != nil || strings.ContainsAny(host, "/:*") {
+			return nil, fmt.Errorf("gateway: subdomain host %q: want a DNS name such as example.net, without port", host)
+		}
+		subdomains[strings.ToLower(host)] = &gateway.PublicGateway{
+			Paths:                 []string{"/ipfs", "/ipns"},
+			UseSubdomains:         true,
+			DeserializedResponses: true,
+			// One DNS label per DNSLink site (my-site-org.ipns.localhost)
+			// keeps one origin per site and works with wildcard TLS
+			// certificates when the gateway sits behind a proxy.
+			InlineDNSLink: true,
+		}
+	}
 	conf := gateway.Config{
 		DeserializedResponses: true,
-		PublicGateways: map[string]*gateway.PublicGateway{
-			subdomainHost: {
-				Paths:                 []string{"/ipfs", "/ipns"},
-				UseSubdomains:         true,
-				DeserializedResponses: true,
-				// One DNS label per DNSLink site (my-site-org.ipns.localhost)
-				// keeps one origin per site and works with wildcard TLS
-				// certificates when the gateway sits behind a proxy.
-				InlineDNSLink: true,
-			},
-		},
+		PublicGateways:        subdomains,
 		RetrievalTimeout:      cfg.RetrievalTimeout,
 		MaxConcurrentRequests: cfg.MaxConcurrentRequests,
 		MetricsRegistry:       reg,
@@ -77,7 +83,7 @@ func newHandler(cfg Config, logger *slog.Logger) (http.Handler, error) {
 		// boxo answers 404 for any path of a known gateway host outside its
 		// Paths (it would otherwise look for DNSLink on "localhost"), so the
 		// status page on localhost:PORT is routed around it.
-		if isStatusRequest(r) {
+		if isStatusRequest(r, subdomains) {
 			mux.ServeHTTP(w, r)
 			return
 		}
@@ -90,9 +96,9 @@ func newHandler(cfg Config, logger *slog.Logger) (http.Handler, error) {
 	return h, nil
 }
 
-// isStatusRequest reports a request for the status page or API on the
+// isStatusRequest reports a request for the status page or API on a
 // subdomain gateway's own host (localhost:PORT, not CID.ipfs.localhost).
-func isStatusRequest(r *http.Request) bool {
+func isStatusRequest(r *http.Request, subdomains map[string]*gateway.PublicGateway) bool {
 	host := r.Host
 	if xHost := r.Header.Get("X-Forwarded-Host"); xHost != "" {
 		host = xHost
@@ -100,7 +106,7 @@ func isStatusRequest(r *http.Request) bool {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
-	if !strings.EqualFold(host, subdomainHost) {
+	if _, ok := subdomains[strings.ToLower(host)]; !ok {
 		return false
 	}
 	switch {

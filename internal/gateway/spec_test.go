@@ -179,6 +179,9 @@ func TestGatewaySpec(t *testing.T) {
 		{name: "DNSLink name inlined on the subdomain", url: "/ipns/example.org/about/", host: "localhost:" + port, status: 301, check: header("Location", "http://example-org.ipns.localhost:"+port+"/about/")},
 		{name: "inlined DNSLink subdomain", url: "/", host: "example-org.ipns.localhost:" + port, status: 200, check: body(index)},
 		{name: "DNSLink site 404.html", url: "/gone", host: "example-org.ipns.localhost:" + port, status: 404, check: body(notFound)},
+		{name: "another subdomain host", url: "/about/", host: site + ".ipfs.gw.example.net", status: 200, check: body(readFile(t, f.siteDir, "about", "index.html"))},
+		{name: "another subdomain host redirects paths", url: "/ipfs/" + site + "/", host: "gw.example.net", status: 301, check: header("Location", "http://"+site+".ipfs.gw.example.net/")},
+		{name: "status page on another subdomain host", url: "/", host: "GW.example.net:" + port, status: 200, check: contains("island node")},
 		{name: "DNSLink gateway by Host", url: "/about/", host: "example.org:" + port, status: 200, check: body(readFile(t, f.siteDir, "about", "index.html"))},
 
 		// IPNS.
