@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,9 +11,14 @@ import (
 
 	"github.com/ipfs/boxo/gateway"
 	"github.com/ipfs/boxo/gateway/assets"
+	"github.com/ipfs/go-cid"
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
 )
+
+// emptyIdentityCID is the empty raw block as an identity CID, which any
+// blockstore wrapped by blockstore.NewIdStore holds without storing it.
+var emptyIdentityCID = cid.MustParse("bafkqaaa")
 
 // subdomainHost is the one hostname served as a subdomain gateway:
 // browsers resolve every *.localhost name to loopback, so each CID and
@@ -42,6 +48,9 @@ func newHandler(cfg Config, logger *slog.Logger) (http.Handler, error) {
 		return nil, fmt.Errorf("gateway: blocks backend: %w", err)
 	}
 	backend := &statusBackend{IPFSBackend: blocks, blocks: cfg.BlockService}
+	if has, _ := cfg.BlockService.Blockstore().Has(context.Background(), emptyIdentityCID); !has {
+		logger.Warn("gateway: the blockstore does not answer identity CIDs (such as the empty file bafkqaaa); wrap it with blockstore.NewIdStore")
+	}
 
 	subdomains := map[string]*gateway.PublicGateway{}
 	for _, host := range append([]string{subdomainHost}, cfg.SubdomainHosts...) {
@@ -61,6 +70,9 @@ func newHandler(cfg Config, logger *slog.Logger) (http.Handler, error) {
 	conf := gateway.Config{
 		DeserializedResponses: true,
 		PublicGateways:        subdomains,
+		// IPIP-0548 deprecates X-Ipfs-Path for Ipfs-Uri, but the
+		// conformance suite and older clients still read it.
+		DeprecatedXIpfsPath:   true,
 		RetrievalTimeout:      cfg.RetrievalTimeout,
 		MaxConcurrentRequests: cfg.MaxConcurrentRequests,
 		MetricsRegistry:       reg,
@@ -80,6 +92,13 @@ func newHandler(cfg Config, logger *slog.Logger) (http.Handler, error) {
 	hostnames := gateway.NewHostnameHandler(conf, backend, mux)
 
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A browser or client using the gateway as an HTTP proxy for
+		// CID.ipfs.localhost opens a tunnel first; the requests that follow
+		// on the same connection are served here (subdomain gateway spec).
+		if r.Method == http.MethodConnect {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
 		// boxo answers 404 for any path of a known gateway host outside its
 		// Paths (it would otherwise look for DNSLink on "localhost"), so the
 		// status page on localhost:PORT is routed around it.
@@ -89,7 +108,7 @@ func newHandler(cfg Config, logger *slog.Logger) (http.Handler, error) {
 		}
 		hostnames.ServeHTTP(w, r)
 	})
-	h = gateway.NewHeaders(nil).ApplyCors().Wrap(h)
+	h = gateway.NewHeaders(nil).WithDeprecatedXIpfsPath().ApplyCors().Wrap(h)
 	if cfg.ResponseCacheBytes > 0 {
 		h = newResponseCache(cfg.ResponseCacheBytes, reg).wrap(h)
 	}

@@ -38,13 +38,14 @@ type testStore struct {
 }
 
 // newTestStore opens a store and a blockservice over it that has no
-// exchange: every block is local or missing.
+// exchange: every block is local or missing. Like Kubo's (and the node's)
+// it answers identity CIDs from the CID itself.
 func newTestStore(tb testing.TB) (*testStore, blockservice.BlockService) {
 	tb.Helper()
 	ds, err := pebble.NewDatastore(filepath.Join(tb.TempDir(), "blocks"))
 	require.NoError(tb, err)
 	tb.Cleanup(func() { require.NoError(tb, ds.Close()) })
-	bs := blockstore.NewBlockstore(ds)
+	bs := blockstore.NewIdStore(blockstore.NewBlockstore(ds))
 	bserv := blockservice.New(bs, nil)
 	return &testStore{blocks: bs, dag: merkledag.NewDAGService(bserv)}, bserv
 }

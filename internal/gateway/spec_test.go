@@ -105,6 +105,7 @@ func TestGatewaySpec(t *testing.T) {
 			body(index),
 			header("Content-Type", "text/html"),
 			header("Cache-Control", "public, max-age=29030400, immutable"),
+			header("X-Ipfs-Path", "/ipfs/"+site+"/"),
 			func(t *testing.T, r response) { require.NotEmpty(t, r.header.Get("Etag")) },
 		)},
 		{name: "directory without slash redirects", url: "/ipfs/" + site, status: 301, check: header("Location", "/ipfs/"+site+"/")},
@@ -144,6 +145,7 @@ func TestGatewaySpec(t *testing.T) {
 		{name: "PUT refused", method: "PUT", url: "/ipfs/" + site + "/new.txt", status: 405},
 		{name: "DELETE refused", method: "DELETE", url: "/ipfs/" + site + "/", status: 405},
 		{name: "POST to the status API refused", method: "POST", url: "/api/status", status: 405},
+		{name: "CONNECT opens a proxy tunnel", method: "CONNECT", url: "", host: sub, status: 200},
 		{name: "OPTIONS allowed", method: "OPTIONS", url: "/ipfs/" + site + "/", status: 200, check: header("Access-Control-Allow-Origin", "*")},
 
 		// Trustless responses.
@@ -151,6 +153,7 @@ func TestGatewaySpec(t *testing.T) {
 			body(rootBlock.RawData()), header("Content-Type", "application/vnd.ipld.raw"),
 		)},
 		{name: "raw block by Accept", url: "/ipfs/" + site, headers: []string{"Accept: application/vnd.ipld.raw"}, status: 200, check: body(rootBlock.RawData())},
+		{name: "identity CID", url: "/ipfs/bafkqablimvwgy3y", status: 200, check: body([]byte("hello"))},
 		{name: "CAR of the whole site", url: "/ipfs/" + site + "?format=car", status: 200, check: func(t *testing.T, r response) {
 			roots, blocks := carBlocks(t, r.body)
 			require.Equal(t, []cid.Cid{f.site}, roots)
