@@ -1,9 +1,7 @@
 package gateway
 
 import (
-	"bufio"
 	"container/list"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -104,7 +102,7 @@ func (c *responseCache) wrap(next http.Handler) http.Handler {
 			return
 		}
 		misses.Inc()
-		rec := &recorder{ResponseWriter: w, limit: c.maxEntry}
+		rec := &recorder{statusWriter: statusWriter{ResponseWriter: w}, limit: c.maxEntry}
 		next.ServeHTTP(rec, r)
 		if e := rec.entry(key); e != nil {
 			c.add(e)
@@ -184,26 +182,13 @@ func (c *responseCache) add(e *cachedResponse) {
 // recorder passes a response through while keeping a copy of it, up to
 // limit bytes of body.
 type recorder struct {
-	http.ResponseWriter
+	statusWriter
 	limit    int64
-	code     int
 	body     []byte
 	tooLarge bool
-	failed   bool
-	hijacked bool
-}
-
-func (r *recorder) WriteHeader(code int) {
-	if r.code == 0 {
-		r.code = code
-	}
-	r.ResponseWriter.WriteHeader(code)
 }
 
 func (r *recorder) Write(p []byte) (int, error) {
-	if r.code == 0 {
-		r.code = http.StatusOK
-	}
 	if !r.tooLarge {
 		if int64(len(r.body)+len(p)) > r.limit {
 			r.tooLarge, r.body = true, nil
@@ -211,27 +196,8 @@ func (r *recorder) Write(p []byte) (int, error) {
 			r.body = append(r.body, p...)
 		}
 	}
-	n, err := r.ResponseWriter.Write(p)
-	if err != nil {
-		r.failed = true
-	}
-	return n, err
+	return r.statusWriter.Write(p)
 }
-
-func (r *recorder) Flush() {
-	if f, ok := r.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-// Hijack lets boxo's retrieval timeout reset a connection whose response
-// stalled; such a response is never cached.
-func (r *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	r.hijacked = true
-	return http.NewResponseController(r.ResponseWriter).Hijack()
-}
-
-func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // entry returns the recorded response if it may be served again.
 func (r *recorder) entry(key string) *cachedResponse {

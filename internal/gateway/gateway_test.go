@@ -1,10 +1,14 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net"
 	"net/http"
 	"regexp"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -101,4 +105,36 @@ func TestBaseURL(t *testing.T) {
 	} {
 		require.Equal(t, tc.want, baseURL(tc.addr), tc.addr.String())
 	}
+}
+
+func TestRequestsAreLogged(t *testing.T) {
+	_, bserv := newTestStore(t)
+	var buf syncBuffer
+	cfg := DefaultConfig()
+	cfg.BlockService = bserv
+	cfg.Logger = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	g := startGateway(t, cfg)
+	require.Equal(t, http.StatusBadRequest, fetch(t, g.URL(), "GET", "/ipfs/not-a-cid", "").status)
+	// The line is written once the response is out, maybe after the client
+	// has read it.
+	want := "msg=\"gateway: request\" system=gateway method=GET host=" + strings.TrimPrefix(g.URL(), "http://") + " path=/ipfs/not-a-cid status=400"
+	require.Eventually(t, func() bool { return strings.Contains(buf.String(), want) }, 10*time.Second, 10*time.Millisecond, "log:\n%s", &buf)
+}
+
+// syncBuffer is a bytes.Buffer the server's goroutines may log into.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

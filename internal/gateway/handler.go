@@ -26,8 +26,9 @@ var emptyIdentityCID = cid.MustParse("bafkqaaa")
 const subdomainHost = "localhost"
 
 // newHandler assembles the gateway's handler chain, outermost first:
-// response cache → CORS headers → status page or boxo's hostname handler →
-// mux of /ipfs/, /ipns/ (boxo's handler), /api/status and /.
+// response cache → request log → the status page and API on the gateway's
+// own host, or else CORS headers → boxo's hostname handler → /ipfs/ and
+// /ipns/ (boxo's handler).
 func newHandler(cfg Config, logger *slog.Logger) (http.Handler, error) {
 	if cfg.BlockService == nil {
 		return nil, errors.New("gateway: config: BlockService is required")
@@ -81,15 +82,19 @@ func newHandler(cfg Config, logger *slog.Logger) (http.Handler, error) {
 		DiagnosticServiceURL: "",
 	}
 	ipfs := gateway.NewHandler(conf, backend)
-	status := newStatusPages(cfg, logger)
+	content := http.NewServeMux()
+	content.Handle("/ipfs/", ipfs)
+	content.Handle("/ipns/", ipfs)
+	content.HandleFunc("/", serveNotFound)
+	// CORS is for content only: any web page may fetch /ipfs/ data, but
+	// none may read the node's status (its peer ID would unmask the user).
+	public := gateway.NewHeaders(nil).WithDeprecatedXIpfsPath().ApplyCors().Wrap(
+		gateway.NewHostnameHandler(conf, backend, content))
 
-	mux := http.NewServeMux()
-	mux.Handle("/ipfs/", ipfs)
-	mux.Handle("/ipns/", ipfs)
-	mux.HandleFunc("/api/status", status.serveJSON)
-	mux.HandleFunc("/{$}", status.servePage)
-	mux.HandleFunc("/", serveNotFound)
-	hostnames := gateway.NewHostnameHandler(conf, backend, mux)
+	status := newStatusPages(cfg, logger)
+	private := http.NewServeMux()
+	private.HandleFunc("/api/status", status.serveJSON)
+	private.HandleFunc("/{$}", status.servePage)
 
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// A browser or client using the gateway as an HTTP proxy for
@@ -99,43 +104,45 @@ func newHandler(cfg Config, logger *slog.Logger) (http.Handler, error) {
 			w.WriteHeader(http.StatusOK)
 			return
 		}
-		// boxo answers 404 for any path of a known gateway host outside its
-		// Paths (it would otherwise look for DNSLink on "localhost"), so the
-		// status page on localhost:PORT is routed around it.
 		if isStatusRequest(r, subdomains) {
-			mux.ServeHTTP(w, r)
+			private.ServeHTTP(w, r)
 			return
 		}
-		hostnames.ServeHTTP(w, r)
+		public.ServeHTTP(w, r)
 	})
-	h = gateway.NewHeaders(nil).WithDeprecatedXIpfsPath().ApplyCors().Wrap(h)
+	h = logRequests(h, logger)
 	if cfg.ResponseCacheBytes > 0 {
 		h = newResponseCache(cfg.ResponseCacheBytes, reg).wrap(h)
 	}
 	return h, nil
 }
 
-// isStatusRequest reports a request for the status page or API on a
-// subdomain gateway's own host (localhost:PORT, not CID.ipfs.localhost).
+// isStatusRequest reports a request for the status page or API on the
+// gateway's own host: an IP address (127.0.0.1:PORT) or a subdomain
+// gateway's parent (localhost:PORT, not CID.ipfs.localhost). Only the Host
+// header counts, not X-Forwarded-Host: a page that rebinds its DNS name to
+// 127.0.0.1 can set headers but cannot make its Host an address or
+// localhost, so it cannot read the status.
 func isStatusRequest(r *http.Request, subdomains map[string]*gateway.PublicGateway) bool {
-	host := r.Host
-	if xHost := r.Header.Get("X-Forwarded-Host"); xHost != "" {
-		host = xHost
+	switch {
+	case r.URL.Path == "/api/status":
+	case r.URL.Path == "/":
+		if r.URL.Query().Has("uri") {
+			return false // ?uri=ipfs://… is boxo's protocol-handler redirect
+		}
+	default:
+		return false
 	}
+	host := r.Host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
-	if _, ok := subdomains[strings.ToLower(host)]; !ok {
-		return false
-	}
-	switch {
-	case r.URL.Path == "/api/status":
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if net.ParseIP(host) != nil {
 		return true
-	case r.URL.Path == "/":
-		// ?uri=ipfs://… is boxo's protocol-handler redirect.
-		return !r.URL.Query().Has("uri")
 	}
-	return false
+	_, ok := subdomains[strings.ToLower(host)]
+	return ok
 }
 
 // serveNotFound answers paths that are neither content nor status.

@@ -206,6 +206,13 @@ func TestGatewaySpec(t *testing.T) {
 		{name: "status page", url: "/", status: 200, check: header("Content-Type", "text/html; charset=utf-8")},
 		{name: "status page on localhost", url: "/", host: "localhost:" + port, status: 200, check: contains("island node")},
 		{name: "status API on localhost", url: "/api/status", host: "localhost:" + port, status: 200, check: header("Content-Type", "application/json")},
+		{name: "status API on an IPv6 address", url: "/api/status", host: "[::1]:" + port, status: 200},
+		{name: "status API closed to other origins", url: "/api/status", headers: []string{"Origin: https://elsewhere.example"}, status: 200, check: all(
+			header("Access-Control-Allow-Origin", ""), header("Cross-Origin-Resource-Policy", "same-origin"),
+		)},
+		{name: "content open to other origins", url: "/ipfs/" + site + "/style.css", headers: []string{"Origin: https://elsewhere.example"}, status: 200, check: header("Access-Control-Allow-Origin", "*")},
+		{name: "no status for a rebound DNS name", url: "/api/status", host: "rebound.example:" + port, headers: []string{"X-Forwarded-Host: localhost"}, status: 404},
+		{name: "no status page for a rebound DNS name", url: "/", host: "rebound.example:" + port, status: 404},
 	}
 	for _, tc := range rows {
 		t.Run(tc.name, func(t *testing.T) {

@@ -99,8 +99,8 @@ func (s *statusPages) serveJSON(w http.ResponseWriter, r *http.Request) {
 	if !readOnly(w, r) {
 		return
 	}
+	privateHeaders(w)
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
 	st, err := s.read(r)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -174,9 +174,19 @@ func (s *statusPages) servePage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusInternalServerError, "cannot render the status page")
 		return
 	}
+	privateHeaders(w)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write(buf.Bytes())
+}
+
+// privateHeaders keep the node's status out of caches, frames and other
+// origins' reach.
+func privateHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
 }
 
 // readOnly answers anything but GET and HEAD with 405.
