@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -114,6 +115,7 @@ func BenchmarkGateway8KiB(b *testing.B) {
 	root := store.addTree(b, dir)
 	cfg := DefaultConfig()
 	cfg.BlockService = bserv
+	cfg.Logger = slog.New(slog.DiscardHandler) // keeps the result lines parseable
 	gw := startGateway(b, cfg)
 	gwURL := gw.URL() + "/ipfs/" + root.String() + "/"
 	cfg.ResponseCacheBytes = 0

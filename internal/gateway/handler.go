@@ -42,6 +42,7 @@ func newHandler(cfg Config, logger *slog.Logger) (http.Handler, error) {
 		return nil, err
 	}
 	blocks, err := gateway.NewBlocksBackend(cfg.BlockService,
+		gateway.WithResolver(newPathResolver(cfg.BlockService)),
 		gateway.WithNameSystem(ns),
 		gateway.WithValueStore(valueStoreOrNull(cfg.Routing)),
 	)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -103,6 +104,10 @@ func (s *testStore) addTree(tb testing.TB, root string) cid.Cid {
 func startGateway(tb testing.TB, cfg Config) *Gateway {
 	tb.Helper()
 	cfg.ListenAddr = "127.0.0.1:0"
+	if cfg.Logger == nil {
+		// Logs go with the test's output, shown when it fails or with -v.
+		cfg.Logger = slog.New(slog.NewTextHandler(tb.Output(), nil))
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	g, err := New(ctx, cfg)
 	require.NoError(tb, err)
