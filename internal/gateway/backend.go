@@ -1,0 +1,104 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ipfs/boxo/blockservice"
+	"github.com/ipfs/boxo/gateway"
+	"github.com/ipfs/boxo/ipns"
+	"github.com/ipfs/boxo/namesys"
+	"github.com/ipfs/boxo/path"
+	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/routing"
+	"github.com/miekg/dns"
+)
+
+// statusBackend gives errors the status they deserve where boxo's blocks
+// backend does not: it answers 500 for any failure to resolve /ipns/NAME,
+// but a malformed name is the client's error (400) and a name nobody
+// published is not found (404); and it starts a CAR response before it has
+// the first block, so a missing root ends as a reset connection, not 504.
+type statusBackend struct {
+	gateway.IPFSBackend
+	blocks blockservice.BlockService
+}
+
+// GetCAR waits for the CAR's root block before boxo sends the status line,
+// so a root that cannot be found in time answers 504.
+func (b *statusBackend) GetCAR(ctx context.Context, p path.ImmutablePath, params gateway.CarParams) (gateway.ContentPathMetadata, io.ReadCloser, error) {
+	md, car, err := b.IPFSBackend.GetCAR(ctx, p, params)
+	if err != nil || !md.LastSegment.RootCid().Defined() {
+		return md, car, err
+	}
+	if _, err := b.blocks.GetBlock(ctx, md.LastSegment.RootCid()); err != nil {
+		car.Close()
+		return md, nil, err
+	}
+	return md, car, nil
+}
+
+// WrapContextForRequest keeps boxo's per-request blockservice session (one
+// bitswap session per page load), which embedding alone would hide.
+func (b *statusBackend) WrapContextForRequest(ctx context.Context) context.Context {
+	if w, ok := b.IPFSBackend.(gateway.WithContextHint); ok {
+		return w.WrapContextForRequest(ctx)
+	}
+	return ctx
+}
+
+func (b *statusBackend) ResolveMutable(ctx context.Context, p path.Path) (path.ImmutablePath, time.Duration, time.Time, error) {
+	if p.Namespace() == path.IPNSNamespace {
+		if err := checkName(p.Segments()[1]); err != nil {
+			return path.ImmutablePath{}, 0, time.Time{}, err
+		}
+	}
+	ip, ttl, lastMod, err := b.IPFSBackend.ResolveMutable(ctx, p)
+	return ip, ttl, lastMod, nameError(err)
+}
+
+func (b *statusBackend) GetIPNSRecord(ctx context.Context, c cid.Cid) ([]byte, error) {
+	rec, err := b.IPFSBackend.GetIPNSRecord(ctx, c)
+	return rec, nameError(err)
+}
+
+// checkName accepts what boxo's name system can resolve: an IPNS name or
+// a domain name for DNSLink.
+func checkName(name string) error {
+	if _, err := ipns.NameFromString(name); err == nil {
+		return nil
+	}
+	if _, ok := dns.IsDomainName(name); ok && !strings.ContainsAny(name, " \t\\") {
+		if c, err := cid.Decode(name); err == nil && c.Type() != cid.Libp2pKey {
+			return gateway.NewErrorStatusCode(fmt.Errorf("%s is a CID, not a name: IPNS names are libp2p-key CIDs (browse content at /ipfs/%s)", name, name), http.StatusBadRequest)
+		}
+		return nil
+	}
+	return gateway.NewErrorStatusCode(fmt.Errorf("%q is neither an IPNS name (k51…) nor a DNSLink domain", name), http.StatusBadRequest)
+}
+
+// nameError maps a resolution failure to an HTTP status. Timeouts keep
+// their type, which boxo turns into 504.
+func nameError(err error) error {
+	if err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	var dnsErr *net.DNSError
+	switch {
+	case errors.Is(err, namesys.ErrResolveFailed), errors.Is(err, namesys.ErrResolveRecursion),
+		errors.Is(err, routing.ErrNotFound), errors.Is(err, ipns.ErrExpiredRecord):
+		return gateway.NewErrorStatusCode(err, http.StatusNotFound)
+	case errors.Is(err, ipns.ErrInvalidName), errors.Is(err, ipns.ErrInvalidPath):
+		return gateway.NewErrorStatusCode(err, http.StatusBadRequest)
+	case errors.As(err, &dnsErr):
+		// The DNS server failed us (not "no such name"): an upstream error.
+		return gateway.NewErrorStatusCode(err, http.StatusBadGateway)
+	}
+	return err
+}

@@ -1,0 +1,219 @@
+package gateway
+
+import (
+	"container/list"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// responseCache keeps whole responses to plain GETs of small immutable
+// /ipfs/ content. boxo resolves the path and reads every block again on
+// each request; a page, stylesheet or image that a browser asks for again
+// is the same bytes forever, so the second answer is a map lookup.
+//
+// Only what cannot change is kept: status 200 with Cache-Control immutable
+// (boxo sends that for /ipfs/ only, never for /ipns/ or DNSLink). The key
+// is everything boxo reads from such a request (host, URI, Accept and the
+// proxy headers). Requests that boxo answers differently per request, such
+// as Range, conditional (If-*) and Cache-Control ones, bypass the cache
+// in both directions, so 206, 304 and 412 stay boxo's.
+type responseCache struct {
+	maxBytes int64
+	maxEntry int64
+
+	mu    sync.Mutex
+	bytes int64
+	order *list.List // of *cachedResponse, most recently used first
+	items map[string]*list.Element
+
+	lookups *prometheus.CounterVec
+}
+
+type cachedResponse struct {
+	key    string
+	header http.Header
+	body   []byte
+	length string // body length, preformatted for Content-Length
+}
+
+func (e *cachedResponse) cost() int64 {
+	n := int64(len(e.key) + len(e.body) + 64)
+	for k, vs := range e.header {
+		n += int64(len(k))
+		for _, v := range vs {
+			n += int64(len(v))
+		}
+	}
+	return n
+}
+
+// bypassHeaders make boxo's answer depend on more than the cache key.
+var bypassHeaders = []string{
+	"Range", "If-Range", "If-None-Match", "If-Match", "If-Modified-Since",
+	"If-Unmodified-Since", "Cache-Control", "Service-Worker",
+}
+
+func newResponseCache(maxBytes int64, reg prometheus.Registerer) *responseCache {
+	c := &responseCache{
+		maxBytes: maxBytes,
+		// Large files are better streamed than pinned in memory, and one
+		// entry must not evict a whole site's pages.
+		maxEntry: min(maxBytes/16, 1<<20),
+		order:    list.New(),
+		items:    make(map[string]*list.Element),
+		lookups: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "island",
+			Subsystem: "gateway",
+			Name:      "response_cache_lookups_total",
+			Help:      "Cacheable gateway requests by result: hit (served from memory) or miss.",
+		}, []string{"result"}),
+	}
+	if err := reg.Register(c.lookups); err != nil {
+		if are, ok := err.(prometheus.AlreadyRegisteredError); ok {
+			if existing, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
+				c.lookups = existing
+			}
+		}
+	}
+	return c
+}
+
+func (c *responseCache) wrap(next http.Handler) http.Handler {
+	hits, misses := c.lookups.WithLabelValues("hit"), c.lookups.WithLabelValues("miss")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key, ok := cacheKey(r)
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if e := c.get(key); e != nil {
+			hits.Inc()
+			h := w.Header()
+			for k, vs := range e.header {
+				h[k] = vs
+			}
+			h["Content-Length"] = []string{e.length}
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write(e.body)
+			return
+		}
+		misses.Inc()
+		rec := &recorder{statusWriter: statusWriter{ResponseWriter: w}, limit: c.maxEntry}
+		next.ServeHTTP(rec, r)
+		if e := rec.entry(key); e != nil {
+			c.add(e)
+		}
+	})
+}
+
+// cacheKey returns the key of a request the cache may answer.
+func cacheKey(r *http.Request) (string, bool) {
+	if r.Method != http.MethodGet {
+		return "", false
+	}
+	host := r.Host
+	if !strings.HasPrefix(r.URL.Path, "/ipfs/") && !strings.Contains(host, ".ipfs.") {
+		return "", false
+	}
+	for _, h := range bypassHeaders {
+		if _, ok := r.Header[h]; ok {
+			return "", false
+		}
+	}
+	uri := r.RequestURI
+	if uri == "" {
+		uri = r.URL.RequestURI()
+	}
+	var b strings.Builder
+	accept := r.Header["Accept"]
+	b.Grow(len(host) + len(uri) + 64)
+	b.WriteString(host)
+	b.WriteByte(0)
+	b.WriteString(uri)
+	for _, a := range accept {
+		b.WriteByte(0)
+		b.WriteString(a)
+	}
+	for _, h := range []string{"X-Forwarded-Host", "X-Forwarded-Proto"} {
+		if vs, ok := r.Header[h]; ok {
+			b.WriteByte(1)
+			b.WriteString(h)
+			b.WriteString(strings.Join(vs, ","))
+		}
+	}
+	return b.String(), true
+}
+
+func (c *responseCache) get(key string) *cachedResponse {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.items[key]
+	if !ok {
+		return nil
+	}
+	c.order.MoveToFront(el)
+	return el.Value.(*cachedResponse)
+}
+
+func (c *responseCache) add(e *cachedResponse) {
+	cost := e.cost()
+	if cost > c.maxBytes {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.items[e.key]; ok {
+		return
+	}
+	c.items[e.key] = c.order.PushFront(e)
+	c.bytes += cost
+	for c.bytes > c.maxBytes {
+		last := c.order.Back()
+		old := c.order.Remove(last).(*cachedResponse)
+		delete(c.items, old.key)
+		c.bytes -= old.cost()
+	}
+}
+
+// recorder passes a response through while keeping a copy of it, up to
+// limit bytes of body.
+type recorder struct {
+	statusWriter
+	limit    int64
+	body     []byte
+	tooLarge bool
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	if !r.tooLarge {
+		if int64(len(r.body)+len(p)) > r.limit {
+			r.tooLarge, r.body = true, nil
+		} else {
+			r.body = append(r.body, p...)
+		}
+	}
+	return r.statusWriter.Write(p)
+}
+
+// entry returns the recorded response if it may be served again.
+func (r *recorder) entry(key string) *cachedResponse {
+	if r.code != http.StatusOK || r.tooLarge || r.failed || r.hijacked {
+		return nil
+	}
+	h := r.Header()
+	if !strings.Contains(h.Get("Cache-Control"), "immutable") {
+		return nil
+	}
+	length := strconv.Itoa(len(r.body))
+	if cl := h.Get("Content-Length"); cl != "" && cl != length {
+		return nil // cut short
+	}
+	header := h.Clone()
+	delete(header, "Content-Length")
+	delete(header, "Date")
+	return &cachedResponse{key: key, header: header, body: r.body, length: length}
+}

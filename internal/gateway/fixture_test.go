@@ -1,0 +1,112 @@
+package gateway
+
+import (
+	"context"
+	cryptorand "crypto/rand"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ipfs/boxo/blockservice"
+	"github.com/ipfs/boxo/ipns"
+	"github.com/ipfs/boxo/namesys"
+	"github.com/ipfs/boxo/path"
+	offlinerouting "github.com/ipfs/boxo/routing/offline"
+	"github.com/ipfs/go-cid"
+	pebble "github.com/ipfs/go-ds-pebble"
+	"github.com/islandsite/island/internal/testutil"
+	record "github.com/libp2p/go-libp2p-record"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/routing"
+	"github.com/stretchr/testify/require"
+)
+
+// bigFileSize spans four 1 MiB chunks, so ranges and entity-bytes cross
+// block boundaries.
+const bigFileSize = 3<<20 + 1234
+
+// ipnsTTL is the TTL of the fixture's IPNS record, which /ipns/ responses
+// turn into Cache-Control max-age.
+const ipnsTTL = 5 * time.Minute
+
+// fixture is a node's worth of content: the hand-made site (with a big
+// file added), the generated corpus, an IPNS record naming the site and a
+// DNSLink override for example.org.
+type fixture struct {
+	store   *testStore
+	bserv   blockservice.BlockService
+	siteDir string
+	site    cid.Cid
+	corpus  cid.Cid
+	big     []byte
+	name    ipns.Name
+	record  []byte
+	routing routing.Routing
+}
+
+func newFixture(tb testing.TB) *fixture {
+	tb.Helper()
+	f := &fixture{}
+	f.store, f.bserv = newTestStore(tb)
+
+	// The site of testdata/ plus a big file, in a copy so testdata stays small.
+	f.siteDir = filepath.Join(tb.TempDir(), "site")
+	require.NoError(tb, os.CopyFS(f.siteDir, os.DirFS(filepath.Join("testdata", "site"))))
+	f.big = make([]byte, bigFileSize)
+	rng := rand.NewChaCha8([32]byte{'i', 's', 'l', 'a', 'n', 'd'})
+	_, _ = rng.Read(f.big)
+	require.NoError(tb, os.WriteFile(filepath.Join(f.siteDir, "big.bin"), f.big, 0o644))
+	f.site = f.store.addTree(tb, f.siteDir)
+	f.corpus = f.store.addTree(tb, testutil.Corpus(tb, 20, 3))
+
+	ds, err := pebble.NewDatastore(filepath.Join(tb.TempDir(), "records"))
+	require.NoError(tb, err)
+	tb.Cleanup(func() { require.NoError(tb, ds.Close()) })
+	f.routing = offlinerouting.NewOfflineRouter(ds, record.NamespacedValidator{
+		"ipns": ipns.Validator{},
+		"pk":   record.PublicKeyValidator{},
+	})
+	sk, _, err := crypto.GenerateEd25519Key(cryptorand.Reader)
+	require.NoError(tb, err)
+	pid, err := peer.IDFromPrivateKey(sk)
+	require.NoError(tb, err)
+	f.name = ipns.NameFromPeer(pid)
+	rec, err := ipns.NewRecord(sk, path.FromCid(f.site), 1, time.Now().Add(24*time.Hour), ipnsTTL)
+	require.NoError(tb, err)
+	f.record, err = ipns.MarshalRecord(rec)
+	require.NoError(tb, err)
+	require.NoError(tb, f.routing.PutValue(context.Background(), string(f.name.RoutingKey()), f.record))
+	return f
+}
+
+// child is the CID of a direct child of the site's root directory.
+func (f *fixture) child(tb testing.TB, name string) cid.Cid {
+	tb.Helper()
+	nd, err := f.store.dag.Get(context.Background(), f.site)
+	require.NoError(tb, err)
+	for _, l := range nd.Links() {
+		if l.Name == name {
+			return l.Cid
+		}
+	}
+	tb.Fatalf("the site has no %s", name)
+	return cid.Undef
+}
+
+// config is a gateway over the fixture, resolving names the way the node
+// does: a name system over the routing that holds the record.
+func (f *fixture) config(tb testing.TB) Config {
+	tb.Helper()
+	ns, err := namesys.NewNameSystem(f.routing, namesys.WithDNSResolverWithTTL(offlineLookupTXT))
+	require.NoError(tb, err)
+	cfg := DefaultConfig()
+	cfg.BlockService = f.bserv
+	cfg.NameSystem = ns
+	cfg.Routing = f.routing
+	cfg.DNSLinkOverrides = map[string]string{"example.org": "/ipfs/" + f.site.String()}
+	cfg.SubdomainHosts = []string{"gw.example.net"}
+	return cfg
+}

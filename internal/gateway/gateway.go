@@ -1,0 +1,216 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ipfs/boxo/blockservice"
+	"github.com/ipfs/boxo/namesys"
+	"github.com/libp2p/go-libp2p/core/routing"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+)
+
+// DefaultListenAddr is where the gateway listens unless told otherwise:
+// loopback only, so nothing on the network can browse the node's blocks.
+const DefaultListenAddr = "127.0.0.1:8080"
+
+// shutdownGrace bounds how long Close waits for responses in flight (a big
+// CAR stream, say) before cutting their connections.
+const shutdownGrace = 5 * time.Second
+
+// Config is everything the gateway needs; the node, the repo and the
+// renderer hand in their parts here rather than being imported.
+type Config struct {
+	// ListenAddr is host:port. Port 0 picks a free port; URL reports it.
+	ListenAddr string
+
+	// BlockService serves the blocks: in the daemon the repo's blockstore
+	// first and bitswap second. Required.
+	BlockService blockservice.BlockService
+
+	// NameSystem resolves /ipns/ names and DNSLink. When nil the gateway is
+	// offline for names: it builds its own name system over Routing (IPNS
+	// records held there) and answers DNSLink only from DNSLinkOverrides and
+	// IPFS_NS_MAP, never sending a DNS query.
+	NameSystem namesys.NameSystem
+
+	// Routing holds IPNS records for ?format=ipns-record responses (and for
+	// resolution when NameSystem is nil). Optional: without it such requests
+	// answer 404.
+	Routing routing.ValueStore
+
+	// DNSLinkOverrides maps a domain to the content path its DNSLink record
+	// would hold ("example.org" → "/ipfs/bafy…"), checked before NameSystem.
+	// boxo's name system also honours IPFS_NS_MAP ("domain:/ipfs/CID,…").
+	DNSLinkOverrides map[string]string
+
+	// SubdomainHosts are more hostnames served like localhost, as subdomain
+	// gateways (CID.ipfs.HOST), for a gateway behind a proxy with a
+	// wildcard DNS name. Optional.
+	SubdomainHosts []string
+
+	// Status reports the node for the status page and /api/status. Optional.
+	Status func(ctx context.Context) (Status, error)
+
+	// StyleSheet is the site theme's CSS, used by the status page. Optional:
+	// a small built-in sheet is used when nil.
+	StyleSheet []byte
+
+	// Registerer receives the gateway's metrics. Optional: a private registry
+	// is used when nil, so nothing is registered globally.
+	Registerer prometheus.Registerer
+
+	// Logger gets the gateway's logs. Optional: slog.Default() when nil.
+	Logger *slog.Logger
+
+	// RetrievalTimeout bounds the wait for the first byte of a response and
+	// between writes; a request that runs out answers 504. 0 disables it.
+	RetrievalTimeout time.Duration
+
+	// MaxConcurrentRequests bounds requests in flight; more answer 429.
+	// 0 disables the limit.
+	MaxConcurrentRequests int
+
+	// ResponseCacheBytes bounds the memory kept for whole responses of small
+	// immutable /ipfs/ files, which are then served without resolving the
+	// path again. 0 disables the cache.
+	ResponseCacheBytes int64
+}
+
+// DefaultConfig returns the settings of `island daemon`; the caller fills
+// in BlockService (and NameSystem, Routing, Status when it has them).
+func DefaultConfig() Config {
+	return Config{
+		ListenAddr: DefaultListenAddr,
+		// Long enough for bitswap to find a provider through the DHT,
+		// short enough that a browser tab does not hang on a dead CID.
+		RetrievalTimeout: 30 * time.Second,
+		// A local gateway serves one person's browser; this bounds the
+		// goroutines and block fetches a runaway page can cause.
+		MaxConcurrentRequests: 1024,
+		// Enough for every page, stylesheet and thumbnail of a large site.
+		ResponseCacheBytes: 32 << 20,
+	}
+}
+
+// Gateway is a running HTTP gateway. It listens from New until Close.
+type Gateway struct {
+	log     *slog.Logger
+	handler http.Handler
+	ln      net.Listener
+	srv     *http.Server
+	url     string
+
+	cancel    context.CancelFunc
+	group     *errgroup.Group
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New builds the handler, listens on cfg.ListenAddr (so a bad or busy
+// address fails here and the real port is known) and starts serving. It
+// serves until Close is called or ctx is done.
+func New(ctx context.Context, cfg Config) (*Gateway, error) {
+	if cfg.ListenAddr == "" {
+		cfg.ListenAddr = DefaultListenAddr
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	logger := cfg.Logger.With("system", "gateway")
+	handler, err := newHandler(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", cfg.ListenAddr)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: listen on %s: %w (choose another address; port 0 picks a free one)", cfg.ListenAddr, err)
+	}
+
+	g := &Gateway{
+		log:     logger,
+		handler: handler,
+		ln:      ln,
+		url:     baseURL(ln.Addr()),
+		srv: &http.Server{
+			Handler: handler,
+			// Bounds what a slow or idle client can hold; there is no
+			// WriteTimeout because CAR and file responses may stream for
+			// long, and RetrievalTimeout already cuts stalled ones.
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			MaxHeaderBytes:    64 << 10,
+			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+		},
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	g.cancel = cancel
+	g.group, runCtx = errgroup.WithContext(runCtx)
+	g.group.Go(func() error {
+		if err := g.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("gateway: serve %s: %w", g.url, err)
+		}
+		return nil
+	})
+	g.group.Go(func() error {
+		<-runCtx.Done()
+		return g.shutdown()
+	})
+	logger.Info("gateway listening", "url", g.url)
+	return g, nil
+}
+
+// URL is the gateway's base URL, e.g. http://127.0.0.1:8080, with the port
+// actually bound. A wildcard listen address is reported as loopback.
+func (g *Gateway) URL() string { return g.url }
+
+// Handler is the gateway's whole HTTP handler (status page included), for
+// serving it elsewhere or from httptest.
+func (g *Gateway) Handler() http.Handler { return g.handler }
+
+// Close stops listening, lets responses in flight finish for a few seconds,
+// then cuts them. It is safe to call more than once.
+func (g *Gateway) Close() error {
+	g.closeOnce.Do(func() {
+		g.cancel()
+		g.closeErr = g.group.Wait()
+	})
+	return g.closeErr
+}
+
+func (g *Gateway) shutdown() error {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := g.srv.Shutdown(ctx); err != nil {
+		g.log.Warn("gateway: responses still running at shutdown; closing their connections", "err", err)
+		if err := g.srv.Close(); err != nil {
+			return fmt.Errorf("gateway: close %s: %w", g.url, err)
+		}
+	}
+	return nil
+}
+
+// baseURL names the listener as a browser would reach it: a wildcard
+// address (":8080", "0.0.0.0:8080", "[::]:8080", all of which take IPv4
+// connections on Linux) becomes 127.0.0.1.
+func baseURL(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return "http://" + addr.String()
+	}
+	ip := tcp.IP
+	if ip == nil || ip.IsUnspecified() {
+		ip = net.IPv4(127, 0, 0, 1)
+	}
+	return "http://" + net.JoinHostPort(ip.String(), strconv.Itoa(tcp.Port))
+}

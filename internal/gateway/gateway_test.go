@@ -1,0 +1,140 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestNewListensAtOnceOnLoopback(t *testing.T) {
+	_, bserv := newTestStore(t)
+	cfg := DefaultConfig()
+	require.Equal(t, "127.0.0.1:8080", cfg.ListenAddr, "loopback by default")
+	cfg.BlockService = bserv
+	g := startGateway(t, cfg)
+	require.Regexp(t, regexp.MustCompile(`^http://127\.0\.0\.1:[1-9][0-9]*$`), g.URL())
+	r := fetch(t, g.URL(), "GET", "/api/status", "")
+	require.Equal(t, http.StatusOK, r.status)
+}
+
+func TestNewRefusesBadConfig(t *testing.T) {
+	_, bserv := newTestStore(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { busy.Close() })
+
+	for _, tc := range []struct {
+		name string
+		edit func(*Config)
+		want string
+	}{
+		{"port in use", func(c *Config) { c.ListenAddr = busy.Addr().String() }, "gateway: listen on " + busy.Addr().String()},
+		{"not a port", func(c *Config) { c.ListenAddr = "127.0.0.1:http-ish" }, "gateway: listen on 127.0.0.1:http-ish"},
+		{"no host port", func(c *Config) { c.ListenAddr = "localhost" }, "gateway: listen on localhost"},
+		{"no blockservice", func(c *Config) { c.BlockService = nil }, "BlockService is required"},
+		{"subdomain host with a port", func(c *Config) { c.SubdomainHosts = []string{"example.net:80"} }, `subdomain host "example.net:80"`},
+		{"subdomain host that is an address", func(c *Config) { c.SubdomainHosts = []string{"10.0.0.1"} }, `subdomain host "10.0.0.1"`},
+		{"override of a non-domain", func(c *Config) { c.DNSLinkOverrides = map[string]string{"a/b": "/ipfs/bafkqaaa"} }, `DNSLink override "a/b"`},
+		{"override to a non-path", func(c *Config) { c.DNSLinkOverrides = map[string]string{"example.org": "bafkqaaa"} }, "example.org"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.ListenAddr = "127.0.0.1:0"
+			cfg.BlockService = bserv
+			tc.edit(&cfg)
+			g, err := New(context.Background(), cfg)
+			require.ErrorContains(t, err, tc.want)
+			require.Nil(t, g)
+		})
+	}
+}
+
+func TestCloseIsIdempotentAndStopsListening(t *testing.T) {
+	_, bserv := newTestStore(t)
+	cfg := DefaultConfig()
+	cfg.ListenAddr = "127.0.0.1:0"
+	cfg.BlockService = bserv
+	g, err := New(context.Background(), cfg)
+	require.NoError(t, err)
+	addr := g.ln.Addr().String()
+	require.NoError(t, g.Close())
+	require.NoError(t, g.Close())
+	_, err = net.DialTimeout("tcp", addr, time.Second)
+	require.Error(t, err, "nothing listens after Close")
+}
+
+func TestContextEndStopsTheGateway(t *testing.T) {
+	_, bserv := newTestStore(t)
+	cfg := DefaultConfig()
+	cfg.ListenAddr = "127.0.0.1:0"
+	cfg.BlockService = bserv
+	ctx, cancel := context.WithCancel(context.Background())
+	g, err := New(ctx, cfg)
+	require.NoError(t, err)
+	addr := g.ln.Addr().String()
+	cancel()
+	require.Eventually(t, func() bool {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	}, 10*time.Second, 20*time.Millisecond)
+	require.NoError(t, g.Close())
+}
+
+func TestBaseURL(t *testing.T) {
+	for _, tc := range []struct {
+		addr *net.TCPAddr
+		want string
+	}{
+		{&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}, "http://127.0.0.1:8080"},
+		{&net.TCPAddr{IP: net.IPv4zero, Port: 80}, "http://127.0.0.1:80"},
+		{&net.TCPAddr{IP: net.IPv6unspecified, Port: 9}, "http://127.0.0.1:9"},
+		{&net.TCPAddr{IP: net.IPv6loopback, Port: 9}, "http://[::1]:9"},
+		{&net.TCPAddr{IP: net.IPv4(192, 168, 1, 2), Port: 1}, "http://192.168.1.2:1"},
+	} {
+		require.Equal(t, tc.want, baseURL(tc.addr), tc.addr.String())
+	}
+}
+
+func TestRequestsAreLogged(t *testing.T) {
+	_, bserv := newTestStore(t)
+	var buf syncBuffer
+	cfg := DefaultConfig()
+	cfg.BlockService = bserv
+	cfg.Logger = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	g := startGateway(t, cfg)
+	require.Equal(t, http.StatusBadRequest, fetch(t, g.URL(), "GET", "/ipfs/not-a-cid", "").status)
+	// The line is written once the response is out, maybe after the client
+	// has read it.
+	want := "msg=\"gateway: request\" system=gateway method=GET host=" + strings.TrimPrefix(g.URL(), "http://") + " path=/ipfs/not-a-cid status=400"
+	require.Eventually(t, func() bool { return strings.Contains(buf.String(), want) }, 10*time.Second, 10*time.Millisecond, "log:\n%s", &buf)
+}
+
+// syncBuffer is a bytes.Buffer the server's goroutines may log into.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,169 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/ipfs/boxo/gateway"
+	"github.com/ipfs/boxo/gateway/assets"
+	"github.com/ipfs/go-cid"
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// emptyIdentityCID is the empty raw block as an identity CID, which any
+// blockstore wrapped by blockstore.NewIdStore holds without storing it.
+var emptyIdentityCID = cid.MustParse("bafkqaaa")
+
+// subdomainHost is the one hostname served as a subdomain gateway:
+// browsers resolve every *.localhost name to loopback, so each CID and
+// name gets its own origin without any DNS setup.
+const subdomainHost = "localhost"
+
+// newHandler assembles the gateway's handler chain, outermost first:
+// response cache → request log → the status page and API on the gateway's
+// own host, or else CORS headers → boxo's hostname handler → /ipfs/ and
+// /ipns/ (boxo's handler).
+func newHandler(cfg Config, logger *slog.Logger) (http.Handler, error) {
+	if cfg.BlockService == nil {
+		return nil, errors.New("gateway: config: BlockService is required")
+	}
+	reg := cfg.Registerer
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	ns, err := newNameSystem(cfg)
+	if err != nil {
+		return nil, err
+	}
+	blocks, err := gateway.NewBlocksBackend(cfg.BlockService,
+		gateway.WithResolver(newPathResolver(cfg.BlockService)),
+		gateway.WithNameSystem(ns),
+		gateway.WithValueStore(valueStoreOrNull(cfg.Routing)),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: blocks backend: %w", err)
+	}
+	backend := &statusBackend{IPFSBackend: blocks, blocks: cfg.BlockService}
+	if has, _ := cfg.BlockService.Blockstore().Has(context.Background(), emptyIdentityCID); !has {
+		logger.Warn("gateway: the blockstore does not answer identity CIDs (such as the empty file bafkqaaa); wrap it with blockstore.NewIdStore")
+	}
+
+	subdomains := map[string]*gateway.PublicGateway{}
+	for _, host := range append([]string{subdomainHost}, cfg.SubdomainHosts...) {
+		if _, ok := dns.IsDomainName(host); !ok || net.ParseIP(host) != nil || strings.ContainsAny(host, "/:*") {
+			return nil, fmt.Errorf("gateway: subdomain host %q: want a DNS name such as example.net, without port", host)
+		}
+		subdomains[strings.ToLower(host)] = &gateway.PublicGateway{
+			Paths:                 []string{"/ipfs", "/ipns"},
+			UseSubdomains:         true,
+			DeserializedResponses: true,
+			// One DNS label per DNSLink site (my-site-org.ipns.localhost)
+			// keeps one origin per site and works with wildcard TLS
+			// certificates when the gateway sits behind a proxy.
+			InlineDNSLink: true,
+		}
+	}
+	conf := gateway.Config{
+		DeserializedResponses: true,
+		PublicGateways:        subdomains,
+		// IPIP-0548 deprecates X-Ipfs-Path for Ipfs-Uri, but the
+		// conformance suite and older clients still read it.
+		DeprecatedXIpfsPath:   true,
+		RetrievalTimeout:      cfg.RetrievalTimeout,
+		MaxConcurrentRequests: cfg.MaxConcurrentRequests,
+		MetricsRegistry:       reg,
+		// No "inspect retrievability" button: it would send the user's
+		// CIDs to a third-party service.
+		DiagnosticServiceURL: "",
+	}
+	ipfs := gateway.NewHandler(conf, backend)
+	content := http.NewServeMux()
+	content.Handle("/ipfs/", ipfs)
+	content.Handle("/ipns/", ipfs)
+	content.HandleFunc("/", serveNotFound)
+	// CORS is for content only: any web page may fetch /ipfs/ data, but
+	// none may read the node's status (its peer ID would unmask the user).
+	public := gateway.NewHeaders(nil).WithDeprecatedXIpfsPath().ApplyCors().Wrap(
+		gateway.NewHostnameHandler(conf, backend, content))
+
+	status := newStatusPages(cfg, logger)
+	private := http.NewServeMux()
+	private.HandleFunc("/api/status", status.serveJSON)
+	private.HandleFunc("/{$}", status.servePage)
+
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A browser or client using the gateway as an HTTP proxy for
+		// CID.ipfs.localhost opens a tunnel first; the requests that follow
+		// on the same connection are served here (subdomain gateway spec).
+		if r.Method == http.MethodConnect {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		if isStatusRequest(r, subdomains) {
+			private.ServeHTTP(w, r)
+			return
+		}
+		public.ServeHTTP(w, r)
+	})
+	h = logRequests(h, logger)
+	if cfg.ResponseCacheBytes > 0 {
+		h = newResponseCache(cfg.ResponseCacheBytes, reg).wrap(h)
+	}
+	return h, nil
+}
+
+// isStatusRequest reports a request for the status page or API on the
+// gateway's own host: an IP address (127.0.0.1:PORT) or a subdomain
+// gateway's parent (localhost:PORT, not CID.ipfs.localhost). Only the Host
+// header counts, not X-Forwarded-Host: a page that rebinds its DNS name to
+// 127.0.0.1 can set headers but cannot make its Host an address or
+// localhost, so it cannot read the status.
+func isStatusRequest(r *http.Request, subdomains map[string]*gateway.PublicGateway) bool {
+	switch {
+	case r.URL.Path == "/api/status":
+	case r.URL.Path == "/":
+		if r.URL.Query().Has("uri") {
+			return false // ?uri=ipfs://… is boxo's protocol-handler redirect
+		}
+	default:
+		return false
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if net.ParseIP(host) != nil {
+		return true
+	}
+	_, ok := subdomains[strings.ToLower(host)]
+	return ok
+}
+
+// serveNotFound answers paths that are neither content nor status.
+func serveNotFound(w http.ResponseWriter, r *http.Request) {
+	writeError(w, r, http.StatusNotFound, fmt.Sprintf("%s is not served here: content lives under /ipfs/CID/ and /ipns/NAME/", r.URL.Path))
+}
+
+// writeError answers like boxo's own errors: an HTML page for browsers,
+// plain text for scripts.
+func writeError(w http.ResponseWriter, r *http.Request, code int, msg string) {
+	if !strings.Contains(r.Header.Get("Accept"), "text/html") {
+		http.Error(w, msg, code)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	_ = assets.ErrorTemplate.Execute(w, assets.ErrorTemplateData{
+		StatusCode: code,
+		StatusText: http.StatusText(code),
+		Error:      msg,
+	})
+}
