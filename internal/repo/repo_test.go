@@ -33,7 +33,7 @@ func openTestRepo(t *testing.T, dir, kind string) *Repo {
 }
 
 // addFS imports a small tree into r, pins it, and returns its root.
-func addFS(t *testing.T, r *Repo, files map[string]string) cid.Cid {
+func addFS(t testing.TB, r *Repo, files map[string]string) cid.Cid {
 	t.Helper()
 	m := fstest.MapFS{}
 	for name, data := range files {
