@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 
-	dshelp "github.com/ipfs/boxo/datastore/dshelp"
 	"github.com/ipfs/boxo/ipld/merkledag"
 	pin "github.com/ipfs/boxo/pinning/pinner"
 	blocks "github.com/ipfs/go-block-format"
@@ -20,7 +19,6 @@ import (
 	_ "github.com/ipld/go-ipld-prime/codec/dagcbor" // CARs may hold dag-cbor and dag-json DAGs;
 	_ "github.com/ipld/go-ipld-prime/codec/dagjson" // register their codecs for link decoding.
 	"github.com/ipld/go-ipld-prime/node/basicnode"
-	mh "github.com/multiformats/go-multihash"
 )
 
 // linkDecoder decodes blocks exactly as the DAG service does (boxo's
@@ -54,27 +52,17 @@ func (e *CARError) Unwrap() error { return e.Err }
 //
 // All or nothing: every block is checked against its CID, and every root's
 // DAG must be complete (each block in the CAR or already in the repo)
-// before anything becomes visible. Blocks are staged in a datastore batch
-// (flatfs writes them to a temporary directory, pebble keeps them in
-// memory), committed at once when all is well, and discarded otherwise.
+// before anything becomes visible; the blocks are staged in an Import.
 func (r *Repo) ImportCAR(ctx context.Context, in io.Reader) ([]cid.Cid, error) {
-	unlock := r.PinLock(ctx)
-	defer unlock.Unlock(ctx)
-
 	br, err := car.NewBlockReader(bufio.NewReaderSize(in, 1<<20))
 	if err != nil {
 		return nil, &CARError{Block: -1, Err: carCause(err)}
 	}
-	batch, err := r.stores.blocks.Batch(ctx)
+	im, err := r.BeginImport(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("repo: dag import: %w", err)
+		return nil, err
 	}
-	committed := false
-	defer func() {
-		if !committed {
-			discard(ctx, batch)
-		}
-	}()
+	defer im.Close()
 
 	// links of every block in the CAR, by multihash
 	inCAR := map[string][]cid.Cid{}
@@ -93,17 +81,13 @@ func (r *Repo) ImportCAR(ctx context.Context, in io.Reader) ([]cid.Cid, error) {
 		if err != nil {
 			return nil, &CARError{Block: i, Err: fmt.Errorf("%s: %w", blk.Cid(), err)}
 		}
-		c := blk.Cid()
-		if c.Prefix().MhType == mh.IDENTITY {
-			// Identity blocks live in their CID; the store never holds them.
+		k := string(blk.Cid().Hash())
+		if _, dup := inCAR[k]; dup {
 			continue
 		}
-		if _, dup := inCAR[string(c.Hash())]; dup {
-			continue
-		}
-		inCAR[string(c.Hash())] = links
-		if err := batch.Put(ctx, dshelp.MultihashToDsKey(c.Hash()), blk.RawData()); err != nil {
-			return nil, fmt.Errorf("repo: dag import: store block #%d: %w", i, err)
+		inCAR[k] = links
+		if err := im.Put(ctx, blk); err != nil {
+			return nil, fmt.Errorf("repo: dag import: block #%d: %w", i, err)
 		}
 	}
 	for _, root := range br.Roots {
@@ -111,10 +95,9 @@ func (r *Repo) ImportCAR(ctx context.Context, in io.Reader) ([]cid.Cid, error) {
 			return nil, err
 		}
 	}
-	if err := batch.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("repo: dag import: store blocks: %w", err)
+	if err := im.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("repo: dag import: %w", err)
 	}
-	committed = true
 	for _, root := range br.Roots {
 		if err := r.pinner.PinWithMode(ctx, root, pin.Recursive, ""); err != nil {
 			return nil, fmt.Errorf("repo: dag import: pin %s: %w", root, err)
@@ -132,13 +115,6 @@ func carCause(err error) error {
 		return fmt.Errorf("file is truncated (%w)", err)
 	}
 	return err
-}
-
-func discard(ctx context.Context, b interface{ Commit(context.Context) error }) {
-	if d, ok := b.(interface{ Discard(context.Context) error }); ok {
-		_ = d.Discard(ctx)
-	}
-	// A pebble batch that is never committed is simply dropped.
 }
 
 // blockLinks decodes blk and returns its links; raw blocks have none.

@@ -84,7 +84,7 @@ func toV2(t testing.TB, v1 []byte) []byte {
 
 func TestCARRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	src := openTestRepo(t, t.TempDir(), KindFlatfs)
+	src := openTestRepo(t, t.TempDir())
 	big := make([]byte, 3<<20+17) // several chunks: a file node over raw leaves
 	_, err := rand.Read(big)
 	require.NoError(t, err)
@@ -101,7 +101,7 @@ func TestCARRoundTrip(t *testing.T) {
 
 	for name, data := range map[string][]byte{"v1": v1, "v2": toV2(t, v1)} {
 		t.Run(name, func(t *testing.T) {
-			dst := openTestRepo(t, t.TempDir(), KindFlatfs)
+			dst := openTestRepo(t, t.TempDir())
 			roots, err := dst.ImportCAR(ctx, bytes.NewReader(data))
 			require.NoError(t, err)
 			require.Equal(t, []cid.Cid{root}, roots)
@@ -129,7 +129,7 @@ func TestCARRoundTrip(t *testing.T) {
 
 func TestCARImportRejectsBadInput(t *testing.T) {
 	ctx := context.Background()
-	src := openTestRepo(t, t.TempDir(), KindFlatfs)
+	src := openTestRepo(t, t.TempDir())
 	root := addFS(t, src, map[string]string{"a.txt": "alpha", "sub/b.txt": "beta"})
 	good := exportCAR(t, src, root)
 
@@ -160,7 +160,7 @@ func TestCARImportRejectsBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dst := openTestRepo(t, t.TempDir(), KindFlatfs)
+			dst := openTestRepo(t, t.TempDir())
 			keep := addFS(t, dst, map[string]string{"mine.txt": "already here"})
 			before := snap(t, dst)
 			_, err := dst.ImportCAR(ctx, bytes.NewReader(tt.data))
@@ -178,7 +178,7 @@ func TestCARImportRejectsBadInput(t *testing.T) {
 
 func TestCARImportCompletesFromRepo(t *testing.T) {
 	ctx := context.Background()
-	r := openTestRepo(t, t.TempDir(), KindFlatfs)
+	r := openTestRepo(t, t.TempDir())
 	root := addFS(t, r, map[string]string{"a.txt": "alpha"})
 	rootBlk, err := r.Blockstore().Get(ctx, root)
 	require.NoError(t, err)
@@ -202,7 +202,7 @@ func (w *failingWriter) Write(p []byte) (int, error) {
 
 func TestCARExportErrors(t *testing.T) {
 	ctx := context.Background()
-	r := openTestRepo(t, t.TempDir(), KindFlatfs)
+	r := openTestRepo(t, t.TempDir())
 	big := make([]byte, 2<<20)
 	_, err := rand.Read(big)
 	require.NoError(t, err)

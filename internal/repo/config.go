@@ -10,14 +10,10 @@ import (
 	"strings"
 )
 
-// Datastore kinds a repo can be created with.
-const (
-	// KindFlatfs keeps each block in its own file (go-ds-flatfs, fsynced)
-	// and everything else in pebble. The default: see DefaultConfig.
-	KindFlatfs = "flatfs"
-	// KindPebble keeps blocks and metadata in one pebble database.
-	KindPebble = "pebble"
-)
+// KindFlatfs is the datastore layout of a repo: each block in its own
+// fsynced file (go-ds-flatfs) under blocks/, everything else in pebble under
+// datastore/. config.json records it so a later layout can be told apart.
+const KindFlatfs = "flatfs"
 
 const (
 	configFile    = "config.json"
@@ -48,10 +44,8 @@ func readConfig(dir string) (fileConfig, error) {
 	if c.Version != configVersion {
 		return fileConfig{}, fmt.Errorf("repo: %s has version %d, this island understands %d", p, c.Version, configVersion)
 	}
-	switch c.Datastore {
-	case KindFlatfs, KindPebble:
-	default:
-		return fileConfig{}, fmt.Errorf("repo: %s: unknown datastore %q (want %q or %q)", p, c.Datastore, KindFlatfs, KindPebble)
+	if c.Datastore != KindFlatfs {
+		return fileConfig{}, fmt.Errorf("repo: %s: unknown datastore %q (this island knows %q)", p, c.Datastore, KindFlatfs)
 	}
 	return c, nil
 }

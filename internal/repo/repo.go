@@ -28,25 +28,23 @@ const EnvPath = "ISLAND_PATH"
 type Config struct {
 	// Path is the repo directory; created (mode 0700) if missing.
 	Path string
-	// Datastore is the kind of store a new repo is created with (KindFlatfs
-	// or KindPebble). An existing repo keeps the kind it was created with.
-	Datastore string
 	// HashOnRead re-hashes every block read from the store and fails the
 	// read if it does not match its CID, at the cost of hashing each read.
 	HashOnRead bool
 }
 
-// DefaultConfig returns the configuration of a repo at ResolvePath's
-// default location.
+// DefaultConfig returns the default configuration; Path is left for the
+// caller (see ResolvePath).
 //
 // Blocks go to flatfs (one fsynced file per block) and metadata to pebble.
-// Measured on the 512 MiB add (BenchmarkAdd512MiB, 2 cores, ext4), flatfs
-// was about 3x faster than pebble holding the blocks too, at a fifth of the
-// memory: pebble writes every byte twice (write-ahead log, then the memtable
-// flush) and its compactions compete with hashing for the CPU; flatfs writes
-// each byte once and its fsyncs run in parallel.
+// Adding 512 MiB, flatfs was about 3x faster than pebble holding the blocks
+// too, at a fifth of the memory (BenchmarkBlockWrites compares them): pebble
+// writes every byte twice (write-ahead log, then the memtable flush) and its
+// compactions compete with hashing for the CPU; flatfs writes each byte once,
+// fsyncs in parallel, and can stage a whole import in a temporary directory
+// and publish it with renames, which makes imports all-or-nothing.
 func DefaultConfig() Config {
-	return Config{Datastore: KindFlatfs}
+	return Config{}
 }
 
 // ResolvePath picks the repo directory: flag if set (the --repo option),
@@ -72,7 +70,6 @@ type RootsFunc func(ctx context.Context) ([]cid.Cid, error)
 // Repo is an open repo. Its methods are safe for concurrent use.
 type Repo struct {
 	path     string
-	kind     string
 	lockf    *os.File
 	stores   *stores
 	bstore   blockstore.Blockstore
@@ -121,14 +118,10 @@ func Open(ctx context.Context, cfg Config) (_ *Repo, err error) {
 		if err := checkFresh(dir); err != nil {
 			return nil, err
 		}
-		fc = fileConfig{Version: configVersion, Datastore: cfg.Datastore}
-		if fc.Datastore == "" {
-			fc.Datastore = DefaultConfig().Datastore
-		}
+		fc = fileConfig{Version: configVersion, Datastore: KindFlatfs}
 	case err != nil:
 		return nil, err
 	}
-	r.kind = fc.Datastore
 
 	if r.keys, err = openKeystore(filepath.Join(dir, keystoreDir)); err != nil {
 		return nil, err
@@ -145,7 +138,7 @@ func Open(ctx context.Context, cfg Config) (_ *Repo, err error) {
 			filepath.Join(dir, configFile), fc.PeerID, SelfKey, id)
 	}
 
-	if r.stores, err = openStores(dir, fc.Datastore); err != nil {
+	if r.stores, err = openStores(dir); err != nil {
 		return nil, err
 	}
 	// The identity store answers identity-hash CIDs (data inlined in the
@@ -218,9 +211,6 @@ func (r *Repo) Close() error {
 
 // Path is the repo directory (absolute).
 func (r *Repo) Path() string { return r.path }
-
-// DatastoreKind is the kind of store the repo was created with.
-func (r *Repo) DatastoreKind() string { return r.kind }
 
 // Datastore is the root datastore. Blocks live under /blocks and pins under
 // /pins; give namesys, the pinner and the DHT provider this store itself,

@@ -20,12 +20,10 @@ import (
 	"github.com/islandsite/island/internal/importer"
 )
 
-var kinds = []string{KindFlatfs, KindPebble}
-
-func openTestRepo(t *testing.T, dir, kind string) *Repo {
+func openTestRepo(t *testing.T, dir string) *Repo {
 	t.Helper()
 	cfg := DefaultConfig()
-	cfg.Path, cfg.Datastore = dir, kind
+	cfg.Path = dir
 	r, err := Open(context.Background(), cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, r.Close()) })
@@ -35,13 +33,18 @@ func openTestRepo(t *testing.T, dir, kind string) *Repo {
 // addFS imports a small tree into r, pins it, and returns its root.
 func addFS(t testing.TB, r *Repo, files map[string]string) cid.Cid {
 	t.Helper()
+	ctx := context.Background()
 	m := fstest.MapFS{}
 	for name, data := range files {
 		m[name] = &fstest.MapFile{Data: []byte(data), Mode: 0o644}
 	}
-	res, err := importer.AddFS(context.Background(), r.DAG(), m, ".", importer.Options{})
+	im, err := r.BeginImport(ctx)
 	require.NoError(t, err)
-	require.NoError(t, r.PinRecursive(context.Background(), res.Root, ""))
+	defer im.Close()
+	res, err := importer.AddFS(ctx, im, m, ".", importer.Options{})
+	require.NoError(t, err)
+	require.NoError(t, im.Commit(ctx))
+	require.NoError(t, r.PinRecursive(ctx, res.Root, ""))
 	return res.Root
 }
 
@@ -60,47 +63,42 @@ func storedBlocks(t *testing.T, r *Repo) []string {
 }
 
 func TestOpenCreatesRepo(t *testing.T) {
-	for _, kind := range kinds {
-		t.Run(kind, func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "island")
-			cfg := Config{Path: dir, Datastore: kind}
-			r, err := Open(context.Background(), cfg)
-			require.NoError(t, err)
-			id := r.PeerID()
-			require.Equal(t, crypto_pb.KeyType_Ed25519, r.Identity().Type())
-			require.Equal(t, dir, r.Path())
-			require.NoError(t, r.Close())
-			require.NoError(t, r.Close(), "Close is idempotent")
+	dir := filepath.Join(t.TempDir(), "island")
+	cfg := Config{Path: dir}
+	r, err := Open(context.Background(), cfg)
+	require.NoError(t, err)
+	id := r.PeerID()
+	require.Equal(t, crypto_pb.KeyType_Ed25519, r.Identity().Type())
+	require.Equal(t, dir, r.Path())
+	require.NoError(t, r.Close())
+	require.NoError(t, r.Close(), "Close is idempotent")
 
-			mode := func(p string) fs.FileMode {
-				st, err := os.Stat(p)
-				require.NoError(t, err)
-				return st.Mode().Perm()
-			}
-			require.Equal(t, fs.FileMode(0o700), mode(dir))
-			require.Equal(t, fs.FileMode(0o700), mode(filepath.Join(dir, "keystore")))
-			require.Equal(t, fs.FileMode(0o600), mode(filepath.Join(dir, "keystore", SelfKey)))
-			require.Equal(t, fs.FileMode(0o600), mode(filepath.Join(dir, "config.json")))
-
-			var fc fileConfig
-			b, err := os.ReadFile(filepath.Join(dir, "config.json"))
-			require.NoError(t, err)
-			require.NoError(t, json.Unmarshal(b, &fc))
-			require.Equal(t, fileConfig{Version: 1, PeerID: id.String(), Datastore: kind}, fc)
-
-			// Reopening keeps the identity and the kind, whatever the config asks for.
-			r2, err := Open(context.Background(), Config{Path: dir, Datastore: "ignored"})
-			require.NoError(t, err)
-			defer r2.Close()
-			require.Equal(t, id, r2.PeerID())
-			require.Equal(t, kind, r2.DatastoreKind())
-		})
+	mode := func(p string) fs.FileMode {
+		st, err := os.Stat(p)
+		require.NoError(t, err)
+		return st.Mode().Perm()
 	}
+	require.Equal(t, fs.FileMode(0o700), mode(dir))
+	require.Equal(t, fs.FileMode(0o700), mode(filepath.Join(dir, "keystore")))
+	require.Equal(t, fs.FileMode(0o600), mode(filepath.Join(dir, "keystore", SelfKey)))
+	require.Equal(t, fs.FileMode(0o600), mode(filepath.Join(dir, "config.json")))
+
+	var fc fileConfig
+	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &fc))
+	require.Equal(t, fileConfig{Version: 1, PeerID: id.String(), Datastore: KindFlatfs}, fc)
+
+	// Reopening keeps the identity.
+	r2, err := Open(context.Background(), Config{Path: dir})
+	require.NoError(t, err)
+	defer r2.Close()
+	require.Equal(t, id, r2.PeerID())
 }
 
 func TestLockKeepsSecondOpenerOut(t *testing.T) {
 	dir := t.TempDir()
-	r := openTestRepo(t, dir, KindFlatfs)
+	r := openTestRepo(t, dir)
 	_, err := Open(context.Background(), Config{Path: dir})
 	var le *LockedError
 	require.ErrorAs(t, err, &le)
@@ -177,7 +175,7 @@ func TestResolvePath(t *testing.T) {
 }
 
 func TestKeystore(t *testing.T) {
-	r := openTestRepo(t, t.TempDir(), KindFlatfs)
+	r := openTestRepo(t, t.TempDir())
 	ks := r.Keys()
 	k, err := ks.Generate("blog")
 	require.NoError(t, err)
@@ -211,55 +209,51 @@ func TestKeystore(t *testing.T) {
 }
 
 func TestGC(t *testing.T) {
-	for _, kind := range kinds {
-		t.Run(kind, func(t *testing.T) {
-			ctx := context.Background()
-			r := openTestRepo(t, t.TempDir(), kind)
-			kept := addFS(t, r, map[string]string{"a.txt": "kept", "shared.txt": "shared"})
-			gone := addFS(t, r, map[string]string{"b.txt": "garbage", "shared.txt": "shared"})
-			site := addFS(t, r, map[string]string{"index.html": "current site"})
-			direct := addFS(t, r, map[string]string{"d/x.txt": "only the root block stays"})
-			for _, c := range []cid.Cid{gone, site, direct} {
-				require.NoError(t, r.Pinner().Unpin(ctx, c, true))
-			}
-			require.NoError(t, r.Pinner().PinWithMode(ctx, direct, pin.Direct, ""))
-			r.RegisterRoots("site", func(context.Context) ([]cid.Cid, error) { return []cid.Cid{site}, nil })
-
-			before := len(storedBlocks(t, r))
-			res, err := r.GC(ctx)
-			require.NoError(t, err)
-			// gone's root and b.txt; d/ and d/x.txt under the direct pin
-			require.Equal(t, 4, res.Removed)
-			require.Equal(t, before-4, res.Kept)
-			require.Positive(t, res.FreedBytes)
-
-			has := func(p string) bool {
-				c, err := r.Resolve(ctx, mustPath(t, p))
-				if err != nil {
-					return false
-				}
-				ok, err := r.Blockstore().Has(ctx, c)
-				require.NoError(t, err)
-				return ok
-			}
-			require.True(t, has(kept.String()+"/a.txt"))
-			require.True(t, has(kept.String()+"/shared.txt"))
-			require.True(t, has(site.String()+"/index.html"), "registered roots are kept")
-			ok, err := r.Blockstore().Has(ctx, gone)
-			require.NoError(t, err)
-			require.False(t, ok)
-			ok, err = r.Blockstore().Has(ctx, direct)
-			require.NoError(t, err)
-			require.True(t, ok, "a direct pin keeps its block")
-
-			res, err = r.GC(ctx)
-			require.NoError(t, err)
-			require.Zero(t, res.Removed, "a second run finds nothing")
-			rep, err := r.Verify(ctx)
-			require.NoError(t, err)
-			require.True(t, rep.OK(), "%+v", rep)
-		})
+	ctx := context.Background()
+	r := openTestRepo(t, t.TempDir())
+	kept := addFS(t, r, map[string]string{"a.txt": "kept", "shared.txt": "shared"})
+	gone := addFS(t, r, map[string]string{"b.txt": "garbage", "shared.txt": "shared"})
+	site := addFS(t, r, map[string]string{"index.html": "current site"})
+	direct := addFS(t, r, map[string]string{"d/x.txt": "only the root block stays"})
+	for _, c := range []cid.Cid{gone, site, direct} {
+		require.NoError(t, r.Pinner().Unpin(ctx, c, true))
 	}
+	require.NoError(t, r.Pinner().PinWithMode(ctx, direct, pin.Direct, ""))
+	r.RegisterRoots("site", func(context.Context) ([]cid.Cid, error) { return []cid.Cid{site}, nil })
+
+	before := len(storedBlocks(t, r))
+	res, err := r.GC(ctx)
+	require.NoError(t, err)
+	// gone's root and b.txt; d/ and d/x.txt under the direct pin
+	require.Equal(t, 4, res.Removed)
+	require.Equal(t, before-4, res.Kept)
+	require.Positive(t, res.FreedBytes)
+
+	has := func(p string) bool {
+		c, err := r.Resolve(ctx, mustPath(t, p))
+		if err != nil {
+			return false
+		}
+		ok, err := r.Blockstore().Has(ctx, c)
+		require.NoError(t, err)
+		return ok
+	}
+	require.True(t, has(kept.String()+"/a.txt"))
+	require.True(t, has(kept.String()+"/shared.txt"))
+	require.True(t, has(site.String()+"/index.html"), "registered roots are kept")
+	ok, err := r.Blockstore().Has(ctx, gone)
+	require.NoError(t, err)
+	require.False(t, ok)
+	ok, err = r.Blockstore().Has(ctx, direct)
+	require.NoError(t, err)
+	require.True(t, ok, "a direct pin keeps its block")
+
+	res, err = r.GC(ctx)
+	require.NoError(t, err)
+	require.Zero(t, res.Removed, "a second run finds nothing")
+	rep, err := r.Verify(ctx)
+	require.NoError(t, err)
+	require.True(t, rep.OK(), "%+v", rep)
 }
 
 func mustPath(t *testing.T, s string) path.Path {
@@ -271,7 +265,7 @@ func mustPath(t *testing.T, s string) path.Path {
 
 func TestGCStopsOnIncompletePinnedDAG(t *testing.T) {
 	ctx := context.Background()
-	r := openTestRepo(t, t.TempDir(), KindFlatfs)
+	r := openTestRepo(t, t.TempDir())
 	root := addFS(t, r, map[string]string{"sub/a.txt": "a", "sub/b.txt": "b"})
 	garbage := addFS(t, r, map[string]string{"junk": "junk"})
 	require.NoError(t, r.Pinner().Unpin(ctx, garbage, true))
@@ -295,39 +289,35 @@ func TestGCStopsOnIncompletePinnedDAG(t *testing.T) {
 }
 
 func TestVerify(t *testing.T) {
-	for _, kind := range kinds {
-		t.Run(kind, func(t *testing.T) {
-			ctx := context.Background()
-			r := openTestRepo(t, t.TempDir(), kind)
-			root := addFS(t, r, map[string]string{"a.txt": "alpha", "b.txt": "beta", "c.txt": "gamma"})
-			rep, err := r.Verify(ctx)
-			require.NoError(t, err)
-			require.True(t, rep.OK())
-			require.Equal(t, 4, rep.Blocks)
+	ctx := context.Background()
+	r := openTestRepo(t, t.TempDir())
+	root := addFS(t, r, map[string]string{"a.txt": "alpha", "b.txt": "beta", "c.txt": "gamma"})
+	rep, err := r.Verify(ctx)
+	require.NoError(t, err)
+	require.True(t, rep.OK())
+	require.Equal(t, 4, rep.Blocks)
 
-			a, err := r.Resolve(ctx, mustPath(t, root.String()+"/a.txt"))
-			require.NoError(t, err)
-			b, err := r.Resolve(ctx, mustPath(t, root.String()+"/b.txt"))
-			require.NoError(t, err)
-			// Damage a behind the blockstore's back, lose b.
-			require.NoError(t, r.Datastore().Put(ctx, blockKey(a), []byte("tampered")))
-			require.NoError(t, r.Blockstore().DeleteBlock(ctx, b))
+	a, err := r.Resolve(ctx, mustPath(t, root.String()+"/a.txt"))
+	require.NoError(t, err)
+	b, err := r.Resolve(ctx, mustPath(t, root.String()+"/b.txt"))
+	require.NoError(t, err)
+	// Damage a behind the blockstore's back, lose b.
+	require.NoError(t, r.Datastore().Put(ctx, blockKey(a), []byte("tampered")))
+	require.NoError(t, r.Blockstore().DeleteBlock(ctx, b))
 
-			rep, err = r.Verify(ctx)
-			require.NoError(t, err)
-			require.False(t, rep.OK())
-			require.Equal(t, 3, rep.Blocks)
-			require.Len(t, rep.Corrupt, 1)
-			require.Equal(t, a.Hash(), rep.Corrupt[0].Hash())
-			require.Equal(t, []MissingBlock{{Pin: root, Block: b}}, rep.Missing)
-		})
-	}
+	rep, err = r.Verify(ctx)
+	require.NoError(t, err)
+	require.False(t, rep.OK())
+	require.Equal(t, 3, rep.Blocks)
+	require.Len(t, rep.Corrupt, 1)
+	require.Equal(t, a.Hash(), rep.Corrupt[0].Hash())
+	require.Equal(t, []MissingBlock{{Pin: root, Block: b}}, rep.Missing)
 }
 
 func TestHashOnRead(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	r := openTestRepo(t, dir, KindFlatfs)
+	r := openTestRepo(t, dir)
 	root := addFS(t, r, map[string]string{"a.txt": "alpha"})
 	a, err := r.Resolve(ctx, mustPath(t, root.String()+"/a.txt"))
 	require.NoError(t, err)
