@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -183,14 +184,21 @@ func TestDagExportImport(t *testing.T) {
 
 func TestRepoVerifyFindsDamage(t *testing.T) {
 	env := testEnv(t)
-	dir := testutil.Corpus(t, 20, 3)
-	mustRun(t, env, "add", "-q", dir)
-	require.Contains(t, mustRun(t, env, "repo", "verify"), "verified 27 blocks: all good")
+	dir := filepath.Join(env.Cwd, "site")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	big := make([]byte, 3<<20) // three 1 MiB chunks: files in blocks/
+	_, err := rand.Read(big)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "big.bin"), big, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "index.html"), []byte("hi"), 0o644))
+	root := lastCid(mustRun(t, env, "add", dir))
+	// root dir, index.html, big.bin's node and its 3 chunks
+	require.Contains(t, mustRun(t, env, "repo", "verify"), "verified 6 blocks: all good")
 
-	// Damage one block file on disk, the way a bad sector would.
+	// Damage one chunk file on disk, the way a bad sector would, and lose another.
 	files, err := filepath.Glob(filepath.Join(repoOf(t, env), "blocks", "*", "*.data"))
 	require.NoError(t, err)
-	require.Len(t, files, 27)
+	require.Len(t, files, 3)
 	require.NoError(t, os.WriteFile(files[0], []byte("rot"), 0o644))
 	require.NoError(t, os.Remove(files[1]))
 
@@ -204,10 +212,10 @@ func TestRepoVerifyFindsDamage(t *testing.T) {
 	code, out, _ = runCLI(t, env, "repo", "verify", "--json")
 	require.Equal(t, exitFailure, code)
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
-	require.Equal(t, 26, rep.Blocks)
+	require.Equal(t, 5, rep.Blocks)
 	require.Len(t, rep.Corrupt, 1)
 	require.Len(t, rep.Missing, 1)
-	require.Equal(t, corpusSmallRoot, rep.Missing[0].Pin)
+	require.Equal(t, root, rep.Missing[0].Pin)
 }
 
 func TestStorageUsageErrors(t *testing.T) {

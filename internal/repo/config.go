@@ -10,9 +10,10 @@ import (
 	"strings"
 )
 
-// KindFlatfs is the datastore layout of a repo: each block in its own
-// fsynced file (go-ds-flatfs) under blocks/, everything else in pebble under
-// datastore/. config.json records it so a later layout can be told apart.
+// KindFlatfs is the datastore layout of a repo: big blocks each in its own
+// fsynced file (go-ds-flatfs) under blocks/, small blocks and everything
+// else in pebble under datastore/. config.json records it so a later layout
+// can be told apart.
 const KindFlatfs = "flatfs"
 
 const (

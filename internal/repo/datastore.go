@@ -11,6 +11,7 @@ import (
 	"github.com/ipfs/go-cid"
 	ds "github.com/ipfs/go-datastore"
 	"github.com/ipfs/go-datastore/mount"
+	"github.com/ipfs/go-datastore/namespace"
 	flatfs "github.com/ipfs/go-ds-flatfs"
 	pebbleds "github.com/ipfs/go-ds-pebble"
 )
@@ -22,12 +23,12 @@ type stores struct {
 	root ds.Batching
 	// blocks holds the blocks, keyed like the blockstore's datastore keys
 	// (dshelp.MultihashToDsKey); imports stage into one batch of it.
-	blocks *flatfs.Datastore
+	blocks *blockStore
 	meta   *pebbleds.Datastore
 }
 
 func (s *stores) close() error {
-	return errors.Join(s.blocks.Close(), s.meta.Close())
+	return errors.Join(s.blocks.big.Close(), s.meta.Close())
 }
 
 // metadataCache bounds pebble's block cache. Metadata (pins, IPNS records,
@@ -51,14 +52,15 @@ func openStores(repoDir string) (*stores, error) {
 	// batch), then renamed into place and its directory fsynced, before the
 	// batch that wrote it commits. Opening removes the staging directory
 	// (.temp) a crash left behind.
-	blocks, err := flatfs.CreateOrOpen(blocksDir, flatfs.NextToLast(2), true)
+	big, err := flatfs.CreateOrOpen(blocksDir, flatfs.NextToLast(2), true)
 	if err != nil {
 		meta.Close()
 		return nil, fmt.Errorf("repo: open block store %s: %w", blocksDir, err)
 	}
+	blocks := &blockStore{small: namespace.Wrap(meta, blockstore.BlockPrefix), meta: meta, big: big}
 	root := mount.New([]mount.Mount{
 		{Prefix: blockstore.BlockPrefix, Datastore: blocks},
-		{Prefix: ds.NewKey("/"), Datastore: meta},
+		{Prefix: ds.NewKey("/"), Datastore: metaView{meta}},
 	})
 	return &stores{root: root, blocks: blocks, meta: meta}, nil
 }

@@ -9,11 +9,17 @@
 //	config.json   version, peer ID, datastore kind
 //	repo.lock     flock'ed while open; holds the owner's pid
 //	keystore/     one file per key (0600), directory 0700; "self" is the identity
-//	blocks/       flatfs: one file per block (datastore kind "flatfs")
-//	datastore/    pebble: pins, names, provider state (and blocks for kind "pebble")
+//	blocks/       flatfs: blocks of 256 KiB and more (file chunks), one file each
+//	datastore/    pebble: smaller blocks (under /blocks), pins, names, provider state
+//
+// Why two stores: a flatfs block costs a file create, an fsync, a rename and
+// a directory fsync whatever its size, a pebble block only its bytes in a
+// sequential log fsynced once per import. Big chunks are 3x faster in
+// flatfs (pebble writes them twice and compacts them), small blocks 5-8x
+// faster in pebble (BenchmarkBlockWrites); see smallBlockMax.
 //
 // Durability: every write a method acknowledges (an import, a pin, a CAR)
-// survives a crash of the process or the machine. Blocks in flatfs are
-// fsynced before their batch commits; metadata writes are made durable by
-// Sync, which the pinner and every method here call before returning.
+// survives a crash of the process or the machine. Block files are fsynced
+// before they are renamed into place; pebble's log is fsynced by Sync, which
+// imports, the pinner and every method here call before returning.
 package repo

@@ -16,12 +16,13 @@ import (
 )
 
 // Import is an all-or-nothing write of new blocks, for `add` and CAR
-// imports: a DAGService whose blocks are staged in one flatfs batch (each
-// written to a temporary file and fsynced as it arrives, so memory stays
-// flat) and become part of the store only on Commit, at once, by rename. If
-// the import fails, the process dies or the disk fills up, nothing of it is
-// left in the store: Close discards the staging directory, and so does the
-// next Open after a crash.
+// imports: a DAGService whose blocks are staged (big ones written to
+// temporary files and fsynced as they arrive, small ones held in memory, see
+// stagedSmallMax) and become part of the store only on Commit. If the import
+// fails, the process dies or the disk fills up before Commit, nothing of it
+// is left in the store: Close discards what was staged, and the next Open
+// removes what a crash left behind. (A crash during Commit itself can leave
+// some of the blocks in the store, unpinned, for GC to remove.)
 //
 // An Import holds PinLock from Begin to Close, so GC cannot run between
 // Commit and the pin that keeps the blocks; pin before closing.
@@ -86,7 +87,9 @@ func (im *Import) Get(ctx context.Context, c cid.Cid) (ipld.Node, error) {
 	if c.Prefix().MhType == mh.IDENTITY {
 		return im.r.dag.Get(ctx, c)
 	}
-	data, err := im.batch.(ds.Read).Get(ctx, dshelp.MultihashToDsKey(c.Hash()))
+	data, err := im.batch.(interface {
+		Get(context.Context, ds.Key) ([]byte, error)
+	}).Get(ctx, dshelp.MultihashToDsKey(c.Hash()))
 	if errors.Is(err, ds.ErrNotFound) {
 		return nil, ipld.ErrNotFound{Cid: c}
 	}

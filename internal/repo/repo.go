@@ -34,15 +34,7 @@ type Config struct {
 }
 
 // DefaultConfig returns the default configuration; Path is left for the
-// caller (see ResolvePath).
-//
-// Blocks go to flatfs (one fsynced file per block) and metadata to pebble.
-// Adding 512 MiB, flatfs was about 3x faster than pebble holding the blocks
-// too, at a fifth of the memory (BenchmarkBlockWrites compares them): pebble
-// writes every byte twice (write-ahead log, then the memtable flush) and its
-// compactions compete with hashing for the CPU; flatfs writes each byte once,
-// fsyncs in parallel, and can stage a whole import in a temporary directory
-// and publish it with renames, which makes imports all-or-nothing.
+// caller (see ResolvePath). The stores are fixed (see the package comment).
 func DefaultConfig() Config {
 	return Config{}
 }

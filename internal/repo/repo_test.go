@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/islandsite/island/internal/importer"
+	"github.com/islandsite/island/internal/testutil"
 )
 
 func openTestRepo(t *testing.T, dir string) *Repo {
@@ -330,4 +331,10 @@ func TestHashOnRead(t *testing.T) {
 	_, err = r2.Blockstore().Get(ctx, a)
 	require.Error(t, err)
 	require.ErrorContains(t, err, "different hash")
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testutil.CleanupCorpora()
+	os.Exit(code)
 }
