@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"crypto/rand"
+	"io"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -238,4 +239,31 @@ func TestStorageUsageErrors(t *testing.T) {
 			require.Contains(t, errOut, tt.want)
 		})
 	}
+}
+
+func TestAddProgressOnlyOnATerminal(t *testing.T) {
+	env := testEnv(t)
+	p := filepath.Join(env.Cwd, "big.bin")
+	f, err := os.Create(p)
+	require.NoError(t, err)
+	_, err = io.CopyN(f, rand.Reader, progressMinBytes+1)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+
+	code, _, errOut := runCLI(t, env, "add", "-q", p)
+	require.Equal(t, exitOK, code, errOut)
+	require.Empty(t, errOut, "no bar when stderr is not a terminal")
+
+	env.StderrTTY = true
+	code, out, errOut := runCLI(t, env, "add", "-q", p)
+	require.Equal(t, exitOK, code, errOut)
+	require.Contains(t, errOut, "adding")
+	require.Contains(t, errOut, "%")
+	require.Regexp(t, `^bafy\S+\n$`, out, "the bar never mixes with stdout")
+
+	small := filepath.Join(env.Cwd, "small.txt")
+	require.NoError(t, os.WriteFile(small, []byte("tiny"), 0o644))
+	code, _, errOut = runCLI(t, env, "add", "-q", small)
+	require.Equal(t, exitOK, code, errOut)
+	require.Empty(t, errOut, "no bar for a small add")
 }

@@ -40,6 +40,9 @@ const verifyWorkers = 4
 // corrupt and missing blocks. It changes nothing; an error means the check
 // itself could not run.
 func (r *Repo) Verify(ctx context.Context) (VerifyReport, error) {
+	// Hold GC off: a block it sweeps mid-walk would be reported missing.
+	unlock := r.PinLock(ctx)
+	defer unlock.Unlock(ctx)
 	var rep VerifyReport
 	corrupt, n, err := r.rehashAll(ctx)
 	if err != nil {
