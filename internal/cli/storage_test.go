@@ -3,8 +3,8 @@ package cli
 import (
 	"context"
 	"crypto/rand"
-	"io"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
