@@ -1,9 +1,9 @@
 package cli
 
 import (
-	"fmt"
 	"io"
 
+	"github.com/ipfs/go-cid"
 	"github.com/spf13/cobra"
 
 	"github.com/islandsite/island/internal/repo"
@@ -16,20 +16,14 @@ func newCatCmd(env *Env, g *globalOptions) *cobra.Command {
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return withRepo(ctx, env, g, func(r *repo.Repo) error {
-				c, err := pathCid(ctx, r, args[0])
-				if err != nil {
-					return fmt.Errorf("cat: %w", err)
-				}
+			return withPath(ctx, env, g, "cat", args[0], func(r *repo.Repo, c cid.Cid) error {
 				rd, err := repo.Cat(ctx, r.DAG(), c)
 				if err != nil {
-					return fmt.Errorf("cat: %w", err)
+					return err
 				}
 				defer rd.Close()
-				if _, err := io.Copy(env.Stdout, rd); err != nil {
-					return fmt.Errorf("cat: %w", err)
-				}
-				return nil
+				_, err = io.Copy(env.Stdout, rd)
+				return err
 			})
 		},
 	}

@@ -77,19 +77,12 @@ func newDagExportCmd(env *Env, g *globalOptions) *cobra.Command {
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return withRepo(ctx, env, g, func(r *repo.Repo) error {
-				c, err := pathCid(ctx, r, args[0])
-				if err != nil {
-					return fmt.Errorf("dag export: %w", err)
-				}
+			return withPath(ctx, env, g, "dag export", args[0], func(r *repo.Repo, c cid.Cid) error {
 				w := bufio.NewWriterSize(env.Stdout, 1<<20)
 				if err := r.ExportCAR(ctx, w, c); err != nil {
-					return fmt.Errorf("dag export: %w", err)
+					return err
 				}
-				if err := w.Flush(); err != nil {
-					return fmt.Errorf("dag export: write: %w", err)
-				}
-				return nil
+				return w.Flush()
 			})
 		},
 	}

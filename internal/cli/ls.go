@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"text/tabwriter"
 
+	"github.com/ipfs/go-cid"
 	"github.com/spf13/cobra"
 
 	"github.com/islandsite/island/internal/repo"
@@ -25,14 +26,10 @@ func newLsCmd(env *Env, g *globalOptions) *cobra.Command {
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return withRepo(ctx, env, g, func(r *repo.Repo) error {
-				c, err := pathCid(ctx, r, args[0])
-				if err != nil {
-					return fmt.Errorf("ls: %w", err)
-				}
+			return withPath(ctx, env, g, "ls", args[0], func(r *repo.Repo, c cid.Cid) error {
 				entries, err := repo.List(ctx, r.DAG(), c)
 				if err != nil {
-					return fmt.Errorf("ls: %w", err)
+					return err
 				}
 				if asJSON {
 					out := make([]lsJSON, 0, len(entries))

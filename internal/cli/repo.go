@@ -75,3 +75,18 @@ func pathCid(ctx context.Context, r *repo.Repo, arg string) (cid.Cid, error) {
 	}
 	return r.Resolve(ctx, p)
 }
+
+// withPath opens the repo, resolves the content path arg and runs f on the
+// CID it names; errors are prefixed with the command name op.
+func withPath(ctx context.Context, env *Env, g *globalOptions, op, arg string, f func(*repo.Repo, cid.Cid) error) error {
+	return withRepo(ctx, env, g, func(r *repo.Repo) error {
+		c, err := pathCid(ctx, r, arg)
+		if err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		if err := f(r, c); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		return nil
+	})
+}
