@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/ipfs/go-cid"
@@ -48,6 +50,7 @@ func (r *Repo) Verify(ctx context.Context) (VerifyReport, error) {
 	if err != nil {
 		return rep, err
 	}
+	slices.SortFunc(corrupt, func(a, b cid.Cid) int { return strings.Compare(a.String(), b.String()) })
 	rep.Blocks, rep.Corrupt = n, corrupt
 	bad := make(map[string]bool, len(corrupt))
 	for _, c := range corrupt {
