@@ -3,6 +3,7 @@ package repo
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 
@@ -55,6 +56,9 @@ func (e *MissingRootError) Unwrap() error { return e.Err }
 func (r *Repo) GC(ctx context.Context) (GCResult, error) {
 	unlock := r.gcLocker.GCLock(ctx)
 	defer unlock.Unlock(ctx)
+	// Cancelled on return so the key lister stops if the sweep fails.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 
 	live, err := r.mark(ctx)
 	if err != nil {
@@ -70,10 +74,7 @@ func (r *Repo) GC(ctx context.Context) (GCResult, error) {
 			res.Kept++
 			continue
 		}
-		size, err := r.bstore.GetSize(ctx, c)
-		if err != nil && !ipld.IsNotFound(err) {
-			size = 0
-		}
+		size, _ := r.bstore.GetSize(ctx, c) // only for the report
 		if err := r.bstore.DeleteBlock(ctx, c); err != nil && !ipld.IsNotFound(err) {
 			return res, fmt.Errorf("repo: gc: delete %s: %w", c, err)
 		}
@@ -175,6 +176,17 @@ func (r *Repo) mark(ctx context.Context) (map[string]struct{}, error) {
 		live[k] = struct{}{}
 		return true
 	}
+	// Whole DAGs first: a block marked by a direct pin counts as visited, so
+	// were it marked first, a walk reaching it later would not descend.
+	slices.SortStableFunc(sets, func(a, b rootSet) int {
+		if a.recursive == b.recursive {
+			return 0
+		}
+		if a.recursive {
+			return -1
+		}
+		return 1
+	})
 	for _, set := range sets {
 		for _, root := range set.roots {
 			if !set.recursive {

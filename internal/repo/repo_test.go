@@ -220,7 +220,15 @@ func TestGC(t *testing.T) {
 		require.NoError(t, r.Pinner().Unpin(ctx, c, true))
 	}
 	require.NoError(t, r.Pinner().PinWithMode(ctx, direct, pin.Direct, ""))
+	// A directly pinned block inside a registered root's DAG: its children
+	// must still be kept through the root.
+	followed := addFS(t, r, map[string]string{"blog/post.md": "followed"})
+	require.NoError(t, r.Pinner().Unpin(ctx, followed, true))
+	blog, err := r.Resolve(ctx, mustPath(t, followed.String()+"/blog"))
+	require.NoError(t, err)
+	require.NoError(t, r.Pinner().PinWithMode(ctx, blog, pin.Direct, ""))
 	r.RegisterRoots("site", func(context.Context) ([]cid.Cid, error) { return []cid.Cid{site}, nil })
+	r.RegisterRoots("follows", func(context.Context) ([]cid.Cid, error) { return []cid.Cid{followed}, nil })
 
 	before := len(storedBlocks(t, r))
 	res, err := r.GC(ctx)
@@ -242,6 +250,7 @@ func TestGC(t *testing.T) {
 	require.True(t, has(kept.String()+"/a.txt"))
 	require.True(t, has(kept.String()+"/shared.txt"))
 	require.True(t, has(site.String()+"/index.html"), "registered roots are kept")
+	require.True(t, has(followed.String()+"/blog/post.md"), "a direct pin does not cut a root's DAG short")
 	ok, err := r.Blockstore().Has(ctx, gone)
 	require.NoError(t, err)
 	require.False(t, ok)

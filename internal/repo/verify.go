@@ -62,6 +62,8 @@ func (r *Repo) Verify(ctx context.Context) (VerifyReport, error) {
 	if err != nil {
 		return rep, err
 	}
+	// pinSets lists the recursive pins first, so a block seen under a
+	// direct pin (not descended into) was already walked if it needs to be.
 	seen := map[string]bool{}
 	for _, set := range sets {
 		for _, root := range set.roots {
@@ -79,6 +81,9 @@ func (r *Repo) Verify(ctx context.Context) (VerifyReport, error) {
 
 // rehashAll reads and re-hashes every block, returning those that fail.
 func (r *Repo) rehashAll(ctx context.Context) ([]cid.Cid, int, error) {
+	// Cancelled on return so the key lister stops if a worker fails.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	keys, errFn, err := r.allKeys(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("repo: verify: list blocks: %w", err)
@@ -104,9 +109,6 @@ func (r *Repo) rehashAll(ctx context.Context) ([]cid.Cid, int, error) {
 		})
 	}
 	if err := g.Wait(); err != nil {
-		// drain so the lister goroutine ends
-		for range keys {
-		}
 		return nil, 0, err
 	}
 	if err := errFn(); err != nil {
