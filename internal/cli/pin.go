@@ -1,0 +1,165 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	pin "github.com/ipfs/boxo/pinning/pinner"
+	"github.com/spf13/cobra"
+
+	"github.com/islandsite/island/internal/repo"
+)
+
+func newPinCmd(env *Env, g *globalOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "pin",
+		Short: "Keep DAGs from garbage collection: pin add, pin rm, pin ls",
+	}
+	cmd.AddCommand(newPinAddCmd(env, g), newPinRmCmd(env, g), newPinLsCmd(env, g))
+	return cmd
+}
+
+func newPinAddCmd(env *Env, g *globalOptions) *cobra.Command {
+	var recursive bool
+	cmd := &cobra.Command{
+		Use:   "add PATH...",
+		Short: "Pin the DAG at each PATH (the whole DAG must be in the repo)",
+		Args:  minArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			return withRepo(ctx, env, g, func(r *repo.Repo) error {
+				unlock := r.PinLock(ctx)
+				defer unlock.Unlock(ctx)
+				for _, a := range args {
+					c, err := pathCid(ctx, r, a)
+					if err != nil {
+						return fmt.Errorf("pin add: %w", err)
+					}
+					nd, err := r.DAG().Get(ctx, c)
+					if err != nil {
+						return fmt.Errorf("pin add: %s: %w", a, err)
+					}
+					// Pin walks the whole DAG first: with the repo's offline
+					// DAG service that checks every block is here.
+					if err := r.Pinner().Pin(ctx, nd, recursive, ""); err != nil {
+						return fmt.Errorf("pin add: %s: the DAG is incomplete: %w", a, err)
+					}
+					if err := r.Pinner().Flush(ctx); err != nil {
+						return fmt.Errorf("pin add: %w", err)
+					}
+					mode := "recursively"
+					if !recursive {
+						mode = "directly"
+					}
+					fmt.Fprintf(env.Stdout, "pinned %s %s\n", c, mode)
+				}
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&recursive, "recursive", true, "pin the whole DAG; --recursive=false pins only the block itself")
+	return cmd
+}
+
+func newPinRmCmd(env *Env, g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "rm PATH...",
+		Short: "Remove the pin (recursive or direct) on each PATH",
+		Args:  minArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			return withRepo(ctx, env, g, func(r *repo.Repo) error {
+				for _, a := range args {
+					c, err := pathCid(ctx, r, a)
+					if err != nil {
+						return fmt.Errorf("pin rm: %w", err)
+					}
+					if err := r.Pinner().Unpin(ctx, c, true); err != nil {
+						if errors.Is(err, pin.ErrNotPinned) {
+							return fmt.Errorf("pin rm: %s is not pinned (see island pin ls)", c)
+						}
+						return fmt.Errorf("pin rm: %s: %w", a, err)
+					}
+					if err := r.Pinner().Flush(ctx); err != nil {
+						return fmt.Errorf("pin rm: %w", err)
+					}
+					fmt.Fprintf(env.Stdout, "unpinned %s\n", c)
+				}
+				return nil
+			})
+		},
+	}
+}
+
+type pinJSON struct {
+	Cid  string `json:"cid"`
+	Type string `json:"type"`
+	Name string `json:"name,omitempty"`
+}
+
+func newPinLsCmd(env *Env, g *globalOptions) *cobra.Command {
+	var (
+		typ    string
+		quiet  bool
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "ls",
+		Short: "List pins: CID and type (recursive or direct)",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !slices.Contains([]string{"all", "recursive", "direct"}, typ) {
+				return usagef("--type %q: want all, recursive or direct", typ)
+			}
+			ctx := cmd.Context()
+			return withRepo(ctx, env, g, func(r *repo.Repo) error {
+				var out []pinJSON
+				collect := func(kind string, ch <-chan pin.StreamedPin) error {
+					for sp := range ch {
+						if sp.Err != nil {
+							return fmt.Errorf("pin ls: %w", sp.Err)
+						}
+						out = append(out, pinJSON{Cid: sp.Pin.Key.String(), Type: kind, Name: sp.Pin.Name})
+					}
+					return nil
+				}
+				if typ != "direct" {
+					if err := collect("recursive", r.Pinner().RecursiveKeys(ctx, true)); err != nil {
+						return err
+					}
+				}
+				if typ != "recursive" {
+					if err := collect("direct", r.Pinner().DirectKeys(ctx, true)); err != nil {
+						return err
+					}
+				}
+				slices.SortFunc(out, func(a, b pinJSON) int {
+					return strings.Compare(a.Type+a.Cid, b.Type+b.Cid)
+				})
+				switch {
+				case asJSON:
+					if out == nil {
+						out = []pinJSON{}
+					}
+					return printJSON(env.Stdout, out)
+				case quiet:
+					for _, p := range out {
+						fmt.Fprintln(env.Stdout, p.Cid)
+					}
+				default:
+					for _, p := range out {
+						fmt.Fprintf(env.Stdout, "%s %s\n", p.Cid, p.Type)
+					}
+				}
+				return nil
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&typ, "type", "all", "which pins: all, recursive or direct")
+	f.BoolVarP(&quiet, "quiet", "q", false, "print only the CIDs")
+	f.BoolVar(&asJSON, "json", false, "print the pins as JSON")
+	return cmd
+}

@@ -1,0 +1,219 @@
+package repo
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/ipfs/boxo/ipld/merkledag"
+	pin "github.com/ipfs/boxo/pinning/pinner"
+	blocks "github.com/ipfs/go-block-format"
+	"github.com/ipfs/go-cid"
+	ipld "github.com/ipfs/go-ipld-format"
+	legacy "github.com/ipfs/go-ipld-legacy"
+	car "github.com/ipld/go-car/v2"
+	"github.com/ipld/go-car/v2/storage"
+	dagpb "github.com/ipld/go-codec-dagpb"
+	_ "github.com/ipld/go-ipld-prime/codec/dagcbor" // CARs may hold dag-cbor and dag-json DAGs;
+	_ "github.com/ipld/go-ipld-prime/codec/dagjson" // register their codecs for link decoding.
+	"github.com/ipld/go-ipld-prime/node/basicnode"
+)
+
+// linkDecoder decodes blocks exactly as the DAG service does (boxo's
+// merkledag registers the same two codecs and falls back to ipld-prime's
+// registry for the rest), so the links ImportCAR checks are the links a
+// later pin walk or GC mark follows.
+var linkDecoder = func() *legacy.Decoder {
+	d := legacy.NewDecoder()
+	d.RegisterCodec(cid.DagProtobuf, dagpb.Type.PBNode, merkledag.ProtoNodeConverter)
+	d.RegisterCodec(cid.Raw, basicnode.Prototype.Bytes, merkledag.RawNodeConverter)
+	return d
+}()
+
+// CARError says what is wrong with a CAR file and where.
+type CARError struct {
+	// Block is the index of the block at fault (0 = first), -1 for the header.
+	Block int
+	Err   error
+}
+
+func (e *CARError) Error() string {
+	if e.Block < 0 {
+		return fmt.Sprintf("repo: bad CAR header: %v", e.Err)
+	}
+	return fmt.Sprintf("repo: bad CAR: block #%d: %v", e.Block, e.Err)
+}
+
+func (e *CARError) Unwrap() error { return e.Err }
+
+// ImportCAR imports a CAR (v1 or v2) and pins its roots recursively.
+//
+// All or nothing: every block is checked against its CID, and every root's
+// DAG must be complete (each block in the CAR or already in the repo)
+// before anything becomes visible; the blocks are staged in an Import.
+func (r *Repo) ImportCAR(ctx context.Context, in io.Reader) ([]cid.Cid, error) {
+	br, err := car.NewBlockReader(bufio.NewReaderSize(in, 1<<20))
+	if err != nil {
+		return nil, &CARError{Block: -1, Err: carCause(err)}
+	}
+	im, err := r.BeginImport(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer im.Close()
+
+	// links of every block in the CAR, by multihash
+	inCAR := map[string][]cid.Cid{}
+	for i := 0; ; i++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		blk, err := br.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, &CARError{Block: i, Err: carCause(err)}
+		}
+		links, err := blockLinks(ctx, blk)
+		if err != nil {
+			return nil, &CARError{Block: i, Err: fmt.Errorf("%s: %w", blk.Cid(), err)}
+		}
+		k := string(blk.Cid().Hash())
+		if _, dup := inCAR[k]; dup {
+			continue
+		}
+		inCAR[k] = links
+		if err := im.Put(ctx, blk); err != nil {
+			return nil, fmt.Errorf("repo: dag import: block #%d: %w", i, err)
+		}
+	}
+	for _, root := range br.Roots {
+		if err := r.checkComplete(ctx, root, inCAR); err != nil {
+			return nil, err
+		}
+	}
+	if err := im.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("repo: dag import: %w", err)
+	}
+	for _, root := range br.Roots {
+		if err := r.pinner.PinWithMode(ctx, root, pin.Recursive, ""); err != nil {
+			return nil, fmt.Errorf("repo: dag import: pin %s: %w", root, err)
+		}
+	}
+	if err := r.pinner.Flush(ctx); err != nil {
+		return nil, fmt.Errorf("repo: dag import: pin: %w", err)
+	}
+	return br.Roots, nil
+}
+
+// carCause turns go-car's errors for a cut-off file into one a person reads.
+func carCause(err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return fmt.Errorf("file is truncated (%w)", err)
+	}
+	return err
+}
+
+// blockLinks decodes blk and returns its links; raw blocks have none.
+func blockLinks(ctx context.Context, blk blocks.Block) ([]cid.Cid, error) {
+	if blk.Cid().Prefix().Codec == cid.Raw {
+		return nil, nil
+	}
+	nd, err := linkDecoder.DecodeNode(ctx, blk)
+	if err != nil {
+		return nil, fmt.Errorf("cannot decode: %w", err)
+	}
+	links := nd.Links()
+	out := make([]cid.Cid, len(links))
+	for i, l := range links {
+		out[i] = l.Cid
+	}
+	return out, nil
+}
+
+// checkComplete walks root's DAG through the CAR's blocks and the repo's
+// and fails on the first block found in neither.
+func (r *Repo) checkComplete(ctx context.Context, root cid.Cid, inCAR map[string][]cid.Cid) error {
+	seen := map[string]bool{}
+	stack := []cid.Cid{root}
+	for len(stack) > 0 {
+		c := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		k := string(c.Hash())
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		if links, ok := inCAR[k]; ok {
+			stack = append(stack, links...)
+			continue
+		}
+		links, err := r.linksOf(ctx, c)
+		if err == nil && c.Prefix().Codec == cid.Raw {
+			// linksOf does not read raw blocks; check this one is here.
+			var has bool
+			has, err = r.bstore.Has(ctx, c)
+			if err == nil && !has {
+				err = ipld.ErrNotFound{Cid: c}
+			}
+		}
+		if err != nil {
+			if ipld.IsNotFound(err) {
+				return fmt.Errorf("repo: dag import: the DAG of root %s needs block %s, which is neither in the CAR nor in the repo; nothing was imported", root, c)
+			}
+			return fmt.Errorf("repo: dag import: %s: %w", c, err)
+		}
+		for _, l := range links {
+			stack = append(stack, l.Cid)
+		}
+	}
+	return nil
+}
+
+// ExportCAR writes root's whole DAG to w as a CARv1 with root as its only
+// root, blocks in depth-first order, each once. A missing block is an
+// error; what was written before it is then an incomplete CAR.
+func (r *Repo) ExportCAR(ctx context.Context, w io.Writer, root cid.Cid) error {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	cw, err := storage.NewWritable(bw, []cid.Cid{root}, car.WriteAsCarV1(true))
+	if err != nil {
+		return fmt.Errorf("repo: dag export: %w", err)
+	}
+	seen := map[string]bool{}
+	stack := []cid.Cid{root}
+	for len(stack) > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		c := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[c.KeyString()] {
+			continue
+		}
+		seen[c.KeyString()] = true
+		blk, err := r.bstore.Get(ctx, c)
+		if err != nil {
+			if ipld.IsNotFound(err) {
+				return fmt.Errorf("repo: dag export: block %s of %s is not in the repo", c, root)
+			}
+			return fmt.Errorf("repo: dag export: %s: %w", c, err)
+		}
+		links, err := blockLinks(ctx, blk)
+		if err != nil {
+			return fmt.Errorf("repo: dag export: %s: %w", c, err)
+		}
+		if err := cw.Put(ctx, c.KeyString(), blk.RawData()); err != nil {
+			return fmt.Errorf("repo: dag export: write: %w", err)
+		}
+		for i := len(links) - 1; i >= 0; i-- {
+			stack = append(stack, links[i])
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("repo: dag export: write: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,25 @@
+// Package repo owns island's on-disk state: one directory holding the
+// config file, the block store and the metadata datastore, the keystore
+// (the node's Ed25519 identity and named keys) and the lock that keeps a
+// second process out. On top of the stores it owns pins, garbage collection
+// with a pluggable root set, CAR import and export, and verification.
+//
+// Layout of a repo directory:
+//
+//	config.json   version, peer ID, datastore kind
+//	repo.lock     flock'ed while open; holds the owner's pid
+//	keystore/     one file per key (0600), directory 0700; "self" is the identity
+//	blocks/       flatfs: blocks of 256 KiB and more (file chunks), one file each
+//	datastore/    pebble: smaller blocks (under /blocks), pins, names, provider state
+//
+// Why two stores: a flatfs block costs a file create, an fsync, a rename and
+// a directory fsync whatever its size, a pebble block only its bytes in a
+// sequential log fsynced once per import. Big chunks are 3x faster in
+// flatfs (pebble writes them twice and compacts them), small blocks 5-8x
+// faster in pebble (BenchmarkBlockWrites); see smallBlockMax.
+//
+// Durability: every write a method acknowledges (an import, a pin, a CAR)
+// survives a crash of the process or the machine. Block files are fsynced
+// before they are renamed into place; pebble's log is fsynced by Sync, which
+// imports, the pinner and every method here call before returning.
+package repo

@@ -1,0 +1,233 @@
+package repo
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+
+	"github.com/ipfs/boxo/ipld/merkledag"
+	"github.com/ipfs/go-cid"
+	ipld "github.com/ipfs/go-ipld-format"
+)
+
+// RegisterRoots adds a named source of GC roots (the current site version,
+// followed sites, ...); registering a name again replaces it. Pins are
+// always roots and need no registration.
+func (r *Repo) RegisterRoots(name string, f RootsFunc) {
+	r.rootsMu.Lock()
+	defer r.rootsMu.Unlock()
+	r.roots[name] = f
+}
+
+// GCResult says what a collection did.
+type GCResult struct {
+	// Kept counts the blocks reachable from a root; Removed the others,
+	// deleted, of FreedBytes bytes in all.
+	Kept, Removed int
+	FreedBytes    uint64
+}
+
+// MissingRootError stops a collection that cannot see a whole DAG it must
+// keep: a block it cannot read may link to blocks that are present, and
+// those would otherwise look unreachable.
+type MissingRootError struct {
+	Source string // "pins" or the name given to RegisterRoots
+	Root   cid.Cid
+	Err    error
+}
+
+func (e *MissingRootError) Error() string {
+	return fmt.Sprintf("repo: gc: the DAG of %s root %s is incomplete (%v); nothing was removed. Fetch the missing blocks (pin add, dag import) or unpin it, then run gc again",
+		e.Source, e.Root, e.Err)
+}
+
+func (e *MissingRootError) Unwrap() error { return e.Err }
+
+// GC deletes every block not reachable from a pin or a registered root.
+//
+// Mark, then sweep, with GC locked so no PinLock holder runs in between:
+// a block written after the mark could otherwise be swept before it is
+// pinned. The mark walks whole DAGs and fails, deleting nothing, if any
+// block of them cannot be read. Deleting a block nothing reaches is always
+// safe, so a crash in the middle of the sweep leaves a consistent repo with
+// some garbage left for the next run.
+func (r *Repo) GC(ctx context.Context) (GCResult, error) {
+	unlock := r.gcLocker.GCLock(ctx)
+	defer unlock.Unlock(ctx)
+	// Cancelled on return so the key lister stops if the sweep fails.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	live, err := r.mark(ctx)
+	if err != nil {
+		return GCResult{}, err
+	}
+	keys, errFn, err := r.allKeys(ctx)
+	if err != nil {
+		return GCResult{}, err
+	}
+	var res GCResult
+	for c := range keys {
+		if _, ok := live[string(c.Hash())]; ok {
+			res.Kept++
+			continue
+		}
+		size, _ := r.bstore.GetSize(ctx, c) // only for the report
+		if err := r.bstore.DeleteBlock(ctx, c); err != nil && !ipld.IsNotFound(err) {
+			return res, fmt.Errorf("repo: gc: delete %s: %w", c, err)
+		}
+		res.Removed++
+		if size > 0 {
+			res.FreedBytes += uint64(size)
+		}
+	}
+	if err := errFn(); err != nil {
+		return res, fmt.Errorf("repo: gc: list blocks: %w", err)
+	}
+	if err := r.Sync(ctx); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// rootSet is every root GC keeps, by source, in a stable order.
+type rootSet struct {
+	source string
+	roots  []cid.Cid
+	// recursive is false for direct pins: only the block itself is kept.
+	recursive bool
+}
+
+// pinSets are the recursive and the direct pins.
+func (r *Repo) pinSets(ctx context.Context) ([]rootSet, error) {
+	rec, err := r.pinnedCids(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	direct, err := r.pinnedCids(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	return []rootSet{{"pins", rec, true}, {"pins", direct, false}}, nil
+}
+
+// rootSets are the pins and every registered source of roots.
+func (r *Repo) rootSets(ctx context.Context) ([]rootSet, error) {
+	sets, err := r.pinSets(ctx)
+	if err != nil {
+		return nil, err
+	}
+
+	r.rootsMu.Lock()
+	names := make([]string, 0, len(r.roots))
+	for n := range r.roots {
+		names = append(names, n)
+	}
+	fns := make(map[string]RootsFunc, len(r.roots))
+	for n, f := range r.roots {
+		fns[n] = f
+	}
+	r.rootsMu.Unlock()
+	sort.Strings(names)
+	for _, n := range names {
+		cids, err := fns[n](ctx)
+		if err != nil {
+			return nil, fmt.Errorf("repo: gc roots %q: %w", n, err)
+		}
+		sets = append(sets, rootSet{n, cids, true})
+	}
+	return sets, nil
+}
+
+func (r *Repo) pinnedCids(ctx context.Context, direct bool) ([]cid.Cid, error) {
+	ch := r.pinner.RecursiveKeys(ctx, false)
+	if direct {
+		ch = r.pinner.DirectKeys(ctx, false)
+	}
+	var out []cid.Cid
+	for sp := range ch {
+		if sp.Err != nil {
+			return nil, fmt.Errorf("repo: list pins: %w", sp.Err)
+		}
+		out = append(out, sp.Pin.Key)
+	}
+	return out, nil
+}
+
+// mark returns the multihashes of every block reachable from a root. Keys
+// are multihashes because the store is: two CIDs differing only in codec
+// name the same block.
+func (r *Repo) mark(ctx context.Context) (map[string]struct{}, error) {
+	sets, err := r.rootSets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var mu sync.Mutex
+	live := map[string]struct{}{}
+	visit := func(c cid.Cid) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		k := string(c.Hash())
+		if _, seen := live[k]; seen {
+			return false
+		}
+		live[k] = struct{}{}
+		return true
+	}
+	// Whole DAGs first: a block marked by a direct pin counts as visited, so
+	// were it marked first, a walk reaching it later would not descend.
+	slices.SortStableFunc(sets, func(a, b rootSet) int {
+		if a.recursive == b.recursive {
+			return 0
+		}
+		if a.recursive {
+			return -1
+		}
+		return 1
+	})
+	for _, set := range sets {
+		for _, root := range set.roots {
+			if !set.recursive {
+				if _, err := r.bstore.GetSize(ctx, root); err != nil {
+					return nil, &MissingRootError{Source: set.source, Root: root, Err: err}
+				}
+				visit(root)
+				continue
+			}
+			if err := merkledag.Walk(ctx, r.linksOf, root, visit, merkledag.Concurrent()); err != nil {
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				return nil, &MissingRootError{Source: set.source, Root: root, Err: err}
+			}
+		}
+	}
+	return live, nil
+}
+
+// allKeys lists every stored block; the returned function reports an error
+// that ended the listing early and must be called after the channel is drained.
+func (r *Repo) allKeys(ctx context.Context) (<-chan cid.Cid, func() error, error) {
+	if bs, ok := r.bstore.(interface {
+		AllKeysChanWithErr(context.Context) (<-chan cid.Cid, func() error, error)
+	}); ok {
+		return bs.AllKeysChanWithErr(ctx)
+	}
+	ch, err := r.bstore.AllKeysChan(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ch, func() error { return nil }, nil
+}
+
+// linksOf returns the links of block c. Raw blocks have none, so they are
+// not read: marking a 1 GiB file then reads its 1,000-odd dag-pb nodes, not
+// the gigabyte.
+func (r *Repo) linksOf(ctx context.Context, c cid.Cid) ([]*ipld.Link, error) {
+	if c.Prefix().Codec == cid.Raw {
+		return nil, nil
+	}
+	return ipld.GetLinks(ctx, r.dag, c)
+}

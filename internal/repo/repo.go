@@ -1,0 +1,264 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/ipfs/boxo/blockservice"
+	"github.com/ipfs/boxo/blockstore"
+	"github.com/ipfs/boxo/ipld/merkledag"
+	pin "github.com/ipfs/boxo/pinning/pinner"
+	"github.com/ipfs/boxo/pinning/pinner/dspinner"
+	"github.com/ipfs/go-cid"
+	ds "github.com/ipfs/go-datastore"
+	ipld "github.com/ipfs/go-ipld-format"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// EnvPath names the environment variable that selects the repo.
+const EnvPath = "ISLAND_PATH"
+
+// Config says which repo to open and how.
+type Config struct {
+	// Path is the repo directory; created (mode 0700) if missing.
+	Path string
+	// HashOnRead re-hashes every block read from the store and fails the
+	// read if it does not match its CID, at the cost of hashing each read.
+	HashOnRead bool
+}
+
+// DefaultConfig returns the default configuration; Path is left for the
+// caller (see ResolvePath). The stores are fixed (see the package comment).
+func DefaultConfig() Config {
+	return Config{}
+}
+
+// ResolvePath picks the repo directory: flag if set (the --repo option),
+// else $ISLAND_PATH, else ~/.island.
+func ResolvePath(flag string, getenv func(string) string) (string, error) {
+	p := flag
+	if p == "" && getenv != nil {
+		p = getenv(EnvPath)
+	}
+	if p == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("repo: no --repo, no $%s and no home directory: %w", EnvPath, err)
+		}
+		p = filepath.Join(home, ".island")
+	}
+	return filepath.Abs(p)
+}
+
+// RootsFunc returns CIDs whose whole DAGs garbage collection must keep.
+type RootsFunc func(ctx context.Context) ([]cid.Cid, error)
+
+// Repo is an open repo. Its methods are safe for concurrent use.
+type Repo struct {
+	path     string
+	lockf    *os.File
+	stores   *stores
+	bstore   blockstore.Blockstore
+	bserv    blockservice.BlockService
+	dag      ipld.DAGService
+	pinner   pin.Pinner
+	keys     *Keystore
+	identity crypto.PrivKey
+	gcLocker blockstore.GCLocker
+
+	rootsMu sync.Mutex
+	roots   map[string]RootsFunc
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open opens the repo at cfg.Path, creating it on first use, and holds its
+// lock until Close. If another process holds the lock, the error is a
+// *LockedError naming that process.
+func Open(ctx context.Context, cfg Config) (_ *Repo, err error) {
+	if cfg.Path == "" {
+		return nil, errors.New("repo: no path given")
+	}
+	dir, err := filepath.Abs(cfg.Path)
+	if err != nil {
+		return nil, fmt.Errorf("repo: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("repo: create %s: %w", dir, err)
+	}
+	r := &Repo{path: dir, roots: map[string]RootsFunc{}, gcLocker: blockstore.NewGCLocker()}
+	defer func() {
+		if err != nil {
+			r.Close()
+		}
+	}()
+	if r.lockf, err = lock(dir); err != nil {
+		return nil, err
+	}
+
+	fc, err := readConfig(dir)
+	fresh := errors.Is(err, fs.ErrNotExist)
+	switch {
+	case fresh:
+		if err := checkFresh(dir); err != nil {
+			return nil, err
+		}
+		fc = fileConfig{Version: configVersion, Datastore: KindFlatfs}
+	case err != nil:
+		return nil, err
+	}
+
+	if r.keys, err = openKeystore(filepath.Join(dir, keystoreDir)); err != nil {
+		return nil, err
+	}
+	if r.identity, err = r.loadIdentity(fresh); err != nil {
+		return nil, err
+	}
+	id, err := peer.IDFromPrivateKey(r.identity)
+	if err != nil {
+		return nil, fmt.Errorf("repo: identity: %w", err)
+	}
+	if !fresh && fc.PeerID != id.String() {
+		return nil, fmt.Errorf("repo: %s says peer ID %s but keystore/%s holds the key of %s; restore the matching key or fix the config",
+			filepath.Join(dir, configFile), fc.PeerID, SelfKey, id)
+	}
+
+	if r.stores, err = openStores(dir); err != nil {
+		return nil, err
+	}
+	// The identity store answers identity-hash CIDs (data inlined in the
+	// CID) without touching the datastore, as every IPFS node does.
+	r.bstore = blockstore.NewIdStore(blockstore.NewBlockstore(r.stores.root))
+	if cfg.HashOnRead {
+		r.bstore = &blockstore.ValidatingBlockstore{Blockstore: r.bstore}
+	}
+	// Offline: no exchange. The node builds its own blockservice with
+	// bitswap over Blockstore(); the blockstore already skips writing blocks
+	// it has, so the blockservice need not check too.
+	r.bserv = blockservice.New(r.bstore, nil, blockservice.WriteThrough(true))
+	r.dag = merkledag.NewDAGService(r.bserv)
+	if r.pinner, err = dspinner.New(ctx, r.stores.root, r.dag); err != nil {
+		return nil, fmt.Errorf("repo: open pins: %w", err)
+	}
+
+	if fresh {
+		// config.json last: its presence marks a complete repo, so a crash
+		// before this point just means initialising again.
+		fc.PeerID = id.String()
+		if err := writeConfig(dir, fc); err != nil {
+			return nil, fmt.Errorf("repo: write config: %w", err)
+		}
+	}
+	return r, nil
+}
+
+func (r *Repo) loadIdentity(fresh bool) (crypto.PrivKey, error) {
+	key, err := r.keys.Get(SelfKey)
+	switch {
+	case err == nil:
+		if key.Type() != crypto.Ed25519 {
+			return nil, fmt.Errorf("repo: keystore/%s is a %s key, island needs Ed25519", SelfKey, key.Type())
+		}
+		return key, nil
+	case errors.Is(err, ErrNoSuchKey) && fresh:
+		return r.keys.Generate(SelfKey)
+	case errors.Is(err, ErrNoSuchKey):
+		return nil, fmt.Errorf("repo: %s has no identity key (keystore/%s); restore it from a backup", r.path, SelfKey)
+	default:
+		return nil, err
+	}
+}
+
+// Close releases everything, the lock last. It is idempotent.
+func (r *Repo) Close() error {
+	r.closeOnce.Do(func() {
+		var errs []error
+		if r.pinner != nil {
+			if c, ok := r.pinner.(interface{ Close() error }); ok {
+				errs = append(errs, c.Close())
+			}
+		}
+		if r.bserv != nil {
+			errs = append(errs, r.bserv.Close())
+		}
+		if r.stores != nil {
+			if err := r.stores.close(); err != nil {
+				errs = append(errs, fmt.Errorf("repo: close datastore: %w", err))
+			}
+		}
+		if r.lockf != nil {
+			errs = append(errs, unlock(r.lockf))
+		}
+		r.closeErr = errors.Join(errs...)
+	})
+	return r.closeErr
+}
+
+// Path is the repo directory (absolute).
+func (r *Repo) Path() string { return r.path }
+
+// Datastore is the root datastore. Blocks live under /blocks and pins under
+// /pins; give namesys, the pinner and the DHT provider this store itself,
+// not a namespace.Wrap of it (see STACK.md: dspinner already prefixes its
+// keys, and wrapping again breaks it).
+func (r *Repo) Datastore() ds.Batching { return r.stores.root }
+
+// Blockstore is the block store (hash-checking reads if Config.HashOnRead).
+func (r *Repo) Blockstore() blockstore.Blockstore { return r.bstore }
+
+// BlockService is the offline block service over Blockstore.
+func (r *Repo) BlockService() blockservice.BlockService { return r.bserv }
+
+// DAG is the offline DAG service over Blockstore: it never fetches from
+// peers, so a missing block is an error at once.
+func (r *Repo) DAG() ipld.DAGService { return r.dag }
+
+// Pinner is the repo's pinner (boxo's dspinner over Datastore).
+func (r *Repo) Pinner() pin.Pinner { return r.pinner }
+
+// Identity is the node's Ed25519 private key (keystore/self).
+func (r *Repo) Identity() crypto.PrivKey { return r.identity }
+
+// PeerID is the peer ID of Identity.
+func (r *Repo) PeerID() peer.ID {
+	id, _ := peer.IDFromPrivateKey(r.identity) // checked in Open
+	return id
+}
+
+// Keys is the keystore for the identity and named keys.
+func (r *Repo) Keys() *Keystore { return r.keys }
+
+// PinLock keeps garbage collection from starting until Unlock. Hold it from
+// before writing the first block of a DAG until the DAG is pinned (or
+// registered as a root), or GC may sweep the blocks in between.
+func (r *Repo) PinLock(ctx context.Context) blockstore.Unlocker {
+	return r.gcLocker.PinLock(ctx)
+}
+
+// Sync makes every write made so far durable.
+func (r *Repo) Sync(ctx context.Context) error {
+	if err := r.stores.root.Sync(ctx, ds.NewKey("/")); err != nil {
+		return fmt.Errorf("repo: sync: %w", err)
+	}
+	return nil
+}
+
+// PinRecursive records a recursive pin on c, whose whole DAG must already be
+// in the store (as after an import), and makes it durable before returning.
+// Unlike Pinner().Pin it does not walk the DAG again.
+func (r *Repo) PinRecursive(ctx context.Context, c cid.Cid, name string) error {
+	if err := r.pinner.PinWithMode(ctx, c, pin.Recursive, name); err != nil {
+		return fmt.Errorf("repo: pin %s: %w", c, err)
+	}
+	if err := r.pinner.Flush(ctx); err != nil {
+		return fmt.Errorf("repo: pin %s: %w", c, err)
+	}
+	return nil
+}
