@@ -108,7 +108,7 @@ const (
 )
 
 type networkOptions struct {
-	topology Topology
+	topology  Topology
 	configure func(i int, cfg *node.Config)
 }
 
