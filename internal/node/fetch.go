@@ -80,6 +80,9 @@ func (n *Node) Fetch(ctx context.Context, root cid.Cid, progress func(FetchProgr
 
 	ses := blockservice.NewSession(ctx, n.bserv)
 	results := make(chan blocks.Block)
+	// short receives a block the exchange gave up on without ctx ending:
+	// offline, that is any block missing from the blockstore.
+	short := make(chan cid.Cid, 1)
 	var batches sync.WaitGroup
 	defer batches.Wait()
 	defer cancel(nil) // runs before batches.Wait: stops the batch goroutines
@@ -102,10 +105,21 @@ func (n *Node) Fetch(ctx context.Context, root cid.Cid, progress func(FetchProgr
 			}
 			inFlight += len(batch)
 			batches.Go(func() {
+				got := make(map[cid.Cid]bool, len(batch))
 				for b := range ses.GetBlocks(ctx, batch) {
+					got[b.Cid()] = true
 					select {
 					case results <- b:
 					case <-ctx.Done():
+						return
+					}
+				}
+				for _, c := range batch {
+					if !got[c] && ctx.Err() == nil {
+						select {
+						case short <- c:
+						default:
+						}
 						return
 					}
 				}
@@ -138,6 +152,11 @@ func (n *Node) Fetch(ctx context.Context, root cid.Cid, progress func(FetchProgr
 			if progress != nil {
 				progress(p)
 			}
+		case c := <-short:
+			if n.cfg.Offline {
+				return fmt.Errorf("node: fetch %s: block %s is not in the blockstore: %w", root, c, ErrOffline)
+			}
+			return &NoProvidersError{Cid: c, After: time.Since(start).Round(time.Millisecond)}
 		case <-ctx.Done():
 			missing := w.oldest()
 			if !missing.Defined() {

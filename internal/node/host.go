@@ -1,7 +1,9 @@
 package node
 
 import (
+	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/host"
@@ -15,6 +17,7 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 	libp2pwebrtc "github.com/libp2p/go-libp2p/p2p/transport/webrtc"
 	webtransport "github.com/libp2p/go-libp2p/p2p/transport/webtransport"
+	ma "github.com/multiformats/go-multiaddr"
 	"github.com/pbnjay/memory"
 )
 
@@ -28,10 +31,9 @@ const (
 	minFDs = 64
 )
 
-// newHost builds the libp2p host. It owns the connection manager and the
-// resource manager from the moment libp2p.New returns (host.Close closes
-// them); if libp2p.New fails it has already closed them itself.
-func newHost(cfg *Config) (host.Host, error) {
+// newHost builds the libp2p host and starts listening. The host owns the
+// connection manager and the resource manager (host.Close closes them).
+func newHost(cfg *Config, log *slog.Logger) (host.Host, error) {
 	mgr, err := newResourceManager(cfg)
 	if err != nil {
 		return nil, err
@@ -64,11 +66,9 @@ func newHost(cfg *Config) (host.Host, error) {
 		libp2p.EnableRelay(),
 		libp2p.EnableHolePunching(),
 		libp2p.EnableAutoNATv2(),
-	}
-	if cfg.Offline {
-		opts = append(opts, libp2p.NoListenAddrs)
-	} else {
-		opts = append(opts, libp2p.ListenAddrStrings(cfg.ListenAddrs...))
+		// Listening happens below, once the host exists: when libp2p.New
+		// itself fails to listen it leaves the half-started swarm running.
+		libp2p.NoListenAddrs,
 	}
 	if cfg.Registerer != nil {
 		opts = append(opts, libp2p.PrometheusRegisterer(cfg.Registerer))
@@ -77,9 +77,42 @@ func newHost(cfg *Config) (host.Host, error) {
 	}
 	h, err := libp2p.New(opts...)
 	if err != nil {
-		return nil, fmt.Errorf("node: libp2p host on %v: %w", cfg.ListenAddrs, err)
+		// Closing twice is harmless; libp2p closes them only on some errors.
+		_ = cm.Close()
+		_ = mgr.Close()
+		return nil, fmt.Errorf("node: libp2p host: %w", err)
+	}
+	if cfg.Offline {
+		return h, nil
+	}
+	if err := listen(h, cfg.ListenAddrs, log); err != nil {
+		_ = h.Close()
+		return nil, err
 	}
 	return h, nil
+}
+
+// listen listens on every address it can. One address that fails (an IPv6
+// address on a machine without IPv6, say) is logged; all of them failing is
+// an error, since the node could then only dial out.
+func listen(h host.Host, addrs []string, log *slog.Logger) error {
+	var errs []error
+	for _, s := range addrs {
+		a, err := ma.NewMultiaddr(s)
+		if err == nil {
+			err = h.Network().Listen(a)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("listen on %s: %w", s, err))
+		}
+	}
+	if len(addrs) > 0 && len(errs) == len(addrs) {
+		return fmt.Errorf("node: %w", errors.Join(errs...))
+	}
+	for _, err := range errs {
+		log.Warn("cannot listen", "err", err)
+	}
+	return nil
 }
 
 func newResourceManager(cfg *Config) (network.ResourceManager, error) {

@@ -32,7 +32,7 @@ import (
 
 // ErrOffline is returned by network operations of a node built with
 // Config.Offline.
-var ErrOffline = errors.New("node: offline")
+var ErrOffline = errors.New("node is offline")
 
 // Node is a running island node. Its methods are safe for concurrent use.
 type Node struct {
@@ -93,7 +93,7 @@ func New(ctx context.Context, cfg Config) (_ *Node, err error) {
 	// The datastore is the caller's: nothing the node builds may close it.
 	ds := keepOpen{cfg.Datastore}
 
-	if n.host, err = newHost(&cfg); err != nil {
+	if n.host, err = newHost(&cfg, n.log); err != nil {
 		return nil, err
 	}
 	undo = append(undo, n.host.Close)
@@ -278,7 +278,7 @@ func direction(d network.Direction) string {
 // FindProviders asks the DHT for up to limit peers that provide c.
 func (n *Node) FindProviders(ctx context.Context, c cid.Cid, limit int) ([]peer.AddrInfo, error) {
 	if n.dht == nil {
-		return nil, ErrOffline
+		return nil, fmt.Errorf("node: find providers of %s: %w", c, ErrOffline)
 	}
 	provs := n.providersOf(ctx, c, limit)
 	if len(provs) == 0 && ctx.Err() != nil {
