@@ -61,8 +61,15 @@ func NewKey(tb testing.TB) crypto.PrivKey {
 	return k
 }
 
-// quietLogger keeps test output to what matters: warnings and errors.
-var quietLogger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+// quietLogger keeps test output to what matters: warnings and errors, or
+// what ISLAND_TEST_LOG_LEVEL (debug, info, warn, error) asks for.
+var quietLogger = func() *slog.Logger {
+	var level slog.Level = slog.LevelWarn
+	if s := os.Getenv("ISLAND_TEST_LOG_LEVEL"); s != "" {
+		_ = level.UnmarshalText([]byte(s)) // a typo keeps warn
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}()
 
 // NodeConfig is a loopback-only node config on st: TCP on 127.0.0.1 port 0,
 // loopback addresses kept in the LAN DHT, no bootstrap peers, metrics on a
