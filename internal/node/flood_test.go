@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/islandsite/island/internal/testutil"
-	pb "github.com/libp2p/go-libp2p-kad-dht/pb"
 	"github.com/libp2p/go-libp2p"
+	pb "github.com/libp2p/go-libp2p-kad-dht/pb"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-msgio/pbio"
 	"github.com/stretchr/testify/require"
