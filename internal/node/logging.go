@@ -68,9 +68,11 @@ func routeLibraryLogs(h slog.Handler, level slog.Leveler) {
 			return
 		}
 		_ = golog.SetLogLevel("*", strings.ToLower(level.Level().String()))
-		// Warns at every start of a node with no peers yet ("failed to find
-		// any peer in table"): expected, not worth a warning.
+		// Expected churn, not worth a warning: the DHT's refresh at every
+		// start of a node with no peers yet ("failed to find any peer in
+		// table"), identify on connections the other side just closed.
 		_ = golog.SetLogLevel("dht/RtRefreshManager", "error")
+		_ = golog.SetLogLevel("net/identify", "error")
 	})
 }
 

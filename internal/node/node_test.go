@@ -2,6 +2,8 @@ package node_test
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -14,6 +16,13 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if dir := os.Getenv(idleRSSChild); dir != "" {
+		if err := runIdleRSSChild(dir); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	goleak.VerifyTestMain(m,
 		// Started once per process by libraries, never stopped.
 		goleak.IgnoreAnyFunction("github.com/ipfs/go-log/v2/writer.(*MirrorWriter).logRoutine"),
@@ -22,7 +31,7 @@ func TestMain(m *testing.M) {
 }
 
 // waitForProvider polls the DHT from n until p shows up as a provider of c.
-func waitForProvider(t *testing.T, n *node.Node, c cid.Cid, p peer.ID) {
+func waitForProvider(t testing.TB, n *node.Node, c cid.Cid, p peer.ID) {
 	t.Helper()
 	require.Eventually(t, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
