@@ -1,0 +1,199 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ipfs/boxo/blockstore"
+	"github.com/ipfs/go-cid"
+	"github.com/ipfs/go-datastore"
+	dht "github.com/libp2p/go-libp2p-kad-dht"
+	"github.com/libp2p/go-libp2p-kad-dht/amino"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config is everything New needs. The caller owns Datastore, Blockstore and
+// Identity: the node uses them but never closes them.
+type Config struct {
+	// Identity is the node's private key; its peer ID is the node's ID.
+	Identity crypto.PrivKey
+	// Datastore is the repo's root datastore. The node keeps the provider's
+	// schedule and keystore and the DHT's records in it, under "/node/".
+	Datastore datastore.Batching
+	// Blockstore holds the blocks the node serves and the blocks it fetches.
+	Blockstore blockstore.Blockstore
+
+	// ListenAddrs are the multiaddrs to listen on; port 0 picks a free port.
+	ListenAddrs []string
+	// Bootstrap peers are dialed once the node is up and seed the WAN DHT.
+	// Nil means none: the caller decides whether to use DefaultBootstrapPeers.
+	Bootstrap []peer.AddrInfo
+	// Offline builds the node without listening, dialing, DHT or bitswap:
+	// blocks come only from Blockstore and Provide only records what to
+	// announce once the node runs online.
+	Offline bool
+	// LoopbackOnLAN keeps loopback addresses in the LAN DHT. Without it a node
+	// whose peers are all on 127.0.0.1 (tests, Kubo's test profile) has no
+	// address the LAN DHT accepts and can neither provide nor be found.
+	LoopbackOnLAN bool
+
+	// ConnMgrLow and ConnMgrHigh are the connection manager's water marks:
+	// above High it trims connections down to Low, oldest unprotected first.
+	ConnMgrLow, ConnMgrHigh int
+	// ConnMgrGrace protects new connections from trimming for this long.
+	ConnMgrGrace time.Duration
+	// ResourceLimits bound what peers can make the libp2p stack spend.
+	ResourceLimits ResourceLimits
+
+	// ReprovideInterval is how often every provided key is announced again.
+	ReprovideInterval time.Duration
+	// ProvideRoots lists the roots that must stay provided (the pins). At
+	// start and then every ReprovideInterval the provider's keystore is reset
+	// to these roots and every block of their DAGs found in Blockstore, so
+	// unpinned content stops being announced. Nil keeps whatever Provide put
+	// in the keystore, for ever.
+	ProvideRoots func(ctx context.Context) ([]cid.Cid, error)
+
+	// FetchTimeout is how long Fetch waits without receiving any block before
+	// it gives up with a "no providers found" error.
+	FetchTimeout time.Duration
+
+	// Registerer receives libp2p, DHT, provider and bitswap metrics. Nil
+	// disables metrics.
+	Registerer prometheus.Registerer
+	// Logger receives the node's logs and, at LibraryLogLevel and above, the
+	// logs of libp2p, the DHT and boxo. Nil uses slog.Default().
+	Logger *slog.Logger
+	// LibraryLogLevel filters the libraries' logs (nil: warn);
+	// GOLOG_LOG_LEVEL overrides it.
+	LibraryLogLevel slog.Leveler
+}
+
+// ResourceLimits bound the libp2p resource manager. Zero values are derived
+// from the machine, so a small machine gets small limits.
+type ResourceLimits struct {
+	// MaxMemory is the memory, in bytes, that connections and streams may
+	// reserve. Zero means 1/8 of the machine's memory, within [128 MiB, 2 GiB].
+	MaxMemory int64
+	// MaxFileDescriptors is how many sockets the host may hold. Zero means
+	// half of the process's file descriptor limit.
+	MaxFileDescriptors int
+}
+
+// DefaultConfig returns the settings of a daemon on the Internet: listening
+// on all interfaces on TCP and UDP port 4001 (QUIC, WebTransport and
+// WebRTC-direct share the UDP port), no bootstrap peers (the caller adds
+// DefaultBootstrapPeers when it wants the public network), Kubo's connection
+// manager water marks and the Amino reprovide interval. Identity, Datastore
+// and Blockstore are left for the caller.
+func DefaultConfig() Config {
+	return Config{
+		ListenAddrs: []string{
+			"/ip4/0.0.0.0/tcp/4001",
+			"/ip6/::/tcp/4001",
+			"/ip4/0.0.0.0/udp/4001/quic-v1",
+			"/ip6/::/udp/4001/quic-v1",
+			"/ip4/0.0.0.0/udp/4001/quic-v1/webtransport",
+			"/ip6/::/udp/4001/quic-v1/webtransport",
+			"/ip4/0.0.0.0/udp/4001/webrtc-direct",
+			"/ip6/::/udp/4001/webrtc-direct",
+		},
+		// Kubo's defaults: enough peers for the DHT to route well without
+		// keeping hundreds of idle connections on a personal machine.
+		ConnMgrLow:        32,
+		ConnMgrHigh:       96,
+		ConnMgrGrace:      20 * time.Second,
+		ReprovideInterval: amino.DefaultReprovideInterval,
+		// Long enough for a provider record lookup on the real network (a few
+		// seconds) plus slow peers; short enough that a typo'd CID fails.
+		FetchTimeout:    time.Minute,
+		LibraryLogLevel: slog.LevelWarn,
+	}
+}
+
+// DefaultBootstrapPeers returns the public Amino DHT bootstrap peers.
+func DefaultBootstrapPeers() []peer.AddrInfo {
+	return dht.GetDefaultBootstrapPeerAddrInfos()
+}
+
+// ParseBootstrap turns multiaddrs ending in /p2p/<id> into AddrInfos,
+// merging addresses of the same peer.
+func ParseBootstrap(addrs []string) ([]peer.AddrInfo, error) {
+	mas := make([]ma.Multiaddr, 0, len(addrs))
+	for _, s := range addrs {
+		a, err := ma.NewMultiaddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("node: bootstrap address %q: %w", s, err)
+		}
+		mas = append(mas, a)
+	}
+	infos, err := peer.AddrInfosFromP2pAddrs(mas...)
+	if err != nil {
+		return nil, fmt.Errorf("node: bootstrap addresses must end in /p2p/<peer ID>: %w", err)
+	}
+	return infos, nil
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	if c.Identity == nil {
+		errs = append(errs, errors.New("Identity is required"))
+	}
+	if c.Datastore == nil {
+		errs = append(errs, errors.New("Datastore is required"))
+	}
+	if c.Blockstore == nil {
+		errs = append(errs, errors.New("Blockstore is required"))
+	}
+	if c.ConnMgrLow < 0 || c.ConnMgrHigh < c.ConnMgrLow {
+		errs = append(errs, fmt.Errorf("connection manager water marks low=%d high=%d: need 0 <= low <= high", c.ConnMgrLow, c.ConnMgrHigh))
+	}
+	if c.ReprovideInterval < 0 {
+		errs = append(errs, fmt.Errorf("ReprovideInterval %s is negative", c.ReprovideInterval))
+	}
+	if c.FetchTimeout < 0 {
+		errs = append(errs, fmt.Errorf("FetchTimeout %s is negative", c.FetchTimeout))
+	}
+	if c.ResourceLimits.MaxMemory < 0 || c.ResourceLimits.MaxFileDescriptors < 0 {
+		errs = append(errs, fmt.Errorf("resource limits %+v: must not be negative", c.ResourceLimits))
+	}
+	for _, s := range c.ListenAddrs {
+		if _, err := ma.NewMultiaddr(s); err != nil {
+			errs = append(errs, fmt.Errorf("listen address %q: %w", s, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("node: config: %w", err)
+	}
+	return nil
+}
+
+// withDefaults fills the zero values that have an obvious default.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.ConnMgrLow == 0 && c.ConnMgrHigh == 0 {
+		c.ConnMgrLow, c.ConnMgrHigh = d.ConnMgrLow, d.ConnMgrHigh
+	}
+	if c.ConnMgrGrace == 0 {
+		c.ConnMgrGrace = d.ConnMgrGrace
+	}
+	if c.ReprovideInterval == 0 {
+		c.ReprovideInterval = d.ReprovideInterval
+	}
+	if c.FetchTimeout == 0 {
+		c.FetchTimeout = d.FetchTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.LibraryLogLevel == nil {
+		c.LibraryLogLevel = slog.LevelWarn
+	}
+	return c
+}

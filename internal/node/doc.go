@@ -1,0 +1,15 @@
+// Package node owns island's network half: the libp2p host (TCP, QUIC,
+// WebTransport, WebRTC-direct; Noise and TLS; yamux; AutoNAT v2, relay
+// client, hole punching) under an explicit resource manager and a connection
+// manager, the dual Kademlia DHT (Amino WAN + LAN), the sweeping provider that
+// announces and reprovides content, and bitswap (client and server) with the
+// block and DAG services built on it.
+//
+// The node does not own storage: the caller (the repo) hands it a datastore,
+// a blockstore and an identity through Config, and keeps ownership of them.
+// The node keeps its own state (provider schedule and keystore, DHT records)
+// in that datastore under the "/node/" prefix, which nothing else uses.
+//
+// New builds everything in order and undoes what it built if a step fails;
+// Close shuts it all down and waits for every goroutine it started.
+package node

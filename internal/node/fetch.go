@@ -1,0 +1,300 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	bsmsg "github.com/ipfs/boxo/bitswap/message"
+	"github.com/ipfs/boxo/blockservice"
+	"github.com/ipfs/boxo/ipld/merkledag"
+	blocks "github.com/ipfs/go-block-format"
+	"github.com/ipfs/go-cid"
+	ipld "github.com/ipfs/go-ipld-format"
+	legacy "github.com/ipfs/go-ipld-legacy"
+	_ "github.com/ipld/go-ipld-prime/codec/dagcbor" // registers dag-cbor for link decoding
+	_ "github.com/ipld/go-ipld-prime/codec/dagjson" // registers dag-json for link decoding
+	"github.com/libp2p/go-libp2p/core/peer"
+	mh "github.com/multiformats/go-multihash"
+)
+
+// ErrNoProviders is what a NoProvidersError matches with errors.Is.
+var ErrNoProviders = errors.New("no providers found")
+
+// NoProvidersError says that no block of a fetch arrived for After: nobody
+// reachable has Cid. Cid is the root when nothing at all arrived.
+type NoProvidersError struct {
+	Cid   cid.Cid
+	After time.Duration
+}
+
+func (e *NoProvidersError) Error() string {
+	return fmt.Sprintf("no providers found for %s after %s", e.Cid, e.After)
+}
+
+func (e *NoProvidersError) Is(target error) bool { return target == ErrNoProviders }
+
+// FetchProgress is reported after every block of a Fetch.
+type FetchProgress struct {
+	// Blocks and Bytes count the DAG's blocks now in the blockstore, whether
+	// they were fetched or already there.
+	Blocks int
+	Bytes  int64
+	// Fetched counts the blocks that came from peers.
+	Fetched int
+	// Peers counts the peers that sent at least one block.
+	Peers int
+	// Pending counts blocks known to be needed and not yet received.
+	Pending int
+}
+
+// maxFetchInFlight bounds the blocks one Fetch wants at once. Bitswap spreads
+// them over the session's peers; 256 one-MiB blocks keep a fast link busy
+// without letting one fetch queue the whole of a huge DAG in memory.
+const maxFetchInFlight = 256
+
+// errStalled is the cancellation cause when nothing arrived for FetchTimeout.
+var errStalled = errors.New("fetch stalled")
+
+// Fetch makes the whole DAG under root local: it walks the DAG breadth first,
+// asking bitswap for up to maxFetchInFlight blocks at a time within one
+// session, so the blocks of a wide node are fetched in parallel and new links
+// are requested as soon as their parent arrives. Blocks already in the
+// blockstore are read, not fetched. If no block arrives for FetchTimeout (or
+// ctx's deadline passes) it returns a *NoProvidersError naming a missing
+// block. progress, if not nil, is called from Fetch's goroutine after every
+// block.
+func (n *Node) Fetch(ctx context.Context, root cid.Cid, progress func(FetchProgress)) error {
+	start := time.Now()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	timeout := n.cfg.FetchTimeout
+	stall := time.AfterFunc(timeout, func() { cancel(errStalled) })
+	defer stall.Stop()
+
+	w := &fetchWatch{pending: map[cid.Cid]int{}, peers: map[peer.ID]struct{}{}}
+	n.watches.add(w)
+	defer n.watches.remove(w)
+
+	ses := blockservice.NewSession(ctx, n.bserv)
+	results := make(chan blocks.Block)
+	// short receives a block the exchange gave up on without ctx ending:
+	// offline, that is any block missing from the blockstore.
+	short := make(chan cid.Cid, 1)
+	var batches sync.WaitGroup
+	defer batches.Wait()
+	defer cancel(nil) // runs before batches.Wait: stops the batch goroutines
+
+	var (
+		queue    = []cid.Cid{root}
+		seen     = cid.NewSet()
+		inFlight int
+		seq      int
+		p        FetchProgress
+	)
+	seen.Add(root)
+	for len(queue) > 0 || inFlight > 0 {
+		if k := min(len(queue), maxFetchInFlight-inFlight); k > 0 {
+			batch := queue[:k:k]
+			queue = queue[k:]
+			for _, c := range batch {
+				w.want(c, seq)
+				seq++
+			}
+			inFlight += len(batch)
+			batches.Go(func() {
+				got := make(map[cid.Cid]bool, len(batch))
+				for b := range ses.GetBlocks(ctx, batch) {
+					got[b.Cid()] = true
+					select {
+					case results <- b:
+					case <-ctx.Done():
+						return
+					}
+				}
+				for _, c := range batch {
+					if !got[c] && ctx.Err() == nil {
+						select {
+						case short <- c:
+						default:
+						}
+						return
+					}
+				}
+			})
+		}
+		select {
+		case b := <-results:
+			stall.Reset(timeout)
+			inFlight--
+			fetched := w.got(b.Cid())
+			links, err := blockLinks(ctx, b)
+			if err != nil {
+				return fmt.Errorf("node: fetch %s: %w", root, err)
+			}
+			for _, l := range links {
+				if l.Prefix().MhType == mh.IDENTITY {
+					continue // the data is in the CID itself
+				}
+				if seen.Visit(l) {
+					queue = append(queue, l)
+				}
+			}
+			p.Blocks++
+			p.Bytes += int64(len(b.RawData()))
+			if fetched {
+				p.Fetched++
+			}
+			p.Peers, p.Pending = w.counts()
+			p.Pending += len(queue)
+			if progress != nil {
+				progress(p)
+			}
+		case c := <-short:
+			if n.cfg.Offline {
+				return fmt.Errorf("node: fetch %s: block %s is not in the blockstore: %w", root, c, ErrOffline)
+			}
+			return &NoProvidersError{Cid: c, After: time.Since(start).Round(time.Millisecond)}
+		case <-ctx.Done():
+			missing := w.oldest()
+			if !missing.Defined() {
+				missing = root
+			}
+			switch cause := context.Cause(ctx); {
+			case errors.Is(cause, errStalled):
+				return &NoProvidersError{Cid: missing, After: timeout}
+			case errors.Is(cause, context.DeadlineExceeded):
+				return &NoProvidersError{Cid: missing, After: time.Since(start).Round(time.Millisecond)}
+			default:
+				return fmt.Errorf("node: fetch %s: %w", root, cause)
+			}
+		}
+	}
+	return nil
+}
+
+var linkDecoder = legacy.NewDecoder()
+
+// blockLinks lists the CIDs a block links to.
+func blockLinks(ctx context.Context, b blocks.Block) ([]cid.Cid, error) {
+	var nd ipld.Node
+	var err error
+	switch b.Cid().Prefix().Codec {
+	case cid.Raw:
+		return nil, nil
+	case cid.DagProtobuf:
+		nd, err = merkledag.DecodeProtobufBlock(b)
+	default:
+		nd, err = linkDecoder.DecodeNode(ctx, b)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w", b.Cid(), err)
+	}
+	links := nd.Links()
+	out := make([]cid.Cid, len(links))
+	for i, l := range links {
+		out[i] = l.Cid
+	}
+	return out, nil
+}
+
+// fetchWatch follows one Fetch: which blocks it still waits for (with the
+// order it asked for them) and which peers sent it blocks.
+type fetchWatch struct {
+	mu      sync.Mutex
+	pending map[cid.Cid]int
+	peers   map[peer.ID]struct{}
+	// fromNet records blocks a peer sent while they were pending.
+	fromNet map[cid.Cid]struct{}
+}
+
+func (w *fetchWatch) want(c cid.Cid, seq int) {
+	w.mu.Lock()
+	w.pending[c] = seq
+	w.mu.Unlock()
+}
+
+// got marks c received and says whether a peer sent it.
+func (w *fetchWatch) got(c cid.Cid) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.pending, c)
+	_, net := w.fromNet[c]
+	delete(w.fromNet, c)
+	return net
+}
+
+func (w *fetchWatch) received(p peer.ID, c cid.Cid) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, ok := w.pending[c]; !ok {
+		return
+	}
+	w.peers[p] = struct{}{}
+	if w.fromNet == nil {
+		w.fromNet = map[cid.Cid]struct{}{}
+	}
+	w.fromNet[c] = struct{}{}
+}
+
+func (w *fetchWatch) counts() (peers, pending int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.peers), len(w.pending)
+}
+
+// oldest is the pending block asked for first, undefined if none.
+func (w *fetchWatch) oldest() cid.Cid {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var c cid.Cid
+	best := -1
+	for k, s := range w.pending {
+		if best < 0 || s < best {
+			c, best = k, s
+		}
+	}
+	return c
+}
+
+// fetchWatches is the set of running fetches; bitswap's tracer tells each
+// which peer sent which block.
+type fetchWatches struct {
+	mu sync.Mutex
+	ws map[*fetchWatch]struct{}
+}
+
+func (f *fetchWatches) add(w *fetchWatch) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.ws == nil {
+		f.ws = map[*fetchWatch]struct{}{}
+	}
+	f.ws[w] = struct{}{}
+}
+
+func (f *fetchWatches) remove(w *fetchWatch) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.ws, w)
+}
+
+// MessageReceived implements bitswap's tracer.Tracer.
+func (f *fetchWatches) MessageReceived(p peer.ID, msg bsmsg.BitSwapMessage) {
+	bs := msg.Blocks()
+	if len(bs) == 0 {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for w := range f.ws {
+		for _, b := range bs {
+			w.received(p, b.Cid())
+		}
+	}
+}
+
+// MessageSent implements bitswap's tracer.Tracer.
+func (f *fetchWatches) MessageSent(peer.ID, bsmsg.BitSwapMessage) {}

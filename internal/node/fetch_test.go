@@ -1,0 +1,143 @@
+package node_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/ipfs/boxo/bitswap/server"
+	"github.com/ipfs/go-cid"
+	"github.com/islandsite/island/internal/node"
+	"github.com/islandsite/island/internal/testutil"
+	"github.com/libp2p/go-libp2p/core/peer"
+	mh "github.com/multiformats/go-multihash"
+	"github.com/stretchr/testify/require"
+)
+
+// requireHasDAG checks that every block of the DAG under root is in n's
+// blockstore, reading the DAG from src (which has it all).
+func requireHasDAG(t *testing.T, n, src *node.Node, root cid.Cid) {
+	t.Helper()
+	ctx := context.Background()
+	blocks := testutil.DAGBlocks(t, src.DAG(), root)
+	for _, c := range blocks {
+		has, err := n.BlockService().Blockstore().Has(ctx, c)
+		require.NoError(t, err)
+		require.True(t, has, "block %s of %s missing", c, root)
+	}
+}
+
+// sentTo is how many blocks n's bitswap server sent to p.
+func sentTo(n *node.Node, p peer.ID) uint64 {
+	l, ok := n.Exchange().(interface{ LedgerForPeer(peer.ID) *server.Receipt })
+	if !ok {
+		return 0
+	}
+	if r := l.LedgerForPeer(p); r != nil {
+		return r.Sent
+	}
+	return 0
+}
+
+func TestFetch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a loopback network")
+	}
+	tests := []struct {
+		name  string
+		files func(t *testing.T, n *node.Node) cid.Cid
+		// local counts blocks the fetcher makes from their CID alone.
+		local int
+	}{
+		{"file of many blocks", func(t *testing.T, n *node.Node) cid.Cid {
+			return testutil.AddRandomFile(t, n.DAG(), 5<<20+123, 2)
+		}, 0},
+		{"directory with an empty file", func(t *testing.T, n *node.Node) cid.Cid {
+			return testutil.AddDir(t, n.DAG(), map[string][]byte{
+				"index.html": []byte("<h1>hello</h1>"),
+				"big.bin":    testutil.RandomBytes(2<<20, 3),
+				"empty":      nil,
+			})
+		}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// A—B—C: C knows only B; A holds and provides the DAG.
+			nodes := testutil.NewNetwork(t, 3, testutil.WithTopology(testutil.Chain))
+			a, c := nodes[0], nodes[2]
+			root := tt.files(t, a)
+			require.NoError(t, a.Provide(context.Background(), root))
+			waitForProvider(t, nodes[1], root, a.ID())
+
+			var last node.FetchProgress
+			err := c.Fetch(context.Background(), root, func(p node.FetchProgress) { last = p })
+			require.NoError(t, err)
+			requireHasDAG(t, c, a, root)
+			want := len(testutil.DAGBlocks(t, a.DAG(), root))
+			require.Equal(t, want, last.Blocks)
+			require.Equal(t, want-tt.local, last.Fetched)
+			require.Equal(t, 0, last.Pending)
+			require.GreaterOrEqual(t, last.Peers, 1)
+			require.Positive(t, sentTo(a, c.ID()), "A served C directly")
+
+			// Everything is local now: a second fetch needs nobody.
+			last = node.FetchProgress{}
+			require.NoError(t, c.Fetch(context.Background(), root, func(p node.FetchProgress) { last = p }))
+			require.Equal(t, want, last.Blocks)
+			require.Zero(t, last.Fetched)
+		})
+	}
+}
+
+func TestFetchNoProviders(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a loopback network")
+	}
+	nodes := testutil.NewNetwork(t, 2, testutil.WithConfig(func(i int, cfg *node.Config) {
+		cfg.FetchTimeout = 500 * time.Millisecond
+	}))
+	hash, err := mh.Sum([]byte("nobody has this"), mh.SHA2_256, -1)
+	require.NoError(t, err)
+	missing := cid.NewCidV1(cid.Raw, hash)
+
+	tests := []struct {
+		name  string
+		ctx   func() (context.Context, context.CancelFunc)
+		after time.Duration
+	}{
+		{"fetch timeout", func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) }, 500 * time.Millisecond},
+		{"caller deadline", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 200*time.Millisecond)
+		}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := tt.ctx()
+			defer cancel()
+			err := nodes[1].Fetch(ctx, missing, nil)
+			require.ErrorIs(t, err, node.ErrNoProviders)
+			var np *node.NoProvidersError
+			require.True(t, errors.As(err, &np))
+			require.Equal(t, missing, np.Cid)
+			require.Contains(t, err.Error(), "no providers found for "+missing.String()+" after ")
+			if tt.after > 0 {
+				require.Equal(t, tt.after, np.After)
+			}
+		})
+	}
+}
+
+func TestFetchCanceled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a loopback network")
+	}
+	n := testutil.NewNetwork(t, 1)[0]
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	hash, err := mh.Sum([]byte("canceled"), mh.SHA2_256, -1)
+	require.NoError(t, err)
+	err = n.Fetch(ctx, cid.NewCidV1(cid.Raw, hash), nil)
+	require.ErrorIs(t, err, context.Canceled)
+	require.NotErrorIs(t, err, node.ErrNoProviders)
+}

@@ -1,0 +1,129 @@
+package node_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/ipfs/go-cid"
+	"github.com/ipfs/go-datastore"
+	"github.com/islandsite/island/internal/node"
+	"github.com/islandsite/island/internal/testutil"
+	"github.com/multiformats/go-multiaddr"
+	mh "github.com/multiformats/go-multihash"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+)
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	st := testutil.NewStore(t)
+	tests := []struct {
+		name string
+		edit func(*node.Config)
+		want string
+	}{
+		{"no identity", func(c *node.Config) { c.Identity = nil }, "Identity is required"},
+		{"no datastore", func(c *node.Config) { c.Datastore = nil }, "Datastore is required"},
+		{"no blockstore", func(c *node.Config) { c.Blockstore = nil }, "Blockstore is required"},
+		{"bad listen address", func(c *node.Config) { c.ListenAddrs = []string{"/ip4/127.0.0.1/tcp/x"} }, `listen address "/ip4/127.0.0.1/tcp/x"`},
+		{"water marks", func(c *node.Config) { c.ConnMgrLow, c.ConnMgrHigh = 10, 5 }, "low=10 high=5"},
+		{"negative interval", func(c *node.Config) { c.ReprovideInterval = -1 }, "ReprovideInterval -1ns is negative"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testutil.NodeConfig(t, st, testutil.NewKey(t))
+			tt.edit(&cfg)
+			_, err := node.New(context.Background(), cfg)
+			require.ErrorContains(t, err, "node: config: ")
+			require.ErrorContains(t, err, tt.want)
+		})
+	}
+}
+
+// A failure late in New must close everything built before it; goleak in
+// TestMain catches what is left running.
+func TestNewUndoesOnFailure(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts nodes")
+	}
+	tests := []struct {
+		name string
+		edit func(t *testing.T, cfg *node.Config)
+		want string
+	}{
+		{"address that cannot be bound", func(t *testing.T, cfg *node.Config) {
+			cfg.ListenAddrs = []string{"/ip4/192.0.2.1/tcp/0"} // TEST-NET-1: not ours
+		}, "listen on /ip4/192.0.2.1/tcp/0"},
+		{"metrics already registered", func(t *testing.T, cfg *node.Config) {
+			reg := prometheus.NewRegistry()
+			other := testutil.NodeConfig(t, testutil.NewStore(t), testutil.NewKey(t))
+			other.Registerer = reg
+			testutil.StartNode(t, other)
+			cfg.Registerer = reg
+		}, "register metrics"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testutil.NodeConfig(t, testutil.NewStore(t), testutil.NewKey(t))
+			tt.edit(t, &cfg)
+			_, err := node.New(context.Background(), cfg)
+			require.ErrorContains(t, err, tt.want)
+		})
+	}
+}
+
+func TestCloseTwice(t *testing.T) {
+	st := testutil.NewStore(t)
+	for _, offline := range []bool{false, true} {
+		cfg := testutil.NodeConfig(t, st, testutil.NewKey(t))
+		cfg.Offline = offline
+		n, err := node.New(context.Background(), cfg)
+		require.NoError(t, err)
+		require.NoError(t, n.Close())
+		require.NoError(t, n.Close())
+	}
+	// The node left the caller's store open.
+	_, err := st.Datastore.Has(context.Background(), datastore.NewKey("/probe"))
+	require.NoError(t, err)
+}
+
+func TestAddrsEndInPeerID(t *testing.T) {
+	n := testutil.StartNode(t, testutil.NodeConfig(t, testutil.NewStore(t), testutil.NewKey(t)))
+	addrs := n.Addrs()
+	require.NotEmpty(t, addrs)
+	for _, a := range addrs {
+		require.True(t, strings.HasSuffix(a.String(), "/p2p/"+n.ID().String()), a.String())
+		port, err := a.ValueForProtocol(multiaddr.P_TCP)
+		require.NoError(t, err)
+		require.NotEqual(t, "0", port, "the real port, not the requested 0")
+	}
+}
+
+func TestOffline(t *testing.T) {
+	ctx := context.Background()
+	st := testutil.NewStore(t)
+	cfg := testutil.NodeConfig(t, st, testutil.NewKey(t))
+	cfg.Offline = true
+	n := testutil.StartNode(t, cfg)
+
+	require.Empty(t, n.Addrs(), "an offline node listens nowhere")
+	require.Empty(t, n.Peers())
+	_, err := n.FindProviders(ctx, cid.Cid{}, 1)
+	require.ErrorIs(t, err, node.ErrOffline)
+
+	root := testutil.AddRandomFile(t, n.DAG(), 2<<20, 4)
+	require.NoError(t, n.Provide(ctx, root))
+	st2, err := n.ProvideStat(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 3, st2.Keys, "recorded for when the node runs online")
+	require.Equal(t, "offline", st2.WAN.Status)
+
+	require.NoError(t, n.Fetch(ctx, root, nil), "everything is local")
+	hash, err := mh.Sum([]byte("not here"), mh.SHA2_256, -1)
+	require.NoError(t, err)
+	err = n.Fetch(ctx, cid.NewCidV1(cid.Raw, hash), nil)
+	require.ErrorIs(t, err, node.ErrOffline)
+
+	err = n.Provide(ctx, cid.NewCidV1(cid.Raw, hash))
+	require.ErrorContains(t, err, "not in the blockstore")
+}
