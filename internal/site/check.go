@@ -25,9 +25,10 @@ func (b *builder) render(ctx context.Context, ps *problems) ([]*output, error) {
 		inFeed[p] = true
 	}
 
+	hl := newHighlightCache()
 	first := make([]*output, len(pages))
 	firstPs := make([]problems, len(pages))
-	err := runParallel(ctx, b.cfg.Workers, len(pages), func(w *worker, i int) error {
+	err := runParallel(ctx, b.cfg.Workers, len(pages), hl, func(w *worker, i int) error {
 		p := pages[i]
 		if err := w.markdownFor().render(p, b.res); err != nil {
 			firstPs[i].addf(p.file, 0, "rendering the Markdown failed: %v", err)
@@ -50,7 +51,7 @@ func (b *builder) render(ctx context.Context, ps *problems) ([]*output, error) {
 
 	second := make([]*output, len(b.second))
 	secondPs := make([]problems, len(b.second))
-	err = runParallel(ctx, b.cfg.Workers, len(b.second), func(w *worker, i int) error {
+	err = runParallel(ctx, b.cfg.Workers, len(b.second), hl, func(w *worker, i int) error {
 		second[i] = b.execute(w, b.second[i], &secondPs[i])
 		return nil
 	})

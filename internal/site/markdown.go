@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -51,7 +52,7 @@ type docState struct {
 	lineIdx []int // offsets of '\n' in src, made on first use
 }
 
-func newMarkdown() *markdown {
+func newMarkdown(hl *highlightCache) *markdown {
 	m := &markdown{}
 	m.md = goldmark.New(
 		goldmark.WithExtensions(
@@ -68,7 +69,7 @@ func newMarkdown() *markdown {
 			html.WithUnsafe(),
 			renderer.WithNodeRenderers(
 				util.Prioritized(headingRenderer{}, 100),
-				util.Prioritized(newCodeRenderer(), 100),
+				util.Prioritized(newCodeRenderer(hl), 100),
 			),
 		),
 	)
@@ -304,14 +305,17 @@ type codeRenderer struct {
 	formatter *chromahtml.Formatter
 	style     *chroma.Style
 	lexers    map[string]chroma.Lexer // by language name; nil when chroma has none
+	cache     *highlightCache
 	code      strings.Builder
+	out       bytes.Buffer
 }
 
-func newCodeRenderer() *codeRenderer {
+func newCodeRenderer(hl *highlightCache) *codeRenderer {
 	return &codeRenderer{
 		formatter: chromahtml.New(chromahtml.WithClasses(true)),
 		style:     styles.Get("github"),
 		lexers:    map[string]chroma.Lexer{},
+		cache:     hl,
 	}
 }
 
@@ -335,29 +339,78 @@ func (r *codeRenderer) render(w util.BufWriter, src []byte, node ast.Node, enter
 		return ast.WalkContinue, nil
 	}
 	n := node.(*ast.FencedCodeBlock)
-	lang := n.Language(src)
+	lang := strings.ToLower(string(n.Language(src)))
 	r.code.Reset()
 	for i := 0; i < n.Lines().Len(); i++ {
 		seg := n.Lines().At(i)
 		r.code.Write(seg.Value(src))
 	}
-	if len(lang) > 0 {
-		if l := r.lexer(strings.ToLower(string(lang))); l != nil {
-			if it, err := l.Tokenise(nil, r.code.String()); err == nil {
-				if err := r.formatter.Format(w, r.style, it); err == nil {
+	code := r.code.String()
+	if lang != "" {
+		if html, ok := r.cache.get(lang, code); ok {
+			_, _ = w.Write(html)
+			return ast.WalkContinue, nil
+		}
+		if l := r.lexer(lang); l != nil {
+			if it, err := l.Tokenise(nil, code); err == nil {
+				r.out.Reset()
+				if err := r.formatter.Format(&r.out, r.style, it); err == nil {
+					r.cache.put(lang, code, r.out.Bytes())
+					_, _ = w.Write(r.out.Bytes())
 					return ast.WalkContinue, nil
 				}
 			}
 		}
 	}
 	_, _ = w.WriteString("<pre><code")
-	if len(lang) > 0 {
+	if lang != "" {
 		_, _ = w.WriteString(` class="language-`)
-		_, _ = w.Write(util.EscapeHTML(lang))
+		_, _ = w.Write(util.EscapeHTML(n.Language(src)))
 		_ = w.WriteByte('"')
 	}
 	_ = w.WriteByte('>')
-	_, _ = w.Write(util.EscapeHTML([]byte(r.code.String())))
+	_, _ = w.Write(util.EscapeHTML([]byte(code)))
 	_, _ = w.WriteString("</code></pre>\n")
 	return ast.WalkContinue, nil
+}
+
+// highlightCache keeps the highlighted HTML of code blocks for one build,
+// shared by the workers, so a snippet that recurs across pages (an install
+// command, a license header, a config every post shows) is lexed once:
+// chroma's regular-expression lexers are the most expensive part of
+// rendering. It holds at most highlightCacheBytes of HTML.
+type highlightCache struct {
+	mu    sync.Mutex
+	m     map[string][]byte
+	bytes int
+}
+
+const highlightCacheBytes = 16 << 20
+
+func newHighlightCache() *highlightCache { return &highlightCache{m: map[string][]byte{}} }
+
+func (c *highlightCache) get(lang, code string) ([]byte, bool) {
+	if c == nil {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	html, ok := c.m[lang+"\x00"+code]
+	return html, ok
+}
+
+func (c *highlightCache) put(lang, code string, html []byte) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.bytes+len(html)+len(code) > highlightCacheBytes {
+		return
+	}
+	key := lang + "\x00" + code
+	if _, ok := c.m[key]; !ok {
+		c.m[key] = bytes.Clone(html)
+		c.bytes += len(html) + len(key)
+	}
 }

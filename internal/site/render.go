@@ -97,12 +97,13 @@ type job struct {
 // worker is the per-goroutine state of rendering.
 type worker struct {
 	md  *markdown
+	hl  *highlightCache
 	buf bytes.Buffer
 }
 
 // runParallel runs fn(w, i) for i in [0, n) on up to workers goroutines,
 // each with its own worker state; the first error cancels the rest.
-func runParallel(ctx context.Context, workers, n int, fn func(w *worker, i int) error) error {
+func runParallel(ctx context.Context, workers, n int, hl *highlightCache, fn func(w *worker, i int) error) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -111,7 +112,7 @@ func runParallel(ctx context.Context, workers, n int, fn func(w *worker, i int) 
 	g, ctx := errgroup.WithContext(ctx)
 	for range workers {
 		g.Go(func() error {
-			w := &worker{}
+			w := &worker{hl: hl}
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= n {
@@ -132,7 +133,7 @@ func runParallel(ctx context.Context, workers, n int, fn func(w *worker, i int) 
 // markdownFor returns the worker's goldmark, made on first use.
 func (w *worker) markdownFor() *markdown {
 	if w.md == nil {
-		w.md = newMarkdown()
+		w.md = newMarkdown(w.hl)
 	}
 	return w.md
 }

@@ -552,3 +552,21 @@ func TestBuildHonoursCancel(t *testing.T) {
 	var be *BuildError
 	require.False(t, errors.As(err, &be))
 }
+
+func TestRepeatedCodeIsHighlightedAlike(t *testing.T) {
+	code := "```go\nfunc f() error { return nil }\n```\n"
+	dir := writeSite(t, map[string]string{
+		"posts/a.md": post("A", code),
+		"posts/b.md": post("B", code),
+		"posts/c.md": post("C", "```Go\nfunc f() error { return nil }\n```\n\n```text\nplain <b>\n```"),
+	})
+	files := readAll(t, mustBuild(t, testConfig(t, dir)))
+	pre := func(p string) string {
+		s := string(files[p])
+		return s[strings.Index(s, "<pre"):strings.Index(s, "</pre>")]
+	}
+	require.Contains(t, pre("posts/a/index.html"), `<span class="kd">func</span>`)
+	require.Equal(t, pre("posts/a/index.html"), pre("posts/b/index.html"))
+	require.Equal(t, pre("posts/a/index.html"), pre("posts/c/index.html"), "language names are case-insensitive")
+	require.Contains(t, string(files["posts/c/index.html"]), "plain &lt;b&gt;")
+}
