@@ -43,6 +43,49 @@ func (e lineError) Error() string { return strconv.Itoa(e.Line) + ": " + e.Msg }
 // knownKeys are the front matter keys island reads.
 var knownKeys = []string{"date", "draft", "layout", "slug", "summary", "tags", "title", "weight"}
 
+// fmValue is one front matter value, read from YAML or TOML.
+type fmValue interface {
+	str() (string, error)
+	strs() ([]string, error)
+	date() (time.Time, error)
+	boolean() (bool, error)
+	integer() (int, error)
+}
+
+// set stores the value of one key; unknown keys are noted, not refused.
+func (m *meta) set(key string, v fmValue) error {
+	var err error
+	switch key {
+	case "title":
+		m.Title, err = v.str()
+	case "summary":
+		m.Summary, err = v.str()
+	case "slug":
+		m.Slug, err = v.str()
+	case "layout":
+		m.Layout, err = v.str()
+	case "date":
+		m.Date, err = v.date()
+	case "draft":
+		m.Draft, err = v.boolean()
+	case "weight":
+		m.Weight, err = v.integer()
+	case "tags":
+		m.Tags, err = v.strs()
+	default:
+		m.unknown = append(m.unknown, key)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", key, err)
+	}
+	return nil
+}
+
+var (
+	errWantBool = errors.New("want true or false")
+	errWantInt  = errors.New("want a whole number")
+)
+
 // parseFrontMatter splits src into front matter and Markdown body and
 // decodes the front matter. YAML is fenced by "---" lines, TOML by "+++"
 // lines; a file without either fence is all body. bodyLine is the 1-based
@@ -127,40 +170,8 @@ func decodeYAML(fm []byte, m *meta) (errs []lineError) {
 			continue
 		}
 		m.keyLines[key] = line
-		var err error
-		switch key {
-		case "title":
-			m.Title, err = yamlString(v)
-		case "summary":
-			m.Summary, err = yamlString(v)
-		case "slug":
-			m.Slug, err = yamlString(v)
-		case "layout":
-			m.Layout, err = yamlString(v)
-		case "date":
-			var s string
-			if s, err = yamlString(v); err == nil && s != "" {
-				m.Date, err = parseDate(s)
-			}
-		case "draft":
-			if v.Kind != yaml.ScalarNode || v.Tag != "!!bool" {
-				err = errors.New("want true or false")
-			} else {
-				err = v.Decode(&m.Draft)
-			}
-		case "weight":
-			if v.Kind != yaml.ScalarNode || v.Tag != "!!int" {
-				err = errors.New("want a whole number")
-			} else if err = v.Decode(&m.Weight); err != nil {
-				err = errors.New("want a whole number")
-			}
-		case "tags":
-			m.Tags, err = yamlStrings(v)
-		default:
-			m.unknown = append(m.unknown, key)
-		}
-		if err != nil {
-			errs = append(errs, lineError{line, fmt.Sprintf("%s: %v", key, err)})
+		if err := m.set(key, yamlValue{v}); err != nil {
+			errs = append(errs, lineError{line, err.Error()})
 		}
 	}
 	return errs
@@ -202,26 +213,29 @@ func yamlError(err error) lineError {
 	return lineError{line + fmLineOffset, "front matter is not valid YAML: " + msg}
 }
 
-func yamlString(v *yaml.Node) (string, error) {
-	if v.Kind != yaml.ScalarNode {
+// yamlValue reads a YAML node.
+type yamlValue struct{ n *yaml.Node }
+
+func (v yamlValue) str() (string, error) {
+	if v.n.Kind != yaml.ScalarNode {
 		return "", errors.New("want a single value in quotes, not a list or a mapping")
 	}
-	if v.Tag == "!!null" {
+	if v.n.Tag == "!!null" {
 		return "", nil
 	}
-	return v.Value, nil
+	return v.n.Value, nil
 }
 
-func yamlStrings(v *yaml.Node) ([]string, error) {
-	switch v.Kind {
+func (v yamlValue) strs() ([]string, error) {
+	switch v.n.Kind {
 	case yaml.ScalarNode:
-		if v.Tag == "!!null" || v.Value == "" {
+		if v.n.Tag == "!!null" || v.n.Value == "" {
 			return nil, nil
 		}
-		return []string{v.Value}, nil
+		return []string{v.n.Value}, nil
 	case yaml.SequenceNode:
-		out := make([]string, 0, len(v.Content))
-		for _, item := range v.Content {
+		out := make([]string, 0, len(v.n.Content))
+		for _, item := range v.n.Content {
 			item = resolveAlias(item)
 			if item.Kind != yaml.ScalarNode {
 				return nil, errors.New("want a list of words, such as [go, p2p]")
@@ -231,6 +245,28 @@ func yamlStrings(v *yaml.Node) ([]string, error) {
 		return out, nil
 	}
 	return nil, errors.New("want a list of words, such as [go, p2p]")
+}
+
+func (v yamlValue) date() (time.Time, error) {
+	s, err := v.str()
+	if err != nil || s == "" {
+		return time.Time{}, err
+	}
+	return parseDate(s)
+}
+
+func (v yamlValue) boolean() (b bool, err error) {
+	if v.n.Kind != yaml.ScalarNode || v.n.Tag != "!!bool" || v.n.Decode(&b) != nil {
+		return false, errWantBool
+	}
+	return b, nil
+}
+
+func (v yamlValue) integer() (n int, err error) {
+	if v.n.Kind != yaml.ScalarNode || v.n.Tag != "!!int" || v.n.Decode(&n) != nil || n < math.MinInt32 || n > math.MaxInt32 {
+		return 0, errWantInt
+	}
+	return n, nil
 }
 
 func decodeTOML(fm []byte, m *meta) (errs []lineError) {
@@ -252,60 +288,34 @@ func decodeTOML(fm []byte, m *meta) (errs []lineError) {
 		v := raw[key]
 		line := keyLine(fm, key) + fmLineOffset
 		m.keyLines[key] = line
-		var err error
-		switch key {
-		case "title":
-			m.Title, err = tomlString(v)
-		case "summary":
-			m.Summary, err = tomlString(v)
-		case "slug":
-			m.Slug, err = tomlString(v)
-		case "layout":
-			m.Layout, err = tomlString(v)
-		case "date":
-			m.Date, err = tomlDate(v)
-		case "draft":
-			b, ok := v.(bool)
-			if !ok {
-				err = errors.New("want true or false")
-			}
-			m.Draft = b
-		case "weight":
-			n, ok := v.(int64)
-			if !ok || n < math.MinInt32 || n > math.MaxInt32 {
-				err = errors.New("want a whole number")
-			}
-			m.Weight = int(n)
-		case "tags":
-			m.Tags, err = tomlStrings(v)
-		default:
-			m.unknown = append(m.unknown, key)
-		}
-		if err != nil {
-			errs = append(errs, lineError{line, fmt.Sprintf("%s: %v", key, err)})
+		if err := m.set(key, tomlValue{v}); err != nil {
+			errs = append(errs, lineError{line, err.Error()})
 		}
 	}
 	return errs
 }
 
-func tomlString(v any) (string, error) {
-	s, ok := v.(string)
+// tomlValue reads a value go-toml decoded into an any.
+type tomlValue struct{ v any }
+
+func (v tomlValue) str() (string, error) {
+	s, ok := v.v.(string)
 	if !ok {
 		return "", errors.New("want a string in quotes")
 	}
 	return s, nil
 }
 
-func tomlStrings(v any) ([]string, error) {
-	switch v := v.(type) {
+func (v tomlValue) strs() ([]string, error) {
+	switch x := v.v.(type) {
 	case string:
-		if v == "" {
+		if x == "" {
 			return nil, nil
 		}
-		return []string{v}, nil
+		return []string{x}, nil
 	case []any:
-		out := make([]string, 0, len(v))
-		for _, item := range v {
+		out := make([]string, 0, len(x))
+		for _, item := range x {
 			s, ok := item.(string)
 			if !ok {
 				return nil, errors.New(`want a list of strings, such as ["go", "p2p"]`)
@@ -317,21 +327,37 @@ func tomlStrings(v any) ([]string, error) {
 	return nil, errors.New(`want a list of strings, such as ["go", "p2p"]`)
 }
 
-func tomlDate(v any) (time.Time, error) {
-	switch v := v.(type) {
+func (v tomlValue) date() (time.Time, error) {
+	switch x := v.v.(type) {
 	case time.Time:
-		return v, nil
+		return x, nil
 	case toml.LocalDate:
-		return time.Date(v.Year, time.Month(v.Month), v.Day, 0, 0, 0, 0, time.UTC), nil
+		return time.Date(x.Year, time.Month(x.Month), x.Day, 0, 0, 0, 0, time.UTC), nil
 	case toml.LocalDateTime:
-		return time.Date(v.Year, time.Month(v.Month), v.Day, v.Hour, v.Minute, v.Second, v.Nanosecond, time.UTC), nil
+		return time.Date(x.Year, time.Month(x.Month), x.Day, x.Hour, x.Minute, x.Second, x.Nanosecond, time.UTC), nil
 	case string:
-		if v == "" {
+		if x == "" {
 			return time.Time{}, nil
 		}
-		return parseDate(v)
+		return parseDate(x)
 	}
 	return time.Time{}, errors.New("want a date such as 2024-05-17 or 2024-05-17T09:30:00Z")
+}
+
+func (v tomlValue) boolean() (bool, error) {
+	b, ok := v.v.(bool)
+	if !ok {
+		return false, errWantBool
+	}
+	return b, nil
+}
+
+func (v tomlValue) integer() (int, error) {
+	n, ok := v.v.(int64)
+	if !ok || n < math.MinInt32 || n > math.MaxInt32 {
+		return 0, errWantInt
+	}
+	return int(n), nil
 }
 
 // dateLayouts are the forms a date may take; a date without a zone is UTC,
