@@ -162,6 +162,9 @@ var syntaxOnce = sync.OnceValue(func() []byte {
 	w.WriteString("/* Code highlighting: chroma's github style, github-dark in dark mode. */\n")
 	_ = f.WriteCSS(&w, styles.Get("github"))
 	w.WriteString("@media (prefers-color-scheme: dark) {\n")
+	// Undo the light colours first: github-dark leaves some token types to
+	// the text colour, where github's dark-on-light colours would stay.
+	w.WriteString(".chroma [class] { color: inherit; background-color: transparent; font-weight: inherit; font-style: inherit; text-decoration: inherit; }\n")
 	_ = f.WriteCSS(&w, styles.Get("github-dark"))
 	w.WriteString("}\n")
 	return w.Bytes()
