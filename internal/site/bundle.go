@@ -73,7 +73,8 @@ func newBundle(files []File, pages, static int) *Bundle {
 	return b
 }
 
-// Files lists every file of the bundle, sorted by path.
+// Files lists every file of the bundle, sorted by path. The Data slices
+// are the bundle's own: read them, do not modify them.
 func (b *Bundle) Files() []File { return slices.Clone(b.files) }
 
 // Pages is the number of HTML pages the build generated.

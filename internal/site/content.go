@@ -318,7 +318,10 @@ func parsePage(file, src string, data []byte, ps *problems) *page {
 }
 
 // reservedDirs are top-level output names the generated site itself uses.
-var reservedDirs = map[string]bool{postsDir: true, tagsDir: true, cssDir: true}
+var reservedDirs = map[string]bool{
+	postsDir: true, tagsDir: true, cssDir: true,
+	"index.html": true, notFoundPath: true, feedPath: true, sitemapPath: true,
+}
 
 // checkSlugs reports pages that would land on the same output path.
 func (c *content) checkSlugs(ps *problems) {

@@ -350,8 +350,11 @@ func TestBadInput(t *testing.T) {
 		},
 		{
 			name:  "page on a reserved path",
-			files: map[string]string{"tags.md": post("Tags", "")},
-			want:  []string{`DIR/tags.md: its page would be at tags/, which the site itself uses; rename the file or set another ` + "`slug:`"},
+			files: map[string]string{"tags.md": post("Tags", ""), "feed.md": "---\nslug: atom.xml\n---\n"},
+			want: []string{
+				`DIR/feed.md:2: its page would be at atom.xml/, which the site itself uses; rename the file or set another ` + "`slug:`",
+				`DIR/tags.md: its page would be at tags/, which the site itself uses; rename the file or set another ` + "`slug:`",
+			},
 		},
 		{
 			name:  "not UTF-8",
