@@ -264,16 +264,23 @@ func (r *resolver) scanPage(b []byte, l loc, skip map[string]bool) ([]byte, scan
 		with       string
 	}
 	var edits []edit
-	scanHTML(b, func(tag, name []byte, vs, ve int) {
+	value := func(vs, ve int) string {
 		val := string(b[vs:ve])
 		if strings.IndexByte(val, '&') >= 0 {
 			val = html.UnescapeString(val)
 		}
+		return val
+	}
+	scanHTML(b, func(tag, name []byte, vs, ve int) {
 		switch {
 		case bytes.EqualFold(name, []byte("id")),
 			bytes.EqualFold(name, []byte("name")) && bytes.EqualFold(tag, []byte("a")):
-			sc.ids[val] = true
+			sc.ids[value(vs, ve)] = true
 		case bytes.EqualFold(name, []byte("href")), bytes.EqualFold(name, []byte("src")):
+			if skip[string(b[vs:ve])] { // no allocation: most links are the Markdown's, seen already
+				return
+			}
+			val := value(vs, ve)
 			if skip[val] {
 				return
 			}
