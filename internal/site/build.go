@@ -192,7 +192,7 @@ func (b *builder) plan(ps *problems) {
 		}
 	}
 	for _, s := range c.static {
-		file := b.staticName(s)
+		file := s.src
 		switch {
 		case b.res.files[s.path]:
 			ps.addf(file, 0, "would replace %s made by %s; remove or rename it (the theme is changed in content/layouts/)", s.path, owner[s.path])
@@ -214,8 +214,6 @@ func (b *builder) plan(ps *problems) {
 		}
 	}
 }
-
-func (b *builder) staticName(s staticFile) string { return s.src }
 
 // markdownPages lists every page with Markdown of its own, in a fixed order.
 func (b *builder) markdownPages() []*page {

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 	"unicode"
 
 	"golang.org/x/sync/errgroup"
@@ -433,12 +432,4 @@ func loadStatic(root string, ps *problems) []staticFile {
 	}
 	slices.SortFunc(out, func(a, b staticFile) int { return cmp.Compare(a.path, b.path) })
 	return out
-}
-
-// dateOf formats a page's date for lists and the feed; "" when undated.
-func dateOf(t time.Time, layout string) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.Format(layout)
 }

@@ -38,8 +38,6 @@ type lineError struct {
 	Msg  string
 }
 
-func (e lineError) Error() string { return strconv.Itoa(e.Line) + ": " + e.Msg }
-
 // knownKeys are the front matter keys island reads.
 var knownKeys = []string{"date", "draft", "layout", "slug", "summary", "tags", "title", "weight"}
 
