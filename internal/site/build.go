@@ -80,8 +80,7 @@ type builder struct {
 	entries  map[*page]*entry
 	tagViews map[*tagInfo]*tagView
 	postList []*entry
-	// jobs with Markdown of their own run first: lists need their summaries.
-	first, second []job
+	jobs     []job // one per HTML page
 }
 
 // plan decides every path of the bundle before anything is rendered, so
@@ -124,13 +123,13 @@ func (b *builder) plan(ps *problems) {
 		if i+1 < len(c.posts) {
 			next = b.postList[i+1]
 		}
-		b.first = append(b.first, job{path: p.outPath(), layout: b.layoutFor(p, "post.html", ps), page: p,
+		b.jobs = append(b.jobs, job{path: p.outPath(), layout: b.layoutFor(p, "post.html", ps), page: p,
 			view: func() *view {
 				return b.newView("post", p.dir, p.meta.Title, b.describe(b.entries[p].Summary), &view{Page: b.entries[p], Prev: prev, Next: next})
 			}})
 	}
 	for _, p := range c.pages {
-		b.first = append(b.first, job{path: p.outPath(), layout: b.layoutFor(p, "page.html", ps), page: p,
+		b.jobs = append(b.jobs, job{path: p.outPath(), layout: b.layoutFor(p, "page.html", ps), page: p,
 			view: func() *view {
 				return b.newView("page", p.dir, b.entries[p].Title, b.describe(b.entries[p].Summary), &view{Page: b.entries[p]})
 			}})
@@ -156,7 +155,7 @@ func (b *builder) plan(ps *problems) {
 		}
 		return b.newView("404", "", "Page not found", "", v)
 	}}
-	b.second = append(b.second, home, notFound,
+	b.jobs = append(b.jobs, home, notFound,
 		job{path: postsDir + "/index.html", layout: "posts.html", view: func() *view {
 			return b.newView("posts", postsDir, "Posts", "", &view{Posts: b.postList})
 		}},
@@ -169,7 +168,7 @@ func (b *builder) plan(ps *problems) {
 		}})
 	for _, t := range c.tags {
 		dir := tagsDir + "/" + t.slug
-		b.second = append(b.second, job{path: dir + "/index.html", layout: "tag.html", view: func() *view {
+		b.jobs = append(b.jobs, job{path: dir + "/index.html", layout: "tag.html", view: func() *view {
 			posts := make([]*entry, len(t.posts))
 			for i, p := range t.posts {
 				posts[i] = b.entries[p]
@@ -177,8 +176,10 @@ func (b *builder) plan(ps *problems) {
 			return b.newView("tag", dir, "Posts tagged "+t.name, "", &view{Tag: b.tagViews[t], Posts: posts})
 		}})
 	}
-	for _, j := range b.second {
-		generate(j.path, "the generated site")
+	for _, j := range b.jobs {
+		if j.page == nil {
+			generate(j.path, "the generated site")
+		}
 	}
 	for _, p := range []string{siteCSSPath, syntaxCSS, feedPath, sitemapPath} {
 		generate(p, "the generated site")

@@ -11,64 +11,42 @@ import (
 	"strings"
 )
 
-// render renders every page: first those with Markdown of their own (posts
-// and pages also get their layout executed right away), then the home page,
-// the lists and 404.html, which need the summaries the first pass derives.
+// render renders every page in two parallel passes: first the Markdown of
+// every page, then every layout. Layouts run only once all Markdown is
+// rendered, so any layout may read any page's summary or content (lists,
+// previous and next links) without racing the goroutine that makes it.
 func (b *builder) render(ctx context.Context, ps *problems) ([]*output, error) {
-	pages := b.markdownPages()
-	jobOf := make(map[*page]int, len(b.first))
-	for i, j := range b.first {
-		jobOf[j.page] = i
-	}
-	inFeed := make(map[*page]bool, feedEntries)
-	for _, p := range b.c.posts[:min(feedEntries, len(b.c.posts))] {
-		inFeed[p] = true
-	}
-
 	hl := newHighlightCache()
-	first := make([]*output, len(pages))
-	firstPs := make([]problems, len(pages))
+	pages := b.markdownPages()
+	mdPs := make([]problems, len(pages))
 	err := runParallel(ctx, b.cfg.Workers, len(pages), hl, func(w *worker, i int) error {
 		p := pages[i]
 		if err := w.markdownFor().render(p, b.res); err != nil {
-			firstPs[i].addf(p.file, 0, "rendering the Markdown failed: %v", err)
-			return nil
+			mdPs[i].addf(p.file, 0, "rendering the Markdown failed: %v", err)
 		}
 		p.body = nil
 		e := b.entries[p]
 		e.Summary, e.Content = p.summary, p.content
-		if j, ok := jobOf[p]; ok {
-			first[i] = b.execute(w, b.first[j], &firstPs[i])
-			if p.kind == kindPost && !inFeed[p] {
-				e.Content, p.content = "", "" // nothing else needs it: let it go
-			}
-		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-
-	second := make([]*output, len(b.second))
-	secondPs := make([]problems, len(b.second))
-	err = runParallel(ctx, b.cfg.Workers, len(b.second), hl, func(w *worker, i int) error {
-		second[i] = b.execute(w, b.second[i], &secondPs[i])
+	outs := make([]*output, len(b.jobs))
+	jobPs := make([]problems, len(b.jobs))
+	err = runParallel(ctx, b.cfg.Workers, len(b.jobs), hl, func(w *worker, i int) error {
+		outs[i] = b.execute(w, b.jobs[i], &jobPs[i])
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	for _, list := range [][]problems{firstPs, secondPs} {
+	for _, list := range [][]problems{mdPs, jobPs} {
 		for _, p := range list {
 			*ps = append(*ps, p...)
 		}
 	}
-	outs := make([]*output, 0, len(first)+len(second))
-	for _, o := range slices.Concat(first, second) {
-		if o != nil {
-			outs = append(outs, o)
-		}
-	}
+	outs = slices.DeleteFunc(outs, func(o *output) bool { return o == nil })
 	slices.SortFunc(outs, func(a, b *output) int { return cmp.Compare(a.path, b.path) })
 	return outs, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -572,4 +573,17 @@ func TestRepeatedCodeIsHighlightedAlike(t *testing.T) {
 	require.Equal(t, pre("posts/a/index.html"), pre("posts/b/index.html"))
 	require.Equal(t, pre("posts/a/index.html"), pre("posts/c/index.html"), "language names are case-insensitive")
 	require.Contains(t, string(files["posts/c/index.html"]), "plain &lt;b&gt;")
+}
+
+func TestLayoutsMayReadOtherPages(t *testing.T) {
+	// Every layout runs after all Markdown is rendered: under -race this
+	// guards against a layout reading what another goroutine still writes.
+	files := map[string]string{
+		"layouts/post.html": "{{define \"main\"}}{{.Page.Content}}{{with .Next}}<aside>{{.Summary}}|{{.Content}}</aside>{{end}}{{end}}",
+	}
+	for i := range 20 {
+		files["posts/p"+string(rune('a'+i))+".md"] = fmt.Sprintf("---\ntitle: P%d\nweight: %d\n---\nBody %d.\n", i, i+1, i)
+	}
+	out := readAll(t, mustBuild(t, testConfig(t, writeSite(t, files))))
+	require.Contains(t, string(out["posts/pa/index.html"]), "<aside>Body 1.|<p>Body 1.</p>\n</aside>")
 }
