@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 
@@ -85,30 +84,31 @@ func within(p, dir string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
-// writeTree writes every file of the bundle under dir, several at a time.
+// writeTree writes every file of the bundle under dir, many at a time:
+// creating directories and small files waits on the file system, not the
+// CPU, so more writers than cores keep it busy.
 func writeTree(b *Bundle, dir string) error {
 	if err := os.Chmod(dir, 0o755); err != nil { // MkdirTemp makes 0700
 		return err
 	}
-	names := make([]string, 0, len(b.dirs))
-	for d := range b.dirs {
-		if d != "." {
-			names = append(names, d)
-		}
-	}
-	slices.Sort(names) // parents before children
-	for _, d := range names {
-		if err := os.Mkdir(filepath.Join(dir, filepath.FromSlash(d)), 0o755); err != nil {
-			return err
-		}
-	}
 	var g errgroup.Group
-	g.SetLimit(2 * runtime.GOMAXPROCS(0)) // small files: the disk, not the CPU, is the limit
+	g.SetLimit(fsParallelism)
 	for _, f := range b.files {
-		g.Go(func() error { return writeFile(f, filepath.Join(dir, filepath.FromSlash(f.Path))) })
+		g.Go(func() error {
+			dst := filepath.Join(dir, filepath.FromSlash(f.Path))
+			// Each page has a directory of its own: make it here, in parallel.
+			// MkdirAll tolerates another writer making the same one.
+			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+				return err
+			}
+			return writeFile(f, dst)
+		})
 	}
 	return g.Wait()
 }
+
+// fsParallelism bounds the goroutines creating or removing files.
+const fsParallelism = 16
 
 func writeFile(f File, dst string) (err error) {
 	if f.src == "" {
@@ -139,7 +139,7 @@ func replaceDir(tmp, out string) error {
 	}
 	if exchangeDirs(tmp, out) == nil {
 		// tmp now holds the previous output.
-		return os.RemoveAll(tmp)
+		return removeTree(tmp)
 	}
 	// No atomic exchange here: two renames, the old tree put back on failure.
 	old := tmp + ".old"
@@ -152,5 +152,57 @@ func replaceDir(tmp, out string) error {
 		}
 		return err
 	}
-	return os.RemoveAll(old)
+	return removeTree(old)
+}
+
+// removeTree is os.RemoveAll for a previous output, with the work spread
+// over goroutines: first every directory is emptied of its files, then the
+// directories go, deepest first, one depth at a time.
+func removeTree(root string) error {
+	var dirs []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			dirs = append(dirs, p)
+		}
+		return err
+	})
+	if err != nil {
+		return os.RemoveAll(root)
+	}
+	parallel := func(list []string, fn func(string) error) error {
+		var g errgroup.Group
+		g.SetLimit(fsParallelism)
+		for _, d := range list {
+			g.Go(func() error { return fn(d) })
+		}
+		return g.Wait()
+	}
+	err = parallel(dirs, func(d string) error {
+		ents, err := os.ReadDir(d)
+		if err != nil {
+			return err
+		}
+		for _, e := range ents {
+			if !e.IsDir() {
+				if err := os.Remove(filepath.Join(d, e.Name())); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	depth := func(p string) int { return strings.Count(p, string(filepath.Separator)) }
+	slices.SortFunc(dirs, func(a, b string) int { return depth(b) - depth(a) })
+	for i := 0; err == nil && i < len(dirs); {
+		j := i
+		for j < len(dirs) && depth(dirs[j]) == depth(dirs[i]) {
+			j++
+		}
+		err = parallel(dirs[i:j], os.Remove)
+		i = j
+	}
+	if err != nil {
+		return os.RemoveAll(root) // whatever is left, the slow way
+	}
+	return nil
 }
