@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -97,14 +98,26 @@ func writeTree(b *Bundle, dir string) error {
 		g.Go(func() error {
 			dst := filepath.Join(dir, filepath.FromSlash(f.Path))
 			// Each page has a directory of its own: make it here, in parallel.
-			// MkdirAll tolerates another writer making the same one.
-			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			if err := mkdirFast(filepath.Dir(dst)); err != nil {
 				return err
 			}
 			return writeFile(f, dst)
 		})
 	}
 	return g.Wait()
+}
+
+// mkdirFast makes a directory whose parent most likely exists, in one
+// system call where os.MkdirAll would first stat it and its parent.
+func mkdirFast(dir string) error {
+	err := os.Mkdir(dir, 0o755)
+	switch {
+	case err == nil, errors.Is(err, fs.ErrExist):
+		return nil // another writer may have made it first
+	case errors.Is(err, fs.ErrNotExist):
+		return os.MkdirAll(dir, 0o755)
+	}
+	return err
 }
 
 // fsParallelism bounds the goroutines creating or removing files.
@@ -198,7 +211,7 @@ func removeTree(root string) error {
 		for j < len(dirs) && depth(dirs[j]) == depth(dirs[i]) {
 			j++
 		}
-		err = parallel(dirs[i:j], os.Remove)
+		err = parallel(dirs[i:j], syscall.Rmdir) // os.Remove would try unlink first
 		i = j
 	}
 	if err != nil {
