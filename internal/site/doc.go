@@ -10,4 +10,33 @@
 //
 // The package does no networking; the importer takes the bundle through
 // Bundle.FS or Bundle.Files without a round trip through the disk.
+//
+// # Content
+//
+//	content/site.toml          title, author, description, language, base_url (all optional)
+//	content/index.md           the home page's text, above the recent posts
+//	content/NAME.md            a page at NAME/ (resources.md, resume.md, ...), linked in the navigation
+//	content/404.md             optional text for 404.html
+//	content/posts/NAME.md      a post at posts/NAME/ (or posts/SLUG/ with `slug:`)
+//	content/static/...         copied verbatim to the root of the site
+//	content/layouts/...        replacements for the built-in theme's files, and new layouts
+//
+// Front matter keys: title, date, draft, tags, summary, slug, weight, layout.
+//
+// # Layouts
+//
+// A layout is an html/template. base.html is the skeleton of every page and
+// calls {{template "main" .}}; home.html, post.html, page.html, posts.html,
+// tags.html, tag.html and 404.html each {{define "main"}}; partials.html
+// holds shared definitions; site.css is the style sheet. A file of the same
+// name in content/layouts replaces the built-in one; any other .html file
+// there is a new layout that a page selects with `layout: NAME`.
+//
+// Layouts see a view: .Site (Title, Author, Description, Language,
+// BaseURL), .Kind, .Title, .Description, .Nav, .Page (Title, Date,
+// Summary, Path, Tags, Content), .Posts, .Tags, .Tag, .Prev, .Next. Every
+// internal link a layout writes must go through .Rel, which turns a path of
+// the site ("posts/", "css/site.css", "" for the home page) into one
+// relative to the page; root-absolute links are rewritten too, and all of
+// them are checked.
 package site
