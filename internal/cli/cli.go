@@ -127,6 +127,7 @@ func newRootCmd(env *Env) *cobra.Command {
 // commands lists every subcommand constructor; each lives in its own file.
 var commands = []func(*Env, *globalOptions) *cobra.Command{
 	newVersionCmd,
+	newBuildCmd,
 	newAddCmd,
 	newCatCmd,
 	newLsCmd,

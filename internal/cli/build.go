@@ -1,0 +1,70 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+
+	"github.com/islandsite/island/internal/site"
+	"github.com/spf13/cobra"
+)
+
+func newBuildCmd(env *Env, _ *globalOptions) *cobra.Command {
+	var content, out string
+	var drafts, future bool
+	cmd := &cobra.Command{
+		Use:   "build [--content DIR] [--out DIR] [--drafts] [--future]",
+		Short: "Render the site to a directory; no node, no repo",
+		Long: "Render the Markdown in --content into a static site in --out, checking every\n" +
+			"internal link. The output is replaced in one step; when the build fails, the\n" +
+			"previous output stays as it was.",
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg := site.DefaultConfig()
+			cfg.ContentDir = env.abs(content)
+			cfg.Drafts, cfg.Future = drafts, future
+			cfg.Logger = slog.Default()
+			b, err := site.Build(cmd.Context(), cfg)
+			var be *site.BuildError
+			if errors.As(err, &be) {
+				for i, p := range be.Problems {
+					be.Problems[i].File = env.rel(p.File)
+				}
+				n := "1 problem"
+				if len(be.Problems) != 1 {
+					n = fmt.Sprintf("%d problems", len(be.Problems))
+				}
+				return fmt.Errorf("build: %s in %s; %s was left as it was:\n%w", n, content, out, be)
+			}
+			if err != nil {
+				return fmt.Errorf("build: %w", err)
+			}
+			if err := site.WriteDir(b, env.abs(out)); err != nil {
+				return fmt.Errorf("build: %w", err)
+			}
+			fmt.Fprintf(env.Stdout, "built %d pages, %d static files into %s\n", b.Pages(), b.StaticFiles(), out)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&content, "content", "content", "directory holding site.toml, *.md, posts/, static/ and layouts/")
+	f.StringVar(&out, "out", "public", "directory to write the site to (replaced as a whole)")
+	f.BoolVar(&drafts, "drafts", false, "include pages marked draft: true")
+	f.BoolVar(&future, "future", false, "include pages dated in the future")
+	return cmd
+}
+
+// rel shows a path relative to the working directory when it lies below it,
+// as the user most likely wrote it.
+func (e *Env) rel(p string) string {
+	if e.Cwd == "" || !filepath.IsAbs(p) {
+		return p
+	}
+	r, err := filepath.Rel(e.Cwd, p)
+	if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+		return p
+	}
+	return r
+}

@@ -1,0 +1,143 @@
+package site
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// Config says what to build and how.
+type Config struct {
+	// ContentDir holds site.toml, *.md pages, posts/, static/ and layouts/.
+	ContentDir string
+	// Drafts includes pages marked draft: true.
+	Drafts bool
+	// Future includes pages dated after Now.
+	Future bool
+	// Now decides which pages are future-dated; tests fix it for determinism.
+	Now time.Time
+	// Workers bounds the goroutines rendering pages; 0 means GOMAXPROCS.
+	Workers int
+	// Logger receives warnings about input that is skipped, and a summary.
+	Logger *slog.Logger
+}
+
+// DefaultConfig renders ./content as of now, on every core.
+func DefaultConfig() Config {
+	return Config{
+		ContentDir: "content",
+		Now:        time.Now(),
+		Workers:    runtime.GOMAXPROCS(0),
+		Logger:     slog.Default(),
+	}
+}
+
+// siteInfo is content/site.toml, as the templates see it.
+type siteInfo struct {
+	Title       string `toml:"title"`
+	Author      string `toml:"author"`
+	Description string `toml:"description"`
+	Language    string `toml:"language"`
+	// BaseURL, when set, makes the feed and the sitemap absolute; always ends in "/".
+	BaseURL string `toml:"base_url"`
+}
+
+const siteFile = "site.toml"
+
+// loadSiteInfo reads site.toml, which is optional: every field has a default.
+func loadSiteInfo(dir string, ps *problems) siteInfo {
+	info := siteInfo{Title: "My island", Language: "en"}
+	name := filepath.Join(dir, siteFile)
+	data, err := os.ReadFile(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return info
+	}
+	if err != nil {
+		ps.addf(name, 0, "cannot read: %v", err)
+		return info
+	}
+	if line, ok := invalidUTF8Line(data); !ok {
+		ps.addf(name, line, "not valid UTF-8; save the file as UTF-8")
+		return info
+	}
+	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
+	var got siteInfo
+	if err := dec.Decode(&got); err != nil {
+		var strict *toml.StrictMissingError
+		var de *toml.DecodeError
+		switch {
+		case errors.As(err, &strict):
+			for _, e := range strict.Errors {
+				row, _ := e.Position()
+				ps.addf(name, row, "unknown key %q; the keys are title, author, description, language and base_url",
+					strings.Join(e.Key(), "."))
+			}
+		case errors.As(err, &de):
+			row, _ := de.Position()
+			ps.addf(name, row, "%s; fix the TOML syntax", de.Error())
+		default:
+			ps.addf(name, 0, "%v; the keys are title, author, description, language and base_url, all strings", err)
+		}
+		return info
+	}
+	if got.Title != "" {
+		info.Title = got.Title
+	}
+	if got.Language != "" {
+		info.Language = got.Language
+	}
+	info.Author, info.Description = got.Author, got.Description
+	if got.BaseURL != "" {
+		u, err := url.Parse(got.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			ps.addf(name, keyLine(data, "base_url"), "base_url %q: want an absolute http(s) URL such as https://example.org/", got.BaseURL)
+			return info
+		}
+		info.BaseURL = strings.TrimSuffix(got.BaseURL, "/") + "/"
+	}
+	return info
+}
+
+// keyLine finds the line on which a TOML or YAML key is set, for messages
+// about values whose decoder reports no position; 0 when not found.
+func keyLine(data []byte, key string) int {
+	for i, line := range strings.Split(string(data), "\n") {
+		l := strings.TrimSpace(line)
+		if rest, ok := strings.CutPrefix(l, key); ok {
+			rest = strings.TrimSpace(rest)
+			if strings.HasPrefix(rest, "=") || strings.HasPrefix(rest, ":") {
+				return i + 1
+			}
+		}
+	}
+	return 0
+}
+
+// invalidUTF8Line reports the line of the first byte that is not UTF-8.
+func invalidUTF8Line(data []byte) (int, bool) {
+	if utf8.Valid(data) {
+		return 0, true
+	}
+	line := 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size == 1 {
+			return line, false
+		}
+		if data[i] == '\n' {
+			line++
+		}
+		i += size
+	}
+	return line, false
+}

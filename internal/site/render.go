@@ -1,0 +1,174 @@
+package site
+
+import (
+	"bytes"
+	"context"
+	"html/template"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/yuin/goldmark/util"
+	"golang.org/x/sync/errgroup"
+)
+
+// entry is a page as the templates see it.
+type entry struct {
+	Title   string
+	Date    time.Time // zero when undated
+	Summary string
+	Path    string // bundle directory with a trailing slash: "posts/x/"
+	Tags    []*tagView
+	Content template.HTML
+}
+
+// tagView is a tag as the templates see it.
+type tagView struct {
+	Name  string
+	Path  string // "tags/go/"
+	Count int
+}
+
+// navItem is one entry of the site navigation.
+type navItem struct {
+	Name    string
+	Path    string
+	Current bool
+}
+
+// view is the data every layout is executed with.
+type view struct {
+	Site        *siteInfo
+	Kind        string // home, post, page, posts, tags, tag, 404
+	Title       string // for <title>; "" on the home page
+	Description string
+	Nav         []navItem
+	Page        *entry // the page's own Markdown, if it has any
+	Posts       []*entry
+	Tags        []*tagView
+	Tag         *tagView
+	Prev, Next  *entry
+	// InlineCSS is set on 404.html, which gateways serve at any depth, where
+	// no relative stylesheet link would reach css/.
+	InlineCSS template.CSS
+
+	dir string
+}
+
+// Rel is the link from this page to a bundle path: a directory when it is
+// "" (the root) or ends in "/", else a file. Layouts must use it for every
+// internal link so that the site works under any prefix.
+func (v *view) Rel(target string) string {
+	if target == "" || strings.HasSuffix(target, "/") {
+		return relPath(v.dir, strings.TrimSuffix(target, "/"), true)
+	}
+	return relPath(v.dir, target, false)
+}
+
+// tagLinks lets the "taglinks" partial reach both an entry's tags and Rel.
+type tagLinks struct {
+	View *view
+	Tags []*tagView
+}
+
+// With pairs the view with an entry, for the "taglinks" partial.
+func (v *view) With(e *entry) tagLinks { return tagLinks{View: v, Tags: e.Tags} }
+
+// output is one rendered HTML file and what the link check needs of it.
+type output struct {
+	path   string
+	data   []byte
+	page   *page  // its Markdown source, nil for generated lists
+	layout string // the layout it was executed with
+	ids    map[string]bool
+	links  []htmlLink // found in the HTML outside the Markdown
+	md     []mdLink
+}
+
+// job renders one HTML page of the bundle.
+type job struct {
+	path   string
+	layout string
+	page   *page
+	view   func() *view // built late: lists need summaries rendered first
+}
+
+// worker is the per-goroutine state of rendering.
+type worker struct {
+	md  *markdown
+	hl  *highlightCache
+	buf bytes.Buffer
+}
+
+// runParallel runs fn(w, i) for i in [0, n) on up to workers goroutines,
+// each with its own worker state; the first error cancels the rest.
+func runParallel(ctx context.Context, workers, n int, hl *highlightCache, fn func(w *worker, i int) error) error {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, n)
+	var next atomic.Int64
+	g, ctx := errgroup.WithContext(ctx)
+	for range workers {
+		g.Go(func() error {
+			w := &worker{hl: hl}
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return nil
+				}
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				if err := fn(w, i); err != nil {
+					return err
+				}
+			}
+		})
+	}
+	return g.Wait()
+}
+
+// markdownFor returns the worker's goldmark, made on first use.
+func (w *worker) markdownFor() *markdown {
+	if w.md == nil {
+		w.md = newMarkdown(w.hl)
+	}
+	return w.md
+}
+
+// execute runs a layout for one page, scans the result for ids and links
+// and rewrites what must be made page-relative.
+func (b *builder) execute(w *worker, j job, ps *problems) *output {
+	v := j.view()
+	v.dir = strings.TrimSuffix(strings.TrimSuffix(j.path, "index.html"), "/")
+	if j.path == notFoundPath {
+		v.dir = ""
+	}
+	w.buf.Reset()
+	if err := b.theme.sets[j.layout].ExecuteTemplate(&w.buf, baseLayout, v); err != nil {
+		ps.add(templateProblem(b.theme.files, j.layout, err))
+		return nil
+	}
+	data := bytes.Clone(w.buf.Bytes())
+	out := &output{path: j.path, page: j.page, layout: j.layout}
+	var skip map[string]bool
+	src := ""
+	if j.page != nil {
+		src = j.page.src
+		out.md = j.page.links
+		skip = make(map[string]bool, len(out.md))
+		for _, l := range out.md {
+			skip[l.key] = true
+		}
+	}
+	var sc scanned
+	out.data, sc = b.res.scanPage(data, loc{dir: v.dir, file: j.path, src: src}, skip)
+	out.ids, out.links = sc.ids, sc.links
+	return out
+}
+
+// emittedKey is how goldmark writes a destination into href, unescaped
+// back from HTML: the key under which scanPage skips Markdown links.
+func emittedKey(dest []byte) string { return string(util.URLEscape(dest, true)) }
