@@ -38,6 +38,9 @@ type Config struct {
 	Run              Runner
 	// Gatherer serves /debug/metrics/prometheus; nil serves nothing there.
 	Gatherer prometheus.Gatherer
+	// Mounts are further handlers by path prefix (e.g. the pinning service),
+	// behind the same guard; they do their own authentication.
+	Mounts map[string]http.Handler
 	// MaxCommands bounds commands running at once; more get 503.
 	MaxCommands int
 	// ShutdownTimeout bounds how long Run waits for commands when its context ends.
@@ -152,6 +155,9 @@ func (s *Server) Handler() http.Handler {
 	if s.cfg.Gatherer != nil {
 		metrics := promhttp.HandlerFor(s.cfg.Gatherer, promhttp.HandlerOpts{MaxRequestsInFlight: 4})
 		mux.Handle("/debug/metrics/prometheus", readOnly(metrics))
+	}
+	for prefix, h := range s.cfg.Mounts {
+		mux.Handle(prefix, h)
 	}
 	return guard(mux)
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/ipfs/go-cid"
 	"github.com/spf13/cobra"
 
+	"github.com/islandsite/island/internal/core"
 	"github.com/islandsite/island/internal/repo"
 )
 
@@ -16,8 +17,8 @@ func newCatCmd(env *Env, g *globalOptions) *cobra.Command {
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return withPath(ctx, env, g, "cat", args[0], func(r *repo.Repo, c cid.Cid) error {
-				rd, err := repo.Cat(ctx, r.DAG(), c)
+			return withPath(ctx, env, g, "cat", args[0], func(cr *core.Core, c cid.Cid) error {
+				rd, err := repo.Cat(ctx, cr.DAG(), c)
 				if err != nil {
 					return err
 				}

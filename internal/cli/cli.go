@@ -16,6 +16,9 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"github.com/islandsite/island/internal/core"
+	"github.com/islandsite/island/internal/daemon"
 )
 
 // Env is everything a command may see of the outside world.
@@ -29,6 +32,11 @@ type Env struct {
 	Cwd string
 	// StderrTTY says whether progress bars may be drawn on Stderr.
 	StderrTTY bool
+
+	// core and daemon are set when the command runs inside a daemon, on an
+	// API client's behalf.
+	core   *core.Core
+	daemon *daemon.Daemon
 }
 
 // StdEnv is the Env of a real process.
@@ -53,7 +61,7 @@ const (
 
 // Run executes one command line and returns the process exit status.
 func Run(ctx context.Context, args []string, env *Env) int {
-	root := newRootCmd(env)
+	root := newRootCmd(env, args)
 	root.SetArgs(args)
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
@@ -61,6 +69,10 @@ func Run(ctx context.Context, args []string, env *Env) int {
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exitOK
+	}
+	var fw forwarded
+	if errors.As(err, &fw) {
+		return fw.code
 	}
 	code := exitCode(err)
 	fmt.Fprintf(env.Stderr, "island: %v\n", err)
@@ -104,7 +116,7 @@ type globalOptions struct {
 	logLevel string
 }
 
-func newRootCmd(env *Env) *cobra.Command {
+func newRootCmd(env *Env, args []string) *cobra.Command {
 	g := &globalOptions{}
 	root := &cobra.Command{
 		Use:           "island",
@@ -112,29 +124,44 @@ func newRootCmd(env *Env) *cobra.Command {
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return setupLogging(env, g.logLevel)
+			if env.core != nil {
+				// Inside the daemon: its logger stays where it is.
+				return nil
+			}
+			if err := setupLogging(env, g.logLevel); err != nil {
+				return err
+			}
+			return forward(cmd, env, g, args)
 		},
 	}
 	root.PersistentFlags().StringVar(&g.repo, "repo", "", "repo directory (default $ISLAND_PATH or ~/.island)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	for _, newCmd := range commands {
+	for _, newCmd := range commands() {
 		root.AddCommand(newCmd(env, g))
 	}
 	return root
 }
 
 // commands lists every subcommand constructor; each lives in its own file.
-var commands = []func(*Env, *globalOptions) *cobra.Command{
-	newVersionCmd,
-	newBuildCmd,
-	newAddCmd,
-	newCatCmd,
-	newLsCmd,
-	newPinCmd,
-	newGCCmd,
-	newDagCmd,
-	newRepoCmd,
+// (A function, not a variable: the daemon command runs Run, which builds the list.)
+func commands() []func(*Env, *globalOptions) *cobra.Command {
+	return []func(*Env, *globalOptions) *cobra.Command{
+		newVersionCmd,
+		newBuildCmd,
+		newDaemonCmd,
+		newIDCmd,
+		newPeersCmd,
+		newProvideCmd,
+		newGetCmd,
+		newAddCmd,
+		newCatCmd,
+		newLsCmd,
+		newPinCmd,
+		newGCCmd,
+		newDagCmd,
+		newRepoCmd,
+	}
 }
 
 // setupLogging routes log/slog (and everything bridged into it) to stderr.

@@ -8,6 +8,7 @@ import (
 	"github.com/ipfs/go-cid"
 	"github.com/spf13/cobra"
 
+	"github.com/islandsite/island/internal/core"
 	"github.com/islandsite/island/internal/repo"
 )
 
@@ -77,9 +78,9 @@ func newDagExportCmd(env *Env, g *globalOptions) *cobra.Command {
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return withPath(ctx, env, g, "dag export", args[0], func(r *repo.Repo, c cid.Cid) error {
+			return withPath(ctx, env, g, "dag export", args[0], func(cr *core.Core, c cid.Cid) error {
 				w := bufio.NewWriterSize(env.Stdout, 1<<20)
-				if err := r.ExportCAR(ctx, w, c); err != nil {
+				if err := cr.Repo.ExportCAR(ctx, w, c); err != nil {
 					return err
 				}
 				return w.Flush()

@@ -8,6 +8,7 @@ import (
 	"github.com/ipfs/go-cid"
 	"github.com/spf13/cobra"
 
+	"github.com/islandsite/island/internal/core"
 	"github.com/islandsite/island/internal/repo"
 )
 
@@ -26,8 +27,8 @@ func newLsCmd(env *Env, g *globalOptions) *cobra.Command {
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return withPath(ctx, env, g, "ls", args[0], func(r *repo.Repo, c cid.Cid) error {
-				entries, err := repo.List(ctx, r.DAG(), c)
+			return withPath(ctx, env, g, "ls", args[0], func(cr *core.Core, c cid.Cid) error {
+				entries, err := repo.List(ctx, cr.DAG(), c)
 				if err != nil {
 					return err
 				}

@@ -9,6 +9,7 @@ import (
 	pin "github.com/ipfs/boxo/pinning/pinner"
 	"github.com/spf13/cobra"
 
+	"github.com/islandsite/island/internal/core"
 	"github.com/islandsite/island/internal/repo"
 )
 
@@ -29,25 +30,38 @@ func newPinAddCmd(env *Env, g *globalOptions) *cobra.Command {
 		Args:  minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return withRepo(ctx, env, g, func(r *repo.Repo) error {
+			return withCore(ctx, env, g, func(cr *core.Core) error {
+				r := cr.Repo
 				unlock := r.PinLock(ctx)
 				defer unlock.Unlock(ctx)
 				for _, a := range args {
-					c, err := pathCid(ctx, r, a)
+					c, err := pathCid(ctx, cr, a)
 					if err != nil {
 						return fmt.Errorf("pin add: %w", err)
 					}
-					nd, err := r.DAG().Get(ctx, c)
+					if cr.Online() && recursive {
+						// Fetch the whole DAG in parallel before Pin walks it
+						// block by block.
+						if err := fetchDAG(ctx, env, cr, c); err != nil {
+							return fmt.Errorf("pin add: %s: %w", a, err)
+						}
+					}
+					nd, err := cr.DAG().Get(ctx, c)
 					if err != nil {
 						return fmt.Errorf("pin add: %s: %w", a, err)
 					}
-					// Pin walks the whole DAG first: with the repo's offline
-					// DAG service that checks every block is here.
+					// Pin walks the whole DAG first: offline that checks
+					// every block is here.
 					if err := r.Pinner().Pin(ctx, nd, recursive, ""); err != nil {
 						return fmt.Errorf("pin add: %s: the DAG is incomplete: %w", a, err)
 					}
 					if err := r.Pinner().Flush(ctx); err != nil {
 						return fmt.Errorf("pin add: %w", err)
+					}
+					if cr.Online() {
+						if err := cr.Node.Provide(ctx, c); err != nil {
+							return fmt.Errorf("pin add: provide %s: %w", c, err)
+						}
 					}
 					mode := "recursively"
 					if !recursive {
@@ -70,9 +84,10 @@ func newPinRmCmd(env *Env, g *globalOptions) *cobra.Command {
 		Args:  minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return withRepo(ctx, env, g, func(r *repo.Repo) error {
+			return withCore(ctx, env, g, func(cr *core.Core) error {
+				r := cr.Repo
 				for _, a := range args {
-					c, err := pathCid(ctx, r, a)
+					c, err := pathCid(ctx, cr, a)
 					if err != nil {
 						return fmt.Errorf("pin rm: %w", err)
 					}

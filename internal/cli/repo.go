@@ -5,8 +5,8 @@ import (
 	"fmt"
 
 	"github.com/ipfs/go-cid"
-	ipld "github.com/ipfs/go-ipld-format"
 
+	"github.com/islandsite/island/internal/core"
 	"github.com/islandsite/island/internal/repo"
 )
 
@@ -46,45 +46,25 @@ func openRepo(ctx context.Context, env *Env, g *globalOptions) (*repo.Repo, erro
 	return repo.Open(ctx, cfg)
 }
 
-// withRepo runs f on the open repo and closes it, reporting a close error
-// only if f succeeded.
-func withRepo(ctx context.Context, env *Env, g *globalOptions, f func(*repo.Repo) error) (err error) {
-	r, err := openRepo(ctx, env, g)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := r.Close(); err == nil {
-			err = cerr
-		}
-	}()
-	err = f(r)
-	if ipld.IsNotFound(err) {
-		// Without a daemon nothing is fetched from peers: say so once, here.
-		err = fmt.Errorf("%w (the repo does not have it; add it or dag import a CAR holding it)", err)
-	}
-	return err
-}
-
 // pathCid resolves a content path argument (CID[/sub], /ipfs/CID[/sub])
 // against the repo; a malformed one is a usage error.
-func pathCid(ctx context.Context, r *repo.Repo, arg string) (cid.Cid, error) {
+func pathCid(ctx context.Context, c *core.Core, arg string) (cid.Cid, error) {
 	p, err := repo.ParsePath(arg)
 	if err != nil {
 		return cid.Undef, usageError{err}
 	}
-	return r.Resolve(ctx, p)
+	return c.Resolve(ctx, p)
 }
 
 // withPath opens the repo, resolves the content path arg and runs f on the
 // CID it names; errors are prefixed with the command name op.
-func withPath(ctx context.Context, env *Env, g *globalOptions, op, arg string, f func(*repo.Repo, cid.Cid) error) error {
-	return withRepo(ctx, env, g, func(r *repo.Repo) error {
-		c, err := pathCid(ctx, r, arg)
+func withPath(ctx context.Context, env *Env, g *globalOptions, op, arg string, f func(*core.Core, cid.Cid) error) error {
+	return withCore(ctx, env, g, func(cr *core.Core) error {
+		c, err := pathCid(ctx, cr, arg)
 		if err != nil {
 			return fmt.Errorf("%s: %w", op, err)
 		}
-		if err := f(r, c); err != nil {
+		if err := f(cr, c); err != nil {
 			return fmt.Errorf("%s: %w", op, err)
 		}
 		return nil

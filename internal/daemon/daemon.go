@@ -1,0 +1,330 @@
+// Package daemon owns a running island node: the Core (repo, node, names),
+// the gateway, the local API, the pinning service, the follower and the
+// republisher, all started by New and owned by one errgroup in Run. It also
+// writes $REPO/api and $REPO/gateway once everything answers and removes them
+// when it stops, so commands and scripts find it (INTERFACE.md).
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/multiformats/go-multiaddr"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/islandsite/island/internal/api"
+	"github.com/islandsite/island/internal/core"
+	"github.com/islandsite/island/internal/gateway"
+	"github.com/islandsite/island/internal/names"
+	"github.com/islandsite/island/internal/names/pinsvc"
+	"github.com/islandsite/island/internal/repo"
+)
+
+// Files the daemon writes in the repo once it is ready.
+const (
+	GatewayFile = "gateway"
+	TokenFile   = "pinning-token"
+	// PinningPrefix is where the Pinning Service API answers on the API listener.
+	PinningPrefix = "/pinning/v1"
+)
+
+// Config configures a daemon.
+type Config struct {
+	Core    core.Config
+	Gateway gateway.Config
+	// GatewayAddr empty runs no gateway.
+	API api.Config
+	// Follow configures the follower; Fetch, Unpin and Provide are filled in.
+	Follow names.FollowConfig
+	// RepublishInterval is how often our own names' records are re-put
+	// (and re-signed when half their lifetime has passed).
+	RepublishInterval time.Duration
+	// StyleSheet is the site theme's CSS for the status page.
+	StyleSheet []byte
+	Logger     *slog.Logger
+}
+
+// DefaultConfig is a daemon on the public network with the gateway and API
+// on their default loopback ports.
+func DefaultConfig() Config {
+	c := Config{
+		Core:              core.DefaultConfig(),
+		Gateway:           gateway.DefaultConfig(),
+		API:               api.DefaultConfig(),
+		Follow:            names.DefaultFollowConfig(),
+		RepublishInterval: 4 * time.Hour,
+	}
+	c.Core.Online = true
+	return c
+}
+
+// Daemon is a running node with its servers.
+type Daemon struct {
+	cfg  Config
+	repo *repo.Repo
+	core *core.Core
+	gw   *gateway.Gateway
+	api  *api.Server
+	pins *pinsvc.Server
+	reg  *prometheus.Registry
+	log  *slog.Logger
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New starts every part on r, which must stay open until Close. Nothing is
+// announced (files in the repo) until Run.
+func New(ctx context.Context, r *repo.Repo, cfg Config) (_ *Daemon, err error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	d := &Daemon{cfg: cfg, repo: r, reg: prometheus.NewRegistry(), log: log.With("system", "daemon")}
+	defer func() {
+		if err != nil {
+			d.Close()
+		}
+	}()
+	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	cc := cfg.Core
+	cc.Node.Registerer = d.reg
+	if cc.Logger == nil {
+		cc.Logger = log
+	}
+	if d.core, err = core.Open(ctx, r, cc); err != nil {
+		return nil, err
+	}
+
+	token, err := pinsvc.LoadOrCreateToken(filepath.Join(r.Path(), TokenFile))
+	if err != nil {
+		return nil, fmt.Errorf("daemon: %w", err)
+	}
+	if d.pins, err = pinsvc.New(ctx, pinsvc.Config{
+		Token:     token,
+		Datastore: r.Datastore(),
+		Pin:       d.fetchAndPin,
+		Unpin:     d.unpinCID,
+		Delegates: d.delegates,
+		Logger:    log,
+	}); err != nil {
+		return nil, fmt.Errorf("daemon: %w", err)
+	}
+
+	ac := cfg.API
+	ac.Gatherer = d.reg
+	ac.Mounts = map[string]http.Handler{PinningPrefix + "/": http.StripPrefix(PinningPrefix, d.pins)}
+	if ac.Logger == nil {
+		ac.Logger = log
+	}
+	if d.api, err = api.New(ctx, ac); err != nil {
+		return nil, fmt.Errorf("daemon: %w", err)
+	}
+
+	if cfg.Gateway.ListenAddr != "" {
+		gc := cfg.Gateway
+		gc.BlockService = d.core.BlockService()
+		gc.NameSystem = d.core.Names.NameSystem()
+		if d.core.Node != nil {
+			gc.Routing = d.core.Node.Routing()
+		}
+		gc.Status = d.Status
+		gc.StyleSheet = cfg.StyleSheet
+		gc.Registerer = d.reg
+		if gc.Logger == nil {
+			gc.Logger = log
+		}
+		if d.gw, err = gateway.New(ctx, gc); err != nil {
+			return nil, fmt.Errorf("daemon: %w", err)
+		}
+	}
+	return d, nil
+}
+
+// Core is the daemon's repo, node and names, for commands run through the API.
+func (d *Daemon) Core() *core.Core { return d.core }
+
+// APIURL is the local API's base URL.
+func (d *Daemon) APIURL() string { return d.api.URL() }
+
+// GatewayURL is the gateway's base URL, or "" without a gateway.
+func (d *Daemon) GatewayURL() string {
+	if d.gw == nil {
+		return ""
+	}
+	return d.gw.URL()
+}
+
+// Run serves until ctx ends, then stops everything. The repo files that
+// announce the daemon exist exactly while it answers.
+func (d *Daemon) Run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return d.api.Run(ctx) })
+	if d.core.Node != nil {
+		fc := d.cfg.Follow
+		fc.Fetch = d.fetch
+		fc.Unpin = func(context.Context, cid.Cid) error { return nil }
+		fc.Provide = func(ctx context.Context, c cid.Cid) error { return d.core.Node.Provide(ctx, c) }
+		g.Go(func() error { return d.core.Names.RunFollower(ctx, fc) })
+		g.Go(func() error { return d.republishLoop(ctx) })
+	}
+	if err := d.announce(); err != nil {
+		d.Close()
+		return err
+	}
+	defer d.unannounce()
+	<-ctx.Done()
+	d.log.Info("stopping")
+	if d.gw != nil {
+		d.gw.Close()
+	}
+	err := g.Wait()
+	return errors.Join(err, d.Close())
+}
+
+// announce writes $REPO/api and $REPO/gateway.
+func (d *Daemon) announce() error {
+	if err := writeFile(filepath.Join(d.repo.Path(), api.FileName), d.api.URL()+"\n"); err != nil {
+		return err
+	}
+	if d.gw != nil {
+		if err := writeFile(filepath.Join(d.repo.Path(), GatewayFile), d.gw.URL()+"\n"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *Daemon) unannounce() {
+	for _, f := range []string{api.FileName, GatewayFile} {
+		if err := os.Remove(filepath.Join(d.repo.Path(), f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			d.log.Warn("remove announcement file", "file", f, "err", err)
+		}
+	}
+}
+
+func writeFile(p, s string) error {
+	tmp := p + ".tmp"
+	if err := os.WriteFile(tmp, []byte(s), 0o600); err != nil {
+		return fmt.Errorf("daemon: write %s: %w", p, err)
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		return fmt.Errorf("daemon: write %s: %w", p, err)
+	}
+	return nil
+}
+
+// fetch brings a whole DAG into the repo, holding off gc meanwhile.
+func (d *Daemon) fetch(ctx context.Context, c cid.Cid) error {
+	unlock := d.repo.PinLock(ctx)
+	defer unlock.Unlock(ctx)
+	return d.core.Node.Fetch(ctx, c, nil)
+}
+
+// fetchAndPin serves the pinning service: fetch (origins first) and pin.
+func (d *Daemon) fetchAndPin(ctx context.Context, c cid.Cid, origins []multiaddr.Multiaddr) error {
+	unlock := d.repo.PinLock(ctx)
+	defer unlock.Unlock(ctx)
+	if d.core.Node != nil {
+		d.connectOrigins(ctx, origins)
+		if err := d.core.Node.Fetch(ctx, c, nil); err != nil {
+			return err
+		}
+	}
+	if err := d.repo.PinRecursive(ctx, c, "pinning service"); err != nil {
+		return err
+	}
+	if d.core.Node != nil {
+		return d.core.Node.Provide(ctx, c)
+	}
+	return nil
+}
+
+func (d *Daemon) delegates() []string {
+	if d.core.Node == nil {
+		return nil
+	}
+	var out []string
+	for _, a := range d.core.Node.Addrs() {
+		out = append(out, a.String())
+	}
+	return out
+}
+
+// republishLoop keeps our own names resolvable: at start (records published
+// offline reach the DHT) and every RepublishInterval.
+func (d *Daemon) republishLoop(ctx context.Context) error {
+	interval := d.cfg.RepublishInterval
+	if interval <= 0 {
+		interval = DefaultConfig().RepublishInterval
+	}
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		for _, k := range d.ownKeys() {
+			if _, err := d.core.Names.Current(ctx, keyName(k)); err != nil {
+				continue // never published under this key
+			}
+			if _, err := d.core.Names.Republish(ctx, k); err != nil && ctx.Err() == nil {
+				d.log.Warn("republish", "name", keyName(k), "err", err)
+			}
+		}
+		t.Reset(interval)
+	}
+}
+
+func (d *Daemon) ownKeys() []crypto.PrivKey {
+	keys := []crypto.PrivKey{d.repo.Identity()}
+	names, err := d.repo.Keys().List()
+	if err != nil {
+		d.log.Warn("list keys", "err", err)
+		return keys
+	}
+	for _, n := range names {
+		if n == repo.SelfKey {
+			continue
+		}
+		if k, err := d.repo.Keys().Get(n); err == nil {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// Close stops every part; safe to call more than once. The repo stays open.
+func (d *Daemon) Close() error {
+	d.closeOnce.Do(func() {
+		var errs []error
+		if d.gw != nil {
+			errs = append(errs, d.gw.Close())
+		}
+		if d.api != nil {
+			errs = append(errs, d.api.Close())
+		}
+		if d.pins != nil {
+			errs = append(errs, d.pins.Close())
+		}
+		if d.core != nil {
+			errs = append(errs, d.core.Close())
+		}
+		d.closeErr = errors.Join(errs...)
+	})
+	return d.closeErr
+}
