@@ -154,7 +154,7 @@ func (im *importer) entry(ctx context.Context, p, display string, st fs.FileInfo
 	case mode&fs.ModeSymlink != 0:
 		nd, err = im.symlink(p)
 	default:
-		return nil, fmt.Errorf("importer: %s: cannot import a %s; remove it or move it out of the way", display, mode.Type())
+		return nil, fmt.Errorf("importer: %s: cannot import a %s, only files, directories and symlinks; move it out of the way", display, kindOf(mode))
 	}
 	if err != nil {
 		return nil, err
@@ -266,6 +266,20 @@ func NewDirectory(dag ipld.DAGService) (uio.Directory, error) {
 		uio.WithSizeEstimationMode(Profile.HAMTSizeEstimation),
 		func(d uio.Directory) { d.SetHAMTShardingSize(Profile.HAMTShardingSize) },
 	)
+}
+
+// kindOf names a file type that UnixFS cannot hold.
+func kindOf(mode fs.FileMode) string {
+	switch {
+	case mode&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case mode&fs.ModeSocket != 0:
+		return "socket"
+	case mode&fs.ModeDevice != 0:
+		return "device"
+	default:
+		return "special file (" + mode.Type().String() + ")"
+	}
 }
 
 func nodeSize(nd ipld.Node) uint64 {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/fstest"
 
@@ -284,4 +285,12 @@ func TestAddReaderStoresEveryBlock(t *testing.T) {
 		require.True(t, has)
 		require.Equal(t, uint64(cid.Raw), l.Cid.Prefix().Codec, "raw leaves")
 	}
+}
+
+func TestSpecialFilesAreRefused(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, syscall.Mkfifo(filepath.Join(dir, "pipe"), 0o644))
+	dag, _ := memDAG(t)
+	_, err := AddPath(context.Background(), dag, dir, Options{})
+	require.ErrorContains(t, err, "/pipe: cannot import a named pipe")
 }
