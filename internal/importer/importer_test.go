@@ -131,7 +131,7 @@ func TestHAMTDirectoryIsSharded(t *testing.T) {
 	require.NoError(t, err)
 	pn, ok := nd.(*mdag.ProtoNode)
 	require.True(t, ok)
-	require.LessOrEqual(t, len(pn.Links()), Profile.HAMTShardWidth, "a HAMT shard has at most fanout links")
+	require.LessOrEqual(t, len(pn.Links()), profile.HAMTShardWidth, "a HAMT shard has at most fanout links")
 	require.Less(t, len(pn.Links()), 10000)
 }
 
