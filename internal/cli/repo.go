@@ -30,31 +30,48 @@ func repoDir(env *Env, g *globalOptions) (string, error) {
 	return repo.ResolvePath(flag, getenv)
 }
 
-// openRepo opens the repo for a command that works on it directly, and is
-// the one place that decides between doing that and asking a running
-// daemon. A daemon holds the repo's lock for its whole life and writes its
-// API address to $REPO/api (INTERFACE.md); a command that finds the repo
-// locked fails with *repo.LockedError, which names the holder's pid. When
-// the daemon's API exists, this is where such a command turns to it.
-func openRepo(ctx context.Context, env *Env, g *globalOptions) (*repo.Repo, error) {
+// repoKey carries an already open repo in a command's context.
+type repoKey struct{}
+
+// WithRepo returns a context under which commands work on r instead of
+// opening the repo themselves. A daemon holds the repo (and its lock) for
+// its whole life and runs the commands it is sent with this context.
+func WithRepo(ctx context.Context, r *repo.Repo) context.Context {
+	return context.WithValue(ctx, repoKey{}, r)
+}
+
+// openRepo returns the repo a command works on, and the function that
+// releases it. It is the one place that decides where the repo comes from:
+// the daemon's own (see WithRepo), or else the repo named by --repo,
+// $ISLAND_PATH or ~/.island, opened here. If a daemon holds that one, Open
+// fails with *repo.LockedError naming its pid; a command line is sent to a
+// running daemon before it gets here (its API address is in $REPO/api).
+func openRepo(ctx context.Context, env *Env, g *globalOptions) (*repo.Repo, func() error, error) {
+	if r, ok := ctx.Value(repoKey{}).(*repo.Repo); ok {
+		return r, func() error { return nil }, nil
+	}
 	dir, err := repoDir(env, g)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg := repo.DefaultConfig()
 	cfg.Path = dir
-	return repo.Open(ctx, cfg)
+	r, err := repo.Open(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, r.Close, nil
 }
 
-// withRepo runs f on the open repo and closes it, reporting a close error
+// withRepo runs f on the repo and releases it, reporting a release error
 // only if f succeeded.
 func withRepo(ctx context.Context, env *Env, g *globalOptions, f func(*repo.Repo) error) (err error) {
-	r, err := openRepo(ctx, env, g)
+	r, release, err := openRepo(ctx, env, g)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if cerr := r.Close(); err == nil {
+		if cerr := release(); err == nil {
 			err = cerr
 		}
 	}()
