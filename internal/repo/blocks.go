@@ -20,9 +20,9 @@ import (
 // A flatfs block costs a file create, an fsync, a rename and a directory
 // fsync whatever its size; a pebble block costs its bytes in one sequential
 // log write, fsynced once per import, plus compaction later. For 1 MiB
-// chunks flatfs is about 3x faster than pebble (which writes every byte
+// chunks flatfs is 2-5x faster than pebble (which writes every byte
 // twice and compacts on the CPU hashing needs); for the few-KiB blocks of a
-// site's pages pebble is 4-5x faster (BenchmarkBlockWrites). Site images
+// site's pages pebble is 4-8x faster (BenchmarkBlockWrites). Site images
 // (tens to hundreds of KiB) sit below the line.
 const smallBlockMax = 256 << 10
 
