@@ -10,6 +10,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/islandsite/island/internal/core"
 	"github.com/islandsite/island/internal/importer"
 	"github.com/islandsite/island/internal/repo"
 )
@@ -76,10 +77,19 @@ func runAdd(ctx context.Context, env *Env, g *globalOptions, o addOptions, args 
 			results = append(results, res)
 		}
 	} else {
-		err := withRepo(ctx, env, g, func(r *repo.Repo) error {
+		err := withCore(ctx, env, g, func(cr *core.Core) error {
 			var err error
-			results, err = addAndPin(ctx, r, paths, opts)
-			return err
+			if results, err = addAndPin(ctx, cr.Repo, paths, opts); err != nil {
+				return err
+			}
+			if cr.Online() {
+				for _, res := range results {
+					if err := cr.Node.Provide(ctx, res.Root); err != nil {
+						return fmt.Errorf("add: provide %s: %w", res.Root, err)
+					}
+				}
+			}
+			return nil
 		})
 		if err != nil {
 			return err

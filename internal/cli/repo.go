@@ -30,12 +30,9 @@ func repoDir(env *Env, g *globalOptions) (string, error) {
 	return repo.ResolvePath(flag, getenv)
 }
 
-// openRepo opens the repo for a command that works on it directly, and is
-// the one place that decides between doing that and asking a running
-// daemon. A daemon holds the repo's lock for its whole life and writes its
-// API address to $REPO/api (INTERFACE.md); a command that finds the repo
-// locked fails with *repo.LockedError, which names the holder's pid. When
-// the daemon's API exists, this is where such a command turns to it.
+// openRepo opens the repo named by --repo, $ISLAND_PATH or ~/.island. If a
+// daemon holds it, Open fails with *repo.LockedError naming its pid; a
+// command line is sent to a running daemon (forward) before it gets here.
 func openRepo(ctx context.Context, env *Env, g *globalOptions) (*repo.Repo, error) {
 	dir, err := repoDir(env, g)
 	if err != nil {

@@ -11,8 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ipfs/go-cid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/islandsite/island/internal/core"
 	"github.com/islandsite/island/internal/repo"
 	"github.com/islandsite/island/internal/testutil"
 )
@@ -266,4 +268,34 @@ func TestAddProgressOnlyOnATerminal(t *testing.T) {
 	code, _, errOut = runCLI(t, env, "add", "-q", small)
 	require.Equal(t, exitOK, code, errOut)
 	require.Empty(t, errOut, "no bar for a small add")
+}
+
+func TestCommandsUseTheDaemonsRepo(t *testing.T) {
+	env := testEnv(t)
+	r, err := repo.Open(context.Background(), repo.Config{Path: repoOf(t, env)})
+	require.NoError(t, err)
+	defer r.Close()
+	dir := testutil.Corpus(t, 20, 3)
+
+	cr, err := core.Open(context.Background(), r, core.DefaultConfig())
+	require.NoError(t, err)
+	defer cr.Close()
+
+	var out, errOut strings.Builder
+	e := *env
+	e.Stdout, e.Stderr = &out, &errOut
+	e.core = cr
+	code := Run(context.Background(), []string{"add", "-q", dir}, &e)
+	require.Equal(t, exitOK, code, errOut.String())
+	require.Equal(t, corpusSmallRoot+"\n", out.String(), "the locked repo is used, not opened again")
+	_, pinned, err := r.Pinner().IsPinned(context.Background(), mustCid(t, corpusSmallRoot))
+	require.NoError(t, err)
+	require.True(t, pinned, "and left open for the daemon")
+}
+
+func mustCid(t *testing.T, s string) cid.Cid {
+	t.Helper()
+	c, err := cid.Decode(s)
+	require.NoError(t, err)
+	return c
 }

@@ -24,11 +24,11 @@ import (
 	ipld "github.com/ipfs/go-ipld-format"
 )
 
-// Profile is the import profile every CID this package computes follows.
+// profile is the import profile every CID this package computes follows.
 // Its values are applied per call (builder parameters and directory options),
 // never through boxo's process-wide globals, so nothing else in the process
 // can change the CIDs.
-var Profile = uio.UnixFS_v1_2025
+var profile = uio.UnixFS_v1_2025
 
 // batchBytes bounds the blocks buffered before they are handed to the
 // DAGService (split over the commits in flight). Larger batches mean fewer,
@@ -98,6 +98,10 @@ func addFS(ctx context.Context, dag ipld.DAGService, fsys fs.FS, root, display s
 	if !fs.ValidPath(root) {
 		return Result{}, fmt.Errorf("importer: %q is not a valid fs.FS path", root)
 	}
+	// Cancelled on return, so that after an error no batch commit still in
+	// flight keeps writing.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	im := &importer{opts: opts, fsys: fsys, buf: ipld.NewBufferedDAG(ctx, dag, ipld.MaxSizeBatchOption(batchBytes))}
 	st, err := fs.Lstat(fsys, root)
 	if err != nil {
@@ -118,6 +122,8 @@ func addFS(ctx context.Context, dag ipld.DAGService, fsys fs.FS, root, display s
 // AddReader imports the bytes of r as one UnixFS file and returns its CID.
 // It streams: memory use does not depend on the size of r.
 func AddReader(ctx context.Context, dag ipld.DAGService, r io.Reader) (cid.Cid, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	buf := ipld.NewBufferedDAG(ctx, dag, ipld.MaxSizeBatchOption(batchBytes))
 	nd, err := importFile(buf, r)
 	if err != nil {
@@ -154,7 +160,7 @@ func (im *importer) entry(ctx context.Context, p, display string, st fs.FileInfo
 	case mode&fs.ModeSymlink != 0:
 		nd, err = im.symlink(p)
 	default:
-		return nil, fmt.Errorf("importer: %s: cannot import a %s; remove it or move it out of the way", display, mode.Type())
+		return nil, fmt.Errorf("importer: %s: cannot import a %s, only files, directories and symlinks; move it out of the way", display, kindOf(mode))
 	}
 	if err != nil {
 		return nil, err
@@ -226,7 +232,7 @@ func (im *importer) symlink(p string) (ipld.Node, error) {
 		return nil, fmt.Errorf("importer: %s: %w", p, err)
 	}
 	nd := mdag.NodeWithData(data)
-	if err := nd.SetCidBuilder(Profile.CidBuilder()); err != nil {
+	if err := nd.SetCidBuilder(profile.CidBuilder()); err != nil {
 		return nil, fmt.Errorf("importer: %s: %w", p, err)
 	}
 	if err := im.buf.Add(context.Background(), nd); err != nil {
@@ -238,12 +244,12 @@ func (im *importer) symlink(p string) (ipld.Node, error) {
 // importFile chunks r and builds its balanced file DAG into dag.
 func importFile(dag ipld.DAGService, r io.Reader) (ipld.Node, error) {
 	params := helpers.DagBuilderParams{
-		Maxlinks:   Profile.FileDAGWidth,
-		RawLeaves:  Profile.RawLeaves,
-		CidBuilder: Profile.CidBuilder(),
+		Maxlinks:   profile.FileDAGWidth,
+		RawLeaves:  profile.RawLeaves,
+		CidBuilder: profile.CidBuilder(),
 		Dagserv:    dag,
 	}
-	db, err := params.New(chunker.NewSizeSplitter(r, Profile.ChunkSize))
+	db, err := params.New(chunker.NewSizeSplitter(r, profile.ChunkSize))
 	if err != nil {
 		return nil, err
 	}
@@ -254,18 +260,32 @@ func importFile(dag ipld.DAGService, r io.Reader) (ipld.Node, error) {
 	return nd, nil
 }
 
-// NewDirectory returns an empty UnixFS directory that follows Profile: it
+// NewDirectory returns an empty UnixFS directory that follows the profile: it
 // becomes a HAMT once its block would exceed the profile's threshold. Other
 // packages that build directories (e.g. to wrap a site) must use it so their
 // CIDs match.
 func NewDirectory(dag ipld.DAGService) (uio.Directory, error) {
 	return uio.NewDirectory(dag,
-		uio.WithCidBuilder(Profile.CidBuilder()),
+		uio.WithCidBuilder(profile.CidBuilder()),
 		uio.WithMaxLinks(0),
-		uio.WithMaxHAMTFanout(Profile.HAMTShardWidth),
-		uio.WithSizeEstimationMode(Profile.HAMTSizeEstimation),
-		func(d uio.Directory) { d.SetHAMTShardingSize(Profile.HAMTShardingSize) },
+		uio.WithMaxHAMTFanout(profile.HAMTShardWidth),
+		uio.WithSizeEstimationMode(profile.HAMTSizeEstimation),
+		func(d uio.Directory) { d.SetHAMTShardingSize(profile.HAMTShardingSize) },
 	)
+}
+
+// kindOf names a file type that UnixFS cannot hold.
+func kindOf(mode fs.FileMode) string {
+	switch {
+	case mode&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case mode&fs.ModeSocket != 0:
+		return "socket"
+	case mode&fs.ModeDevice != 0:
+		return "device"
+	default:
+		return "special file (" + mode.Type().String() + ")"
+	}
 }
 
 func nodeSize(nd ipld.Node) uint64 {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/fstest"
 
@@ -130,7 +131,7 @@ func TestHAMTDirectoryIsSharded(t *testing.T) {
 	require.NoError(t, err)
 	pn, ok := nd.(*mdag.ProtoNode)
 	require.True(t, ok)
-	require.LessOrEqual(t, len(pn.Links()), Profile.HAMTShardWidth, "a HAMT shard has at most fanout links")
+	require.LessOrEqual(t, len(pn.Links()), profile.HAMTShardWidth, "a HAMT shard has at most fanout links")
 	require.Less(t, len(pn.Links()), 10000)
 }
 
@@ -284,4 +285,12 @@ func TestAddReaderStoresEveryBlock(t *testing.T) {
 		require.True(t, has)
 		require.Equal(t, uint64(cid.Raw), l.Cid.Prefix().Codec, "raw leaves")
 	}
+}
+
+func TestSpecialFilesAreRefused(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, syscall.Mkfifo(filepath.Join(dir, "pipe"), 0o644))
+	dag, _ := memDAG(t)
+	_, err := AddPath(context.Background(), dag, dir, Options{})
+	require.ErrorContains(t, err, "/pipe: cannot import a named pipe")
 }

@@ -20,17 +20,21 @@ import (
 // A flatfs block costs a file create, an fsync, a rename and a directory
 // fsync whatever its size; a pebble block costs its bytes in one sequential
 // log write, fsynced once per import, plus compaction later. For 1 MiB
-// chunks flatfs is about 3x faster than pebble (which writes every byte
+// chunks flatfs is 2-5x faster than pebble (which writes every byte
 // twice and compacts on the CPU hashing needs); for the few-KiB blocks of a
-// site's pages pebble is 4-5x faster (BenchmarkBlockWrites). Site images
+// site's pages pebble is 4-8x faster (BenchmarkBlockWrites). Site images
 // (tens to hundreds of KiB) sit below the line.
 const smallBlockMax = 256 << 10
 
-// stagedSmallMax bounds the small blocks an Import holds in memory. Past
-// it they are written to pebble early, so an import of more small blocks
-// than this is no longer all-or-nothing: a failure then leaves some of
-// them in the store, unpinned, for GC.
-const stagedSmallMax = 128 << 20
+// stagedSmallMax bounds the small blocks an Import holds in memory until
+// Commit. Past it, the import stages further small blocks as files, like big
+// ones: slower (see smallBlockMax), but memory stays bounded and the import
+// stays all-or-nothing.
+const stagedSmallMax = 32 << 20
+
+// commitChunk is the most bytes of small blocks written to pebble in one
+// batch on Commit, so that committing does not copy them all at once.
+const commitChunk = 8 << 20
 
 // blockStore is the datastore under /blocks: a block lives in pebble
 // (small) or flatfs (big), decided by its size when it is written. Keys are
@@ -39,6 +43,8 @@ type blockStore struct {
 	small ds.Batching // pebble, namespaced under /blocks
 	meta  *pebbleds.Datastore
 	big   *flatfs.Datastore
+	// stagedMax is stagedSmallMax (tests lower it).
+	stagedMax int
 }
 
 var _ ds.Batching = (*blockStore)(nil)
@@ -138,8 +144,8 @@ func (s *blockStore) Batch(ctx context.Context) (ds.Batch, error) {
 }
 
 // blockBatch stages blocks: big ones in a flatfs batch (temporary files,
-// renamed into place on Commit), small ones in memory (written to pebble in
-// one batch on Commit, or early past stagedSmallMax).
+// renamed into place on Commit), small ones in memory up to stagedSmallMax
+// (written to pebble on Commit), the rest of the small ones as files too.
 type blockBatch struct {
 	s   *blockStore
 	big ds.Batch
@@ -151,52 +157,31 @@ type blockBatch struct {
 }
 
 func (b *blockBatch) Put(ctx context.Context, k ds.Key, v []byte) error {
-	if len(v) >= smallBlockMax {
-		return b.big.Put(ctx, k, v)
+	if len(v) < smallBlockMax {
+		b.mu.Lock()
+		_, dup := b.small[k]
+		fits := b.smallBytes+len(v) <= b.s.stagedMax
+		if !dup && fits {
+			b.small[k] = v
+			b.smallBytes += len(v)
+		}
+		b.mu.Unlock()
+		if dup || fits {
+			return nil
+		}
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if _, dup := b.small[k]; dup {
-		return nil
-	}
-	b.small[k] = v
-	b.smallBytes += len(v)
-	if b.smallBytes > stagedSmallMax {
-		return b.spillLocked(ctx)
-	}
-	return nil
+	return b.big.Put(ctx, k, v)
 }
 
 func (b *blockBatch) Delete(ctx context.Context, k ds.Key) error {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	delete(b.small, k)
+	if v, ok := b.small[k]; ok {
+		delete(b.small, k)
+		b.smallBytes -= len(v)
+	}
 	b.deletes = append(b.deletes, k)
+	b.mu.Unlock()
 	return b.big.Delete(ctx, k)
-}
-
-// spillLocked writes the staged small blocks to pebble (not yet synced).
-func (b *blockBatch) spillLocked(ctx context.Context) error {
-	pb, err := b.s.small.Batch(ctx)
-	if err != nil {
-		return err
-	}
-	for k, v := range b.small {
-		if err := pb.Put(ctx, k, v); err != nil {
-			return err
-		}
-	}
-	for _, k := range b.deletes {
-		if err := pb.Delete(ctx, k); err != nil {
-			return err
-		}
-	}
-	if err := pb.Commit(ctx); err != nil {
-		return fmt.Errorf("write small blocks: %w", err)
-	}
-	clear(b.small)
-	b.smallBytes, b.deletes = 0, nil
-	return nil
 }
 
 // Get reads a block staged in this batch, or else from the store.
@@ -216,24 +201,72 @@ func (b *blockBatch) Get(ctx context.Context, k ds.Key) ([]byte, error) {
 	return b.s.Get(ctx, k)
 }
 
-// Commit publishes the big blocks (fsynced files, renamed), then the small
-// ones, and fsyncs pebble's log: when it returns, every block is durable.
+// Commit publishes the big blocks (fsynced files, renamed), then writes the
+// small ones to pebble and fsyncs its log: when it returns, every block is
+// durable.
 func (b *blockBatch) Commit(ctx context.Context) error {
 	if err := b.big.Commit(ctx); err != nil {
 		return err
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if err := b.spillLocked(ctx); err != nil {
+	var (
+		pb   ds.Batch
+		size int
+	)
+	flush := func() error {
+		if pb == nil {
+			return nil
+		}
+		err := pb.Commit(ctx)
+		pb, size = nil, 0
+		if err != nil {
+			return fmt.Errorf("write small blocks: %w", err)
+		}
+		return nil
+	}
+	put := func(k ds.Key, v []byte, del bool) error {
+		if pb == nil {
+			var err error
+			if pb, err = b.s.small.Batch(ctx); err != nil {
+				return err
+			}
+		}
+		if del {
+			return pb.Delete(ctx, k)
+		}
+		size += len(v)
+		if err := pb.Put(ctx, k, v); err != nil {
+			return err
+		}
+		if size >= commitChunk {
+			return flush()
+		}
+		return nil
+	}
+	for k, v := range b.small {
+		if err := put(k, v, false); err != nil {
+			return err
+		}
+	}
+	for _, k := range b.deletes {
+		if err := put(k, nil, true); err != nil {
+			return err
+		}
+	}
+	if err := flush(); err != nil {
 		return err
 	}
+	clear(b.small)
+	b.smallBytes, b.deletes = 0, nil
 	return b.s.meta.Sync(ctx, ds.NewKey("/"))
 }
 
-// Discard drops everything staged (small blocks already spilled stay).
+// Discard drops everything staged.
 func (b *blockBatch) Discard(ctx context.Context) error {
 	b.mu.Lock()
 	clear(b.small)
+	b.smallBytes, b.deletes = 0, nil
 	b.mu.Unlock()
 	if d, ok := b.big.(flatfs.DiscardableBatch); ok {
 		return d.Discard(ctx)

@@ -81,3 +81,37 @@ func TestBlockStoreSplitsBySize(t *testing.T) {
 	_, err = r.Datastore().Get(ctx, ds.NewKey("/blocks/CIQNOPE"))
 	require.ErrorIs(t, err, ds.ErrNotFound)
 }
+
+func TestImportStagesOverflowAsFiles(t *testing.T) {
+	ctx := context.Background()
+	r := openTestRepo(t, t.TempDir())
+	r.stores.blocks.stagedMax = 3 * 1024
+	var blks []blocks.Block
+	for i := range 5 {
+		blks = append(blks, rawBlock(t, string(bytes.Repeat([]byte{byte('a' + i)}, 1024))))
+	}
+	im, err := r.BeginImport(ctx)
+	require.NoError(t, err)
+	defer im.Close()
+	for _, b := range blks {
+		require.NoError(t, im.Put(ctx, b))
+	}
+	for _, b := range blks {
+		nd, err := im.Get(ctx, b.Cid())
+		require.NoError(t, err)
+		require.Equal(t, b.RawData(), nd.RawData())
+		has, err := r.Blockstore().Has(ctx, b.Cid())
+		require.NoError(t, err)
+		require.False(t, has, "nothing visible before Commit")
+	}
+	require.NoError(t, im.Commit(ctx))
+	files, err := filepath.Glob(filepath.Join(r.Path(), "blocks", "*", "*.data"))
+	require.NoError(t, err)
+	require.Len(t, files, 2, "three blocks fit in memory, two went to files")
+	for _, b := range blks {
+		got, err := r.Blockstore().Get(ctx, b.Cid())
+		require.NoError(t, err)
+		require.Equal(t, b.RawData(), got.RawData())
+	}
+	require.Len(t, storedBlocks(t, r), 5)
+}

@@ -41,7 +41,7 @@ type CARError struct {
 
 func (e *CARError) Error() string {
 	if e.Block < 0 {
-		return fmt.Sprintf("repo: bad CAR header: %v", e.Err)
+		return fmt.Sprintf("repo: not a CAR file, or a damaged one (bad header: %v)", e.Err)
 	}
 	return fmt.Sprintf("repo: bad CAR: block #%d: %v", e.Block, e.Err)
 }
@@ -87,7 +87,7 @@ func (r *Repo) ImportCAR(ctx context.Context, in io.Reader) ([]cid.Cid, error) {
 		}
 		inCAR[k] = links
 		if err := im.Put(ctx, blk); err != nil {
-			return nil, fmt.Errorf("repo: dag import: block #%d: %w", i, err)
+			return nil, fmt.Errorf("repo: block #%d: %w", i, err)
 		}
 	}
 	for _, root := range br.Roots {
@@ -96,15 +96,15 @@ func (r *Repo) ImportCAR(ctx context.Context, in io.Reader) ([]cid.Cid, error) {
 		}
 	}
 	if err := im.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("repo: dag import: %w", err)
+		return nil, fmt.Errorf("repo: %w", err)
 	}
 	for _, root := range br.Roots {
 		if err := r.pinner.PinWithMode(ctx, root, pin.Recursive, ""); err != nil {
-			return nil, fmt.Errorf("repo: dag import: pin %s: %w", root, err)
+			return nil, fmt.Errorf("repo: pin %s: %w", root, err)
 		}
 	}
 	if err := r.pinner.Flush(ctx); err != nil {
-		return nil, fmt.Errorf("repo: dag import: pin: %w", err)
+		return nil, fmt.Errorf("repo: pin: %w", err)
 	}
 	return br.Roots, nil
 }
@@ -162,9 +162,9 @@ func (r *Repo) checkComplete(ctx context.Context, root cid.Cid, inCAR map[string
 		}
 		if err != nil {
 			if ipld.IsNotFound(err) {
-				return fmt.Errorf("repo: dag import: the DAG of root %s needs block %s, which is neither in the CAR nor in the repo; nothing was imported", root, c)
+				return fmt.Errorf("repo: the DAG of root %s needs block %s, which is neither in the CAR nor in the repo; nothing was imported", root, c)
 			}
-			return fmt.Errorf("repo: dag import: %s: %w", c, err)
+			return fmt.Errorf("repo: %s: %w", c, err)
 		}
 		for _, l := range links {
 			stack = append(stack, l.Cid)
@@ -180,7 +180,7 @@ func (r *Repo) ExportCAR(ctx context.Context, w io.Writer, root cid.Cid) error {
 	bw := bufio.NewWriterSize(w, 1<<20)
 	cw, err := storage.NewWritable(bw, []cid.Cid{root}, car.WriteAsCarV1(true))
 	if err != nil {
-		return fmt.Errorf("repo: dag export: %w", err)
+		return fmt.Errorf("repo: %w", err)
 	}
 	seen := map[string]bool{}
 	stack := []cid.Cid{root}
@@ -197,23 +197,23 @@ func (r *Repo) ExportCAR(ctx context.Context, w io.Writer, root cid.Cid) error {
 		blk, err := r.bstore.Get(ctx, c)
 		if err != nil {
 			if ipld.IsNotFound(err) {
-				return fmt.Errorf("repo: dag export: block %s of %s is not in the repo", c, root)
+				return fmt.Errorf("repo: block %s of %s is not in the repo", c, root)
 			}
-			return fmt.Errorf("repo: dag export: %s: %w", c, err)
+			return fmt.Errorf("repo: %s: %w", c, err)
 		}
 		links, err := blockLinks(ctx, blk)
 		if err != nil {
-			return fmt.Errorf("repo: dag export: %s: %w", c, err)
+			return fmt.Errorf("repo: %s: %w", c, err)
 		}
 		if err := cw.Put(ctx, c.KeyString(), blk.RawData()); err != nil {
-			return fmt.Errorf("repo: dag export: write: %w", err)
+			return fmt.Errorf("repo: write: %w", err)
 		}
 		for i := len(links) - 1; i >= 0; i-- {
 			stack = append(stack, links[i])
 		}
 	}
 	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("repo: dag export: write: %w", err)
+		return fmt.Errorf("repo: write: %w", err)
 	}
 	return nil
 }

@@ -148,8 +148,8 @@ func TestCARImportRejectsBadInput(t *testing.T) {
 		data []byte
 		want string
 	}{
-		{"empty file", nil, "bad CAR header"},
-		{"not a CAR", []byte("<html>hello</html>"), "bad CAR header"},
+		{"empty file", nil, "not a CAR file"},
+		{"not a CAR", []byte("<html>hello</html>"), "not a CAR file"},
 		{"truncated header", good[:10], "truncated"},
 		{"truncated in a block", good[:len(good)-3], "truncated"},
 		{"truncated v2", toV2(t, good)[:car.PragmaSize+car.HeaderSize+len(good)-3], "truncated"},

@@ -64,7 +64,7 @@ func openStores(repoDir string) (*stores, error) {
 		meta.Close()
 		return nil, fmt.Errorf("repo: open block store %s: %w", blocksDir, err)
 	}
-	blocks := &blockStore{small: namespace.Wrap(meta, blockstore.BlockPrefix), meta: meta, big: big}
+	blocks := &blockStore{small: namespace.Wrap(meta, blockstore.BlockPrefix), meta: meta, big: big, stagedMax: stagedSmallMax}
 	root := mount.New([]mount.Mount{
 		{Prefix: blockstore.BlockPrefix, Datastore: blocks},
 		{Prefix: ds.NewKey("/"), Datastore: metaView{meta}},

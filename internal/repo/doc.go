@@ -14,8 +14,8 @@
 //
 // Why two stores: a flatfs block costs a file create, an fsync, a rename and
 // a directory fsync whatever its size, a pebble block only its bytes in a
-// sequential log fsynced once per import. Big chunks are 3x faster in
-// flatfs (pebble writes them twice and compacts them), small blocks 5-8x
+// sequential log fsynced once per import. Big chunks are 2-5x faster in
+// flatfs (pebble writes them twice and compacts them), small blocks 4-8x
 // faster in pebble (BenchmarkBlockWrites); see smallBlockMax.
 //
 // Durability: every write a method acknowledges (an import, a pin, a CAR)

@@ -16,8 +16,8 @@ import (
 )
 
 // Import is an all-or-nothing write of new blocks, for `add` and CAR
-// imports: a DAGService whose blocks are staged (big ones written to
-// temporary files and fsynced as they arrive, small ones held in memory, see
+// imports: a DAGService whose blocks are staged (written to temporary files
+// and fsynced as they arrive, or for small ones held in memory up to
 // stagedSmallMax) and become part of the store only on Commit. If the import
 // fails, the process dies or the disk fills up before Commit, nothing of it
 // is left in the store: Close discards what was staged, and the next Open

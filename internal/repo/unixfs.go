@@ -60,7 +60,7 @@ func Resolve(ctx context.Context, bserv blockservice.BlockService, p path.Immuta
 func (r *Repo) Resolve(ctx context.Context, p path.Path) (cid.Cid, error) {
 	ip, err := path.NewImmutablePath(p)
 	if err != nil {
-		return cid.Undef, fmt.Errorf("repo: %s: resolving /ipns names needs the daemon: %w", p, err)
+		return cid.Undef, fmt.Errorf("repo: %s: resolving /%s names needs a running node", p, p.Namespace())
 	}
 	return Resolve(ctx, r.bserv, ip)
 }
