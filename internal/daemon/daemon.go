@@ -50,6 +50,9 @@ type Config struct {
 	// RepublishInterval is how often our own names' records are re-put
 	// (and re-signed when half their lifetime has passed).
 	RepublishInterval time.Duration
+	// RepublishRetry is how soon a republish round in which a put failed is
+	// tried again (doubling on each failure, up to RepublishInterval).
+	RepublishRetry time.Duration
 	// StyleSheet is the site theme's CSS for the status page.
 	StyleSheet []byte
 	Logger     *slog.Logger
@@ -64,6 +67,7 @@ func DefaultConfig() Config {
 		API:               api.DefaultConfig(),
 		Follow:            names.DefaultFollowConfig(),
 		RepublishInterval: 4 * time.Hour,
+		RepublishRetry:    time.Minute,
 	}
 	c.Core.Online = true
 	return c
@@ -263,13 +267,22 @@ func (d *Daemon) delegates() []string {
 	return out
 }
 
-// republishLoop keeps our own names resolvable: at start (records published
-// offline reach the DHT) and every RepublishInterval.
+// republishLoop keeps our own names resolvable: every own key for which
+// the repo holds a record (from `island publish`, or `name publish` with or
+// without a daemon) is re-put at start and every RepublishInterval. After a
+// round in which a put failed (typically the first, before the DHT has
+// peers) the next comes after RepublishRetry, doubling up to the interval.
 func (d *Daemon) republishLoop(ctx context.Context) error {
+	def := DefaultConfig()
 	interval := d.cfg.RepublishInterval
 	if interval <= 0 {
-		interval = DefaultConfig().RepublishInterval
+		interval = def.RepublishInterval
 	}
+	retry := d.cfg.RepublishRetry
+	if retry <= 0 {
+		retry = def.RepublishRetry
+	}
+	backoff := retry
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
@@ -278,15 +291,26 @@ func (d *Daemon) republishLoop(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
+		failed := false
 		for _, k := range d.ownKeys() {
-			if _, err := d.core.Names.Current(ctx, keyName(k)); err != nil {
-				continue // never published under this key
-			}
-			if _, err := d.core.Names.Republish(ctx, k); err != nil && ctx.Err() == nil {
-				d.log.Warn("republish", "name", keyName(k), "err", err)
+			_, err := d.core.Names.Republish(ctx, k)
+			switch {
+			case err == nil, errors.Is(err, names.ErrNotFound):
+				// Not found: never published under this key.
+			case ctx.Err() != nil:
+				return nil
+			default:
+				failed = true
+				d.log.Warn("republish", "name", keyName(k), "err", err, "retry", backoff)
 			}
 		}
-		t.Reset(interval)
+		if !failed {
+			backoff = retry
+			t.Reset(interval)
+			continue
+		}
+		t.Reset(min(backoff, interval))
+		backoff = min(2*backoff, interval)
 	}
 }
 
