@@ -65,6 +65,9 @@ is not older than the record already held. The bytes are kept unchanged.`,
 				if err != nil {
 					return fmt.Errorf("routing put: %w", err)
 				}
+				if len(data) > ipns.MaxRecordSize {
+					return fmt.Errorf("routing put: %s: refused: an IPNS record has at most %d bytes, this file has more", file, ipns.MaxRecordSize)
+				}
 				rec, err := cr.Names.PutRecord(ctx, args[0], data)
 				if err != nil && !errors.Is(err, names.ErrRoutingPut) {
 					var rerr *names.RecordError
