@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipfs/go-datastore/query"
 	"github.com/stretchr/testify/require"
 
 	"github.com/islandsite/island/internal/api"
@@ -87,4 +89,21 @@ func bootstrapTo(peers ...*testDaemon) func(*daemon.Config) {
 			cfg.Core.Node.Bootstrap = append(cfg.Core.Node.Bootstrap, testutil.AddrInfo(p.Core().Node))
 		}
 	}
+}
+
+// dhtHolds reports whether d's DHT keeps a record carrying rec, as a peer
+// does after another one put it there.
+func dhtHolds(t *testing.T, d *testDaemon, rec []byte) bool {
+	t.Helper()
+	// The node keeps its DHTs' records under /node/dht (internal/node).
+	res, err := d.Core().Repo.Datastore().Query(context.Background(), query.Query{Prefix: "/node/dht"})
+	require.NoError(t, err)
+	all, err := res.Rest()
+	require.NoError(t, err)
+	for _, e := range all {
+		if bytes.Contains(e.Value, rec) {
+			return true
+		}
+	}
+	return false
 }

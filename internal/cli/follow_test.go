@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/islandsite/island/internal/testutil"
 )
 
 func followed(t *testing.T, env *Env) []followJSON {
@@ -69,4 +71,44 @@ func TestFollowOffline(t *testing.T) {
 	require.Equal(t, exitFailure, code)
 	require.Contains(t, stderr, "not followed")
 	require.False(t, strings.Contains(mustRun(t, env, "follow", "ls"), k51))
+}
+
+// TestFollowThroughDaemon: B follows A's name through B's daemon; the
+// follower fetches the first version at once (the check interval is 5 min).
+func TestFollowThroughDaemon(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two daemons")
+	}
+	envA, envB := testEnv(t), testEnv(t)
+	b := startDaemon(t, envB, nil)
+	a := startDaemon(t, envA, bootstrapTo(b))
+	testutil.AwaitDHTNeighbours(t, a.Core().Node, b.Core().Node.ID())
+	c := addText(t, envA, "site, version 1")
+	mustRun(t, envA, "name", "publish", c)
+	selfA := keyID(t, envA, "self")
+
+	code, out, stderr := runCLI(t, envB, "follow", selfA)
+	require.Equal(t, exitOK, code, stderr)
+	require.Equal(t, "following "+selfA+"\n", out)
+	require.Empty(t, stderr, "a daemon runs: no note")
+	var f followJSON
+	require.Eventually(t, func() bool {
+		fs := followed(t, envB)
+		require.Len(t, fs, 1)
+		f = fs[0]
+		return f.LastCID != ""
+	}, 30*time.Second, 20*time.Millisecond, "the follower never fetched %s", selfA)
+	require.Equal(t, c, f.LastCID)
+	require.Equal(t, uint64(1), f.LastSeq)
+	require.Equal(t, []string{c}, f.Kept)
+	require.Empty(t, f.LastError)
+	require.NotNil(t, f.LastCheck)
+	require.Regexp(t, `(?m)^`+selfA+` +`+c+` +1 +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +1 +-$`, mustRun(t, envB, "follow", "ls"))
+
+	// B has the content itself now: it stays readable with A gone.
+	a.stop()
+	require.Equal(t, "site, version 1", mustRun(t, envB, "cat", c))
+
+	require.Equal(t, "unfollowed "+selfA+"\n", mustRun(t, envB, "follow", "rm", selfA))
+	require.Empty(t, followed(t, envB))
 }

@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/islandsite/island/internal/daemon"
+	"github.com/islandsite/island/internal/testutil"
 )
 
 // withVar is env with one more environment variable set.
@@ -124,4 +127,54 @@ func TestNameResolveExpired(t *testing.T) {
 		return code == exitFailure
 	}, 20*time.Second, 50*time.Millisecond)
 	require.Contains(t, stderr, "island: name resolve: names: record for "+short+" expired at ")
+}
+
+// TestNamesReachDHT: a name published without a daemon reaches the DHT when
+// the daemon starts; online, name publish and routing put reach it at once;
+// commands are forwarded to the daemon holding the repo.
+func TestNamesReachDHT(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two daemons")
+	}
+	envA, envB := testEnv(t), testEnv(t)
+	c1 := addText(t, envA, "published offline")
+	mustRun(t, envA, "name", "publish", c1)
+	selfA := keyID(t, envA, "self")
+	offline := []byte(mustRun(t, envA, "routing", "get", "/ipns/"+selfA))
+
+	b := startDaemon(t, envB, nil)
+	a := startDaemon(t, envA, func(cfg *daemon.Config) {
+		bootstrapTo(b)(cfg)
+		// The first round runs before A knows B; the retry must not take a minute.
+		cfg.RepublishRetry = 20 * time.Millisecond
+	})
+	testutil.AwaitDHTNeighbours(t, a.Core().Node, b.Core().Node.ID())
+	require.Eventually(t, func() bool { return dhtHolds(t, b, offline) }, 30*time.Second, 20*time.Millisecond,
+		"A's republisher never put the record published offline to B")
+
+	// routing put through A's daemon: stored and put to B.
+	key, name := newEd25519(t)
+	fixture := signedRecord(t, key, "/ipfs/"+c1, 1, time.Now().Add(time.Hour))
+	code, _, stderr := runCLI(t, envA, "routing", "put", "/ipns/"+name.String(), writeTemp(t, "f.ipns-record", fixture))
+	require.Equal(t, exitOK, code, stderr)
+	require.NotContains(t, stderr, "warning")
+	require.True(t, dhtHolds(t, b, fixture), "routing put returns once the record is put to peers")
+
+	// name publish through A's daemon: online, no note about a missing node.
+	c2 := addText(t, envA, "published online")
+	code, out, stderr := runCLI(t, envA, "name", "publish", c2)
+	require.Equal(t, exitOK, code, stderr)
+	require.Equal(t, "Published to "+selfA+": /ipfs/"+c2+"\n", out)
+	require.Empty(t, stderr)
+	online := []byte(mustRun(t, envA, "routing", "get", "/ipns/"+selfA))
+	require.True(t, dhtHolds(t, b, online))
+
+	// With A gone, B (through its daemon) still resolves both names.
+	a.stop()
+	require.Equal(t, "/ipfs/"+c2+"\n", mustRun(t, envB, "name", "resolve", selfA))
+	var res resolveJSON
+	require.NoError(t, json.Unmarshal([]byte(mustRun(t, envB, "name", "resolve", "--json", "/ipns/"+name.String())), &res))
+	require.Equal(t, "/ipfs/"+c1, res.Path)
+	require.Equal(t, uint64(1), res.Seq)
+	require.Equal(t, string(online), mustRun(t, envB, "routing", "get", "/ipns/"+selfA))
 }

@@ -1,13 +1,21 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/ipfs/go-cid"
 	"github.com/stretchr/testify/require"
+
+	"github.com/islandsite/island/internal/daemon"
+	"github.com/islandsite/island/internal/testutil"
 )
 
 func TestPinRemoteServices(t *testing.T) {
@@ -92,4 +100,76 @@ func TestPinRemoteServices(t *testing.T) {
 	b, err = os.ReadFile(file)
 	require.NoError(t, err)
 	require.Equal(t, "{", string(b), "a damaged file is left for the user to fix, not overwritten")
+}
+
+// TestPinRemoteBetweenDaemons: A asks B's pinning service (B's API URL +
+// /pinning/v1, B's token) to pin content only A has. A and B are not
+// connected beforehand: B reaches A through the origins A sends.
+func TestPinRemoteBetweenDaemons(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two daemons")
+	}
+	ctx := context.Background()
+	envA, envB := testEnv(t), testEnv(t)
+	b := startDaemon(t, envB, nil)
+	startDaemon(t, envA, nil)
+	require.Empty(t, b.Core().Node.Peers())
+
+	file := filepath.Join(t.TempDir(), "site.bin")
+	require.NoError(t, os.WriteFile(file, testutil.RandomBytes(3<<20+123, 7), 0o644))
+	root := strings.TrimSpace(mustRun(t, envA, "add", "-q", file))
+	c, err := cid.Decode(root)
+	require.NoError(t, err)
+
+	url := b.APIURL() + daemon.PinningPrefix
+	token := filepath.Join(repoOf(t, envB), daemon.TokenFile)
+	mustRun(t, envA, "pin", "remote", "service", "add", "b", url, "@"+token)
+	out := mustRun(t, envA, "pin", "remote", "add", "--service", "b", "--name", "site", root)
+	require.Regexp(t, `^CID:\t`+root+`\nName:\tsite\nStatus:\tpinned\nRequest:\t\S+\n$`, out)
+
+	// B pinned the whole DAG, fetched from A.
+	_, pinned, err := b.Core().Repo.Pinner().IsPinned(ctx, c)
+	require.NoError(t, err)
+	require.True(t, pinned)
+	require.Len(t, testutil.DAGBlocks(t, b.Core().Repo.DAG(), c), 5, "root and four 1 MiB leaves, all in B's repo")
+
+	ls := mustRun(t, envA, "pin", "remote", "ls", "--service", "b")
+	m := regexp.MustCompile(`^(\S+)  ` + root + `  pinned  site\n$`).FindStringSubmatch(ls)
+	require.NotNil(t, m, ls)
+	id := m[1]
+	var listed []pinStatusJSON
+	require.NoError(t, json.Unmarshal([]byte(mustRun(t, envA, "pin", "remote", "ls", "--service", "b", "--json", "--cid", root)), &listed))
+	require.Len(t, listed, 1)
+	require.Equal(t, id, listed[0].RequestID)
+	require.Equal(t, "site", listed[0].Name)
+	require.NotEmpty(t, listed[0].Delegates, "B names its addresses")
+	require.Equal(t, "", mustRun(t, envA, "pin", "remote", "ls", "--service", "b", "--status", "queued,pinning,failed"))
+
+	require.Equal(t, "removed "+id+"\n", mustRun(t, envA, "pin", "remote", "rm", "--service", "b", id))
+	require.Eventually(t, func() bool {
+		_, pinned, err := b.Core().Repo.Pinner().IsPinned(ctx, c)
+		require.NoError(t, err)
+		return !pinned
+	}, 30*time.Second, 20*time.Millisecond, "B kept the pin of a removed request")
+	code, _, stderr := runCLI(t, envA, "pin", "remote", "rm", "--service", "b", id)
+	require.Equal(t, exitFailure, code)
+	require.Contains(t, stderr, `service "b" has no request `+id)
+
+	// --background returns once the request is accepted.
+	out = mustRun(t, envA, "pin", "remote", "add", "--service", "b", "--background", "--json", root)
+	var ps pinStatusJSON
+	require.NoError(t, json.Unmarshal([]byte(out), &ps))
+	require.Equal(t, root, ps.Cid)
+	require.Contains(t, []string{"queued", "pinning", "pinned"}, ps.Status)
+
+	// A wrong token is refused with a cause the user can act on.
+	mustRun(t, envA, "pin", "remote", "service", "add", "wrong", url, strings.Repeat("0", 64))
+	for _, args := range [][]string{
+		{"pin", "remote", "add", "--service", "wrong", root},
+		{"pin", "remote", "ls", "--service", "wrong"},
+	} {
+		code, _, stderr := runCLI(t, envA, args...)
+		require.Equal(t, exitFailure, code, stderr)
+		require.Contains(t, stderr, `service "wrong" refused the access token (401 unauthorized)`)
+	}
 }

@@ -49,6 +49,10 @@ type Core struct {
 	Node  *node.Node // nil when offline
 	Names *names.System
 
+	// opened is closed once Open has set every field: the node starts
+	// goroutines that call Roots before Open has built Names.
+	opened chan struct{}
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -56,19 +60,22 @@ type Core struct {
 // Open builds a Core on an open repo. The repo stays the caller's: Close
 // does not close it.
 func Open(ctx context.Context, r *repo.Repo, cfg Config) (_ *Core, err error) {
-	c := &Core{Repo: r}
+	c := &Core{Repo: r, opened: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			c.Close()
 		}
 	}()
+	// Runs before the Close above: the node's goroutines must not wait for
+	// a Core that failed to open while Close waits for them.
+	defer close(c.opened)
 	var rt routing.ValueStore
 	if cfg.Online {
 		nc := cfg.Node
 		nc.Identity = r.Identity()
 		nc.Datastore = r.Datastore()
 		nc.Blockstore = r.Blockstore()
-		nc.ProvideRoots = c.Roots
+		nc.ProvideRoots = c.provideRoots
 		if nc.Logger == nil {
 			nc.Logger = cfg.Logger
 		}
@@ -168,6 +175,18 @@ func (c *Core) Roots(ctx context.Context) ([]cid.Cid, error) {
 		return nil, err
 	}
 	return dedupe(append(append(out, hist...), fol...)), nil
+}
+
+// provideRoots is Roots for the node, which asks before Open has returned:
+// waiting keeps the first provide round from missing site histories and
+// followed sites (and from reading Names while Open writes it).
+func (c *Core) provideRoots(ctx context.Context) ([]cid.Cid, error) {
+	select {
+	case <-c.opened:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return c.Roots(ctx)
 }
 
 func dedupe(cs []cid.Cid) []cid.Cid {
