@@ -41,11 +41,10 @@ func toRecordJSON(rec names.Record) recordJSON {
 
 // warnRoutingPut reports a record that is stored in the repo but did not
 // reach the DHT; err is nil or wraps names.ErrRoutingPut. Not a failure:
-// the daemon's republisher (own names) or follower (followed names) puts it
-// out again.
-func warnRoutingPut(env *Env, err error) {
+// the record resolves locally and can be put again (then says how).
+func warnRoutingPut(env *Env, err error, then string) {
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "island: warning: the record is stored in the repo, but %v\n", err)
+		fmt.Fprintf(env.Stderr, "island: warning: the record is stored in the repo, but %v; %s\n", err, then)
 	}
 }
 
@@ -103,7 +102,14 @@ one, the daemon puts it out when it starts. PATH is published as given.`,
 				if err != nil && !errors.Is(err, names.ErrRoutingPut) {
 					return fmt.Errorf("name publish: %w", err)
 				}
-				warnRoutingPut(env, err)
+				if err != nil {
+					then := "run name publish again once the node has peers"
+					if env.daemon != nil {
+						env.daemon.RepublishSoon()
+						then = "the daemon keeps trying until it gets there"
+					}
+					warnRoutingPut(env, err, then)
+				}
 				switch {
 				case asJSON:
 					if err := printJSON(env.Stdout, toRecordJSON(rec)); err != nil {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -177,4 +178,31 @@ func TestNamesReachDHT(t *testing.T) {
 	require.Equal(t, "/ipfs/"+c1, res.Path)
 	require.Equal(t, uint64(1), res.Seq)
 	require.Equal(t, string(online), mustRun(t, envB, "routing", "get", "/ipns/"+selfA))
+}
+
+// TestNamePublishRetriedByDaemon: a name published through a daemon that
+// has no peers yet is stored, and the daemon keeps putting it until a peer
+// takes it. Key commands go through the daemon too.
+func TestNamePublishRetriedByDaemon(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two daemons")
+	}
+	envA, envB := testEnv(t), testEnv(t)
+	a := startDaemon(t, envA, func(cfg *daemon.Config) { cfg.RepublishRetry = 20 * time.Millisecond })
+	blog := strings.TrimSpace(mustRun(t, envA, "key", "gen", "blog"))
+	require.Equal(t, blog, keyID(t, envA, "blog"))
+	c := addText(t, envA, "published alone")
+	code, out, stderr := runCLI(t, envA, "name", "publish", "--key", "blog", c)
+	require.Equal(t, exitOK, code, stderr)
+	require.Equal(t, "Published to "+blog+": /ipfs/"+c+"\n", out)
+	require.Contains(t, stderr, "island: warning: the record is stored in the repo, but names: put to routing failed")
+	require.Contains(t, stderr, "the daemon keeps trying until it gets there")
+	rec := []byte(mustRun(t, envA, "routing", "get", "/ipns/"+blog))
+
+	b := startDaemon(t, envB, nil)
+	ctx := context.Background()
+	require.NoError(t, a.Core().Node.Host().Connect(ctx, testutil.AddrInfo(b.Core().Node)))
+	require.Eventually(t, func() bool { return dhtHolds(t, b, rec) }, 30*time.Second, 20*time.Millisecond,
+		"A's daemon never put the record once it had a peer")
+	require.Equal(t, blog+"\tblog\n", mustRun(t, envA, "key", "rm", "blog"))
 }

@@ -51,8 +51,9 @@ var serviceName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 // maxOrigins is the Pinning Service API's limit on origins in one pin.
 const maxOrigins = 20
 
-func loadRemoteServices(r *repo.Repo) (map[string]remoteService, error) {
-	p := filepath.Join(r.Path(), remoteServicesFile)
+// loadRemoteServices reads the services stored in the repo at dir.
+func loadRemoteServices(dir string) (map[string]remoteService, error) {
+	p := filepath.Join(dir, remoteServicesFile)
 	fi, err := os.Stat(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return map[string]remoteService{}, nil
@@ -77,12 +78,13 @@ func loadRemoteServices(r *repo.Repo) (map[string]remoteService, error) {
 	return f.Services, nil
 }
 
-func saveRemoteServices(r *repo.Repo, svcs map[string]remoteService) error {
+// saveRemoteServices replaces the services stored in the repo at dir.
+func saveRemoteServices(dir string, svcs map[string]remoteService) error {
 	b, err := json.MarshalIndent(remoteServicesJSON{Services: svcs}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("pin remote: %w", err)
 	}
-	p := filepath.Join(r.Path(), remoteServicesFile)
+	p := filepath.Join(dir, remoteServicesFile)
 	if err := repo.WriteFileAtomic(p, append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("pin remote: write %s: %w", p, err)
 	}
@@ -93,20 +95,20 @@ func saveRemoteServices(r *repo.Repo, svcs map[string]remoteService) error {
 func editRemoteServices(r *repo.Repo, f func(map[string]remoteService) error) error {
 	remoteServicesMu.Lock()
 	defer remoteServicesMu.Unlock()
-	svcs, err := loadRemoteServices(r)
+	svcs, err := loadRemoteServices(r.Path())
 	if err != nil {
 		return err
 	}
 	if err := f(svcs); err != nil {
 		return err
 	}
-	return saveRemoteServices(r, svcs)
+	return saveRemoteServices(r.Path(), svcs)
 }
 
 // serviceClient is a client for the configured service called name.
 func serviceClient(r *repo.Repo, name string) (*pinsvc.Client, error) {
 	remoteServicesMu.Lock()
-	svcs, err := loadRemoteServices(r)
+	svcs, err := loadRemoteServices(r.Path())
 	remoteServicesMu.Unlock()
 	if err != nil {
 		return nil, err
@@ -116,6 +118,18 @@ func serviceClient(r *repo.Repo, name string) (*pinsvc.Client, error) {
 		return nil, fmt.Errorf("no remote pinning service named %q (see 'island pin remote service ls'; add one with 'island pin remote service add %s URL TOKEN')", name, name)
 	}
 	return pinsvc.NewClient(svc.Endpoint, svc.Key), nil
+}
+
+// serviceFlag registers --service, which requireService checks.
+func serviceFlag(cmd *cobra.Command, service *string) {
+	cmd.Flags().StringVar(service, "service", "", "the remote pinning service (see 'island pin remote service ls')")
+}
+
+func requireService(cmd *cobra.Command, service string) error {
+	if service == "" {
+		return usagef("%s: --service NAME is required (see 'island pin remote service ls')", cmd.CommandPath())
+	}
+	return nil
 }
 
 // serviceErr explains an error from service name to someone who can act on it.
@@ -239,7 +253,7 @@ func newPinRemoteServiceLsCmd(env *Env, g *globalOptions) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withRepo(cmd.Context(), env, g, func(r *repo.Repo) error {
 				remoteServicesMu.Lock()
-				svcs, err := loadRemoteServices(r)
+				svcs, err := loadRemoteServices(r.Path())
 				remoteServicesMu.Unlock()
 				if err != nil {
 					return err
@@ -363,8 +377,8 @@ func newPinRemoteAddCmd(env *Env, g *globalOptions) *cobra.Command {
 		Short: "Ask a remote pinning service to pin PATH; waits until it is pinned unless --background",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if service == "" {
-				return usagef("pin remote add: --service NAME is required (see 'island pin remote service ls')")
+			if err := requireService(cmd, service); err != nil {
+				return err
 			}
 			ctx := cmd.Context()
 			return withCore(ctx, env, g, func(cr *core.Core) error {
@@ -412,7 +426,7 @@ func newPinRemoteAddCmd(env *Env, g *globalOptions) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&service, "service", "", "the remote pinning service (see 'island pin remote service ls')")
+	serviceFlag(cmd, &service)
 	f.StringVar(&name, "name", "", "a name for the pin, shown by 'pin remote ls'")
 	f.BoolVar(&background, "background", false, "return once the service has queued the request")
 	f.BoolVar(&asJSON, "json", false, "print the pin request as JSON")
@@ -431,8 +445,8 @@ func newPinRemoteLsCmd(env *Env, g *globalOptions) *cobra.Command {
 		Short: "List pin requests at a remote service: request ID, CID, status, name",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if service == "" {
-				return usagef("pin remote ls: --service NAME is required (see 'island pin remote service ls')")
+			if err := requireService(cmd, service); err != nil {
+				return err
 			}
 			filter := pinsvc.ListFilter{Name: name}
 			for _, s := range statuses {
@@ -478,7 +492,7 @@ func newPinRemoteLsCmd(env *Env, g *globalOptions) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&service, "service", "", "the remote pinning service (see 'island pin remote service ls')")
+	serviceFlag(cmd, &service)
 	f.StringVar(&name, "name", "", "only pins with this exact name")
 	f.StringSliceVar(&statuses, "status", []string{string(pinsvc.Pinned)}, "only these statuses, comma-separated: queued, pinning, pinned, failed")
 	f.StringSliceVar(&cids, "cid", nil, "only these CIDs, comma-separated (at most 10)")
@@ -493,8 +507,8 @@ func newPinRemoteRmCmd(env *Env, g *globalOptions) *cobra.Command {
 		Short: "Remove pin requests from a remote service (it unpins their CIDs)",
 		Args:  minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if service == "" {
-				return usagef("pin remote rm: --service NAME is required (see 'island pin remote service ls')")
+			if err := requireService(cmd, service); err != nil {
+				return err
 			}
 			ctx := cmd.Context()
 			return withRepo(ctx, env, g, func(r *repo.Repo) error {
@@ -516,6 +530,6 @@ func newPinRemoteRmCmd(env *Env, g *globalOptions) *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVar(&service, "service", "", "the remote pinning service (see 'island pin remote service ls')")
+	serviceFlag(cmd, &service)
 	return cmd
 }

@@ -173,3 +173,27 @@ func TestPinRemoteBetweenDaemons(t *testing.T) {
 		require.Contains(t, stderr, `service "wrong" refused the access token (401 unauthorized)`)
 	}
 }
+
+// FuzzRemoteServicesFile: whatever the services file holds, loading it
+// either fails with an error or gives services that save and load back the same.
+func FuzzRemoteServicesFile(f *testing.F) {
+	f.Add([]byte(`{"services":{"a":{"endpoint":"https://pin.example/psa","key":"t"}}}`))
+	f.Add([]byte(`{"services":null}`))
+	f.Add([]byte(`null`))
+	f.Add([]byte(`{`))
+	f.Add([]byte(`{"services":{"":{"endpoint":"\u0000","key":"\n"}},"extra":1}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(dir, remoteServicesFile), data, 0o600))
+		svcs, err := loadRemoteServices(dir)
+		if err != nil {
+			require.Contains(t, err.Error(), "is damaged")
+			return
+		}
+		require.NotNil(t, svcs)
+		require.NoError(t, saveRemoteServices(dir, svcs))
+		again, err := loadRemoteServices(dir)
+		require.NoError(t, err)
+		require.Equal(t, svcs, again)
+	})
+}

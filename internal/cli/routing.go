@@ -76,7 +76,7 @@ is not older than the record already held. The bytes are kept unchanged.`,
 					}
 					return fmt.Errorf("routing put: %s: %w", file, err)
 				}
-				warnRoutingPut(env, err)
+				warnRoutingPut(env, err, "run routing put again once the node has peers")
 				if asJSON {
 					return printJSON(env.Stdout, toRecordJSON(rec))
 				}

@@ -83,6 +83,9 @@ type Daemon struct {
 	pins *pinsvc.Server
 	reg  *prometheus.Registry
 	log  *slog.Logger
+	// republish wakes the republisher (RepublishSoon); capacity 1 so that
+	// wake-ups coalesce and senders never block.
+	republish chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
@@ -95,7 +98,7 @@ func New(ctx context.Context, r *repo.Repo, cfg Config) (_ *Daemon, err error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	d := &Daemon{cfg: cfg, repo: r, reg: prometheus.NewRegistry(), log: log.With("system", "daemon")}
+	d := &Daemon{cfg: cfg, repo: r, reg: prometheus.NewRegistry(), log: log.With("system", "daemon"), republish: make(chan struct{}, 1)}
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -267,11 +270,22 @@ func (d *Daemon) delegates() []string {
 	return out
 }
 
+// RepublishSoon asks the republisher for a round now, e.g. after a publish
+// whose put to the DHT failed; a failed round is retried after
+// RepublishRetry. It never blocks.
+func (d *Daemon) RepublishSoon() {
+	select {
+	case d.republish <- struct{}{}:
+	default:
+	}
+}
+
 // republishLoop keeps our own names resolvable: every own key for which
 // the repo holds a record (from `island publish`, or `name publish` with or
-// without a daemon) is re-put at start and every RepublishInterval. After a
-// round in which a put failed (typically the first, before the DHT has
-// peers) the next comes after RepublishRetry, doubling up to the interval.
+// without a daemon) is re-put at start, every RepublishInterval and when
+// RepublishSoon asks. After a round in which a put failed (typically the
+// first, before the DHT has peers) the next comes after RepublishRetry,
+// doubling up to the interval.
 func (d *Daemon) republishLoop(ctx context.Context) error {
 	def := DefaultConfig()
 	interval := d.cfg.RepublishInterval
@@ -290,6 +304,9 @@ func (d *Daemon) republishLoop(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-d.republish:
+			// Since Go 1.23 Stop also drops a pending tick: no drain.
+			t.Stop()
 		}
 		failed := false
 		for _, k := range d.ownKeys() {
