@@ -161,6 +161,10 @@ func commands() []func(*Env, *globalOptions) *cobra.Command {
 		newGCCmd,
 		newDagCmd,
 		newRepoCmd,
+		newKeyCmd,
+		newNameCmd,
+		newRoutingCmd,
+		newFollowCmd,
 	}
 }
 

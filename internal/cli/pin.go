@@ -19,6 +19,7 @@ func newPinCmd(env *Env, g *globalOptions) *cobra.Command {
 		Short: "Keep DAGs from garbage collection: pin add, pin rm, pin ls",
 	}
 	cmd.AddCommand(newPinAddCmd(env, g), newPinRmCmd(env, g), newPinLsCmd(env, g))
+	cmd.AddCommand(newPinRemoteCmd(env, g))
 	return cmd
 }
 

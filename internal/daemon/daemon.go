@@ -50,6 +50,9 @@ type Config struct {
 	// RepublishInterval is how often our own names' records are re-put
 	// (and re-signed when half their lifetime has passed).
 	RepublishInterval time.Duration
+	// RepublishRetry is how soon a republish round in which a put failed is
+	// tried again (doubling on each failure, up to RepublishInterval).
+	RepublishRetry time.Duration
 	// StyleSheet is the site theme's CSS for the status page.
 	StyleSheet []byte
 	Logger     *slog.Logger
@@ -64,6 +67,7 @@ func DefaultConfig() Config {
 		API:               api.DefaultConfig(),
 		Follow:            names.DefaultFollowConfig(),
 		RepublishInterval: 4 * time.Hour,
+		RepublishRetry:    time.Minute,
 	}
 	c.Core.Online = true
 	return c
@@ -79,6 +83,9 @@ type Daemon struct {
 	pins *pinsvc.Server
 	reg  *prometheus.Registry
 	log  *slog.Logger
+	// republish wakes the republisher (RepublishSoon); capacity 1 so that
+	// wake-ups coalesce and senders never block.
+	republish chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
@@ -91,7 +98,7 @@ func New(ctx context.Context, r *repo.Repo, cfg Config) (_ *Daemon, err error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	d := &Daemon{cfg: cfg, repo: r, reg: prometheus.NewRegistry(), log: log.With("system", "daemon")}
+	d := &Daemon{cfg: cfg, repo: r, reg: prometheus.NewRegistry(), log: log.With("system", "daemon"), republish: make(chan struct{}, 1)}
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -263,13 +270,33 @@ func (d *Daemon) delegates() []string {
 	return out
 }
 
-// republishLoop keeps our own names resolvable: at start (records published
-// offline reach the DHT) and every RepublishInterval.
+// RepublishSoon asks the republisher for a round now, e.g. after a publish
+// whose put to the DHT failed; a failed round is retried after
+// RepublishRetry. It never blocks.
+func (d *Daemon) RepublishSoon() {
+	select {
+	case d.republish <- struct{}{}:
+	default:
+	}
+}
+
+// republishLoop keeps our own names resolvable: every own key for which
+// the repo holds a record (from `island publish`, or `name publish` with or
+// without a daemon) is re-put at start, every RepublishInterval and when
+// RepublishSoon asks. After a round in which a put failed (typically the
+// first, before the DHT has peers) the next comes after RepublishRetry,
+// doubling up to the interval.
 func (d *Daemon) republishLoop(ctx context.Context) error {
+	def := DefaultConfig()
 	interval := d.cfg.RepublishInterval
 	if interval <= 0 {
-		interval = DefaultConfig().RepublishInterval
+		interval = def.RepublishInterval
 	}
+	retry := d.cfg.RepublishRetry
+	if retry <= 0 {
+		retry = def.RepublishRetry
+	}
+	backoff := retry
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
@@ -277,16 +304,30 @@ func (d *Daemon) republishLoop(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-d.republish:
+			// Since Go 1.23 Stop also drops a pending tick: no drain.
+			t.Stop()
 		}
+		failed := false
 		for _, k := range d.ownKeys() {
-			if _, err := d.core.Names.Current(ctx, keyName(k)); err != nil {
-				continue // never published under this key
-			}
-			if _, err := d.core.Names.Republish(ctx, k); err != nil && ctx.Err() == nil {
-				d.log.Warn("republish", "name", keyName(k), "err", err)
+			_, err := d.core.Names.Republish(ctx, k)
+			switch {
+			case err == nil, errors.Is(err, names.ErrNotFound):
+				// Not found: never published under this key.
+			case ctx.Err() != nil:
+				return nil
+			default:
+				failed = true
+				d.log.Warn("republish", "name", keyName(k), "err", err, "retry", backoff)
 			}
 		}
-		t.Reset(interval)
+		if !failed {
+			backoff = retry
+			t.Reset(interval)
+			continue
+		}
+		t.Reset(min(backoff, interval))
+		backoff = min(2*backoff, interval)
 	}
 }
 

@@ -326,12 +326,36 @@ func (s *System) bestRecord(ctx context.Context, name ipns.Name, fresh bool) (Re
 	return Record{}, fmt.Errorf("%w: no record for %s locally or in routing", ErrNotFound, name)
 }
 
+// PublishOption changes one Publish from the System's defaults.
+type PublishOption func(*publishOptions)
+
+type publishOptions struct {
+	ttl      time.Duration
+	lifetime time.Duration
+}
+
+// WithTTL sets the record's cache hint (Config.TTL otherwise); d must be positive.
+func WithTTL(d time.Duration) PublishOption { return func(o *publishOptions) { o.ttl = d } }
+
+// WithLifetime sets how long the record stays valid (Config.RecordLifetime
+// otherwise); d must be positive.
+func WithLifetime(d time.Duration) PublishOption {
+	return func(o *publishOptions) { o.lifetime = d }
+}
+
 // Publish signs a record pointing name(key) at value and puts it to the
 // local store and routing. Its sequence number is one more than the highest
 // known for the name, locally or in routing, so every publish supersedes all
 // earlier ones. When only the routing put fails, the record is returned with
 // an error wrapping ErrRoutingPut.
-func (s *System) Publish(ctx context.Context, key crypto.PrivKey, value path.Path) (Record, error) {
+func (s *System) Publish(ctx context.Context, key crypto.PrivKey, value path.Path, opts ...PublishOption) (Record, error) {
+	o := publishOptions{ttl: s.cfg.TTL, lifetime: s.cfg.RecordLifetime}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.ttl <= 0 || o.lifetime <= 0 {
+		return Record{}, fmt.Errorf("names: publish: TTL (%s) and lifetime (%s) must be positive", o.ttl, o.lifetime)
+	}
 	pid, err := peer.IDFromPrivateKey(key)
 	if err != nil {
 		return Record{}, fmt.Errorf("names: publish: %w", err)
@@ -368,8 +392,8 @@ func (s *System) Publish(ctx context.Context, key crypto.PrivKey, value path.Pat
 
 	perr := s.ns.Publish(ctx, key, value,
 		namesys.PublishWithSequence(next),
-		namesys.PublishWithEOL(time.Now().Add(s.cfg.RecordLifetime)),
-		namesys.PublishWithTTL(s.cfg.TTL),
+		namesys.PublishWithEOL(time.Now().Add(o.lifetime)),
+		namesys.PublishWithTTL(o.ttl),
 	)
 	rec, herr := s.held(ctx, name)
 	if herr != nil || rec.Seq != next {

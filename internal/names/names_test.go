@@ -469,3 +469,35 @@ func TestPublishWhenRoutingRefuses(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, hist, 1)
 }
+
+func TestPublishOptions(t *testing.T) {
+	ctx := context.Background()
+	r, _ := mustRouting(t)
+	s := mustSystem(t, r, nil, nil)
+	key := mustKey(t)
+	tests := []struct {
+		name    string
+		opts    []PublishOption
+		ttl     time.Duration
+		life    time.Duration
+		wantErr string
+	}{
+		{"defaults", nil, DefaultConfig().TTL, DefaultConfig().RecordLifetime, ""},
+		{"ttl and lifetime", []PublishOption{WithTTL(time.Minute), WithLifetime(2 * time.Hour)}, time.Minute, 2 * time.Hour, ""},
+		{"zero ttl", []PublishOption{WithTTL(0)}, 0, 0, "must be positive"},
+		{"negative lifetime", []PublishOption{WithLifetime(-time.Hour)}, 0, 0, "must be positive"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := time.Now()
+			rec, err := s.Publish(ctx, key, ipfsPath(t, tt.name), tt.opts...)
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.ttl, rec.TTL)
+			require.WithinRange(t, rec.EOL, before.Add(tt.life), time.Now().Add(tt.life))
+		})
+	}
+}

@@ -53,7 +53,7 @@ func CheckRecord(name ipns.Name, data []byte) (Record, error) {
 	rec, err := ipns.UnmarshalRecord(data)
 	if err != nil {
 		return Record{}, recordErr(n, ErrMalformed, err,
-			"record for %s is malformed: it does not decode as a signed IPNS record (%v)", n, err)
+			"record for %s is malformed: it does not decode as a signed IPNS record (%s)", n, strings.ReplaceAll(err.Error(), "\n", ": "))
 	}
 	pk, err := ipns.ExtractPublicKey(rec, name)
 	if errors.Is(err, ipns.ErrPublicKeyMismatch) {

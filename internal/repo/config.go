@@ -56,7 +56,7 @@ func writeConfig(dir string, c fileConfig) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, configFile), append(b, '\n'), 0o600)
+	return WriteFileAtomic(filepath.Join(dir, configFile), append(b, '\n'), 0o600)
 }
 
 // repoEntries are the names a repo directory may hold; a directory holding
@@ -83,10 +83,10 @@ func checkFresh(dir string) error {
 	return nil
 }
 
-// writeFileAtomic replaces p with data so that after a crash p holds either
+// WriteFileAtomic replaces p with data so that after a crash p holds either
 // the old or the new content, complete: write a temporary file, fsync it,
 // rename it over p, fsync the directory.
-func writeFileAtomic(p string, data []byte, perm fs.FileMode) (err error) {
+func WriteFileAtomic(p string, data []byte, perm fs.FileMode) (err error) {
 	dir := filepath.Dir(p)
 	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(p)+"-")
 	if err != nil {

@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestKeyCommands(t *testing.T) {
+	env := testEnv(t)
+	blog := strings.TrimSpace(mustRun(t, env, "key", "gen", "blog"))
+	require.Regexp(t, `^k51[0-9a-z]+$`, blog)
+	var alt keyJSON
+	require.NoError(t, json.Unmarshal([]byte(mustRun(t, env, "key", "gen", "--json", "alt")), &alt))
+	require.Equal(t, "alt", alt.Name)
+
+	var keys []keyJSON
+	require.NoError(t, json.Unmarshal([]byte(mustRun(t, env, "key", "ls", "--json")), &keys))
+	require.Len(t, keys, 3)
+	require.Equal(t, "self", keys[0].Name, "self comes first")
+	require.Equal(t, []keyJSON{{"alt", alt.ID}, {"blog", blog}}, keys[1:])
+	require.Regexp(t, `^k51[0-9a-z]+$`, keys[0].ID)
+	require.Equal(t, keys[0].ID+"  self\n"+alt.ID+"  alt\n"+blog+"  blog\n", mustRun(t, env, "key", "ls"))
+
+	// Private keys: files 0600 in a 0700 directory.
+	ks := filepath.Join(repoOf(t, env), "keystore")
+	fi, err := os.Stat(ks)
+	require.NoError(t, err)
+	require.Equal(t, fs.FileMode(0o700), fi.Mode().Perm())
+	for _, name := range []string{"self", "blog", "alt"} {
+		fi, err := os.Stat(filepath.Join(ks, name))
+		require.NoError(t, err)
+		require.Equal(t, fs.FileMode(0o600), fi.Mode().Perm(), name)
+	}
+
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"gen existing", []string{"key", "gen", "blog"}, exitFailure, `a key named "blog" already exists`},
+		{"gen self", []string{"key", "gen", "self"}, exitFailure, "already exists"},
+		{"gen bad name", []string{"key", "gen", "../evil"}, exitFailure, `key name "../evil"`},
+		{"gen no name", []string{"key", "gen"}, exitUsage, "takes 1 argument"},
+		{"rm self", []string{"key", "rm", "self"}, exitFailure, "node's identity"},
+		{"rm unknown", []string{"key", "rm", "nope"}, exitFailure, `no key named "nope"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, env, tt.args...)
+			require.Equal(t, tt.code, code, stderr)
+			require.Contains(t, stderr, tt.stderr)
+		})
+	}
+
+	require.Equal(t, blog+"\tblog\n", mustRun(t, env, "key", "rm", "blog"))
+	_, err = os.Stat(filepath.Join(ks, "blog"))
+	require.ErrorIs(t, err, fs.ErrNotExist)
+	require.NoError(t, json.Unmarshal([]byte(mustRun(t, env, "key", "ls", "--json")), &keys))
+	require.Equal(t, []string{"self", "alt"}, []string{keys[0].Name, keys[1].Name})
+	require.Len(t, keys, 2)
+}
