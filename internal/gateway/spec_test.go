@@ -246,7 +246,7 @@ func TestGatewaySpec(t *testing.T) {
 // path gateway and the subdomain gateway, byte for byte.
 func TestGatewayCorpus(t *testing.T) {
 	f := newFixture(t)
-	require.Equal(t, corpusSmallRoot, f.corpus.String(), "the test importer must make Kubo's CIDs")
+	require.Equal(t, corpusSmallRoot, f.corpus.String(), "the importer must make Kubo's CIDs")
 	g := startGateway(t, f.config(t))
 	u, err := url.Parse(g.URL())
 	require.NoError(t, err)
