@@ -17,7 +17,7 @@ import (
 )
 
 // corpusSmallRoot is Kubo's root CID for gen-corpus.py OUT 20 3 with the
-// unixfs-v1-2025 profile (testdata/vectors): the test importer must match.
+// unixfs-v1-2025 profile (testdata/vectors): island's importer must match.
 const corpusSmallRoot = "bafybeihmb6x4fmamq4ndyw567bhfaxpp26qyl4umntmd3psktjx5ckvwqm"
 
 // carBlocks reads a CAR response: its roots and the CIDs of its blocks,
