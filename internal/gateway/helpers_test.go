@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -14,14 +15,10 @@ import (
 
 	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/blockstore"
-	chunk "github.com/ipfs/boxo/chunker"
-	"github.com/ipfs/boxo/ipld/merkledag"
-	"github.com/ipfs/boxo/ipld/unixfs/importer/balanced"
-	"github.com/ipfs/boxo/ipld/unixfs/importer/helpers"
-	uio "github.com/ipfs/boxo/ipld/unixfs/io"
 	"github.com/ipfs/go-cid"
-	pebble "github.com/ipfs/go-ds-pebble"
 	ipld "github.com/ipfs/go-ipld-format"
+	"github.com/islandsite/island/internal/importer"
+	"github.com/islandsite/island/internal/repo"
 	"github.com/islandsite/island/internal/testutil"
 	"github.com/stretchr/testify/require"
 )
@@ -32,72 +29,40 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// testStore is a real on-disk block store: pebble in a temporary directory.
+// testStore is a real on-disk store: an island repo in a temporary
+// directory (flatfs for big blocks, pebble for small ones).
 type testStore struct {
 	blocks blockstore.Blockstore
 	dag    ipld.DAGService
 }
 
-// newTestStore opens a store and a blockservice over it that has no
+// newTestStore opens a repo and returns its blockservice, which has no
 // exchange: every block is local or missing. Like Kubo's (and the node's)
 // it answers identity CIDs from the CID itself.
 func newTestStore(tb testing.TB) (*testStore, blockservice.BlockService) {
 	tb.Helper()
-	ds, err := pebble.NewDatastore(filepath.Join(tb.TempDir(), "blocks"))
+	r, err := repo.Open(context.Background(), repo.Config{Path: filepath.Join(tb.TempDir(), "repo")})
 	require.NoError(tb, err)
-	tb.Cleanup(func() { require.NoError(tb, ds.Close()) })
-	bs := blockstore.NewIdStore(blockstore.NewBlockstore(ds))
-	bserv := blockservice.New(bs, nil)
-	return &testStore{blocks: bs, dag: merkledag.NewDAGService(bserv)}, bserv
+	tb.Cleanup(func() { require.NoError(tb, r.Close()) })
+	return &testStore{blocks: r.Blockstore(), dag: r.DAG()}, r.BlockService()
 }
 
-// addTree imports a file or directory with the unixfs-v1-2025 profile
-// (CIDv1, raw leaves, 1 MiB chunks, balanced layout), skipping dot-files
-// like Kubo does, and returns its root.
+// addTree imports a file or directory from disk with island's importer
+// (the unixfs-v1-2025 profile, dot-files skipped) and returns its root.
 func (s *testStore) addTree(tb testing.TB, root string) cid.Cid {
 	tb.Helper()
-	profile := uio.UnixFS_v1_2025
-	var add func(p string) ipld.Node
-	add = func(p string) ipld.Node {
-		info, err := os.Stat(p)
-		require.NoError(tb, err)
-		if !info.IsDir() {
-			f, err := os.Open(p)
-			require.NoError(tb, err)
-			defer f.Close()
-			params := helpers.DagBuilderParams{
-				Maxlinks:   profile.FileDAGWidth,
-				RawLeaves:  profile.RawLeaves,
-				CidBuilder: profile.CidBuilder(),
-				Dagserv:    s.dag,
-			}
-			db, err := params.New(chunk.NewSizeSplitter(f, profile.ChunkSize))
-			require.NoError(tb, err)
-			nd, err := balanced.Layout(db)
-			require.NoError(tb, err)
-			return nd
-		}
-		dir, err := uio.NewDirectory(s.dag,
-			uio.WithCidBuilder(profile.CidBuilder()),
-			uio.WithMaxLinks(0),
-			uio.WithMaxHAMTFanout(profile.HAMTShardWidth),
-			uio.WithSizeEstimationMode(profile.HAMTSizeEstimation),
-		)
-		require.NoError(tb, err)
-		entries, err := os.ReadDir(p)
-		require.NoError(tb, err)
-		for _, e := range entries {
-			if strings.HasPrefix(e.Name(), ".") {
-				continue
-			}
-			require.NoError(tb, dir.AddChild(context.Background(), e.Name(), add(filepath.Join(p, e.Name()))))
-		}
-		nd, err := dir.GetNode()
-		require.NoError(tb, err)
-		require.NoError(tb, s.dag.Add(context.Background(), nd))
-		return nd
-	}
-	return add(root).Cid()
+	res, err := importer.AddPath(context.Background(), s.dag, root, importer.Options{})
+	require.NoError(tb, err)
+	return res.Root
+}
+
+// addFS imports a whole file system (such as a rendered site bundle) and
+// returns its root directory.
+func (s *testStore) addFS(tb testing.TB, fsys fs.FS) cid.Cid {
+	tb.Helper()
+	res, err := importer.AddFS(context.Background(), s.dag, fsys, ".", importer.Options{})
+	require.NoError(tb, err)
+	return res.Root
 }
 
 // startGateway runs a gateway on 127.0.0.1 port 0 until the test ends.

@@ -17,7 +17,7 @@ import (
 )
 
 // corpusSmallRoot is Kubo's root CID for gen-corpus.py OUT 20 3 with the
-// unixfs-v1-2025 profile (testdata/vectors): the test importer must match.
+// unixfs-v1-2025 profile (testdata/vectors): island's importer must match.
 const corpusSmallRoot = "bafybeihmb6x4fmamq4ndyw567bhfaxpp26qyl4umntmd3psktjx5ckvwqm"
 
 // carBlocks reads a CAR response: its roots and the CIDs of its blocks,
@@ -246,7 +246,7 @@ func TestGatewaySpec(t *testing.T) {
 // path gateway and the subdomain gateway, byte for byte.
 func TestGatewayCorpus(t *testing.T) {
 	f := newFixture(t)
-	require.Equal(t, corpusSmallRoot, f.corpus.String(), "the test importer must make Kubo's CIDs")
+	require.Equal(t, corpusSmallRoot, f.corpus.String(), "the importer must make Kubo's CIDs")
 	g := startGateway(t, f.config(t))
 	u, err := url.Parse(g.URL())
 	require.NoError(t, err)

@@ -3,7 +3,6 @@ package node_test
 import (
 	"bufio"
 	"context"
-	crand "crypto/rand"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -15,11 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ipfs/boxo/blockstore"
-	pebbleds "github.com/ipfs/go-ds-pebble"
 	"github.com/islandsite/island/internal/node"
+	"github.com/islandsite/island/internal/repo"
 	"github.com/islandsite/island/internal/testutil"
-	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/islandsite/island/internal/testutil/testnet"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
@@ -31,16 +29,16 @@ const transferSize = 512 << 20
 
 // BenchmarkTransfer fetches a 512 MiB file between two nodes connected over
 // loopback TCP. Each iteration fetches into a fresh node and store, so every
-// block crosses the wire. It runs on the on-disk store the tests use and on a
-// memory store, which shows what the node itself can move when the disk is
-// not the limit. Reports MiB/s.
+// block crosses the wire. It runs on the real repo (as the daemon and the
+// tests use it) and on a memory store, which shows what the node itself can
+// move when the disk is not the limit. Reports MiB/s.
 func BenchmarkTransfer(b *testing.B) {
 	for _, store := range []struct {
 		name string
-		open func(testing.TB) *testutil.Store
+		open func(testing.TB) *testnet.Store
 	}{
-		{"store=pebble", testutil.NewStore},
-		{"store=memory", testutil.NewMemStore},
+		{"store=repo", testnet.NewStore},
+		{"store=memory", testnet.NewMemStore},
 	} {
 		b.Run(store.name, func(b *testing.B) {
 			benchmarkTransfer(b, store.open)
@@ -48,10 +46,10 @@ func BenchmarkTransfer(b *testing.B) {
 	}
 }
 
-func benchmarkTransfer(b *testing.B, open func(testing.TB) *testutil.Store) {
+func benchmarkTransfer(b *testing.B, open func(testing.TB) *testnet.Store) {
 	ctx := context.Background()
-	server := testutil.StartNode(b, testutil.NodeConfig(b, open(b), testutil.NewKey(b)))
-	root := testutil.AddRandomFile(b, server.DAG(), transferSize, 42)
+	server := testnet.StartNode(b, testnet.NodeConfig(b, open(b), testnet.NewKey(b)))
+	root := testnet.AddRandomFile(b, server.DAG(), transferSize, 42)
 	b.SetBytes(transferSize)
 	var total time.Duration
 	n := 0
@@ -59,9 +57,9 @@ func benchmarkTransfer(b *testing.B, open func(testing.TB) *testutil.Store) {
 		n++
 		b.StopTimer()
 		st := open(b)
-		client, err := node.New(ctx, testutil.NodeConfig(b, st, testutil.NewKey(b)))
+		client, err := node.New(ctx, testnet.NodeConfig(b, st, testnet.NewKey(b)))
 		require.NoError(b, err)
-		testutil.Connect(b, client, server)
+		testnet.Connect(b, client, server)
 		b.StartTimer()
 		start := time.Now()
 		require.NoError(b, client.Fetch(ctx, root, nil))
@@ -83,7 +81,7 @@ func benchmarkTransfer(b *testing.B, open func(testing.TB) *testutil.Store) {
 // and fetches. Reports the median and 95th percentile of the fetch times.
 func BenchmarkColdFetch20(b *testing.B) {
 	ctx := context.Background()
-	nodes := testutil.NewNetwork(b, 19, testutil.WithTopology(testutil.Star))
+	nodes := testnet.NewNetwork(b, 19, testnet.WithTopology(testnet.Star))
 	rng := rand.New(rand.NewPCG(1, 2))
 	var times []time.Duration
 	b.ResetTimer()
@@ -94,18 +92,18 @@ func BenchmarkColdFetch20(b *testing.B) {
 		for entry == nil || entry == provider {
 			entry = nodes[1+rng.IntN(len(nodes)-1)]
 		}
-		root := testutil.AddDir(b, provider.DAG(), map[string][]byte{
+		root := testnet.AddDir(b, provider.DAG(), map[string][]byte{
 			"index.html": testutil.RandomBytes(8<<10, uint64(1000+i)),
 		})
 		require.NoError(b, provider.Provide(ctx, root))
 		waitForProvider(b, entry, root, provider.ID())
 
-		st := testutil.NewStore(b)
-		cfg := testutil.NodeConfig(b, st, testutil.NewKey(b))
-		cfg.Bootstrap = []peer.AddrInfo{testutil.AddrInfo(entry)}
+		st := testnet.NewStore(b)
+		cfg := testnet.NodeConfig(b, st, testnet.NewKey(b))
+		cfg.Bootstrap = []peer.AddrInfo{testnet.AddrInfo(entry)}
 		fetcher, err := node.New(ctx, cfg)
 		require.NoError(b, err)
-		testutil.AwaitDHTNeighbours(b, fetcher, entry.ID())
+		testnet.AwaitDHTNeighbours(b, fetcher, entry.ID())
 		b.StartTimer()
 
 		start := time.Now()
@@ -169,19 +167,15 @@ func vmRSS() (string, error) {
 
 // runIdleRSSChild is the child process of BenchmarkIdleRSS.
 func runIdleRSSChild(dir string) error {
-	ds, err := pebbleds.NewDatastore(dir)
+	r, err := repo.Open(context.Background(), repo.Config{Path: dir})
 	if err != nil {
 		return err
 	}
-	defer ds.Close()
-	key, _, err := crypto.GenerateEd25519Key(crand.Reader)
-	if err != nil {
-		return err
-	}
+	defer r.Close()
 	cfg := node.DefaultConfig()
-	cfg.Identity = key
-	cfg.Datastore = ds
-	cfg.Blockstore = blockstore.NewBlockstore(ds)
+	cfg.Identity = r.Identity()
+	cfg.Datastore = r.Datastore()
+	cfg.Blockstore = r.Blockstore()
 	cfg.ListenAddrs = []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
 	cfg.LoopbackOnLAN = true
 	cfg.Registerer = prometheus.NewRegistry()

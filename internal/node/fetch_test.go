@@ -10,6 +10,7 @@ import (
 	"github.com/ipfs/go-cid"
 	"github.com/islandsite/island/internal/node"
 	"github.com/islandsite/island/internal/testutil"
+	"github.com/islandsite/island/internal/testutil/testnet"
 	"github.com/libp2p/go-libp2p/core/peer"
 	mh "github.com/multiformats/go-multihash"
 	"github.com/stretchr/testify/require"
@@ -20,7 +21,7 @@ import (
 func requireHasDAG(t *testing.T, n, src *node.Node, root cid.Cid) {
 	t.Helper()
 	ctx := context.Background()
-	blocks := testutil.DAGBlocks(t, src.DAG(), root)
+	blocks := testnet.DAGBlocks(t, src.DAG(), root)
 	for _, c := range blocks {
 		has, err := n.BlockService().Blockstore().Has(ctx, c)
 		require.NoError(t, err)
@@ -51,10 +52,10 @@ func TestFetch(t *testing.T) {
 		local int
 	}{
 		{"file of many blocks", func(t *testing.T, n *node.Node) cid.Cid {
-			return testutil.AddRandomFile(t, n.DAG(), 5<<20+123, 2)
+			return testnet.AddRandomFile(t, n.DAG(), 5<<20+123, 2)
 		}, 0},
 		{"directory with an empty file", func(t *testing.T, n *node.Node) cid.Cid {
-			return testutil.AddDir(t, n.DAG(), map[string][]byte{
+			return testnet.AddDir(t, n.DAG(), map[string][]byte{
 				"index.html": []byte("<h1>hello</h1>"),
 				"big.bin":    testutil.RandomBytes(2<<20, 3),
 				"empty":      nil,
@@ -64,7 +65,7 @@ func TestFetch(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// A—B—C: C knows only B; A holds and provides the DAG.
-			nodes := testutil.NewNetwork(t, 3, testutil.WithTopology(testutil.Chain))
+			nodes := testnet.NewNetwork(t, 3, testnet.WithTopology(testnet.Chain))
 			a, c := nodes[0], nodes[2]
 			root := tt.files(t, a)
 			require.NoError(t, a.Provide(context.Background(), root))
@@ -74,7 +75,7 @@ func TestFetch(t *testing.T) {
 			err := c.Fetch(context.Background(), root, func(p node.FetchProgress) { last = p })
 			require.NoError(t, err)
 			requireHasDAG(t, c, a, root)
-			want := len(testutil.DAGBlocks(t, a.DAG(), root))
+			want := len(testnet.DAGBlocks(t, a.DAG(), root))
 			require.Equal(t, want, last.Blocks)
 			require.Equal(t, want-tt.local, last.Fetched)
 			require.Equal(t, 0, last.Pending)
@@ -94,7 +95,7 @@ func TestFetchNoProviders(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a loopback network")
 	}
-	nodes := testutil.NewNetwork(t, 2, testutil.WithConfig(func(i int, cfg *node.Config) {
+	nodes := testnet.NewNetwork(t, 2, testnet.WithConfig(func(i int, cfg *node.Config) {
 		cfg.FetchTimeout = 500 * time.Millisecond
 	}))
 	hash, err := mh.Sum([]byte("nobody has this"), mh.SHA2_256, -1)
@@ -132,7 +133,7 @@ func TestFetchCanceled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a loopback network")
 	}
-	n := testutil.NewNetwork(t, 1)[0]
+	n := testnet.NewNetwork(t, 1)[0]
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	hash, err := mh.Sum([]byte("canceled"), mh.SHA2_256, -1)

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/islandsite/island/internal/testutil"
+	"github.com/islandsite/island/internal/testutil/testnet"
 	"github.com/libp2p/go-libp2p"
 	pb "github.com/libp2p/go-libp2p-kad-dht/pb"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
@@ -25,9 +25,9 @@ func TestResourceManagerRefusesStreamFlood(t *testing.T) {
 		t.Skip("floods a loopback node with 1,000 streams")
 	}
 	ctx := context.Background()
-	nodes := testutil.NewNetwork(t, 2, testutil.WithTopology(testutil.Isolated))
+	nodes := testnet.NewNetwork(t, 2, testnet.WithTopology(testnet.Isolated))
 	target, fetcher := nodes[0], nodes[1]
-	root := testutil.AddRandomFile(t, target.DAG(), 3<<20, 5)
+	root := testnet.AddRandomFile(t, target.DAG(), 3<<20, 5)
 
 	// The attacker is a bare host with no limits of its own.
 	mgr, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(rcmgr.InfiniteLimits))
@@ -35,7 +35,7 @@ func TestResourceManagerRefusesStreamFlood(t *testing.T) {
 	attacker, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.ResourceManager(mgr))
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, attacker.Close()) })
-	require.NoError(t, attacker.Connect(ctx, testutil.AddrInfo(target)))
+	require.NoError(t, attacker.Connect(ctx, testnet.AddrInfo(target)))
 
 	const flood = 1000
 	var answered, refused atomic.Int32
@@ -78,7 +78,7 @@ func TestResourceManagerRefusesStreamFlood(t *testing.T) {
 
 	// While the flood's streams are held open, the node still serves its
 	// content to another peer.
-	testutil.Connect(t, fetcher, target)
+	testnet.Connect(t, fetcher, target)
 	fetchCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	require.NoError(t, fetcher.Fetch(fetchCtx, root, nil))

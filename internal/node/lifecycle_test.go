@@ -8,7 +8,7 @@ import (
 	"github.com/ipfs/go-cid"
 	"github.com/ipfs/go-datastore"
 	"github.com/islandsite/island/internal/node"
-	"github.com/islandsite/island/internal/testutil"
+	"github.com/islandsite/island/internal/testutil/testnet"
 	"github.com/multiformats/go-multiaddr"
 	mh "github.com/multiformats/go-multihash"
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,7 +16,7 @@ import (
 )
 
 func TestNewRejectsBadConfig(t *testing.T) {
-	st := testutil.NewStore(t)
+	st := testnet.NewStore(t)
 	tests := []struct {
 		name string
 		edit func(*node.Config)
@@ -31,7 +31,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := testutil.NodeConfig(t, st, testutil.NewKey(t))
+			cfg := testnet.NodeConfig(t, st, testnet.NewKey(t))
 			tt.edit(&cfg)
 			_, err := node.New(context.Background(), cfg)
 			require.ErrorContains(t, err, "node: config: ")
@@ -56,15 +56,15 @@ func TestNewUndoesOnFailure(t *testing.T) {
 		}, "listen on /ip4/192.0.2.1/tcp/0"},
 		{"metrics already registered", func(t *testing.T, cfg *node.Config) {
 			reg := prometheus.NewRegistry()
-			other := testutil.NodeConfig(t, testutil.NewStore(t), testutil.NewKey(t))
+			other := testnet.NodeConfig(t, testnet.NewStore(t), testnet.NewKey(t))
 			other.Registerer = reg
-			testutil.StartNode(t, other)
+			testnet.StartNode(t, other)
 			cfg.Registerer = reg
 		}, "register metrics"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := testutil.NodeConfig(t, testutil.NewStore(t), testutil.NewKey(t))
+			cfg := testnet.NodeConfig(t, testnet.NewStore(t), testnet.NewKey(t))
 			tt.edit(t, &cfg)
 			_, err := node.New(context.Background(), cfg)
 			require.ErrorContains(t, err, tt.want)
@@ -73,9 +73,9 @@ func TestNewUndoesOnFailure(t *testing.T) {
 }
 
 func TestCloseTwice(t *testing.T) {
-	st := testutil.NewStore(t)
+	st := testnet.NewStore(t)
 	for _, offline := range []bool{false, true} {
-		cfg := testutil.NodeConfig(t, st, testutil.NewKey(t))
+		cfg := testnet.NodeConfig(t, st, testnet.NewKey(t))
 		cfg.Offline = offline
 		n, err := node.New(context.Background(), cfg)
 		require.NoError(t, err)
@@ -88,7 +88,7 @@ func TestCloseTwice(t *testing.T) {
 }
 
 func TestAddrsEndInPeerID(t *testing.T) {
-	n := testutil.StartNode(t, testutil.NodeConfig(t, testutil.NewStore(t), testutil.NewKey(t)))
+	n := testnet.StartNode(t, testnet.NodeConfig(t, testnet.NewStore(t), testnet.NewKey(t)))
 	addrs := n.Addrs()
 	require.NotEmpty(t, addrs)
 	for _, a := range addrs {
@@ -101,17 +101,17 @@ func TestAddrsEndInPeerID(t *testing.T) {
 
 func TestOffline(t *testing.T) {
 	ctx := context.Background()
-	st := testutil.NewStore(t)
-	cfg := testutil.NodeConfig(t, st, testutil.NewKey(t))
+	st := testnet.NewStore(t)
+	cfg := testnet.NodeConfig(t, st, testnet.NewKey(t))
 	cfg.Offline = true
-	n := testutil.StartNode(t, cfg)
+	n := testnet.StartNode(t, cfg)
 
 	require.Empty(t, n.Addrs(), "an offline node listens nowhere")
 	require.Empty(t, n.Peers())
 	_, err := n.FindProviders(ctx, cid.Cid{}, 1)
 	require.ErrorIs(t, err, node.ErrOffline)
 
-	root := testutil.AddRandomFile(t, n.DAG(), 2<<20, 4)
+	root := testnet.AddRandomFile(t, n.DAG(), 2<<20, 4)
 	require.NoError(t, n.Provide(ctx, root))
 	st2, err := n.ProvideStat(ctx)
 	require.NoError(t, err)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/ipfs/go-cid"
 	"github.com/islandsite/island/internal/node"
-	"github.com/islandsite/island/internal/testutil"
+	"github.com/islandsite/island/internal/testutil/testnet"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -53,9 +53,9 @@ func TestProvideThenFindProviders(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a loopback network")
 	}
-	nodes := testutil.NewNetwork(t, 3, testutil.WithTopology(testutil.Star))
+	nodes := testnet.NewNetwork(t, 3, testnet.WithTopology(testnet.Star))
 	a := nodes[1]
-	root := testutil.AddRandomFile(t, a.DAG(), 3<<20, 1)
+	root := testnet.AddRandomFile(t, a.DAG(), 3<<20, 1)
 	require.NoError(t, a.Provide(context.Background(), root))
 	waitForProvider(t, nodes[2], root, a.ID())
 

@@ -8,7 +8,7 @@ import (
 
 	"github.com/ipfs/go-cid"
 	"github.com/islandsite/island/internal/node"
-	"github.com/islandsite/island/internal/testutil"
+	"github.com/islandsite/island/internal/testutil/testnet"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/stretchr/testify/require"
 )
@@ -38,36 +38,36 @@ func TestReprovideAfterRestart(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			dir := t.TempDir()
-			key := testutil.NewKey(t)
+			key := testnet.NewKey(t)
 
 			// First life: provide two roots to a network of two.
-			st := testutil.OpenStore(t, dir)
-			first := testutil.NodeConfig(t, st, key)
+			st := testnet.OpenStore(t, dir)
+			first := testnet.NodeConfig(t, st, key)
 			first.ReprovideInterval = shortInterval
 			a, err := node.New(ctx, first)
 			require.NoError(t, err)
-			b := testutil.StartNode(t, testutil.NodeConfig(t, testutil.NewStore(t), testutil.NewKey(t)))
-			testutil.Connect(t, a, b)
-			kept := testutil.AddRandomFile(t, a.DAG(), 2<<20, 6)
-			dropped := testutil.AddRandomFile(t, a.DAG(), 1<<20, 7)
+			b := testnet.StartNode(t, testnet.NodeConfig(t, testnet.NewStore(t), testnet.NewKey(t)))
+			testnet.Connect(t, a, b)
+			kept := testnet.AddRandomFile(t, a.DAG(), 2<<20, 6)
+			dropped := testnet.AddRandomFile(t, a.DAG(), 1<<20, 7)
 			require.NoError(t, a.Provide(ctx, kept, dropped))
 			waitForProvider(t, b, kept, a.ID())
 			require.NoError(t, a.Close())
 			require.NoError(t, st.Close())
 
 			// Second life: same datastore, a network that never saw a record.
-			st = testutil.OpenStore(t, dir)
-			cfg := testutil.NodeConfig(t, st, key)
+			st = testnet.OpenStore(t, dir)
+			cfg := testnet.NodeConfig(t, st, key)
 			cfg.ReprovideInterval = shortInterval
 			wantKeys := 3 + 1 // kept: root and two leaves; dropped: a single raw leaf
 			if tt.roots != nil {
 				cfg.ProvideRoots = func(context.Context) ([]cid.Cid, error) { return tt.roots(kept, dropped), nil }
 				wantKeys = 3
 			}
-			fresh := testutil.NewNetwork(t, 2)
-			cfg.Bootstrap = []peer.AddrInfo{testutil.AddrInfo(fresh[0])}
-			a = testutil.StartNode(t, cfg)
-			testutil.AwaitDHTNeighbours(t, a, fresh[0].ID())
+			fresh := testnet.NewNetwork(t, 2)
+			cfg.Bootstrap = []peer.AddrInfo{testnet.AddrInfo(fresh[0])}
+			a = testnet.StartNode(t, cfg)
+			testnet.AwaitDHTNeighbours(t, a, fresh[0].ID())
 
 			// The record must have been pushed to the fresh peers: A answering
 			// from its own persisted records would not prove a reprovide.

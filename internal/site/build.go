@@ -288,6 +288,9 @@ func (b *builder) assemble(outs []*output) *Bundle {
 	add := func(p string, data []byte) {
 		files = append(files, File{Path: p, Data: data, Size: int64(len(data))})
 	}
+	if f, ok := b.redirects(); ok {
+		files = append(files, f)
+	}
 	for _, o := range outs {
 		add(o.path, o.data)
 	}

@@ -320,6 +320,7 @@ func parsePage(file, src string, data []byte, ps *problems) *page {
 var reservedDirs = map[string]bool{
 	postsDir: true, tagsDir: true, cssDir: true,
 	"index.html": true, notFoundPath: true, feedPath: true, sitemapPath: true,
+	redirectsPath: true,
 }
 
 // checkSlugs reports pages that would land on the same output path.

@@ -5,7 +5,10 @@
 //
 // Every internal link the bundle contains is relative to the page it is on,
 // so the bundle works under any prefix (/ipfs/CID/, /ipns/name/, a
-// subdirectory of a web server). The same input always gives byte-identical
+// subdirectory of a web server). The exception is 404.html: the bundle's
+// _redirects file ("/* /404.html 404") makes subdomain and DNSLink gateways
+// serve it for every missing path, at any depth, so its links are
+// root-absolute (see notfound.go). The same input always gives byte-identical
 // output, so the site's CID only changes when its content does.
 //
 // The package does no networking; the importer takes the bundle through
@@ -18,7 +21,7 @@
 //	content/NAME.md            a page at NAME/ (resources.md, resume.md, ...), linked in the navigation
 //	content/404.md             optional text for 404.html
 //	content/posts/NAME.md      a post at posts/NAME/ (or posts/SLUG/ with `slug:`)
-//	content/static/...         copied verbatim to the root of the site
+//	content/static/...         copied verbatim to the root of the site (a _redirects there replaces the generated one)
 //	content/layouts/...        replacements for the built-in theme's files, and new layouts
 //
 // Front matter keys: title, date, draft, tags, summary, slug, weight, layout.

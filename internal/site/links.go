@@ -19,7 +19,7 @@ type loc struct {
 // resolved is the outcome of resolving one link.
 type resolved struct {
 	external bool   // a scheme or "//": left alone and not checked
-	href     string // what to write instead: relative to the page
+	href     string // what to write instead: relative to the page (root-absolute on 404.html)
 	target   string // the bundle file the link reaches
 	frag     string // its fragment, unescaped; "" when none
 	problem  string // why it reaches nothing; "" when it does
@@ -88,9 +88,9 @@ func (r *resolver) resolve(l loc, raw string) resolved {
 		}
 		out.target = q.outPath()
 		if q.kind == kindNotFound {
-			out.href = relPath(l.dir, notFoundPath, false) + suffix
+			out.href = l.href(notFoundPath, false) + suffix
 		} else {
-			out.href = relPath(l.dir, q.dir, true) + suffix
+			out.href = l.href(q.dir, true) + suffix
 		}
 		return out
 	}
@@ -120,10 +120,11 @@ func (r *resolver) resolve(l loc, raw string) resolved {
 		return out
 	}
 	out.target = target
+	out.rewrite = out.rewrite || l.fromRoot()
 	if dir {
-		out.href = relPath(l.dir, strings.TrimSuffix(strings.TrimSuffix(target, "index.html"), "/"), true) + suffix
+		out.href = l.href(strings.TrimSuffix(strings.TrimSuffix(target, "index.html"), "/"), true) + suffix
 	} else {
-		out.href = relPath(l.dir, target, false) + suffix
+		out.href = l.href(target, false) + suffix
 	}
 	return out
 }

@@ -1,4 +1,5 @@
-// Package testutil holds what island's tests share: the synthetic corpus,
-// real on-disk stores in t.TempDir() and real loopback nodes. Nothing here is
-// a mock; every helper builds the real thing and cleans it up with t.Cleanup.
+// Package testutil holds what every island test may share without linking
+// the network stack: the deterministic synthetic corpus, the module root and
+// its testdata/, and seeded pseudo-random bytes. Real nodes, stores and
+// networks for tests are in the sub-package testnet.
 package testutil

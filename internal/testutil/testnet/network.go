@@ -1,96 +1,19 @@
-package testutil
+package testnet
 
 import (
 	"context"
-	"crypto/rand"
 	"log/slog"
 	"os"
 	"slices"
-
-	"github.com/cockroachdb/pebble/v2"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/ipfs/boxo/blockstore"
-	"github.com/ipfs/go-datastore"
-	dssync "github.com/ipfs/go-datastore/sync"
-	pebbleds "github.com/ipfs/go-ds-pebble"
 	"github.com/islandsite/island/internal/node"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 )
-
-// Store is a real on-disk store (pebble) holding both the datastore and the
-// blocks, as the repo does.
-type Store struct {
-	Dir        string // empty for a memory store
-	Datastore  datastore.Batching
-	Blockstore blockstore.Blockstore
-
-	closeOnce sync.Once
-	closeErr  error
-}
-
-// OpenStore opens (or creates) the store in dir and closes it in tb.Cleanup
-// unless the test closed it first.
-func OpenStore(tb testing.TB, dir string) *Store {
-	tb.Helper()
-	ds, err := pebbleds.NewDatastore(dir, pebbleOptions()...)
-	require.NoError(tb, err)
-	s := &Store{Dir: dir, Datastore: ds, Blockstore: blockstore.NewBlockstore(ds)}
-	tb.Cleanup(func() { require.NoError(tb, s.Close()) })
-	return s
-}
-
-// pebbleOptions tune pebble for what a node stores: mostly 1 MiB blocks
-// written in bursts (an add, a fetch). Pebble's defaults (4 MiB memtables,
-// compaction from 4 L0 files, Snappy) flush and recompact such a burst many
-// times over; larger memtables and a later L0 compaction write each block
-// fewer times, and the fastest compression costs little on data that is
-// mostly incompressible. The repo's store should use the same settings.
-func pebbleOptions() []pebbleds.Option {
-	o := &pebble.Options{
-		MemTableSize:                64 << 20,
-		MemTableStopWritesThreshold: 4,
-		L0CompactionThreshold:       8,
-		L0StopWritesThreshold:       32,
-	}
-	o.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionFastest })
-	return []pebbleds.Option{pebbleds.WithPebbleOpts(o), pebbleds.WithCacheSize(64 << 20)}
-}
-
-// NewMemStore is a store in memory. Benchmarks use it to measure the node
-// without the disk; tests use the on-disk stores.
-func NewMemStore(tb testing.TB) *Store {
-	tb.Helper()
-	ds := dssync.MutexWrap(datastore.NewMapDatastore())
-	s := &Store{Datastore: ds, Blockstore: blockstore.NewBlockstore(ds)}
-	tb.Cleanup(func() { require.NoError(tb, s.Close()) })
-	return s
-}
-
-// NewStore opens a fresh store in a temporary directory.
-func NewStore(tb testing.TB) *Store {
-	tb.Helper()
-	return OpenStore(tb, tb.TempDir())
-}
-
-// Close closes the store; it may be called more than once.
-func (s *Store) Close() error {
-	s.closeOnce.Do(func() { s.closeErr = s.Datastore.Close() })
-	return s.closeErr
-}
-
-// NewKey makes a node identity.
-func NewKey(tb testing.TB) crypto.PrivKey {
-	tb.Helper()
-	k, _, err := crypto.GenerateEd25519Key(rand.Reader)
-	require.NoError(tb, err)
-	return k
-}
 
 // quietLogger keeps test output to what matters: warnings and errors, or
 // what ISLAND_TEST_LOG_LEVEL (debug, info, warn, error) asks for.
@@ -175,7 +98,8 @@ func NewNetwork(tb testing.TB, n int, opts ...NetworkOption) []*node.Node {
 	}
 	nodes := make([]*node.Node, n)
 	for i := range nodes {
-		cfg := NodeConfig(tb, NewStore(tb), NewKey(tb))
+		st := NewStore(tb)
+		cfg := NodeConfig(tb, st, st.Identity)
 		switch {
 		case i == 0 || o.topology == Isolated:
 		case o.topology == Chain:
