@@ -18,7 +18,7 @@ import (
 	"github.com/islandsite/island/internal/api"
 	"github.com/islandsite/island/internal/daemon"
 	"github.com/islandsite/island/internal/repo"
-	"github.com/islandsite/island/internal/testutil"
+	"github.com/islandsite/island/internal/testutil/testnet"
 )
 
 // testDaemon is a daemon running in-process on env's repo.
@@ -86,7 +86,7 @@ func startDaemon(t *testing.T, env *Env, edit func(*daemon.Config)) *testDaemon 
 func bootstrapTo(peers ...*testDaemon) func(*daemon.Config) {
 	return func(cfg *daemon.Config) {
 		for _, p := range peers {
-			cfg.Core.Node.Bootstrap = append(cfg.Core.Node.Bootstrap, testutil.AddrInfo(p.Core().Node))
+			cfg.Core.Node.Bootstrap = append(cfg.Core.Node.Bootstrap, testnet.AddrInfo(p.Core().Node))
 		}
 	}
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/islandsite/island/internal/testutil"
+	"github.com/islandsite/island/internal/testutil/testnet"
 )
 
 func followed(t *testing.T, env *Env) []followJSON {
@@ -82,7 +82,7 @@ func TestFollowThroughDaemon(t *testing.T) {
 	envA, envB := testEnv(t), testEnv(t)
 	b := startDaemon(t, envB, nil)
 	a := startDaemon(t, envA, bootstrapTo(b))
-	testutil.AwaitDHTNeighbours(t, a.Core().Node, b.Core().Node.ID())
+	testnet.AwaitDHTNeighbours(t, a.Core().Node, b.Core().Node.ID())
 	c := addText(t, envA, "site, version 1")
 	mustRun(t, envA, "name", "publish", c)
 	selfA := keyID(t, envA, "self")

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/islandsite/island/internal/daemon"
-	"github.com/islandsite/island/internal/testutil"
+	"github.com/islandsite/island/internal/testutil/testnet"
 )
 
 // withVar is env with one more environment variable set.
@@ -149,7 +149,7 @@ func TestNamesReachDHT(t *testing.T) {
 		// The first round runs before A knows B; the retry must not take a minute.
 		cfg.RepublishRetry = 20 * time.Millisecond
 	})
-	testutil.AwaitDHTNeighbours(t, a.Core().Node, b.Core().Node.ID())
+	testnet.AwaitDHTNeighbours(t, a.Core().Node, b.Core().Node.ID())
 	require.Eventually(t, func() bool { return dhtHolds(t, b, offline) }, 30*time.Second, 20*time.Millisecond,
 		"A's republisher never put the record published offline to B")
 
@@ -201,7 +201,7 @@ func TestNamePublishRetriedByDaemon(t *testing.T) {
 
 	b := startDaemon(t, envB, nil)
 	ctx := context.Background()
-	require.NoError(t, a.Core().Node.Host().Connect(ctx, testutil.AddrInfo(b.Core().Node)))
+	require.NoError(t, a.Core().Node.Host().Connect(ctx, testnet.AddrInfo(b.Core().Node)))
 	require.Eventually(t, func() bool { return dhtHolds(t, b, rec) }, 30*time.Second, 20*time.Millisecond,
 		"A's daemon never put the record once it had a peer")
 	require.Equal(t, blog+"\tblog\n", mustRun(t, envA, "key", "rm", "blog"))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/islandsite/island/internal/daemon"
 	"github.com/islandsite/island/internal/testutil"
+	"github.com/islandsite/island/internal/testutil/testnet"
 )
 
 func TestPinRemoteServices(t *testing.T) {
@@ -131,7 +132,7 @@ func TestPinRemoteBetweenDaemons(t *testing.T) {
 	_, pinned, err := b.Core().Repo.Pinner().IsPinned(ctx, c)
 	require.NoError(t, err)
 	require.True(t, pinned)
-	require.Len(t, testutil.DAGBlocks(t, b.Core().Repo.DAG(), c), 5, "root and four 1 MiB leaves, all in B's repo")
+	require.Len(t, testnet.DAGBlocks(t, b.Core().Repo.DAG(), c), 5, "root and four 1 MiB leaves, all in B's repo")
 
 	ls := mustRun(t, envA, "pin", "remote", "ls", "--service", "b")
 	m := regexp.MustCompile(`^(\S+)  ` + root + `  pinned  site\n$`).FindStringSubmatch(ls)
