@@ -38,9 +38,12 @@ type BlockChecker interface {
 // A Cache is for one tree imported again and again into one store. So that
 // it never hands out a CID whose blocks are gone (removed by garbage
 // collection, or staged by an import that was never committed), it asks the
-// store it was made with for every directory it reuses, and reads a
-// reused file's root block through the DAG whenever a directory holding it
-// is rebuilt: whatever is missing is imported again.
+// store it was made with whether it still has the last import's root: if
+// so, garbage collection, which keeps or removes whole DAGs, left
+// everything the cache remembers. If not, it asks for every directory it
+// reuses instead. It reads a reused file's root block through the DAG
+// whenever a directory holding it is rebuilt. Whatever is missing is
+// imported again.
 //
 // Its methods are safe for concurrent use. Imports using one Cache may run
 // at the same time; the last one to finish is what the next one starts from.
@@ -64,6 +67,8 @@ func NewCache(store BlockChecker) *Cache {
 type cacheState struct {
 	files map[string]cachedFile // by path in the fs.FS
 	dirs  map[string]*cachedDir // by path in the fs.FS
+	// root is the import's root: every node above is in its DAG.
+	root cid.Cid
 }
 
 type cachedFile struct {
@@ -101,9 +106,11 @@ func (c *Cache) begin() (prev, next *cacheState) {
 	return prev, newCacheState()
 }
 
-// finish makes next what the following import starts from. Paths the
-// import did not see are forgotten with the rest of prev.
-func (c *Cache) finish(next *cacheState) {
+// finish makes next, the state of the import of root, what the following
+// import starts from. Paths the import did not see are forgotten with the
+// rest of prev.
+func (c *Cache) finish(next *cacheState, root cid.Cid) {
+	next.root = root
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.state = next
@@ -174,10 +181,13 @@ func (im *importer) cachedDirAt(ctx context.Context, p string, links []childLink
 	}
 	// A directory's block stays only with all that it links to (garbage
 	// collection keeps or drops whole DAGs), so its presence vouches for
-	// the files below it that were not read.
-	ok, err := im.opts.Cache.has(ctx, d.nd.Cid())
-	if err != nil || !ok {
-		return nil, err
+	// the files below it that were not read; the last root's presence
+	// vouches for all.
+	if !im.prevStored {
+		ok, err := im.opts.Cache.has(ctx, d.nd.Cid())
+		if err != nil || !ok {
+			return nil, err
+		}
 	}
 	im.next.dirs[p] = d
 	return d.nd, nil

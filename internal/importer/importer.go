@@ -111,6 +111,13 @@ func addFS(ctx context.Context, dag ipld.DAGService, fsys fs.FS, root, display s
 	im := &importer{opts: opts, fsys: fsys, dag: dag, buf: ipld.NewBufferedDAG(ctx, dag, ipld.MaxSizeBatchOption(batchBytes))}
 	if opts.Cache != nil {
 		im.prev, im.next = opts.Cache.begin()
+		if im.prev.root.Defined() {
+			stored, err := opts.Cache.has(ctx, im.prev.root)
+			if err != nil {
+				return Result{}, err
+			}
+			im.prevStored = stored
+		}
 	}
 	st, err := fs.Lstat(fsys, root)
 	if err != nil {
@@ -132,7 +139,7 @@ func addFS(ctx context.Context, dag ipld.DAGService, fsys fs.FS, root, display s
 		return Result{}, fmt.Errorf("importer: store blocks: %w", err)
 	}
 	if opts.Cache != nil {
-		opts.Cache.finish(im.next)
+		opts.Cache.finish(im.next, ch.cid)
 	}
 	return Result{Root: ch.cid, Entries: im.entries}, nil
 }
@@ -162,6 +169,8 @@ type importer struct {
 	// prev is what the last import with opts.Cache learned, next what this
 	// one learns; both nil without a cache.
 	prev, next *cacheState
+	// prevStored says the store still has prev's root, hence all of prev.
+	prevStored bool
 }
 
 // child is an imported entry: its node, or when the cache vouched for a

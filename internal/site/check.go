@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"html"
 	"os"
@@ -36,6 +37,8 @@ func (b *builder) render(ctx context.Context, ps *problems) ([]*output, error) {
 			e.key = entryKey(e, hash)
 		case len(mdPs[i]) == 0:
 			e.key = entryKey(e, b.cache.keepRendering(p, b.fp))
+		default: // not kept, but other pages' keys still need this one's
+			e.key = entryKey(e, sha256.Sum256([]byte(p.content)))
 		}
 		return nil
 	})
