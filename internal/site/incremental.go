@@ -289,6 +289,13 @@ func (k *keyWriter) tag(t *tagView) {
 	k.int(int64(t.Count))
 }
 
+func (k *keyWriter) tags(ts []*tagView) {
+	k.int(int64(len(ts)))
+	for _, t := range ts {
+		k.tag(t)
+	}
+}
+
 // entry writes an entry by its key (entryKey), set once its page is rendered.
 func (k *keyWriter) entry(e *entry) {
 	if e == nil {
@@ -307,10 +314,7 @@ func entryKey(e *entry, content [sha256.Size]byte) [sha256.Size]byte {
 	k.time(e.Date)
 	k.str(e.Summary)
 	k.str(e.Path)
-	k.int(int64(len(e.Tags)))
-	for _, t := range e.Tags {
-		k.tag(t)
-	}
+	k.tags(e.Tags)
 	k.h.Write(content[:])
 	return k.sum()
 }
@@ -337,10 +341,7 @@ func viewKey(k *keyWriter, v *view) {
 	for _, e := range v.Posts {
 		k.entry(e)
 	}
-	k.int(int64(len(v.Tags)))
-	for _, t := range v.Tags {
-		k.tag(t)
-	}
+	k.tags(v.Tags)
 	k.tag(v.Tag)
 	k.entry(v.Prev)
 	k.entry(v.Next)
