@@ -230,6 +230,14 @@ func TestCacheRestoresMissingBlocks(t *testing.T) {
 	removeAll(t, bs)
 	requireSameAsFresh(t, dag, v.m, "site/index.html", Options{Cache: cache})
 	requireSameAsFresh(t, dag, v.m, "site/index.html", Options{Cache: cache})
+
+	// A file that changed while its version did not (it changed between
+	// being versioned and being read) is refused, not imported under the
+	// old CID, when the cache has to read it.
+	removeAll(t, bs)
+	v.m["site/index.html"].Data = []byte("HOME") // the same size
+	_, err = AddFS(ctx, dag, v.m, "site/index.html", Options{Cache: cache})
+	require.ErrorContains(t, err, "importer: index.html changed while being imported; import again")
 }
 
 func removeAll(t *testing.T, bs blockstore.Blockstore) {

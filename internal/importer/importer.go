@@ -129,8 +129,8 @@ func addFS(ctx context.Context, dag ipld.DAGService, fsys fs.FS, root, display s
 	}
 	if ch.nd == nil {
 		// The root is a file the cache vouched for: make sure it is stored.
-		if _, err := im.nodeOf(ctx, root, ch); err != nil {
-			return Result{}, fmt.Errorf("importer: %s: %w", display, err)
+		if _, err := im.nodeOf(ctx, root, display, ch); err != nil {
+			return Result{}, err
 		}
 	}
 	// The blocks are only stored once the batch is committed: report the
@@ -229,10 +229,10 @@ func (im *importer) dir(ctx context.Context, p, display string) (child, error) {
 	// build starts the directory, adding the children held so far.
 	build := func() error {
 		if dir, err = NewDirectory(im.buf); err != nil {
-			return err
+			return fmt.Errorf("importer: %s: %w", display, err)
 		}
 		for i, h := range held {
-			if err := im.addChild(ctx, dir, p, links[i].name, h); err != nil {
+			if err := im.addChild(ctx, dir, p, display, links[i].name, h); err != nil {
 				return err
 			}
 		}
@@ -241,7 +241,7 @@ func (im *importer) dir(ctx context.Context, p, display string) (child, error) {
 	}
 	if im.prev == nil || im.prev.dirs[p] == nil {
 		if err := build(); err != nil {
-			return child{}, fmt.Errorf("importer: %s: %w", display, err)
+			return child{}, err
 		}
 	}
 	// fs.ReadDir sorts by name, the order `ipfs add -r` walks in.
@@ -266,11 +266,11 @@ func (im *importer) dir(ctx context.Context, p, display string) (child, error) {
 		}
 		if dir == nil {
 			if err := build(); err != nil {
-				return child{}, fmt.Errorf("importer: %s: %w", display, err)
+				return child{}, err
 			}
 		}
-		if err := im.addChild(ctx, dir, p, e.Name(), ch); err != nil {
-			return child{}, fmt.Errorf("importer: %s: %w", display, err)
+		if err := im.addChild(ctx, dir, p, display, e.Name(), ch); err != nil {
+			return child{}, err
 		}
 	}
 	if dir == nil {
@@ -284,7 +284,7 @@ func (im *importer) dir(ctx context.Context, p, display string) (child, error) {
 			return ch, nil
 		}
 		if err := build(); err != nil {
-			return child{}, fmt.Errorf("importer: %s: %w", display, err)
+			return child{}, err
 		}
 	}
 	nd, err := dir.GetNode()
@@ -298,38 +298,37 @@ func (im *importer) dir(ctx context.Context, p, display string) (child, error) {
 	return nodeChild(nd), nil
 }
 
-// addChild adds the entry name of the directory at p, reading its node
-// when the cache vouched for it without one.
-func (im *importer) addChild(ctx context.Context, dir uio.Directory, p, name string, ch child) error {
+// addChild adds the entry name of the directory at p (display), reading
+// its node when the cache vouched for it without one.
+func (im *importer) addChild(ctx context.Context, dir uio.Directory, p, display, name string, ch child) error {
 	nd := ch.nd
 	if nd == nil {
 		var err error
-		if nd, err = im.nodeOf(ctx, path.Join(p, name), ch); err != nil {
+		if nd, err = im.nodeOf(ctx, path.Join(p, name), path.Join(display, name), ch); err != nil {
 			return err
 		}
 	}
 	if err := dir.AddChild(ctx, name, nd); err != nil {
-		return fmt.Errorf("add %s: %w", name, err)
+		return fmt.Errorf("importer: %s: add %s: %w", display, name, err)
 	}
 	return nil
 }
 
-// nodeOf reads the root node of a file the cache vouched for. If the store
-// no longer has it, the file is imported again.
-func (im *importer) nodeOf(ctx context.Context, p string, ch child) (ipld.Node, error) {
+// nodeOf reads the root node of the file at p (display) that the cache
+// vouched for. If the store no longer has it, the file is imported again.
+func (im *importer) nodeOf(ctx context.Context, p, display string, ch child) (ipld.Node, error) {
 	nd, err := im.dag.Get(ctx, ch.cid)
 	switch {
 	case err == nil:
 		return nd, nil
 	case !ipld.IsNotFound(err):
-		return nil, fmt.Errorf("read %s: %w", ch.cid, err)
+		return nil, fmt.Errorf("importer: %s: read %s: %w", display, ch.cid, err)
 	}
-	nd, err = im.readFile(p)
-	if err != nil {
+	if nd, err = im.readFile(p); err != nil {
 		return nil, err
 	}
 	if !nd.Cid().Equals(ch.cid) {
-		return nil, fmt.Errorf("importer: %s changed while being imported; import again", p)
+		return nil, fmt.Errorf("importer: %s changed while being imported; import again", display)
 	}
 	return nd, nil
 }
