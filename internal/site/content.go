@@ -112,7 +112,7 @@ const (
 // cache when it is not nil. Problems are collected rather than returned
 // early, so one build reports them all.
 func loadContent(ctx context.Context, cfg Config, cache *cache, ps *problems) (*content, error) {
-	start := time.Now() // before anything is read: see fileStamp.settledAt
+	start := cache.now() // before anything is read: see fileStamp.settledAt
 	dir := cfg.ContentDir
 	st, err := os.Stat(dir)
 	switch {

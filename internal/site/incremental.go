@@ -69,6 +69,17 @@ func (b *Builder) Build(ctx context.Context) (*Bundle, error) {
 type cache struct {
 	sources map[string]*source       // by content path: "posts/x.md"
 	outputs map[string]*cachedOutput // by bundle path: "posts/x/index.html"
+	// clock, when set, replaces time.Now as the time a build starts, so
+	// that tests can have files settle without waiting.
+	clock func() time.Time
+}
+
+// now is the time a build starts, before it reads anything.
+func (c *cache) now() time.Time {
+	if c == nil || c.clock == nil {
+		return time.Now()
+	}
+	return c.clock()
 }
 
 // source is one Markdown file as last read.
