@@ -10,4 +10,8 @@
 // package only walks the input (a directory on disk or any fs.FS, such as the
 // renderer's in-memory bundle) and feeds them. It writes to whatever
 // DAGService it is given and knows nothing about repos or pins.
+//
+// A Cache makes importing a tree again after a small change cheap: files
+// the tree's fs.FS marks as unchanged (Versioned) are not read, and
+// directories whose children are all unchanged are not rebuilt.
 package importer

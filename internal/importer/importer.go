@@ -45,6 +45,10 @@ type Options struct {
 	// Progress, when set, is called with the number of file bytes just read.
 	// It is called from the importing goroutine and must be cheap.
 	Progress func(bytes int64)
+	// Cache, when set, lets the import skip what it finds unchanged since
+	// the last import with the same Cache, and remembers what this one
+	// imported. The result is the same as without it.
+	Cache *Cache
 }
 
 // Entry is one imported file, symlink or directory.
@@ -89,7 +93,9 @@ func AddPath(ctx context.Context, dag ipld.DAGService, p string, opts Options) (
 // AddFS imports root (a file, symlink or directory; "." for the whole FS)
 // from fsys. Entries' paths start with root's base name. File modes and
 // times are not recorded (the profile stores neither), so an in-memory tree
-// and the same tree on disk give the same CID.
+// and the same tree on disk give the same CID. With opts.Cache, importing
+// the next version of the same tree reads only the files that changed
+// (see Cache).
 func AddFS(ctx context.Context, dag ipld.DAGService, fsys fs.FS, root string, opts Options) (Result, error) {
 	return addFS(ctx, dag, fsys, root, path.Base(root), opts)
 }
@@ -102,21 +108,40 @@ func addFS(ctx context.Context, dag ipld.DAGService, fsys fs.FS, root, display s
 	// flight keeps writing.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	im := &importer{opts: opts, fsys: fsys, buf: ipld.NewBufferedDAG(ctx, dag, ipld.MaxSizeBatchOption(batchBytes))}
+	im := &importer{opts: opts, fsys: fsys, dag: dag, buf: ipld.NewBufferedDAG(ctx, dag, ipld.MaxSizeBatchOption(batchBytes))}
+	if opts.Cache != nil {
+		im.prev, im.next = opts.Cache.begin()
+		if im.prev.root.Defined() {
+			stored, err := opts.Cache.has(ctx, im.prev.root)
+			if err != nil {
+				return Result{}, err
+			}
+			im.prevStored = stored
+		}
+	}
 	st, err := fs.Lstat(fsys, root)
 	if err != nil {
 		return Result{}, fmt.Errorf("importer: %w", err)
 	}
-	nd, err := im.entry(ctx, root, display, st)
+	ch, err := im.entry(ctx, root, display, st)
 	if err != nil {
 		return Result{}, err
+	}
+	if ch.nd == nil {
+		// The root is a file the cache vouched for: make sure it is stored.
+		if _, err := im.nodeOf(ctx, root, display, ch); err != nil {
+			return Result{}, err
+		}
 	}
 	// The blocks are only stored once the batch is committed: report the
 	// root to nobody before that.
 	if err := im.buf.Commit(); err != nil {
 		return Result{}, fmt.Errorf("importer: store blocks: %w", err)
 	}
-	return Result{Root: nd.Cid(), Entries: im.entries}, nil
+	if opts.Cache != nil {
+		opts.Cache.finish(im.next, ch.cid)
+	}
+	return Result{Root: ch.cid, Entries: im.entries}, nil
 }
 
 // AddReader imports the bytes of r as one UnixFS file and returns its CID.
@@ -138,45 +163,86 @@ func AddReader(ctx context.Context, dag ipld.DAGService, r io.Reader) (cid.Cid, 
 type importer struct {
 	opts    Options
 	fsys    fs.FS
+	dag     ipld.DAGService // what buf writes to, read for nodes the cache vouched for
 	buf     *ipld.BufferedDAG
 	entries []Entry
+	// prev is what the last import with opts.Cache learned, next what this
+	// one learns; both nil without a cache.
+	prev, next *cacheState
+	// prevStored says the store still has prev's root, hence all of prev.
+	prevStored bool
 }
+
+// child is an imported entry: its node, or when the cache vouched for a
+// file without it being read, only its CID and size.
+type child struct {
+	nd   ipld.Node
+	cid  cid.Cid
+	size uint64 // cumulative, as a parent's link records it
+	// cached says the cache vouched for the entry: an unchanged file, or a
+	// directory whose node was reused.
+	cached bool
+}
+
+func nodeChild(nd ipld.Node) child { return child{nd: nd, cid: nd.Cid(), size: nodeSize(nd)} }
 
 // entry imports one file system entry; p is its path in fsys, display the
 // path printed for it.
-func (im *importer) entry(ctx context.Context, p, display string, st fs.FileInfo) (ipld.Node, error) {
+func (im *importer) entry(ctx context.Context, p, display string, st fs.FileInfo) (child, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return child{}, err
 	}
 	var (
-		nd  ipld.Node
+		ch  child
 		err error
 	)
 	switch mode := st.Mode(); {
 	case mode.IsDir():
-		nd, err = im.dir(ctx, p, display)
+		ch, err = im.dir(ctx, p, display)
 	case mode.IsRegular():
-		nd, err = im.file(p)
+		ch, err = im.file(p, st)
 	case mode&fs.ModeSymlink != 0:
-		nd, err = im.symlink(p)
+		var nd ipld.Node
+		if nd, err = im.symlink(p); err == nil {
+			ch = nodeChild(nd)
+		}
 	default:
-		return nil, fmt.Errorf("importer: %s: cannot import a %s, only files, directories and symlinks; move it out of the way", display, kindOf(mode))
+		return child{}, fmt.Errorf("importer: %s: cannot import a %s, only files, directories and symlinks; move it out of the way", display, kindOf(mode))
 	}
 	if err != nil {
-		return nil, err
+		return child{}, err
 	}
-	im.entries = append(im.entries, Entry{Path: display, Cid: nd.Cid(), Size: nodeSize(nd)})
-	return nd, nil
+	im.entries = append(im.entries, Entry{Path: display, Cid: ch.cid, Size: ch.size})
+	return ch, nil
 }
 
-func (im *importer) dir(ctx context.Context, p, display string) (ipld.Node, error) {
+func (im *importer) dir(ctx context.Context, p, display string) (child, error) {
 	ents, err := fs.ReadDir(im.fsys, p)
 	if err != nil {
-		return nil, fmt.Errorf("importer: %s: %w", display, err)
+		return child{}, fmt.Errorf("importer: %s: %w", display, err)
 	}
-	dir, err := NewDirectory(im.buf)
-	if err != nil {
-		return nil, fmt.Errorf("importer: %s: %w", display, err)
+	var (
+		dir   uio.Directory // nil while the cached node may still do
+		links []childLink
+		held  []child // the children so far, while dir is nil
+	)
+	// build starts the directory, adding the children held so far.
+	build := func() error {
+		if dir, err = NewDirectory(im.buf); err != nil {
+			return fmt.Errorf("importer: %s: %w", display, err)
+		}
+		for i, h := range held {
+			if err := im.addChild(ctx, dir, p, display, links[i].name, h); err != nil {
+				return err
+			}
+		}
+		held = nil
+		return nil
+	}
+	if im.prev == nil || im.prev.dirs[p] == nil {
+		if err := build(); err != nil {
+			return child{}, err
+		}
 	}
 	// fs.ReadDir sorts by name, the order `ipfs add -r` walks in.
 	for _, e := range ents {
@@ -185,27 +251,104 @@ func (im *importer) dir(ctx context.Context, p, display string) (ipld.Node, erro
 		}
 		info, err := e.Info()
 		if err != nil {
-			return nil, fmt.Errorf("importer: %s: %w", path.Join(display, e.Name()), err)
+			return child{}, fmt.Errorf("importer: %s: %w", path.Join(display, e.Name()), err)
 		}
-		child, err := im.entry(ctx, path.Join(p, e.Name()), path.Join(display, e.Name()), info)
+		ch, err := im.entry(ctx, path.Join(p, e.Name()), path.Join(display, e.Name()), info)
 		if err != nil {
-			return nil, err
+			return child{}, err
 		}
-		if err := dir.AddChild(ctx, e.Name(), child); err != nil {
-			return nil, fmt.Errorf("importer: %s: add %s: %w", display, e.Name(), err)
+		links = append(links, childLink{name: e.Name(), cid: ch.cid, tsize: ch.size})
+		if dir == nil && ch.cached {
+			// Cheap to hold: a file's node is not read, a directory's is
+			// in the cache anyway.
+			held = append(held, ch)
+			continue
+		}
+		if dir == nil {
+			if err := build(); err != nil {
+				return child{}, err
+			}
+		}
+		if err := im.addChild(ctx, dir, p, display, e.Name(), ch); err != nil {
+			return child{}, err
+		}
+	}
+	if dir == nil {
+		nd, err := im.cachedDirAt(ctx, p, links)
+		if err != nil {
+			return child{}, err
+		}
+		if nd != nil {
+			ch := nodeChild(nd)
+			ch.cached = true
+			return ch, nil
+		}
+		if err := build(); err != nil {
+			return child{}, err
 		}
 	}
 	nd, err := dir.GetNode()
 	if err != nil {
-		return nil, fmt.Errorf("importer: %s: %w", display, err)
+		return child{}, fmt.Errorf("importer: %s: %w", display, err)
 	}
 	if err := im.buf.Add(ctx, nd); err != nil {
-		return nil, fmt.Errorf("importer: %s: %w", display, err)
+		return child{}, fmt.Errorf("importer: %s: %w", display, err)
+	}
+	im.rememberDir(p, links, nd)
+	return nodeChild(nd), nil
+}
+
+// addChild adds the entry name of the directory at p (display), reading
+// its node when the cache vouched for it without one.
+func (im *importer) addChild(ctx context.Context, dir uio.Directory, p, display, name string, ch child) error {
+	nd := ch.nd
+	if nd == nil {
+		var err error
+		if nd, err = im.nodeOf(ctx, path.Join(p, name), path.Join(display, name), ch); err != nil {
+			return err
+		}
+	}
+	if err := dir.AddChild(ctx, name, nd); err != nil {
+		return fmt.Errorf("importer: %s: add %s: %w", display, name, err)
+	}
+	return nil
+}
+
+// nodeOf reads the root node of the file at p (display) that the cache
+// vouched for. If the store no longer has it, the file is imported again.
+func (im *importer) nodeOf(ctx context.Context, p, display string, ch child) (ipld.Node, error) {
+	nd, err := im.dag.Get(ctx, ch.cid)
+	switch {
+	case err == nil:
+		return nd, nil
+	case !ipld.IsNotFound(err):
+		return nil, fmt.Errorf("importer: %s: read %s: %w", display, ch.cid, err)
+	}
+	if nd, err = im.readFile(p); err != nil {
+		return nil, err
+	}
+	if !nd.Cid().Equals(ch.cid) {
+		return nil, fmt.Errorf("importer: %s changed while being imported; import again", display)
 	}
 	return nd, nil
 }
 
-func (im *importer) file(p string) (ipld.Node, error) {
+// file imports a regular file, unless the cache has it.
+func (im *importer) file(p string, st fs.FileInfo) (child, error) {
+	if ch, ok := im.cachedFileAt(p, st); ok {
+		ch.cached = true
+		return ch, nil
+	}
+	nd, err := im.readFile(p)
+	if err != nil {
+		return child{}, err
+	}
+	ch := nodeChild(nd)
+	im.rememberFile(p, st, ch)
+	return ch, nil
+}
+
+func (im *importer) readFile(p string) (ipld.Node, error) {
 	f, err := im.fsys.Open(p)
 	if err != nil {
 		return nil, fmt.Errorf("importer: %w", err)

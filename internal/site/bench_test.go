@@ -3,6 +3,7 @@ package site
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -25,9 +26,45 @@ func BenchmarkBuild(b *testing.B) {
 // made different, so the highlight cache cannot help: the corpus repeats
 // one Go snippet in every post, which no real site does.
 func BenchmarkBuildUniqueCode(b *testing.B) {
-	src := testutil.Corpus(b, 2000, 50)
-	dir := filepath.Join(b.TempDir(), "content")
-	require.NoError(b, filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+	dir := copyTree(b, testutil.Corpus(b, 2000, 50), func(rel string, data []byte) []byte {
+		if strings.HasSuffix(rel, ".md") {
+			data = bytes.Replace(data, []byte("```go\n"), []byte("```go\n// "+rel+"\n"), 1)
+		}
+		return data
+	})
+	benchBuild(b, dir)
+}
+
+// BenchmarkRebuild is the Builder's side of `island serve`: one post of the
+// 2,000-post corpus gets a sentence more, then the site is built again.
+func BenchmarkRebuild(b *testing.B) {
+	dir := copyTree(b, testutil.Corpus(b, 2000, 50), nil)
+	builder := NewBuilder(testConfig(b, dir))
+	if _, err := builder.Build(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		appendSentence(b, dir, i)
+		i++
+		bundle, err := builder.Build(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if bundle.Pages() != 2014 {
+			b.Fatalf("built %d pages, want 2014", bundle.Pages())
+		}
+	}
+}
+
+// copyTree copies the directory src into a new temporary directory and
+// returns it, passing every file's bytes (and its path relative to src)
+// through transform when it is not nil.
+func copyTree(tb testing.TB, src string, transform func(rel string, data []byte) []byte) string {
+	tb.Helper()
+	dir := filepath.Join(tb.TempDir(), "content")
+	require.NoError(tb, filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -40,12 +77,12 @@ func BenchmarkBuildUniqueCode(b *testing.B) {
 		if err != nil {
 			return err
 		}
-		if strings.HasSuffix(p, ".md") {
-			data = bytes.Replace(data, []byte("```go\n"), []byte("```go\n// "+rel+"\n"), 1)
+		if transform != nil {
+			data = transform(filepath.ToSlash(rel), data)
 		}
 		return os.WriteFile(dst, data, 0o644)
 	}))
-	benchBuild(b, dir)
+	return dir
 }
 
 func benchBuild(b *testing.B, dir string) {
@@ -60,4 +97,16 @@ func benchBuild(b *testing.B, dir string) {
 			b.Fatalf("built %d pages, want 2014", bundle.Pages())
 		}
 	}
+}
+
+// appendSentence edits the i-th post of the corpus (spread over the whole
+// list) the way an author does: a sentence more at the end of its body.
+func appendSentence(tb testing.TB, dir string, i int) {
+	tb.Helper()
+	p := filepath.Join(dir, "posts", fmt.Sprintf("%05d.md", (i*997)%2000))
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
+	require.NoError(tb, err)
+	_, err = fmt.Fprintf(f, "\nEdit %d: one more sentence.\n", i)
+	require.NoError(tb, err)
+	require.NoError(tb, f.Close())
 }

@@ -2,6 +2,7 @@ package site
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -19,6 +20,11 @@ const feedEntries = 20
 // internal link and fragment in it. Bad input gives a *BuildError listing
 // every problem found; other errors are the context's.
 func Build(ctx context.Context, cfg Config) (*Bundle, error) {
+	return build(ctx, cfg, nil)
+}
+
+// build is Build, reusing what is in c when it is not nil (see Builder).
+func build(ctx context.Context, cfg Config, c *cache) (*Bundle, error) {
 	start := time.Now()
 	if cfg.Now.IsZero() {
 		cfg.Now = time.Now()
@@ -30,14 +36,14 @@ func Build(ctx context.Context, cfg Config) (*Bundle, error) {
 		cfg.Logger = slog.Default()
 	}
 	var ps problems
-	c, err := loadContent(ctx, cfg, &ps)
+	content, err := loadContent(ctx, cfg, c, &ps)
 	if err != nil {
 		return nil, fmt.Errorf("site: build %s: %w", cfg.ContentDir, err)
 	}
-	if c == nil {
+	if content == nil {
 		return nil, ps.err()
 	}
-	bundle, err := buildContent(ctx, cfg, c, &ps)
+	bundle, err := buildContent(ctx, cfg, content, c, &ps)
 	if err != nil {
 		return nil, err
 	}
@@ -47,13 +53,13 @@ func Build(ctx context.Context, cfg Config) (*Bundle, error) {
 }
 
 // buildContent renders content that has been read, checks its links and
-// assembles the bundle.
-func buildContent(ctx context.Context, cfg Config, c *content, ps *problems) (*Bundle, error) {
+// assembles the bundle, reusing what is in cache when it is not nil.
+func buildContent(ctx context.Context, cfg Config, c *content, cache *cache, ps *problems) (*Bundle, error) {
 	th := newTheme(c.layouts, ps)
 	if th == nil {
 		return nil, ps.err()
 	}
-	b := &builder{cfg: cfg, c: c, theme: th}
+	b := &builder{cfg: cfg, c: c, theme: th, cache: cache}
 	b.plan(ps)
 	if len(*ps) > 0 {
 		// Rendering with pages missing would only add misleading link errors.
@@ -76,6 +82,8 @@ type builder struct {
 	c     *content
 	theme *theme
 	res   *resolver
+	cache *cache            // nil for a one-off Build
+	fp    [sha256.Size]byte // res.fingerprint(), when cache is set
 
 	entries  map[*page]*entry
 	tagViews map[*tagInfo]*tagView
@@ -214,6 +222,9 @@ func (b *builder) plan(ps *problems) {
 			b.res.files[s.path] = true
 		}
 	}
+	if b.cache != nil {
+		b.fp = b.res.fingerprint()
+	}
 }
 
 // markdownPages lists every page with Markdown of its own, in a fixed order.
@@ -299,7 +310,7 @@ func (b *builder) assemble(outs []*output) *Bundle {
 	add(feedPath, b.feed())
 	add(sitemapPath, b.sitemap(outs))
 	for _, s := range b.c.static {
-		files = append(files, File{Path: s.path, Size: s.size, src: s.src})
+		files = append(files, File{Path: s.path, Size: s.size, src: s.src, stamp: s.stamp, settled: s.settled})
 	}
 	bundle := newBundle(files, len(outs), len(b.c.static))
 	bundle.contentDir = b.c.dir

@@ -24,8 +24,44 @@ type File struct {
 	// Size is the file's length in bytes.
 	Size int64
 
-	src string // content/static file on disk, when Data is nil
+	src     string    // content/static file on disk, when Data is nil
+	stamp   fileStamp // src's when the bundle was built
+	settled bool      // see fileStamp.settledAt
 }
+
+// version identifies the file's bytes for an importer's cache, or is nil.
+// Two files with equal versions have the same bytes: a generated file is
+// known by its Data, which no one modifies and which the version keeps from
+// being freed and its memory reused, so bundles from a Builder that share a
+// page share its version; a static file by its path and stat, when the
+// stat can be trusted to show a change.
+func (f File) version() any {
+	if f.src == "" {
+		v := dataVersion{n: len(f.Data)}
+		if len(f.Data) > 0 {
+			v.p = &f.Data[0]
+		}
+		return v
+	}
+	if !f.settled {
+		return nil
+	}
+	return staticVersion{src: f.src, stamp: f.stamp}
+}
+
+type dataVersion struct {
+	p *byte
+	n int
+}
+
+type staticVersion struct {
+	src   string
+	stamp fileStamp
+}
+
+// FileVersion makes a version an importer.Versioned.
+func (v dataVersion) FileVersion() any   { return v }
+func (v staticVersion) FileVersion() any { return v }
 
 // Open returns the file's contents.
 func (f File) Open() (io.ReadCloser, error) {
@@ -65,7 +101,7 @@ func newBundle(files []File, pages, static int) *Bundle {
 			parent := path.Dir(d)
 			b.dirs[parent] = append(b.dirs[parent], dirEntry{info: fileInfo{name: path.Base(d), dir: true}})
 		}
-		b.dirs[dir] = append(b.dirs[dir], dirEntry{info: fileInfo{name: path.Base(f.Path), size: f.Size}})
+		b.dirs[dir] = append(b.dirs[dir], dirEntry{info: f.info()})
 	}
 	for _, ents := range b.dirs {
 		slices.SortFunc(ents, func(a, b fs.DirEntry) int { return cmp.Compare(a.Name(), b.Name()) })
@@ -84,7 +120,11 @@ func (b *Bundle) Pages() int { return b.pages }
 func (b *Bundle) StaticFiles() int { return b.static }
 
 // FS is the bundle as a read-only file system: the same bytes WriteDir
-// writes, directories with mode 0755, files 0644, every ModTime zero.
+// writes, directories with mode 0755, files 0644, every ModTime zero. A
+// file's FileInfo.Sys, when not nil, has a method FileVersion() any whose
+// result is equal (==) for two files only if they hold the same bytes:
+// importer.Cache uses it to skip the files a bundle from a Builder shares
+// with the bundle imported before it.
 func (b *Bundle) FS() fs.FS { return bundleFS{b} }
 
 type bundleFS struct{ b *Bundle }
@@ -101,7 +141,7 @@ func (fsys bundleFS) Open(name string) (fs.File, error) {
 	}
 	if i, ok := fsys.b.byPath[name]; ok {
 		f := fsys.b.files[i]
-		info := fileInfo{name: path.Base(name), size: f.Size}
+		info := f.info()
 		if f.src == "" {
 			return &memFile{Reader: bytes.NewReader(f.Data), info: info}, nil
 		}
@@ -151,7 +191,7 @@ func (fsys bundleFS) Stat(name string) (fs.FileInfo, error) {
 		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrInvalid}
 	}
 	if i, ok := fsys.b.byPath[name]; ok {
-		return fileInfo{name: path.Base(name), size: fsys.b.files[i].Size}, nil
+		return fsys.b.files[i].info(), nil
 	}
 	if _, ok := fsys.b.dirs[name]; ok {
 		return fileInfo{name: path.Base(name), dir: true}, nil
@@ -165,6 +205,11 @@ type fileInfo struct {
 	name string
 	size int64
 	dir  bool
+	sys  any // File.version
+}
+
+func (f File) info() fileInfo {
+	return fileInfo{name: path.Base(f.Path), size: f.Size, sys: f.version()}
 }
 
 func (i fileInfo) Name() string { return i.name }
@@ -182,7 +227,7 @@ func (i fileInfo) Mode() fs.FileMode {
 }
 func (i fileInfo) ModTime() time.Time { return time.Time{} }
 func (i fileInfo) IsDir() bool        { return i.dir }
-func (i fileInfo) Sys() any           { return nil }
+func (i fileInfo) Sys() any           { return i.sys }
 
 type dirEntry struct{ info fileInfo }
 

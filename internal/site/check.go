@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"html"
 	"os"
@@ -21,12 +22,24 @@ func (b *builder) render(ctx context.Context, ps *problems) ([]*output, error) {
 	mdPs := make([]problems, len(pages))
 	err := runParallel(ctx, b.cfg.Workers, len(pages), hl, func(w *worker, i int) error {
 		p := pages[i]
-		if err := w.markdownFor().render(p, b.res); err != nil {
-			mdPs[i].addf(p.file, 0, "rendering the Markdown failed: %v", err)
+		hash, reused := b.cache.reuseRendering(p, b.res, b.fp)
+		if !reused {
+			if err := w.markdownFor().render(p, b.res); err != nil {
+				mdPs[i].addf(p.file, 0, "rendering the Markdown failed: %v", err)
+			}
 		}
 		p.body = nil
 		e := b.entries[p]
 		e.Summary, e.Content = p.summary, p.content
+		switch {
+		case b.cache == nil:
+		case reused:
+			e.key = entryKey(e, hash)
+		case len(mdPs[i]) == 0:
+			e.key = entryKey(e, b.cache.keepRendering(p, b.fp))
+		default: // not kept, but other pages' keys still need this one's
+			e.key = entryKey(e, sha256.Sum256([]byte(p.content)))
+		}
 		return nil
 	})
 	if err != nil {
@@ -48,6 +61,9 @@ func (b *builder) render(ctx context.Context, ps *problems) ([]*output, error) {
 	}
 	outs = slices.DeleteFunc(outs, func(o *output) bool { return o == nil })
 	slices.SortFunc(outs, func(a, b *output) int { return cmp.Compare(a.path, b.path) })
+	if b.cache != nil {
+		b.cache.keepOutputs(outs, b.fp)
+	}
 	return outs, nil
 }
 

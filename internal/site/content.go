@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 
 	"golang.org/x/sync/errgroup"
@@ -70,9 +71,11 @@ type tagInfo struct {
 
 // staticFile is one file of content/static, copied verbatim.
 type staticFile struct {
-	path string // in the bundle
-	src  string // on disk
-	size int64
+	path    string // in the bundle
+	src     string // on disk
+	size    int64
+	stamp   fileStamp
+	settled bool // see fileStamp.settledAt
 }
 
 // content is everything read from the content directory.
@@ -105,9 +108,11 @@ const (
 	syntaxCSS    = "css/syntax.css"
 )
 
-// loadContent reads and parses the whole content directory. Problems are
-// collected rather than returned early, so one build reports them all.
-func loadContent(ctx context.Context, cfg Config, ps *problems) (*content, error) {
+// loadContent reads and parses the whole content directory, with the
+// cache when it is not nil. Problems are collected rather than returned
+// early, so one build reports them all.
+func loadContent(ctx context.Context, cfg Config, cache *cache, ps *problems) (*content, error) {
+	start := cache.now() // before anything is read: see fileStamp.settledAt
 	dir := cfg.ContentDir
 	st, err := os.Stat(dir)
 	switch {
@@ -151,7 +156,7 @@ func loadContent(ctx context.Context, cfg Config, ps *problems) (*content, error
 				}
 			}
 		case name == staticDir && e.IsDir():
-			c.static = loadStatic(filepath.Join(dir, staticDir), ps)
+			c.static = loadStatic(filepath.Join(dir, staticDir), start, ps)
 		case name == layoutsDir && e.IsDir():
 			c.layouts = loadLayouts(filepath.Join(dir, layoutsDir), ps)
 		case strings.HasSuffix(name, ".md") && !e.IsDir():
@@ -163,6 +168,7 @@ func loadContent(ctx context.Context, cfg Config, ps *problems) (*content, error
 	}
 
 	pages := make([]*page, len(srcs))
+	sources := make([]*source, len(srcs))
 	errs := make([]problems, len(srcs))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Workers)
@@ -171,13 +177,14 @@ func loadContent(ctx context.Context, cfg Config, ps *problems) (*content, error
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			pages[i] = readPage(dir, src, &errs[i])
+			pages[i], sources[i] = cache.loadPage(dir, src, start, &errs[i])
 			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	cache.keepSources(sources)
 	for i, p := range pages {
 		*ps = append(*ps, errs[i]...)
 		if p == nil {
@@ -402,7 +409,8 @@ func slugify(s string, lower bool) string {
 }
 
 // loadStatic lists content/static; the files are read only when written.
-func loadStatic(root string, ps *problems) []staticFile {
+// start is when the build started, before anything was read.
+func loadStatic(root string, start time.Time, ps *problems) []staticFile {
 	var out []staticFile
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -425,7 +433,8 @@ func loadStatic(root string, ps *problems) []staticFile {
 		if err != nil {
 			return fmt.Errorf("site: static file %s: %w", p, err)
 		}
-		out = append(out, staticFile{path: filepath.ToSlash(rel), src: p, size: info.Size()})
+		stamp := stampOf(info)
+		out = append(out, staticFile{path: filepath.ToSlash(rel), src: p, size: info.Size(), stamp: stamp, settled: stamp.settledAt(start)})
 		return nil
 	})
 	if err != nil {

@@ -14,6 +14,11 @@
 // The package does no networking; the importer takes the bundle through
 // Bundle.FS or Bundle.Files without a round trip through the disk.
 //
+// Build renders everything; a Builder builds the same content again and
+// again (serve, publish after each save), redoing only what changed, with
+// the same bytes as Build. Its bundles mark the files they share with the
+// previous one, so that an importer.Cache skips them too.
+//
 // # Content
 //
 //	content/site.toml          title, author, description, language, base_url (all optional)

@@ -74,7 +74,7 @@ func FuzzRender(f *testing.F) {
 			c.tags = collectTags(c.posts, &ps)
 			cfg := testConfig(t, "fuzz")
 			cfg.Workers = 1
-			b, err := buildContent(context.Background(), cfg, c, &ps)
+			b, err := buildContent(context.Background(), cfg, c, nil, &ps)
 			if err != nil {
 				return nil, err
 			}

@@ -3,6 +3,7 @@ package site
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"html/template"
 	"runtime"
 	"strings"
@@ -21,6 +22,8 @@ type entry struct {
 	Path    string // bundle directory with a trailing slash: "posts/x/"
 	Tags    []*tagView
 	Content template.HTML
+
+	key [sha256.Size]byte // entryKey, for Builder's cache
 }
 
 // tagView is a tag as the templates see it.
@@ -84,6 +87,7 @@ type output struct {
 	ids    map[string]bool
 	links  []htmlLink // found in the HTML outside the Markdown
 	md     []mdLink
+	key    [sha256.Size]byte // jobKey, for Builder's cache
 }
 
 // job renders one HTML page of the bundle.
@@ -146,13 +150,20 @@ func (b *builder) execute(w *worker, j job, ps *problems) *output {
 	if j.path == notFoundPath {
 		v.dir = ""
 	}
+	var key [sha256.Size]byte
+	if b.cache != nil {
+		key = b.jobKey(j, v)
+		if out := b.cache.reuseOutput(j, v.dir, key, b.res, b.fp); out != nil {
+			return out
+		}
+	}
 	w.buf.Reset()
 	if err := b.theme.sets[j.layout].ExecuteTemplate(&w.buf, baseLayout, v); err != nil {
 		ps.add(templateProblem(b.theme.files, j.layout, err))
 		return nil
 	}
 	data := bytes.Clone(w.buf.Bytes())
-	out := &output{path: j.path, page: j.page, layout: j.layout}
+	out := &output{path: j.path, page: j.page, layout: j.layout, key: key}
 	var skip map[string]bool
 	src := ""
 	if j.page != nil {

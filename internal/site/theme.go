@@ -1,9 +1,11 @@
 package site
 
 import (
+	"crypto/sha256"
 	"embed"
 	"fmt"
 	"html/template"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -81,6 +83,7 @@ type theme struct {
 	sets  map[string]*template.Template // layout name → templates to execute baseLayout of
 	files map[string]layoutFile
 	css   []byte
+	hash  [sha256.Size]byte // of every file's name and text, for Builder's cache
 }
 
 // newTheme parses the built-in theme with the overrides laid over it.
@@ -98,6 +101,12 @@ func newTheme(overrides map[string]layoutFile, ps *problems) *theme {
 		files[name] = f
 	}
 	t := &theme{sets: map[string]*template.Template{}, files: files, css: []byte(files[cssLayout].text)}
+	k := newKeyWriter()
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		k.str(name)
+		k.str(files[name].text)
+	}
+	t.hash = k.sum()
 
 	root := template.New(baseLayout).Option("missingkey=error")
 	if _, err := root.Parse(files[baseLayout].text); err != nil {

@@ -1,0 +1,372 @@
+package importer
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/ipfs/boxo/blockstore"
+	"github.com/ipfs/go-cid"
+	ipld "github.com/ipfs/go-ipld-format"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/islandsite/island/internal/site"
+	"github.com/islandsite/island/internal/testutil"
+)
+
+// ver is a file version as a Versioned fs.FS reports it.
+type ver string
+
+func (v ver) FileVersion() any { return v }
+
+// versionedFS is a MapFS whose files carry versions that change with their
+// bytes.
+type versionedFS struct {
+	m fstest.MapFS
+}
+
+func newVersionedFS() *versionedFS { return &versionedFS{m: fstest.MapFS{}} }
+
+// versions makes every version new, across all versionedFSs, as the
+// Versioned contract requires.
+var versions atomic.Int64
+
+// put writes a file with a new version; unversioned files get no Sys.
+func (v *versionedFS) put(name string, data []byte, versioned bool) {
+	f := &fstest.MapFile{Data: data, Mode: 0o644}
+	if versioned {
+		f.Sys = ver(fmt.Sprint(versions.Add(1)))
+	}
+	v.m[name] = f
+}
+
+// remove deletes a file, or a directory and everything below it.
+func (v *versionedFS) remove(name string) {
+	for k := range v.m {
+		if k == name || strings.HasPrefix(k, name+"/") {
+			delete(v.m, k)
+		}
+	}
+}
+
+// countingFS records which files of an fs.FS are opened.
+type countingFS struct {
+	fs.FS
+	mu    sync.Mutex
+	opens map[string]bool
+}
+
+func counting(fsys fs.FS) *countingFS { return &countingFS{FS: fsys, opens: map[string]bool{}} }
+
+func (c *countingFS) Open(name string) (fs.File, error) {
+	f, err := c.FS.Open(name)
+	if err == nil {
+		if st, err := f.Stat(); err == nil && !st.IsDir() {
+			c.mu.Lock()
+			c.opens[name] = true
+			c.mu.Unlock()
+		}
+	}
+	return f, err
+}
+
+func (c *countingFS) ReadDir(name string) ([]fs.DirEntry, error) { return fs.ReadDir(c.FS, name) }
+
+func (c *countingFS) Stat(name string) (fs.FileInfo, error) { return fs.Stat(c.FS, name) }
+
+// opened returns the files opened since the last call, sorted.
+func (c *countingFS) opened() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := slices.Sorted(maps.Keys(c.opens))
+	clear(c.opens)
+	return out
+}
+
+// requireComplete checks that the store holds every block of root's DAG.
+func requireComplete(t *testing.T, dag ipld.DAGService, root cid.Cid) {
+	t.Helper()
+	ctx := context.Background()
+	seen := map[cid.Cid]bool{}
+	var walk func(c cid.Cid)
+	walk = func(c cid.Cid) {
+		if seen[c] {
+			return
+		}
+		seen[c] = true
+		nd, err := dag.Get(ctx, c)
+		require.NoError(t, err, "block %s of the DAG is missing", c)
+		for _, l := range nd.Links() {
+			walk(l.Cid)
+		}
+	}
+	walk(root)
+}
+
+// requireSameAsFresh imports fsys with the cache into dag and without one
+// into a new store, and requires the same root and entries and a complete
+// DAG in dag. It returns the cached import's result and the files it read.
+func requireSameAsFresh(t *testing.T, dag ipld.DAGService, fsys fs.FS, root string, opts Options) (Result, []string) {
+	t.Helper()
+	ctx := context.Background()
+	c := counting(fsys)
+	got, err := AddFS(ctx, dag, c, root, opts)
+	require.NoError(t, err)
+	fresh, _ := memDAG(t)
+	opts.Cache = nil
+	want, err := AddFS(ctx, fresh, fsys, root, opts)
+	require.NoError(t, err)
+	require.Equal(t, want.Root.String(), got.Root.String())
+	require.Equal(t, want.Entries, got.Entries)
+	requireComplete(t, dag, got.Root)
+	return got, c.opened()
+}
+
+func TestCacheMatchesFullImport(t *testing.T) {
+	v := newVersionedFS()
+	for i := range 40 {
+		v.put(fmt.Sprintf("site/posts/p%02d/index.html", i), []byte(fmt.Sprintf("<p>post %d</p>", i)), true)
+	}
+	v.put("site/index.html", []byte("<h1>home</h1>"), true)
+	v.put("site/css/site.css", []byte("body{}"), true)
+	v.put("site/plain.txt", []byte("no version"), false)
+	v.put("site/.hidden", []byte("secret"), true)
+	v.put("site/big.bin", bytes.Repeat([]byte("0123456789abcdef"), (2<<20)/16+3), true) // three chunks
+	v.put("site/empty", nil, true)
+	dag, bs := memDAG(t)
+	cache := NewCache(bs)
+	opts := Options{Cache: cache}
+
+	_, reads := requireSameAsFresh(t, dag, v.m, "site", opts)
+	require.Len(t, reads, 45, "the first import reads everything but the hidden file")
+
+	tests := []struct {
+		name   string
+		edit   func()
+		hidden bool
+		reads  []string // files read by the cached import
+	}{
+		{"nothing changed", func() {}, false, []string{"site/plain.txt"}},
+		{"one page", func() { v.put("site/posts/p07/index.html", []byte("<p>post 7, edited</p>"), true) }, false,
+			[]string{"site/plain.txt", "site/posts/p07/index.html"}},
+		{"same bytes, new version", func() { v.put("site/index.html", []byte("<h1>home</h1>"), true) }, false,
+			[]string{"site/index.html", "site/plain.txt"}},
+		{"a page added", func() { v.put("site/posts/p99/index.html", []byte("new"), true) }, false,
+			[]string{"site/plain.txt", "site/posts/p99/index.html"}},
+		{"a directory removed", func() { v.remove("site/posts/p03") }, false, []string{"site/plain.txt"}},
+		{"a file removed", func() { v.remove("site/empty") }, false, []string{"site/plain.txt"}},
+		{"the big file", func() {
+			v.put("site/big.bin", bytes.Repeat([]byte("fedcba9876543210"), (2<<20)/16+3), true)
+		}, false, []string{"site/big.bin", "site/plain.txt"}},
+		{"hidden files included", func() {}, true, []string{"site/.hidden", "site/plain.txt"}},
+		{"hidden files left out again", func() {}, false, []string{"site/plain.txt"}},
+		{"an unversioned file changed", func() { v.put("site/plain.txt", []byte("changed"), false) }, false,
+			[]string{"site/plain.txt"}},
+		{"a file becomes a directory", func() {
+			v.remove("site/css/site.css")
+			v.put("site/css/site.css/x", []byte("x"), true)
+		}, false, []string{"site/css/site.css/x", "site/plain.txt"}},
+	}
+	for _, tt := range tests {
+		tt.edit()
+		o := opts
+		o.Hidden = tt.hidden
+		_, reads := requireSameAsFresh(t, dag, v.m, "site", o)
+		require.Equal(t, tt.reads, reads, tt.name)
+	}
+
+	// Parts of the tree: the cache knows them by their paths in the FS,
+	// and afterwards only what the last import saw.
+	_, reads = requireSameAsFresh(t, dag, v.m, "site/posts", opts)
+	require.Empty(t, reads)
+	_, reads = requireSameAsFresh(t, dag, v.m, "site/index.html", opts)
+	require.Equal(t, []string{"site/index.html"}, reads, "forgotten by the import of site/posts")
+	_, reads = requireSameAsFresh(t, dag, v.m, "site/index.html", opts)
+	require.Empty(t, reads)
+}
+
+// TestCacheRestoresMissingBlocks: blocks the cache remembers may be gone
+// (garbage collected, or never committed); the import must store them again.
+func TestCacheRestoresMissingBlocks(t *testing.T) {
+	ctx := context.Background()
+	v := newVersionedFS()
+	for i := range 10 {
+		v.put(fmt.Sprintf("site/p%d/index.html", i), []byte(fmt.Sprintf("page %d", i)), true)
+	}
+	v.put("site/index.html", []byte("home"), true)
+	dag, bs := memDAG(t)
+	cache := NewCache(bs)
+	first, _ := requireSameAsFresh(t, dag, v.m, "site", Options{Cache: cache})
+
+	// As if collected: every block is gone.
+	removeAll(t, bs)
+	got, _ := requireSameAsFresh(t, dag, v.m, "site", Options{Cache: cache})
+	require.Equal(t, first.Root, got.Root)
+
+	// An import into another store (one that was discarded) must not make
+	// the cache vouch for blocks this store lacks.
+	other, _ := memDAG(t)
+	v.put("site/p4/index.html", []byte("page 4, edited"), true)
+	_, err := AddFS(ctx, other, v.m, "site", Options{Cache: cache})
+	require.NoError(t, err)
+	v.put("site/p5/index.html", []byte("page 5, edited"), true)
+	requireSameAsFresh(t, dag, v.m, "site", Options{Cache: cache})
+
+	// A root file whose block is gone is stored again too.
+	removeAll(t, bs)
+	requireSameAsFresh(t, dag, v.m, "site/index.html", Options{Cache: cache})
+	requireSameAsFresh(t, dag, v.m, "site/index.html", Options{Cache: cache})
+
+	// A file that changed while its version did not (it changed between
+	// being versioned and being read) is refused, not imported under the
+	// old CID, when the cache has to read it.
+	removeAll(t, bs)
+	v.m["site/index.html"].Data = []byte("HOME") // the same size
+	_, err = AddFS(ctx, dag, v.m, "site/index.html", Options{Cache: cache})
+	require.ErrorContains(t, err, "importer: index.html changed while being imported; import again")
+}
+
+func removeAll(t *testing.T, bs blockstore.Blockstore) {
+	t.Helper()
+	ctx := context.Background()
+	keys, err := bs.AllKeysChan(ctx)
+	require.NoError(t, err)
+	var all []cid.Cid
+	for c := range keys {
+		all = append(all, c)
+	}
+	require.NotEmpty(t, all)
+	for _, c := range all {
+		require.NoError(t, bs.DeleteBlock(ctx, c))
+	}
+}
+
+// TestCacheHAMT edits one file of a directory big enough to be sharded.
+func TestCacheHAMT(t *testing.T) {
+	v := newVersionedFS()
+	name := strings.Repeat("long-name-", 6)
+	for i := range 3500 {
+		v.put(fmt.Sprintf("d/%s%04d.html", name, i), []byte(fmt.Sprint(i)), true)
+	}
+	dag, bs := memDAG(t)
+	cache := NewCache(bs)
+	res, _ := requireSameAsFresh(t, dag, v.m, "d", Options{Cache: cache})
+	nd, err := dag.Get(context.Background(), res.Root)
+	require.NoError(t, err)
+	require.LessOrEqual(t, len(nd.Links()), profile.HAMTShardWidth, "the directory is a HAMT")
+
+	v.put(fmt.Sprintf("d/%s%04d.html", name, 1234), []byte("edited"), true)
+	_, reads := requireSameAsFresh(t, dag, v.m, "d", Options{Cache: cache})
+	require.Equal(t, []string{fmt.Sprintf("d/%s%04d.html", name, 1234)}, reads)
+}
+
+// TestCacheConcurrentImports runs imports sharing a cache at once (for
+// -race); each must still give the right root.
+func TestCacheConcurrentImports(t *testing.T) {
+	trees := make([]*versionedFS, 4)
+	for i := range trees {
+		trees[i] = newVersionedFS()
+		for j := range 20 {
+			trees[i].put(fmt.Sprintf("s/p%d/index.html", j), []byte(fmt.Sprintf("tree %d page %d", i%2, j)), true)
+		}
+	}
+	dag, bs := memDAG(t)
+	cache := NewCache(bs)
+	var g errgroup.Group
+	for _, tree := range trees {
+		for range 3 {
+			g.Go(func() error {
+				got, err := AddFS(context.Background(), dag, tree.m, "s", Options{Cache: cache})
+				if err != nil {
+					return err
+				}
+				want, err := AddFS(context.Background(), NullDAG(), tree.m, "s", Options{})
+				if err != nil {
+					return err
+				}
+				if got.Root != want.Root {
+					return fmt.Errorf("cached import gave %s, want %s", got.Root, want.Root)
+				}
+				return nil
+			})
+		}
+	}
+	require.NoError(t, g.Wait())
+}
+
+// TestCacheOnlyHash: with NullDAG, which keeps nothing, a cache still gives
+// the right CIDs.
+func TestCacheOnlyHash(t *testing.T) {
+	v := newVersionedFS()
+	for i := range 5 {
+		v.put(fmt.Sprintf("s/p%d.html", i), []byte(fmt.Sprint(i)), true)
+	}
+	cache := NewCache(nil)
+	for i := range 3 {
+		v.put("s/p1.html", []byte(fmt.Sprint("edit ", i)), true)
+		got, err := AddFS(context.Background(), NullDAG(), v.m, "s", Options{Cache: cache})
+		require.NoError(t, err)
+		fresh, _ := memDAG(t)
+		want, err := AddFS(context.Background(), fresh, v.m, "s", Options{})
+		require.NoError(t, err)
+		require.Equal(t, want, got)
+	}
+}
+
+// TestCacheWithSiteBuilder imports the bundles a site.Builder makes after
+// each edit: the result equals a full import, and only the pages the edit
+// changed (and the feed, the sitemap and the stylesheet, made anew every
+// build) are read. The static files were copied just now, too recently for
+// their stat to be trusted (see site's fileStamp.settledAt), so they are
+// read every time here; a few seconds later they would not be.
+func TestCacheWithSiteBuilder(t *testing.T) {
+	dir := copyDir(t, testutil.Corpus(t, 20, 3))
+	cfg := site.DefaultConfig()
+	cfg.ContentDir = dir
+	cfg.Now = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	cfg.Logger = discardLogger()
+	b := site.NewBuilder(cfg)
+	dag, bs := memDAG(t)
+	cache := NewCache(bs)
+	for i, post := range []string{"", "00005", "00005", "00012"} {
+		if post != "" {
+			p := filepath.Join(dir, "posts", post+".md")
+			data, err := os.ReadFile(p)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(p, append(data, fmt.Sprintf("\nEdit %d.\n", i)...), 0o644))
+		}
+		bundle, err := b.Build(context.Background())
+		require.NoError(t, err)
+		_, reads := requireSameAsFresh(t, dag, bundle.FS(), ".", Options{Cache: cache})
+		if post != "" {
+			reads = slices.DeleteFunc(reads, func(p string) bool { return strings.HasPrefix(p, "img/") })
+			require.Contains(t, reads, "posts/"+post+"/index.html")
+			require.NotContains(t, reads, "posts/00000/index.html")
+			require.Less(t, len(reads), 12, "%v", reads)
+		}
+	}
+}
+
+// copyDir copies a directory tree into a new temporary directory.
+func copyDir(t *testing.T, src string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), filepath.Base(src))
+	require.NoError(t, os.CopyFS(dst, os.DirFS(src)))
+	return dst
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
