@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -28,6 +29,7 @@ type daemonOptions struct {
 	listen         []string
 	bootstrap      []string
 	followInterval time.Duration
+	pinning        string
 }
 
 func (o *daemonOptions) register(cmd *cobra.Command) {
@@ -37,6 +39,7 @@ func (o *daemonOptions) register(cmd *cobra.Command) {
 	f.StringVar(&o.api, "api", "127.0.0.1:5080", "local API listen address, loopback only (port 0 picks one)")
 	f.StringArrayVar(&o.listen, "listen", nil, "libp2p listen multiaddr, repeatable (default TCP and QUIC on port 4001, all interfaces)")
 	f.StringArrayVar(&o.bootstrap, "bootstrap", nil, "bootstrap peer multiaddr ending in /p2p/ID, repeatable, replaces the public Amino peers; \"none\" dials no one")
+	f.StringVar(&o.pinning, "pinning", "", "also serve the Pinning Service API on this address (e.g. 0.0.0.0:5081) for friends on other machines; the token is in $REPO/pinning-token")
 	f.DurationVar(&o.followInterval, "follow-interval", 0, "how often followed names are checked (default 5m)")
 }
 
@@ -79,6 +82,12 @@ func (o *daemonOptions) config(env *Env) (daemon.Config, error) {
 	cfg.API.ListenAddr = o.api
 	if _, _, err := net.SplitHostPort(o.api); err != nil {
 		return cfg, usagef("--api %q: want host:port, e.g. 127.0.0.1:5080", o.api)
+	}
+	if o.pinning != "" {
+		if _, _, err := net.SplitHostPort(o.pinning); err != nil {
+			return cfg, usagef("--pinning %q: want host:port, e.g. 0.0.0.0:5081", o.pinning)
+		}
+		cfg.PinningAddr = o.pinning
 	}
 	if o.followInterval > 0 {
 		cfg.Follow.Interval = o.followInterval
@@ -170,6 +179,7 @@ func printDaemon(env *Env, r *repo.Repo, d *daemon.Daemon) {
 		}
 	}
 	fmt.Fprintf(env.Stdout, "API server listening on %s\n", d.APIURL())
+	fmt.Fprintf(env.Stdout, "pinning service at %s (token in %s)\n", d.PinningURL(), filepath.Join(r.Path(), daemon.TokenFile))
 	if u := d.GatewayURL(); u != "" {
 		fmt.Fprintf(env.Stdout, "gateway listening on %s (subdomains: %s)\n", u, strings.Replace(u, "127.0.0.1", "localhost", 1))
 	}

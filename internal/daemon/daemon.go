@@ -45,6 +45,11 @@ type Config struct {
 	Gateway gateway.Config
 	// GatewayAddr empty runs no gateway.
 	API api.Config
+	// PinningAddr, if set, serves the Pinning Service API (and nothing
+	// else) on a listener of its own, so friends on other machines can
+	// `pin remote add` to this node; the bearer token guards it. The local
+	// API, which controls the repo, stays on loopback whatever this says.
+	PinningAddr string
 	// Follow configures the follower; Fetch, Unpin and Provide are filled in.
 	Follow names.FollowConfig
 	// RepublishInterval is how often our own names' records are re-put
@@ -81,8 +86,10 @@ type Daemon struct {
 	gw   *gateway.Gateway
 	api  *api.Server
 	pins *pinsvc.Server
-	reg  *prometheus.Registry
-	log  *slog.Logger
+	// pinSrv is the pinning service's own listener (Config.PinningAddr).
+	pinSrv *pinningServer
+	reg    *prometheus.Registry
+	log    *slog.Logger
 	// republish wakes the republisher (RepublishSoon); capacity 1 so that
 	// wake-ups coalesce and senders never block.
 	republish chan struct{}
@@ -132,7 +139,15 @@ func New(ctx context.Context, r *repo.Repo, cfg Config) (_ *Daemon, err error) {
 
 	ac := cfg.API
 	ac.Gatherer = d.reg
-	ac.Mounts = map[string]http.Handler{PinningPrefix + "/": http.StripPrefix(PinningPrefix, d.pins)}
+	pinning := http.StripPrefix(PinningPrefix, d.pins)
+	ac.Mounts = map[string]http.Handler{PinningPrefix + "/": pinning}
+	if cfg.PinningAddr != "" {
+		mux := http.NewServeMux()
+		mux.Handle(PinningPrefix+"/", pinning)
+		if d.pinSrv, err = newPinningServer(ctx, cfg.PinningAddr, mux, log); err != nil {
+			return nil, err
+		}
+	}
 	if ac.Logger == nil {
 		ac.Logger = log
 	}
@@ -179,6 +194,9 @@ func (d *Daemon) GatewayURL() string {
 func (d *Daemon) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return d.api.Run(ctx) })
+	if d.pinSrv != nil {
+		g.Go(func() error { return d.pinSrv.run(ctx) })
+	}
 	if d.core.Node != nil {
 		fc := d.cfg.Follow
 		fc.Fetch = d.fetch
@@ -358,6 +376,9 @@ func (d *Daemon) Close() error {
 		}
 		if d.api != nil {
 			errs = append(errs, d.api.Close())
+		}
+		if d.pinSrv != nil {
+			errs = append(errs, d.pinSrv.srv.Close())
 		}
 		if d.pins != nil {
 			errs = append(errs, d.pins.Close())

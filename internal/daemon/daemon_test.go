@@ -114,3 +114,63 @@ func TestDaemonRefusesBusyAddress(t *testing.T) {
 	_, err = New(ctx, r, cfg)
 	require.ErrorContains(t, err, "listen on")
 }
+
+// A friend's node on another machine reaches the pinning service on its own
+// listener, with the token and without the local API's loopback guard.
+func TestPinningListener(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a libp2p node")
+	}
+	ctx := context.Background()
+	r, err := repo.Open(ctx, repo.Config{Path: t.TempDir()})
+	require.NoError(t, err)
+	t.Cleanup(func() { r.Close() })
+	cfg := loopbackConfig()
+	cfg.PinningAddr = "127.0.0.1:0"
+	d, err := New(ctx, r, cfg)
+	require.NoError(t, err)
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- d.Run(runCtx) }()
+	t.Cleanup(func() { stop(); require.NoError(t, <-done) })
+
+	token, err := os.ReadFile(filepath.Join(r.Path(), TokenFile))
+	require.NoError(t, err)
+	info, err := os.Stat(filepath.Join(r.Path(), TokenFile))
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), info.Mode().Perm())
+	require.NotEqual(t, d.APIURL()+PinningPrefix, d.PinningURL())
+
+	tests := []struct {
+		name  string
+		token string
+		host  string
+		want  int
+	}{
+		{"no token", "", "", http.StatusUnauthorized},
+		{"wrong token", "nope", "", http.StatusUnauthorized},
+		{"token", strings.TrimSpace(string(token)), "", http.StatusOK},
+		{"token, another machine's name", strings.TrimSpace(string(token)), "island.friend.example:5081", http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodGet, d.PinningURL()+"/pins", nil)
+			require.NoError(t, err)
+			if tt.host != "" {
+				req.Host = tt.host
+			}
+			if tt.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tt.token)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			require.Equal(t, tt.want, resp.StatusCode)
+		})
+	}
+	// The repo-controlling API is not on that listener.
+	resp, err := http.Post(strings.TrimSuffix(d.PinningURL(), PinningPrefix)+"/api/v0/run", "application/json", strings.NewReader(`{"args":["gc"]}`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+}

@@ -1,0 +1,68 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+)
+
+// pinningServer serves the Pinning Service API on an address of its own.
+type pinningServer struct {
+	ln  net.Listener
+	srv *http.Server
+}
+
+func newPinningServer(ctx context.Context, addr string, h http.Handler, log *slog.Logger) (*pinningServer, error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("daemon: pinning service: listen on %s: %w", addr, err)
+	}
+	return &pinningServer{ln: ln, srv: &http.Server{
+		Handler: h,
+		// Peers on the network reach this listener: bound the time and
+		// memory a slow or hostile client can hold.
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}}, nil
+}
+
+// URL is the service's base URL, as clients configure it.
+func (p *pinningServer) URL() string { return "http://" + p.ln.Addr().String() + PinningPrefix }
+
+func (p *pinningServer) run(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- p.srv.Serve(p.ln) }()
+	select {
+	case err := <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return fmt.Errorf("daemon: pinning service: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+	defer cancel()
+	err := p.srv.Shutdown(sctx)
+	<-errc
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("daemon: pinning service: shutdown: %w", err)
+	}
+	return nil
+}
+
+// PinningURL is where friends reach the pinning service: its own listener
+// when PinningAddr is set, else the local API.
+func (d *Daemon) PinningURL() string {
+	if d.pinSrv != nil {
+		return d.pinSrv.URL()
+	}
+	return d.api.URL() + PinningPrefix
+}
