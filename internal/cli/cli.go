@@ -161,6 +161,9 @@ func commands() []func(*Env, *globalOptions) *cobra.Command {
 		newGCCmd,
 		newDagCmd,
 		newRepoCmd,
+		newPublishCmd,
+		newHistoryCmd,
+		newRollbackCmd,
 	}
 }
 
