@@ -164,6 +164,7 @@ func commands() []func(*Env, *globalOptions) *cobra.Command {
 		newPublishCmd,
 		newHistoryCmd,
 		newRollbackCmd,
+		newServeCmd,
 	}
 }
 

@@ -131,9 +131,9 @@ recorded as a new version: nothing is lost, and a rollback can be rolled back.`,
 				}
 				e, err := cr.Names.Rollback(ctx, k, version)
 				var warning string
-				if errors.Is(err, names.ErrRoutingPut) {
+				if errors.Is(err, names.ErrRoutingPut) && networked(cr) {
 					warning = fmt.Sprintf("the record is stored here but no peer took it yet (the daemon retries): %v", err)
-				} else if err != nil {
+				} else if err != nil && !errors.Is(err, names.ErrRoutingPut) {
 					return fmt.Errorf("rollback: %w", err)
 				}
 				if cr.Online() {

@@ -170,9 +170,9 @@ func publishSite(ctx context.Context, env *Env, cr *core.Core, o siteOptions) (s
 		v.Unchanged, v.Version, v.Seq = true, cur.Version, cur.Seq
 	case err == nil || errors.Is(err, names.ErrNoHistory):
 		e, err := cr.Names.PublishVersion(ctx, key, res.Root)
-		if errors.Is(err, names.ErrRoutingPut) {
+		if errors.Is(err, names.ErrRoutingPut) && networked(cr) {
 			v.Warning = fmt.Sprintf("the record is stored here but no peer took it yet (the daemon retries): %v", err)
-		} else if err != nil {
+		} else if err != nil && !errors.Is(err, names.ErrRoutingPut) {
 			return v, fmt.Errorf("publish: %w", err)
 		}
 		v.Version, v.Seq = e.Version, e.Seq
@@ -291,6 +291,8 @@ func checkRetrievable(ctx context.Context, cr *core.Core, root cid.Cid, o siteOp
 		return retrievality{Reason: "not checked (--no-check)"}
 	case !cr.Online():
 		return retrievality{Reason: "not checked (offline: run 'island daemon' or 'island serve' to put it on the network)"}
+	case !networked(cr):
+		return retrievality{Reason: "not checked (the daemon runs --offline)"}
 	}
 	timeout := o.checkTimeout
 	if timeout <= 0 {
@@ -307,6 +309,18 @@ func checkRetrievable(ctx context.Context, cr *core.Core, root cid.Cid, o siteOp
 	}
 	return retrievality{Checked: true, OK: true, Via: r.Via.String(), Providers: r.Providers,
 		Took: r.Took.Round(time.Millisecond).String()}
+}
+
+// checkRuns reports whether checkRetrievable asks the network (and so
+// takes time) rather than saying at once why it does not.
+func checkRuns(cr *core.Core, o siteOptions) bool {
+	return !o.noCheck && networked(cr)
+}
+
+// networked reports whether the Core's node is on a network: a daemon
+// started with --offline has a node that joins none.
+func networked(cr *core.Core) bool {
+	return cr.Online() && cr.Node.DHT() != nil
 }
 
 func (r retrievality) String() string {
