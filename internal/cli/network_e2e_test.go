@@ -258,3 +258,23 @@ func TestNetworkPublishFollow(t *testing.T) {
 	require.Greater(t, v2.Seq, v1.Seq)
 	b.eventually(t, func(out string) bool { return strings.Contains(out, v2.CID) }, "follow", "ls", "--json")
 }
+
+// TestNetworkServe runs serve on a network of two: each version it
+// publishes is checked to be retrievable by another peer.
+func TestNetworkServe(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a daemon")
+	}
+	b := startDaemon(t, "B", filepath.Join(t.TempDir(), "b"), nil)
+	env := testEnv(t)
+	writeContent(t, env, smallSite("Served words."))
+	srv := startCLI(t, env, "serve", "--listen", "/ip4/127.0.0.1/tcp/0", "--api", "127.0.0.1:0", "--gateway", "127.0.0.1:0",
+		"--bootstrap", b.addr, "--debounce", "50ms", "--check-timeout", "60s")
+	srv.waitOutput(t, "Daemon is ready")
+	srv.waitOutput(t, "retrievable (version 1): yes")
+	writeContent(t, env, map[string]string{"posts/hello.md": "---\ntitle: Hello\n---\nChanged words.\n"})
+	srv.waitOutput(t, "retrievable (version 2): yes")
+	v2 := waitVersions(t, env, 2)[1]
+	require.Contains(t, b.ok(t, "cat", v2.CID+"/posts/hello/index.html"), "Changed words.", "B fetches the new version from serve")
+	require.Equal(t, exitOK, srv.stop(t), srv.stderr.String())
+}
