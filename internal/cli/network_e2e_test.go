@@ -51,7 +51,7 @@ func startDaemon(t *testing.T, name, repo string, boot []*daemonProc, extra ...s
 		args = append(args, "--bootstrap", b.addr)
 	}
 	args = append(args, extra...)
-	d := &daemonProc{name: name, repo: repo, stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
+	d := &daemonProc{name: name, repo: repo, stdout: newSyncBuffer(), stderr: newSyncBuffer(), exited: make(chan struct{})}
 	d.cmd = exec.Command(islandBinary(t), args...)
 	d.cmd.Stdout, d.cmd.Stderr = d.stdout, d.stderr
 	require.NoError(t, d.cmd.Start())
