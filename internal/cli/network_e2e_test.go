@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -272,6 +273,9 @@ func TestNetworkServe(t *testing.T) {
 		"--bootstrap", b.addr, "--debounce", "50ms", "--check-timeout", "60s")
 	srv.waitOutput(t, "Daemon is ready")
 	srv.waitOutput(t, "retrievable (version 1): yes")
+	name := regexp.MustCompile(`name: /ipns/(k51\w+)`).FindStringSubmatch(srv.stdout.String())
+	require.NotNil(t, name, srv.stdout.String())
+	require.Contains(t, b.ok(t, "cat", "/ipns/"+name[1]+"/posts/hello/index.html"), "Served words.", "B resolves the name serve published at start")
 	writeContent(t, env, map[string]string{"posts/hello.md": "---\ntitle: Hello\n---\nChanged words.\n"})
 	srv.waitOutput(t, "retrievable (version 2): yes")
 	v2 := waitVersions(t, env, 2)[1]

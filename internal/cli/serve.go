@@ -66,6 +66,11 @@ gateway only.`,
 				if err != nil {
 					return err
 				}
+				if len(cfg.Core.Node.Bootstrap) > 0 && networked(d.Core()) {
+					// A record put before any peer is known reaches nobody,
+					// and the republisher only tries again hours later.
+					awaitNetwork(cmd.Context(), &denv, d.Core(), joinTimeout)
+				}
 				if err := s.first(cmd.Context()); err != nil {
 					s.close()
 					return err
@@ -79,6 +84,30 @@ gateway only.`,
 	so.register(cmd)
 	cmd.Flags().DurationVar(&debounce, "debounce", defaultDebounce, "wait this long after the last change before republishing")
 	return cmd
+}
+
+// joinTimeout bounds serve's wait for a first DHT peer before it publishes.
+const joinTimeout = 30 * time.Second
+
+// awaitNetwork waits until the node's DHT knows at least one peer, or for
+// timeout, and says which.
+func awaitNetwork(ctx context.Context, env *Env, cr *core.Core, timeout time.Duration) {
+	known := func() int {
+		d := cr.Node.DHT()
+		return d.WAN.RoutingTable().Size() + d.LAN.RoutingTable().Size()
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for known() == 0 {
+		select {
+		case <-ctx.Done():
+			fmt.Fprintf(env.Stdout, "no peer answered within %s: publishing anyway; the record reaches the network when the daemon next republishes\n", timeout)
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // siteWatcher republishes the site whenever its content changes.
