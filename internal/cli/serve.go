@@ -100,7 +100,12 @@ func awaitNetwork(ctx context.Context, env *Env, cr *core.Core, timeout time.Dur
 	defer cancel()
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()
-	for known() == 0 {
+	said := false
+	for start := time.Now(); known() == 0; {
+		if !said && time.Since(start) > time.Second {
+			fmt.Fprintln(env.Stdout, "joining the network…")
+			said = true
+		}
 		select {
 		case <-ctx.Done():
 			fmt.Fprintf(env.Stdout, "no peer answered within %s: publishing anyway; the record reaches the network when the daemon next republishes\n", timeout)
