@@ -101,7 +101,7 @@ type siteVersion struct {
 	// GatewayRunning is false when the URLs are where a gateway would answer
 	// once a daemon runs.
 	GatewayRunning bool         `json:"gatewayRunning"`
-	Retrievable    retrievality `json:"retrievable"`
+	Retrievable    retrievability `json:"retrievable"`
 	// Warning is set when the record is stored locally but could not be
 	// put to the network (the daemon's republisher retries).
 	Warning string `json:"warning,omitempty"`
@@ -118,8 +118,8 @@ func (v siteVersion) MarshalJSON() ([]byte, error) {
 	}{v.CID.String(), plain(v)})
 }
 
-// retrievality is the outcome of the "published = retrievable" check.
-type retrievality struct {
+// retrievability is the outcome of the "published = retrievable" check.
+type retrievability struct {
 	Checked   bool   `json:"checked"`
 	OK        bool   `json:"ok"`
 	Via       string `json:"via,omitempty"`
@@ -285,14 +285,14 @@ func siteURLs(env *Env, cr *core.Core, c cid.Cid, name string) ([]string, bool) 
 }
 
 // checkRetrievable runs the "published = retrievable" check when online.
-func checkRetrievable(ctx context.Context, cr *core.Core, root cid.Cid, o siteOptions) retrievality {
+func checkRetrievable(ctx context.Context, cr *core.Core, root cid.Cid, o siteOptions) retrievability {
 	switch {
 	case o.noCheck:
-		return retrievality{Reason: "not checked (--no-check)"}
+		return retrievability{Reason: "not checked (--no-check)"}
 	case !cr.Online():
-		return retrievality{Reason: "not checked (offline: run 'island daemon' or 'island serve' to put it on the network)"}
+		return retrievability{Reason: "not checked (offline: run 'island daemon' or 'island serve' to put it on the network)"}
 	case !networked(cr):
-		return retrievality{Reason: "not checked (the daemon runs --offline)"}
+		return retrievability{Reason: "not checked (the daemon runs --offline)"}
 	}
 	timeout := o.checkTimeout
 	if timeout <= 0 {
@@ -303,11 +303,11 @@ func checkRetrievable(ctx context.Context, cr *core.Core, root cid.Cid, o siteOp
 	r, err := cr.Node.CheckRetrievable(ctx, root)
 	switch {
 	case errors.Is(err, node.ErrNoPeers):
-		return retrievality{Reason: "not checked: no other peer to ask (not connected to any peer that serves the DHT)"}
+		return retrievability{Reason: "not checked: no other peer to ask (not connected to any peer that serves the DHT)"}
 	case err != nil:
-		return retrievality{Checked: true, Reason: err.Error()}
+		return retrievability{Checked: true, Reason: err.Error()}
 	}
-	return retrievality{Checked: true, OK: true, Via: r.Via.String(), Providers: r.Providers,
+	return retrievability{Checked: true, OK: true, Via: r.Via.String(), Providers: r.Providers,
 		Took: r.Took.Round(time.Millisecond).String()}
 }
 
@@ -323,7 +323,7 @@ func networked(cr *core.Core) bool {
 	return cr.Online() && cr.Node.DHT() != nil
 }
 
-func (r retrievality) String() string {
+func (r retrievability) String() string {
 	switch {
 	case r.OK:
 		return fmt.Sprintf("yes: a new peer entering the network through %s found %d provider(s) and fetched the root in %s",

@@ -181,6 +181,9 @@ func hidden(name string) bool { return strings.HasPrefix(name, ".") }
 func (s *siteWatcher) first(ctx context.Context) error {
 	v, err := publishSite(ctx, s.env, s.cr, s.o)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting: Run ends at once
+		}
 		if !isBuildError(err) {
 			return err
 		}
@@ -189,7 +192,7 @@ func (s *siteWatcher) first(ctx context.Context) error {
 		return nil
 	}
 	if checkRuns(s.cr, s.o) {
-		v.Retrievable = retrievality{Reason: "checking…"}
+		v.Retrievable = retrievability{Reason: "checking…"}
 		printPublished(s.env, v)
 		s.startCheck(ctx, v)
 	} else {

@@ -184,7 +184,10 @@ func freshClientHost() (host.Host, error) {
 		libp2p.Transport(tcp.NewTCPTransport),
 		libp2p.Transport(quic.NewTransport),
 		libp2p.DisableMetrics(),
-		libp2p.DisableRelay(),
+		// Like a visitor's Kubo: it can dial a node behind NAT through its
+		// relay and then punch a direct connection.
+		libp2p.EnableRelay(),
+		libp2p.EnableHolePunching(),
 		libp2p.UserAgent(userAgent+"-check"),
 	)
 	if err != nil {
