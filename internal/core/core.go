@@ -49,6 +49,11 @@ type Core struct {
 	Node  *node.Node // nil when offline
 	Names *names.System
 
+	// ready is closed once Open has set every field: the node asks for
+	// Roots from its own goroutine as soon as it starts, before Names exists.
+	ready     chan struct{}
+	readyOnce sync.Once
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -56,8 +61,9 @@ type Core struct {
 // Open builds a Core on an open repo. The repo stays the caller's: Close
 // does not close it.
 func Open(ctx context.Context, r *repo.Repo, cfg Config) (_ *Core, err error) {
-	c := &Core{Repo: r}
+	c := &Core{Repo: r, ready: make(chan struct{})}
 	defer func() {
+		c.readyOnce.Do(func() { close(c.ready) })
 		if err != nil {
 			c.Close()
 		}
@@ -153,6 +159,11 @@ func (c *Core) Immutable(ctx context.Context, p path.Path) (path.ImmutablePath, 
 // Roots is everything the node keeps provided and gc keeps: pins, published
 // versions and followed sites.
 func (c *Core) Roots(ctx context.Context) ([]cid.Cid, error) {
+	select {
+	case <-c.ready:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	var out []cid.Cid
 	for sp := range c.Repo.Pinner().RecursiveKeys(ctx, false) {
 		if sp.Err != nil {
