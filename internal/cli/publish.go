@@ -100,7 +100,7 @@ type siteVersion struct {
 	URLs      []string `json:"urls"`
 	// GatewayRunning is false when the URLs are where a gateway would answer
 	// once a daemon runs.
-	GatewayRunning bool         `json:"gatewayRunning"`
+	GatewayRunning bool           `json:"gatewayRunning"`
 	Retrievable    retrievability `json:"retrievable"`
 	// Warning is set when the record is stored locally but could not be
 	// put to the network (the daemon's republisher retries).
