@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -28,19 +27,8 @@ func newBuildCmd(env *Env, _ *globalOptions) *cobra.Command {
 			cfg.Drafts, cfg.Future = drafts, future
 			cfg.Logger = slog.Default()
 			b, err := site.Build(cmd.Context(), cfg)
-			var be *site.BuildError
-			if errors.As(err, &be) {
-				for i, p := range be.Problems {
-					be.Problems[i].File = env.rel(p.File)
-				}
-				n := "1 problem"
-				if len(be.Problems) != 1 {
-					n = fmt.Sprintf("%d problems", len(be.Problems))
-				}
-				return fmt.Errorf("build: %s in %s; %s was left as it was:\n%w", n, content, out, be)
-			}
 			if err != nil {
-				return fmt.Errorf("build: %w", err)
+				return describeBuildError(env, content, out+" was left as it was", err)
 			}
 			if err := site.WriteDir(b, env.abs(out)); err != nil {
 				return fmt.Errorf("build: %w", err)

@@ -165,6 +165,10 @@ func commands() []func(*Env, *globalOptions) *cobra.Command {
 		newNameCmd,
 		newRoutingCmd,
 		newFollowCmd,
+		newPublishCmd,
+		newHistoryCmd,
+		newRollbackCmd,
+		newServeCmd,
 	}
 }
 

@@ -81,10 +81,14 @@ func Open(ctx context.Context, r *repo.Repo, cfg Config) (_ *Core, err error) {
 		if c.Node, err = node.New(ctx, nc); err != nil {
 			return nil, fmt.Errorf("core: %w", err)
 		}
+	}
+	if c.Node != nil && c.Node.DHT() != nil {
 		rt = c.Node.Routing()
 	} else {
-		// Without a node, records are kept in the repo: `name publish`
-		// works offline and the daemon puts the record out when it starts.
+		// Without a node, or with one that joins no network (daemon
+		// --offline), records are kept in the repo: `name publish` works
+		// offline, names resolve from there (the gateway's too) and the
+		// daemon puts the records out when it next runs online.
 		rt = offlinert.NewOfflineRouter(r.Datastore(), record.NamespacedValidator{
 			"ipns": ipns.Validator{},
 			"pk":   record.PublicKeyValidator{},

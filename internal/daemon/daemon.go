@@ -93,6 +93,8 @@ type Daemon struct {
 	// republish wakes the republisher (RepublishSoon); capacity 1 so that
 	// wake-ups coalesce and senders never block.
 	republish chan struct{}
+	// services are run by Run next to the daemon's own parts (Go).
+	services []func(context.Context) error
 
 	closeOnce sync.Once
 	closeErr  error
@@ -158,7 +160,7 @@ func New(ctx context.Context, r *repo.Repo, cfg Config) (_ *Daemon, err error) {
 	if cfg.Gateway.ListenAddr != "" {
 		gc := cfg.Gateway
 		gc.BlockService = d.core.BlockService()
-		gc.NameSystem = d.core.Names.NameSystem()
+		gc.NameSystem = newGatewayNames(d.core.Names)
 		if d.core.Node != nil {
 			gc.Routing = d.core.Node.Routing()
 		}
@@ -189,6 +191,13 @@ func (d *Daemon) GatewayURL() string {
 	return d.gw.URL()
 }
 
+// Go adds f to what Run runs, with Run's context: f must return once that
+// context ends, and Run waits for it before closing the Core, so f may use
+// the Core until then. An error from f stops the daemon. Call Go before Run.
+func (d *Daemon) Go(f func(ctx context.Context) error) {
+	d.services = append(d.services, f)
+}
+
 // Run serves until ctx ends, then stops everything. The repo files that
 // announce the daemon exist exactly while it answers.
 func (d *Daemon) Run(ctx context.Context) error {
@@ -203,7 +212,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 		fc.Unpin = func(context.Context, cid.Cid) error { return nil }
 		fc.Provide = func(ctx context.Context, c cid.Cid) error { return d.core.Node.Provide(ctx, c) }
 		g.Go(func() error { return d.core.Names.RunFollower(ctx, fc) })
-		g.Go(func() error { return d.republishLoop(ctx) })
+		if d.core.Node.DHT() != nil {
+			// An --offline node has no routing to put records to.
+			g.Go(func() error { return d.republishLoop(ctx) })
+		}
+	}
+	for _, f := range d.services {
+		g.Go(func() error { return f(ctx) })
 	}
 	if err := d.announce(); err != nil {
 		d.Close()

@@ -1,0 +1,216 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// smallSite is a content directory with a home page and one post.
+func smallSite(post string) map[string]string {
+	return map[string]string{
+		"site.toml":       "title = \"Island test\"\n",
+		"index.md":        "---\ntitle: Home\n---\nWelcome.\n",
+		"posts/hello.md":  "---\ntitle: Hello\ndate: 2024-01-02\n---\n" + post + "\n",
+		"static/note.txt": "static file\n",
+	}
+}
+
+// publishJSON runs `publish --json` with args and decodes its output.
+func publishJSON(t *testing.T, env *Env, args ...string) siteVersionOut {
+	t.Helper()
+	code, out, errOut := runCLI(t, env, append([]string{"publish", "--json"}, args...)...)
+	require.Equal(t, exitOK, code, errOut)
+	var v siteVersionOut
+	require.NoError(t, json.Unmarshal([]byte(out), &v), out)
+	return v
+}
+
+// siteVersionOut is `publish --json` as a script reads it.
+type siteVersionOut struct {
+	CID         string   `json:"cid"`
+	Name        string   `json:"name"`
+	Version     int      `json:"version"`
+	Seq         uint64   `json:"seq"`
+	Unchanged   bool     `json:"unchanged"`
+	URLs        []string `json:"urls"`
+	Retrievable struct {
+		Checked bool   `json:"checked"`
+		OK      bool   `json:"ok"`
+		Reason  string `json:"reason"`
+	} `json:"retrievable"`
+}
+
+func historyOf(t *testing.T, env *Env, args ...string) []versionJSON {
+	t.Helper()
+	code, out, errOut := runCLI(t, env, append([]string{"history", "--json"}, args...)...)
+	require.Equal(t, exitOK, code, errOut)
+	var hist []versionJSON
+	require.NoError(t, json.Unmarshal([]byte(out), &hist), out)
+	return hist
+}
+
+func catOK(t *testing.T, env *Env, p string) string {
+	t.Helper()
+	code, out, errOut := runCLI(t, env, "cat", p)
+	require.Equal(t, exitOK, code, errOut)
+	return out
+}
+
+func TestPublishHistoryRollback(t *testing.T) {
+	env := testEnv(t)
+	writeContent(t, env, smallSite("First words."))
+
+	// Version 1, in human form.
+	code, out, errOut := runCLI(t, env, "publish")
+	require.Equal(t, exitOK, code, errOut)
+	m := regexp.MustCompile(`(?m)^published (bafy\S+) \(version 1\)\nname: /ipns/(k51\S+)\n`).FindStringSubmatch(out)
+	require.NotNil(t, m, out)
+	v1, name := m[1], m[2]
+	require.Contains(t, out, "http://127.0.0.1:8080/ipfs/"+v1+"/")
+	require.Contains(t, out, "http://"+name+".ipns.localhost:8080/")
+	require.Contains(t, out, "no daemon runs")
+	require.Contains(t, out, "retrievable: not checked (offline")
+
+	hist := historyOf(t, env)
+	require.Len(t, hist, 1)
+	require.Equal(t, versionJSON{Version: 1, CID: v1, Seq: hist[0].Seq, Time: hist[0].Time, Current: true}, hist[0])
+
+	// A change makes version 2, which replaced version 1.
+	writeContent(t, env, map[string]string{"posts/hello.md": "---\ntitle: Hello\ndate: 2024-01-02\n---\nSecond words.\n"})
+	p2 := publishJSON(t, env)
+	require.Equal(t, 2, p2.Version)
+	require.NotEqual(t, v1, p2.CID)
+	require.Greater(t, p2.Seq, hist[0].Seq)
+	require.Contains(t, catOK(t, env, "/ipns/"+name+"/posts/hello/index.html"), "Second words.")
+
+	// The same content again is no new version and no new record.
+	same := publishJSON(t, env)
+	require.True(t, same.Unchanged)
+	require.Equal(t, p2.CID, same.CID)
+	require.Equal(t, p2.Seq, same.Seq)
+	hist = historyOf(t, env)
+	require.Len(t, hist, 2)
+	require.Equal(t, v1, hist[1].Prev)
+	require.False(t, hist[0].Current)
+	require.True(t, hist[1].Current)
+	code, out, _ = runCLI(t, env, "publish")
+	require.Equal(t, exitOK, code)
+	require.Contains(t, out, "unchanged: "+p2.CID+" is still the current version (version 2)")
+
+	// Rollback: version 1's CID is current again, under a higher sequence.
+	code, out, errOut = runCLI(t, env, "rollback")
+	require.Equal(t, exitOK, code, errOut)
+	require.Contains(t, out, "to version 1: "+v1+" is current again as version 3")
+	hist = historyOf(t, env)
+	require.Len(t, hist, 3)
+	require.Equal(t, v1, hist[2].CID)
+	require.Equal(t, p2.CID, hist[2].Prev)
+	require.Greater(t, hist[2].Seq, hist[1].Seq)
+	require.Contains(t, catOK(t, env, "/ipns/"+name+"/posts/hello/index.html"), "First words.", "the name resolves to version 1 again")
+
+	// Rolling back to an explicit version works the same way.
+	code, out, errOut = runCLI(t, env, "rollback", "2")
+	require.Equal(t, exitOK, code, errOut)
+	require.Contains(t, out, p2.CID+" is current again as version 4")
+
+	// gc keeps every published version.
+	other := filepath.Join(env.Cwd, "other.txt")
+	require.NoError(t, os.WriteFile(other, []byte("not part of any version"), 0o644))
+	code, added, errOut := runCLI(t, env, "add", "-q", other)
+	require.Equal(t, exitOK, code, errOut)
+	code, _, errOut = runCLI(t, env, "pin", "rm", strings.TrimSpace(added))
+	require.Equal(t, exitOK, code, errOut)
+	code, out, errOut = runCLI(t, env, "gc")
+	require.Equal(t, exitOK, code, errOut)
+	require.Regexp(t, `^removed 1 blocks`, out, "the unpinned file goes")
+	require.Contains(t, catOK(t, env, v1+"/posts/hello/index.html"), "First words.")
+	require.Contains(t, catOK(t, env, p2.CID+"/posts/hello/index.html"), "Second words.")
+	require.Equal(t, "static file\n", catOK(t, env, v1+"/note.txt"))
+}
+
+func TestPublishJSON(t *testing.T) {
+	env := testEnv(t)
+	writeContent(t, env, smallSite("Words."))
+	code, out, errOut := runCLI(t, env, "publish", "--json")
+	require.Equal(t, exitOK, code, errOut)
+	var raw map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &raw))
+	for _, k := range []string{"cid", "name", "version", "seq", "unchanged", "urls", "retrievable"} {
+		require.Contains(t, raw, k)
+	}
+	v := publishJSON(t, env) // unchanged now
+	require.Regexp(t, `^bafy`, v.CID)
+	require.Regexp(t, `^k51`, v.Name)
+	require.Equal(t, []string{
+		"http://127.0.0.1:8080/ipfs/" + v.CID + "/",
+		"http://127.0.0.1:8080/ipns/" + v.Name + "/",
+		"http://" + v.CID + ".ipfs.localhost:8080/",
+		"http://" + v.Name + ".ipns.localhost:8080/",
+	}, v.URLs)
+	require.False(t, v.Retrievable.Checked)
+	require.Contains(t, v.Retrievable.Reason, "offline")
+
+	// The gateway a daemon last announced is used for the URLs.
+	require.NoError(t, os.WriteFile(filepath.Join(repoOf(t, env), "gateway"), []byte("http://127.0.0.1:9191\n"), 0o600))
+	v = publishJSON(t, env)
+	require.Equal(t, "http://127.0.0.1:9191/ipfs/"+v.CID+"/", v.URLs[0])
+	require.Equal(t, "http://"+v.Name+".ipns.localhost:9191/", v.URLs[3])
+}
+
+func TestPublishErrors(t *testing.T) {
+	env := testEnv(t)
+	writeContent(t, env, smallSite("Words."))
+	v := publishJSON(t, env)
+
+	// A broken page: every problem is listed, and the published version stays.
+	writeContent(t, env, map[string]string{"posts/broken.md": "---\ntitle: [oops\n---\nSee [nothing](../missing/).\n"})
+	code, _, errOut := runCLI(t, env, "publish")
+	require.Equal(t, exitFailure, code)
+	require.Contains(t, errOut, "the published version stays as it was")
+	require.Contains(t, errOut, filepath.Join("content", "posts", "broken.md")+":")
+	hist := historyOf(t, env)
+	require.Len(t, hist, 1)
+	require.Equal(t, v.CID, hist[0].CID)
+
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"unknown key", []string{"publish", "--key", "nope"}, exitFailure, "--key nope: no key of that name"},
+		{"history of unknown key", []string{"history", "--key", "nope"}, exitFailure, "--key nope"},
+		{"missing content", []string{"publish", "--content", "nowhere"}, exitFailure, "nowhere"},
+		{"publish takes no args", []string{"publish", "x"}, exitUsage, "takes no arguments"},
+		{"rollback version not a number", []string{"rollback", "latest"}, exitUsage, "want a version number"},
+		{"rollback two versions", []string{"rollback", "1", "2"}, exitUsage, "at most one VERSION"},
+		{"rollback to the current content", []string{"rollback", "1"}, exitFailure, "already the current content"},
+		{"rollback with nothing before", []string{"rollback"}, exitFailure, "has only one version: nothing to roll back to"},
+		{"rollback past the end", []string{"rollback", "9"}, exitFailure, "no version 9"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errOut := runCLI(t, env, tt.args...)
+			require.Equal(t, tt.code, code, errOut)
+			require.Contains(t, errOut, tt.stderr)
+		})
+	}
+	require.Len(t, historyOf(t, env), 1, "no failed command recorded a version")
+}
+
+func TestHistoryEmpty(t *testing.T) {
+	env := testEnv(t)
+	code, out, errOut := runCLI(t, env, "history")
+	require.Equal(t, exitOK, code, errOut)
+	require.Contains(t, out, "nothing published under /ipns/k51")
+	require.Empty(t, historyOf(t, env))
+	code, _, errOut = runCLI(t, env, "rollback")
+	require.Equal(t, exitFailure, code)
+	require.Contains(t, errOut, "no published versions")
+}
