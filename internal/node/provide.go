@@ -173,7 +173,12 @@ func (n *Node) syncKeystore(ctx context.Context) error {
 		}
 		walked <- err
 	}()
-	err = n.keys.ResetCids(ctx, keys)
+	// ResetCids is never cancelled: kad-dht v0.42.2's keystore keeps its
+	// alternate-store token when a reset is cancelled while it starts, and
+	// its Close then waits for that token for ever. Ending the walk (which
+	// closes keys) is what stops a reset early; the keystore is synced again
+	// at the next start.
+	err = n.keys.ResetCids(context.WithoutCancel(ctx), keys)
 	cancel() // unblocks the walker if ResetCids stopped reading
 	if werr := <-walked; err == nil && werr != nil && !errors.Is(werr, context.Canceled) {
 		err = werr
