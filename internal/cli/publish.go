@@ -42,6 +42,8 @@ type siteOptions struct {
 	key          string
 	noCheck      bool
 	checkTimeout time.Duration
+	// keepCache keeps the incremental builder between publishes (serve).
+	keepCache bool
 }
 
 func (o *siteOptions) register(cmd *cobra.Command) {
@@ -142,7 +144,11 @@ func publishSite(ctx context.Context, env *Env, cr *core.Core, o siteOptions) (s
 	if err != nil {
 		return siteVersion{}, fmt.Errorf("publish: %w", err)
 	}
-	b, err := buildSite(ctx, env, o.content)
+	var cache *siteCache
+	if env.daemon != nil || o.keepCache {
+		cache = cachedSite(cr.Repo, env.abs(o.content))
+	}
+	b, err := buildSite(ctx, env, o.content, cache)
 	if err != nil {
 		return siteVersion{}, err
 	}
@@ -155,7 +161,11 @@ func publishSite(ctx context.Context, env *Env, cr *core.Core, o siteOptions) (s
 	// Close releases the import's hold on gc: only after the history holds
 	// the new version.
 	defer im.Close()
-	res, err := importer.AddFS(ctx, im, b.FS(), ".", importer.Options{})
+	opts := importer.Options{}
+	if cache != nil {
+		opts.Cache = cache.imports
+	}
+	res, err := importer.AddFS(ctx, im, b.FS(), ".", opts)
 	if err != nil {
 		return v, fmt.Errorf("publish: %w", err)
 	}
@@ -163,6 +173,11 @@ func publishSite(ctx context.Context, env *Env, cr *core.Core, o siteOptions) (s
 		return v, fmt.Errorf("publish: %w", err)
 	}
 	v.CID = res.Root
+	// Every version is pinned as well as kept by the history, so `pin ls`
+	// shows what the site holds, as INTERFACE.md says ("add and pin").
+	if err := cr.Repo.PinRecursive(ctx, res.Root, "site "+name); err != nil {
+		return v, fmt.Errorf("publish: %w", err)
+	}
 
 	cur, err := cr.Names.Current(ctx, name)
 	switch {
@@ -190,11 +205,19 @@ func publishSite(ctx context.Context, env *Env, cr *core.Core, o siteOptions) (s
 
 // buildSite renders the content directory; a build error lists every
 // problem as file:line, relative to the working directory.
-func buildSite(ctx context.Context, env *Env, content string) (*site.Bundle, error) {
-	cfg := site.DefaultConfig()
-	cfg.ContentDir = env.abs(content)
-	cfg.Logger = slog.Default()
-	b, err := site.Build(ctx, cfg)
+func buildSite(ctx context.Context, env *Env, content string, cache *siteCache) (*site.Bundle, error) {
+	var (
+		b   *site.Bundle
+		err error
+	)
+	if cache != nil {
+		b, err = cache.builder.Build(ctx)
+	} else {
+		cfg := site.DefaultConfig()
+		cfg.ContentDir = env.abs(content)
+		cfg.Logger = slog.Default()
+		b, err = site.Build(ctx, cfg)
+	}
 	if err != nil {
 		return nil, describeBuildError(env, content, "the published version stays as it was", err)
 	}

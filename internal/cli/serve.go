@@ -51,6 +51,7 @@ gateway only.`,
 			if debounce <= 0 {
 				return usagef("--debounce %s: want a positive duration, e.g. 300ms", debounce)
 			}
+			so.keepCache = true // republishes re-render only what changed
 			content := env.abs(so.content)
 			if st, err := os.Stat(content); err != nil || !st.IsDir() {
 				return fmt.Errorf("serve: content directory %s not found: create it or name another with --content", so.content)
