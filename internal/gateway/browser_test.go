@@ -83,6 +83,12 @@ func findChromium() string {
 // tabs, one per page check that may run at once (-parallel).
 func startBrowser(t *testing.T, chromium string) tabPool {
 	t.Helper()
+	// Not t.TempDir: Chromium's helper processes may still write to their
+	// profile for a moment after the browser is gone, and t.TempDir's
+	// cleanup fails the test when the directory is not empty.
+	profile, err := os.MkdirTemp("", "island-chromium-")
+	require.NoError(t, err)
+	t.Cleanup(func() { removeEventually(profile) })
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(chromium),
 		chromedp.NoFirstRun,
@@ -90,7 +96,7 @@ func startBrowser(t *testing.T, chromium string) tabPool {
 		chromedp.Headless,
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1280, 900),
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-background-networking", true),
@@ -382,4 +388,15 @@ func openInBrowser(t *testing.T, tabs tabPool, pageURL string, status int64, kin
 		require.True(t, styled, "%s: the stylesheet was not applied", pageURL)
 	}
 	require.Empty(t, brokenImages, "%s: images that did not load", pageURL)
+}
+
+// removeEventually removes dir, retrying while processes that are exiting
+// still create files in it.
+func removeEventually(dir string) {
+	for range 50 {
+		if os.RemoveAll(dir) == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
