@@ -118,22 +118,31 @@ func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
 
 // Run serves until ctx ends, then shuts down gracefully.
 func (s *Server) Run(ctx context.Context) error {
+	if err := ServeUntil(ctx, s.srv, s.ln, s.cfg.ShutdownTimeout); err != nil {
+		return fmt.Errorf("api: %w", err)
+	}
+	return nil
+}
+
+// ServeUntil serves srv on ln until ctx ends, then lets requests in flight
+// finish for up to grace before returning.
+func ServeUntil(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration) error {
 	errc := make(chan error, 1)
-	go func() { errc <- s.srv.Serve(s.ln) }()
+	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
 		if errors.Is(err, http.ErrServerClosed) {
 			return nil
 		}
-		return fmt.Errorf("api: serve: %w", err)
+		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
-	err := s.srv.Shutdown(sctx)
+	err := srv.Shutdown(sctx)
 	<-errc
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("api: shutdown: %w", err)
+		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
 }

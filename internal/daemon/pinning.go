@@ -2,12 +2,13 @@ package daemon
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/islandsite/island/internal/api"
 )
 
 // pinningServer serves the Pinning Service API on an address of its own.
@@ -38,22 +39,8 @@ func newPinningServer(ctx context.Context, addr string, h http.Handler, log *slo
 func (p *pinningServer) URL() string { return "http://" + p.ln.Addr().String() + PinningPrefix }
 
 func (p *pinningServer) run(ctx context.Context) error {
-	errc := make(chan error, 1)
-	go func() { errc <- p.srv.Serve(p.ln) }()
-	select {
-	case err := <-errc:
-		if errors.Is(err, http.ErrServerClosed) {
-			return nil
-		}
+	if err := api.ServeUntil(ctx, p.srv, p.ln, 3*time.Second); err != nil {
 		return fmt.Errorf("daemon: pinning service: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
-	defer cancel()
-	err := p.srv.Shutdown(sctx)
-	<-errc
-	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("daemon: pinning service: shutdown: %w", err)
 	}
 	return nil
 }
