@@ -16,7 +16,7 @@ run: build
 	./$(BIN) serve --content content $(ARGS)
 
 test:
-	$(GO) test -race -timeout 10m $(PKGS)
+	$(GO) test -race -count=1 -timeout 10m $(PKGS)
 
 test-short:
 	$(GO) test -short -timeout 5m $(PKGS)
