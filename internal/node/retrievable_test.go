@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/stretchr/testify/require"
 
 	"github.com/islandsite/island/internal/node"
@@ -26,7 +27,9 @@ func TestCheckRetrievable(t *testing.T) {
 		defer cancel()
 		r, err := a.CheckRetrievable(cctx, root)
 		require.NoError(t, err)
-		require.Equal(t, nodes[0].ID(), r.Via, "a is connected only to its bootstrap peer")
+		// a starts connected to the hub only, but the DHT may connect it to
+		// the third node too: either is an independent peer, a itself is not.
+		require.Contains(t, []peer.ID{nodes[0].ID(), nodes[2].ID()}, r.Via)
 		require.GreaterOrEqual(t, r.Providers, 1)
 		require.Positive(t, r.Took)
 	})
