@@ -147,11 +147,7 @@ func runDaemon(cmd *cobra.Command, env *Env, g *globalOptions, cfg daemon.Config
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if cerr := r.Close(); err == nil {
-			err = cerr
-		}
-	}()
+	defer closeInto(&err, r)
 	var d *daemon.Daemon
 	cfg.API.Run = func(ctx context.Context, req api.RunRequest, stdout, stderr io.Writer) int {
 		// d is set before Run starts serving the API.

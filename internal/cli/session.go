@@ -75,20 +75,12 @@ func withCore(ctx context.Context, env *Env, g *globalOptions, f func(*core.Core
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if cerr := r.Close(); err == nil {
-			err = cerr
-		}
-	}()
+	defer closeInto(&err, r)
 	c, err := core.Open(ctx, r, env.coreConfig())
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if cerr := c.Close(); err == nil {
-			err = cerr
-		}
-	}()
+	defer closeInto(&err, c)
 	err = f(c)
 	if ipld.IsNotFound(err) {
 		// Without a daemon nothing is fetched from peers: say so once, here.
@@ -148,4 +140,12 @@ func (e *Env) nsMap() map[string]string {
 		return nil
 	}
 	return m
+}
+
+// closeInto closes c and reports its error in *err unless *err already
+// holds one: the first failure is the one the user needs to see.
+func closeInto(err *error, c io.Closer) {
+	if cerr := c.Close(); *err == nil {
+		*err = cerr
+	}
 }

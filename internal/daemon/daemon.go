@@ -41,10 +41,10 @@ const (
 
 // Config configures a daemon.
 type Config struct {
-	Core    core.Config
+	Core core.Config
+	// Gateway runs no gateway when its ListenAddr is empty.
 	Gateway gateway.Config
-	// GatewayAddr empty runs no gateway.
-	API api.Config
+	API     api.Config
 	// PinningAddr, if set, serves the Pinning Service API (and nothing
 	// else) on a listener of its own, so friends on other machines can
 	// `pin remote add` to this node; the bearer token guards it. The local
