@@ -74,6 +74,13 @@ func Open(ctx context.Context, r *repo.Repo, cfg Config) (_ *Core, err error) {
 		nc.Identity = r.Identity()
 		nc.Datastore = r.Datastore()
 		nc.Blockstore = r.Blockstore()
+		nc.Stage = func(ctx context.Context) (node.Stage, error) {
+			st, err := r.BeginStage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return st, nil
+		}
 		nc.ProvideRoots = c.Roots
 		if nc.Logger == nil {
 			nc.Logger = cfg.Logger

@@ -8,10 +8,12 @@ import (
 	"time"
 
 	"github.com/ipfs/boxo/blockstore"
+	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
 	"github.com/ipfs/go-datastore"
 	dht "github.com/libp2p/go-libp2p-kad-dht"
 	"github.com/libp2p/go-libp2p-kad-dht/amino"
+	"github.com/libp2p/go-libp2p/core/connmgr"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
@@ -28,6 +30,11 @@ type Config struct {
 	Datastore datastore.Batching
 	// Blockstore holds the blocks the node serves and the blocks it fetches.
 	Blockstore blockstore.Blockstore
+	// Stage, if set, opens a write-behind stage over Blockstore for each
+	// Fetch: fetched blocks are staged and flushed into Blockstore every
+	// stageFlushBytes and at the end, instead of being written (and synced)
+	// one by one. Nil writes them straight into Blockstore.
+	Stage func(ctx context.Context) (Stage, error)
 
 	// ListenAddrs are the multiaddrs to listen on; port 0 picks a free port.
 	ListenAddrs []string
@@ -50,6 +57,10 @@ type Config struct {
 	ConnMgrGrace time.Duration
 	// ResourceLimits bound what peers can make the libp2p stack spend.
 	ResourceLimits ResourceLimits
+	// ConnectionGater, if set, decides which peers and addresses the host
+	// may dial or accept (libp2p's connmgr.ConnectionGater; go-libp2p's
+	// conngater package keeps deny lists, like Kubo's Swarm.AddrFilters).
+	ConnectionGater connmgr.ConnectionGater
 
 	// ReprovideInterval is how often every provided key is announced again.
 	ReprovideInterval time.Duration
@@ -196,4 +207,14 @@ func (c Config) withDefaults() Config {
 		c.LibraryLogLevel = slog.LevelWarn
 	}
 	return c
+}
+
+// Stage is a write-behind blockstore (repo.Stage): blocks put into it are
+// readable from it at once and part of the Blockstore after Flush, which
+// returns them. Close discards what was not flushed.
+type Stage interface {
+	blockstore.Blockstore
+	Flush(ctx context.Context) ([]blocks.Block, error)
+	Err() error
+	Close() error
 }

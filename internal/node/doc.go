@@ -8,7 +8,10 @@
 // The node does not own storage: the caller (the repo) hands it a datastore,
 // a blockstore and an identity through Config, and keeps ownership of them.
 // The node keeps its own state (provider schedule and keystore, DHT records)
-// in that datastore under the "/node/" prefix, which nothing else uses.
+// in that datastore under the "/node/" prefix, which nothing else uses. When
+// the caller also gives a Stage (the repo's write-behind store), Fetch writes
+// what it receives through it, so bulk transfers are not held to one fsync
+// per block.
 //
 // New builds everything in order and undoes what it built if a step fails;
 // Close shuts it all down and waits for every goroutine it started.

@@ -12,6 +12,7 @@ import (
 	"github.com/islandsite/island/internal/testutil"
 	"github.com/islandsite/island/internal/testutil/testnet"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/net/conngater"
 	mh "github.com/multiformats/go-multihash"
 	"github.com/stretchr/testify/require"
 )
@@ -141,4 +142,45 @@ func TestFetchCanceled(t *testing.T) {
 	err = n.Fetch(ctx, cid.NewCidV1(cid.Raw, hash), nil)
 	require.ErrorIs(t, err, context.Canceled)
 	require.NotErrorIs(t, err, node.ErrNoProviders)
+}
+
+// TestFetchRelaysWhileFetching: C, which knows only B, asks B for a DAG that
+// B is itself still fetching from A. B holds what it fetches back until it
+// flushes it into its store (node.Config.Stage); C must get every block from
+// B as soon as B can serve it, not time out.
+func TestFetchRelaysWhileFetching(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a loopback network")
+	}
+	// C's gate keeps A out from the start: the DHT would otherwise
+	// introduce them.
+	keyA := testnet.NewKey(t)
+	idA, err := peer.IDFromPrivateKey(keyA)
+	require.NoError(t, err)
+	gate, err := conngater.NewBasicConnectionGater(nil)
+	require.NoError(t, err)
+	require.NoError(t, gate.BlockPeer(idA))
+	nodes := testnet.NewNetwork(t, 3, testnet.WithTopology(testnet.Chain),
+		testnet.WithConfig(func(i int, cfg *node.Config) {
+			switch i {
+			case 0:
+				cfg.Identity = keyA
+			case 2:
+				cfg.ConnectionGater = gate
+			}
+		}))
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	// Bigger than one flush of B's stage, so B serves C in several rounds.
+	root := testnet.AddRandomFile(t, a.DAG(), 80<<20, 7)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	errs := make(chan error, 1)
+	go func() { errs <- b.Fetch(ctx, root, nil) }()
+	require.NoError(t, c.Fetch(ctx, root, nil))
+	require.NoError(t, <-errs)
+	requireHasDAG(t, b, a, root)
+	requireHasDAG(t, c, a, root)
+	require.Zero(t, sentTo(a, c.ID()), "A, which C does not know, sent C nothing")
+	require.Positive(t, sentTo(b, c.ID()))
 }

@@ -70,6 +70,9 @@ func newHost(cfg *Config, log *slog.Logger) (host.Host, error) {
 		// itself fails to listen it leaves the half-started swarm running.
 		libp2p.NoListenAddrs,
 	}
+	if cfg.ConnectionGater != nil {
+		opts = append(opts, libp2p.ConnectionGater(cfg.ConnectionGater))
+	}
 	if cfg.Registerer != nil {
 		opts = append(opts, libp2p.PrometheusRegisterer(cfg.Registerer))
 	} else {

@@ -22,4 +22,10 @@
 // survives a crash of the process or the machine. Block files are fsynced
 // before they are renamed into place; pebble's log is fsynced by Sync, which
 // imports, the pinner and every method here call before returning.
+//
+// Three ways in, by where the blocks come from: an Import (add, CAR) stages
+// a whole DAG and commits it all or nothing; a Stage (blocks fetched from
+// peers) stages them and flushes every few tens of MiB, so a long fetch keeps
+// its progress while no block pays its own fsyncs; Blockstore().Put writes
+// one block at once, for the odd single block.
 package repo

@@ -156,9 +156,7 @@ func (im *Import) Close() error {
 	ctx := context.Background()
 	var err error
 	if !im.committed {
-		if d, ok := im.batch.(interface{ Discard(context.Context) error }); ok {
-			err = d.Discard(ctx)
-		}
+		err = discard(ctx, im.batch)
 	}
 	im.unlock.Unlock(ctx)
 	return err

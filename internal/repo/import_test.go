@@ -113,6 +113,22 @@ func TestFullDisk(t *testing.T) {
 	require.NoError(t, im.Close())
 	require.Equal(t, before, snap(t, r), "nothing of the add is left")
 
+	// The same data fetched from peers, through a Stage.
+	st, err := r.BeginStage(ctx)
+	require.NoError(t, err)
+	for _, b := range randomBlocks(t, 40, 1<<20) {
+		if err = st.Put(ctx, b); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		_, err = st.Flush(ctx)
+	}
+	require.ErrorIs(t, err, syscall.ENOSPC)
+	require.ErrorIs(t, st.Err(), syscall.ENOSPC, "the stage keeps the cause for the fetch to report")
+	require.NoError(t, st.Close())
+	require.Equal(t, before, snap(t, r), "nothing of the fetch is left")
+
 	rep, err := r.Verify(ctx)
 	require.NoError(t, err)
 	require.True(t, rep.OK())

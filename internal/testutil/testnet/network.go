@@ -34,6 +34,15 @@ func NodeConfig(tb testing.TB, st *Store, key crypto.PrivKey) node.Config {
 	cfg.Identity = key
 	cfg.Datastore = st.Datastore
 	cfg.Blockstore = st.Blockstore
+	if st.Repo != nil {
+		cfg.Stage = func(ctx context.Context) (node.Stage, error) {
+			s, err := st.Repo.BeginStage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
+		}
+	}
 	cfg.ListenAddrs = []string{"/ip4/127.0.0.1/tcp/0"}
 	cfg.LoopbackOnLAN = true
 	cfg.Registerer = prometheus.NewRegistry()
