@@ -67,7 +67,7 @@ var errStalled = errors.New("fetch stalled")
 // ctx's deadline passes) it returns a *NoProvidersError naming a missing
 // block. progress, if not nil, is called from Fetch's goroutine after every
 // block.
-func (n *Node) Fetch(ctx context.Context, root cid.Cid, progress func(FetchProgress)) error {
+func (n *Node) Fetch(ctx context.Context, root cid.Cid, progress func(FetchProgress)) (err error) {
 	start := time.Now()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -81,14 +81,23 @@ func (n *Node) Fetch(ctx context.Context, root cid.Cid, progress func(FetchProgr
 
 	bserv := n.bserv
 	var st *fetchStage
-	if n.cfg.Stage != nil && n.bswap != nil {
-		stage, err := n.cfg.Stage(ctx)
-		if err != nil {
-			return fmt.Errorf("node: fetch %s: %w", root, err)
+	if n.cfg.Stage != nil && n.eager != nil {
+		stage, serr := n.cfg.Stage(ctx)
+		if serr != nil {
+			return fmt.Errorf("node: fetch %s: %w", root, serr)
 		}
 		st = &fetchStage{Stage: stage, server: n.bswap}
-		defer stage.Close() // after batches.Wait: nothing writes to it any more
-		bserv = blockservice.New(stage, stagedExchange{n.exch.(*eagerExchange)})
+		// Runs after batches.Wait, when nothing writes to the Stage any more.
+		// A failed or canceled fetch flushes too: what arrived is verified,
+		// and a retry need not fetch it again.
+		defer func() {
+			ferr := st.flush(context.WithoutCancel(ctx))
+			if err == nil && ferr != nil {
+				err = fmt.Errorf("node: fetch %s: %w", root, ferr)
+			}
+			stage.Close()
+		}()
+		bserv = blockservice.New(stage, stagedExchange{n.eager})
 	}
 	ses := blockservice.NewSession(ctx, bserv)
 	results := make(chan blocks.Block)
@@ -154,13 +163,13 @@ func (n *Node) Fetch(ctx context.Context, root cid.Cid, progress func(FetchProgr
 					queue = append(queue, l)
 				}
 			}
-			if err := st.received(ctx, len(b.RawData())); err != nil {
-				return fmt.Errorf("node: fetch %s: %w", root, err)
-			}
 			p.Blocks++
 			p.Bytes += int64(len(b.RawData()))
 			if fetched {
 				p.Fetched++
+				if err := st.received(ctx, len(b.RawData())); err != nil {
+					return fmt.Errorf("node: fetch %s: %w", root, err)
+				}
 			}
 			p.Peers, p.Pending = w.counts()
 			p.Pending += len(queue)
@@ -190,9 +199,6 @@ func (n *Node) Fetch(ctx context.Context, root cid.Cid, progress func(FetchProgr
 			}
 		}
 	}
-	if err := st.flush(ctx); err != nil {
-		return fmt.Errorf("node: fetch %s: %w", root, err)
-	}
 	return nil
 }
 
@@ -210,7 +216,7 @@ type fetchStage struct {
 	pending int // bytes received since the last flush
 }
 
-// received counts a block Fetch got and flushes the Stage past
+// received counts a block that came from a peer and flushes the Stage past
 // stageFlushBytes.
 func (f *fetchStage) received(ctx context.Context, size int) error {
 	if f == nil {

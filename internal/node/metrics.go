@@ -67,7 +67,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), collectTimeout)
 	defer cancel()
-	st, err := n.ProvideStat(ctx)
+	st, err := n.provideStat(ctx, false)
 	if err != nil {
 		return
 	}

@@ -53,6 +53,7 @@ type Node struct {
 	provider *buffered.SweepingProvider     // nil offline
 	bswap    *bitswap.Bitswap               // nil offline
 	exch     exchange.Interface
+	eager    *eagerExchange // exch when online; nil offline
 	bserv    blockservice.BlockService
 	dag      ipld.DAGService
 	metrics  prometheus.Collector // nil without Registerer
@@ -111,7 +112,8 @@ func New(ctx context.Context, cfg Config) (_ *Node, err error) {
 		undo = append(undo, n.dht.Close)
 		n.bswap = newBitswap(n.ctx, n.host, n.dht, cfg.Blockstore, &n.watches)
 		undo = append(undo, n.bswap.Close)
-		n.exch = &eagerExchange{Bitswap: n.bswap, n: n}
+		n.eager = &eagerExchange{Bitswap: n.bswap, n: n}
+		n.exch = n.eager
 		if n.provider, n.sweep, err = newProvider(n.dht, n.keys, ds, cfg.ReprovideInterval); err != nil {
 			return nil, err
 		}

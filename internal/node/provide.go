@@ -245,6 +245,12 @@ type DHTProvideStat struct {
 // ProvideStat reports what is provided, queued, and when reprovides ran and
 // run next.
 func (n *Node) ProvideStat(ctx context.Context) (ProvideStat, error) {
+	return n.provideStat(ctx, true)
+}
+
+// provideStat is ProvideStat; without history it leaves LastReprovide zero
+// and spares the datastore scan that finds it (metrics do not export it).
+func (n *Node) provideStat(ctx context.Context, history bool) (ProvideStat, error) {
 	ctx, cancel := context.WithTimeout(ctx, statsTimeout)
 	defer cancel()
 	keys, err := n.keys.Size(ctx)
@@ -266,6 +272,9 @@ func (n *Node) ProvideStat(ctx context.Context) (ProvideStat, error) {
 			return ProvideStat{}, fmt.Errorf("node: provide stat %s: %w", d.name, err)
 		}
 		*d.out = dhtProvideStat(s)
+		if !history {
+			continue
+		}
 		if d.out.LastReprovide, err = n.lastReprovide(ctx, d.name); err != nil {
 			return ProvideStat{}, fmt.Errorf("node: provide stat %s: %w", d.name, err)
 		}

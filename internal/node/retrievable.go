@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/ipfs/boxo/bitswap"
@@ -138,10 +137,8 @@ func (n *Node) retrieveVia(ctx context.Context, via peer.AddrInfo, root cid.Cid)
 
 	var provs []peer.AddrInfo
 	for {
-		for p := range d.FindProvidersAsync(ctx, root, 8) {
-			if !slices.ContainsFunc(provs, func(q peer.AddrInfo) bool { return q.ID == p.ID }) {
-				provs = append(provs, p)
-			}
+		for p := range d.FindProvidersAsync(ctx, root, 8) { // each peer once
+			provs = append(provs, p)
 		}
 		if len(provs) > 0 {
 			break

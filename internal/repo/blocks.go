@@ -136,6 +136,10 @@ func (s *blockStore) Sync(ctx context.Context, prefix ds.Key) error {
 func (s *blockStore) Close() error { return nil }
 
 func (s *blockStore) Batch(ctx context.Context) (ds.Batch, error) {
+	return s.newBatch(ctx)
+}
+
+func (s *blockStore) newBatch(ctx context.Context) (*blockBatch, error) {
 	big, err := s.big.Batch(ctx)
 	if err != nil {
 		return nil, err

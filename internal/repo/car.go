@@ -77,13 +77,13 @@ func (r *Repo) ImportCAR(ctx context.Context, in io.Reader) ([]cid.Cid, error) {
 		if err != nil {
 			return nil, &CARError{Block: i, Err: carCause(err)}
 		}
-		links, err := blockLinks(ctx, blk)
-		if err != nil {
-			return nil, &CARError{Block: i, Err: fmt.Errorf("%s: %w", blk.Cid(), err)}
-		}
 		k := string(blk.Cid().Hash())
 		if _, dup := inCAR[k]; dup {
 			continue
+		}
+		links, err := blockLinks(ctx, blk)
+		if err != nil {
+			return nil, &CARError{Block: i, Err: fmt.Errorf("%s: %w", blk.Cid(), err)}
 		}
 		inCAR[k] = links
 		if err := im.Put(ctx, blk); err != nil {
@@ -151,19 +151,20 @@ func (r *Repo) checkComplete(ctx context.Context, root cid.Cid, inCAR map[string
 			stack = append(stack, links...)
 			continue
 		}
-		links, err := r.linksOf(ctx, c)
-		if err == nil && c.Prefix().Codec == cid.Raw {
-			// linksOf does not read raw blocks; check this one is here.
+		var links []*ipld.Link
+		var err error
+		if c.Prefix().Codec == cid.Raw { // no links: only check it is here
 			var has bool
-			has, err = r.bstore.Has(ctx, c)
-			if err == nil && !has {
+			if has, err = r.bstore.Has(ctx, c); err == nil && !has {
 				err = ipld.ErrNotFound{Cid: c}
 			}
+		} else {
+			links, err = r.linksOf(ctx, c)
+		}
+		if ipld.IsNotFound(err) {
+			return fmt.Errorf("repo: the DAG of root %s needs block %s, which is neither in the CAR nor in the repo; nothing was imported", root, c)
 		}
 		if err != nil {
-			if ipld.IsNotFound(err) {
-				return fmt.Errorf("repo: the DAG of root %s needs block %s, which is neither in the CAR nor in the repo; nothing was imported", root, c)
-			}
 			return fmt.Errorf("repo: %s: %w", c, err)
 		}
 		for _, l := range links {

@@ -3,8 +3,8 @@ package repo
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"sync"
 
 	"github.com/ipfs/boxo/ipld/merkledag"
@@ -121,17 +121,9 @@ func (r *Repo) rootSets(ctx context.Context) ([]rootSet, error) {
 	}
 
 	r.rootsMu.Lock()
-	names := make([]string, 0, len(r.roots))
-	for n := range r.roots {
-		names = append(names, n)
-	}
-	fns := make(map[string]RootsFunc, len(r.roots))
-	for n, f := range r.roots {
-		fns[n] = f
-	}
+	fns := maps.Clone(r.roots)
 	r.rootsMu.Unlock()
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(fns)) {
 		cids, err := fns[n](ctx)
 		if err != nil {
 			return nil, fmt.Errorf("repo: gc roots %q: %w", n, err)

@@ -28,7 +28,7 @@ import (
 // Commit and the pin that keeps the blocks; pin before closing.
 type Import struct {
 	r      *Repo
-	batch  ds.Batch
+	batch  *blockBatch
 	unlock blockstore.Unlocker
 
 	mu        sync.Mutex
@@ -41,7 +41,7 @@ var _ ipld.DAGService = (*Import)(nil)
 // BeginImport starts an Import. Close it when done, committed or not.
 func (r *Repo) BeginImport(ctx context.Context) (*Import, error) {
 	unlock := r.PinLock(ctx)
-	b, err := r.stores.blocks.Batch(ctx)
+	b, err := r.stores.blocks.newBatch(ctx)
 	if err != nil {
 		unlock.Unlock(ctx)
 		return nil, fmt.Errorf("repo: start import: %w", err)
@@ -87,9 +87,7 @@ func (im *Import) Get(ctx context.Context, c cid.Cid) (ipld.Node, error) {
 	if c.Prefix().MhType == mh.IDENTITY {
 		return im.r.dag.Get(ctx, c)
 	}
-	data, err := im.batch.(interface {
-		Get(context.Context, ds.Key) ([]byte, error)
-	}).Get(ctx, dshelp.MultihashToDsKey(c.Hash()))
+	data, err := im.batch.Get(ctx, dshelp.MultihashToDsKey(c.Hash()))
 	if errors.Is(err, ds.ErrNotFound) {
 		return nil, ipld.ErrNotFound{Cid: c}
 	}
@@ -156,7 +154,7 @@ func (im *Import) Close() error {
 	ctx := context.Background()
 	var err error
 	if !im.committed {
-		err = discard(ctx, im.batch)
+		err = im.batch.Discard(ctx)
 	}
 	im.unlock.Unlock(ctx)
 	return err

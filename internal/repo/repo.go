@@ -244,7 +244,9 @@ func (r *Repo) PinLock(ctx context.Context) blockstore.Unlocker {
 
 // Sync makes every write made so far durable.
 func (r *Repo) Sync(ctx context.Context) error {
-	if err := r.stores.root.Sync(ctx, ds.NewKey("/")); err != nil {
+	// Only pebble buffers writes (flatfs syncs each file as it writes it),
+	// and both mounts are the same pebble: sync it once, not per mount.
+	if err := r.stores.meta.Sync(ctx, ds.NewKey("/")); err != nil {
 		return fmt.Errorf("repo: sync: %w", err)
 	}
 	return nil

@@ -10,7 +10,6 @@ import (
 	dshelp "github.com/ipfs/boxo/datastore/dshelp"
 	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
-	ds "github.com/ipfs/go-datastore"
 	mh "github.com/multiformats/go-multihash"
 )
 
@@ -38,7 +37,7 @@ type Stage struct {
 	// batchMu is held shared by Put while it stages, exclusively by Flush
 	// while it commits and replaces the batch.
 	batchMu sync.RWMutex
-	batch   ds.Batch
+	batch   *blockBatch
 
 	mu     sync.Mutex
 	staged map[string]blocks.Block // by multihash
@@ -53,15 +52,17 @@ var ErrStageClosed = errors.New("repo: stage closed")
 
 // BeginStage starts a Stage. Flush what must be kept, then Close it.
 func (r *Repo) BeginStage(ctx context.Context) (*Stage, error) {
-	b, err := r.stores.blocks.Batch(ctx)
+	b, err := r.stores.blocks.newBatch(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("repo: start stage: %w", err)
 	}
 	return &Stage{r: r, batch: b, staged: map[string]blocks.Block{}}, nil
 }
 
-// Put stages b, unless the store or the Stage already holds it. b's bytes
-// must not be modified afterwards.
+// Put stages b, unless the Stage already holds it. It does not ask the store:
+// the blockservice puts only blocks it just failed to read, and writing a
+// block the store has again is harmless. b's bytes must not be modified
+// afterwards.
 func (s *Stage) Put(ctx context.Context, b blocks.Block) error {
 	c := b.Cid()
 	if c.Prefix().MhType == mh.IDENTITY {
@@ -76,22 +77,14 @@ func (s *Stage) Put(ctx context.Context, b blocks.Block) error {
 	if s.closed {
 		err = ErrStageClosed
 	}
+	if err == nil && !dup {
+		s.staged[key] = b
+	}
 	s.mu.Unlock()
 	if err != nil || dup {
 		return err
 	}
-	k := dshelp.MultihashToDsKey(c.Hash())
-	if has, err := s.r.stores.blocks.Has(ctx, k); err == nil && has {
-		return nil
-	}
-	s.mu.Lock()
-	if _, dup := s.staged[key]; dup {
-		s.mu.Unlock()
-		return nil
-	}
-	s.staged[key] = b
-	s.mu.Unlock()
-	if err := s.batch.Put(ctx, k, b.RawData()); err != nil {
+	if err := s.batch.Put(ctx, dshelp.MultihashToDsKey(c.Hash()), b.RawData()); err != nil {
 		return s.fail(fmt.Errorf("repo: stage block %s: %w", c, err))
 	}
 	return nil
@@ -123,10 +116,10 @@ func (s *Stage) Flush(ctx context.Context) ([]blocks.Block, error) {
 		return nil, err
 	}
 	if err := s.batch.Commit(ctx); err != nil {
-		discard(ctx, s.batch)
+		s.batch.Discard(ctx)
 		return nil, s.fail(fmt.Errorf("repo: store staged blocks: %w", err))
 	}
-	next, err := s.r.stores.blocks.Batch(ctx)
+	next, err := s.r.stores.blocks.newBatch(ctx)
 	if err != nil {
 		return nil, s.fail(fmt.Errorf("repo: start stage: %w", err))
 	}
@@ -169,14 +162,7 @@ func (s *Stage) Close() error {
 	}
 	s.closed = true
 	clear(s.staged)
-	return discard(context.Background(), s.batch)
-}
-
-func discard(ctx context.Context, b ds.Batch) error {
-	if d, ok := b.(interface{ Discard(context.Context) error }); ok {
-		return d.Discard(ctx)
-	}
-	return nil
+	return s.batch.Discard(context.Background())
 }
 
 func (s *Stage) lookup(c cid.Cid) (blocks.Block, bool) {

@@ -151,23 +151,23 @@ func (r *Repo) missingBlocks(ctx context.Context, root cid.Cid, recursive bool, 
 			continue
 		}
 		seen[k] = true
-		has, err := r.bstore.Has(ctx, c)
-		if err != nil {
-			return nil, fmt.Errorf("repo: verify: %s: %w", c, err)
+		if !recursive || c.Prefix().Codec == cid.Raw {
+			has, err := r.bstore.Has(ctx, c)
+			if err != nil {
+				return nil, fmt.Errorf("repo: verify: %s: %w", c, err)
+			}
+			if !has {
+				missing = append(missing, c)
+			}
+			continue
 		}
-		if !has {
+		// Reading the links is the presence check: one read, not two.
+		links, err := r.linksOf(ctx, c)
+		if ipld.IsNotFound(err) {
 			missing = append(missing, c)
 			continue
 		}
-		if !recursive {
-			continue
-		}
-		links, err := r.linksOf(ctx, c)
 		if err != nil {
-			if ipld.IsNotFound(err) {
-				missing = append(missing, c)
-				continue
-			}
 			// A block in a codec island cannot decode: its links are
 			// unknown, which is not damage.
 			continue
