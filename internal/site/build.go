@@ -133,13 +133,13 @@ func (b *builder) plan(ps *problems) {
 		}
 		b.jobs = append(b.jobs, job{path: p.outPath(), layout: b.layoutFor(p, "post.html", ps), page: p,
 			view: func() *view {
-				return b.newView("post", p.dir, p.meta.Title, b.describe(b.entries[p].Summary), &view{Page: b.entries[p], Prev: prev, Next: next})
+				return b.newView("post", p.dir, p.meta.Title, b.entries[p].Summary, &view{Page: b.entries[p], Prev: prev, Next: next})
 			}})
 	}
 	for _, p := range c.pages {
 		b.jobs = append(b.jobs, job{path: p.outPath(), layout: b.layoutFor(p, "page.html", ps), page: p,
 			view: func() *view {
-				return b.newView("page", p.dir, b.entries[p].Title, b.describe(b.entries[p].Summary), &view{Page: b.entries[p]})
+				return b.newView("page", p.dir, b.entries[p].Title, b.entries[p].Summary, &view{Page: b.entries[p]})
 			}})
 	}
 	for _, p := range b.markdownPages() {
@@ -256,9 +256,10 @@ func (b *builder) layoutFor(p *page, def string, ps *problems) string {
 	return name
 }
 
-// newView fills what every page shows: site, navigation, title.
+// newView fills what every page shows: site, navigation, title, and dir,
+// the output directory the page is in, which Rel links from.
 func (b *builder) newView(kind, dir, title, desc string, v *view) *view {
-	v.Site, v.Kind, v.Title, v.Description = &b.c.info, kind, title, desc
+	v.Site, v.Kind, v.Title, v.Description, v.dir = &b.c.info, kind, title, desc, dir
 	if v.Description == "" {
 		v.Description = b.c.info.Description
 	}
@@ -271,14 +272,6 @@ func (b *builder) newView(kind, dir, title, desc string, v *view) *view {
 		v.Nav = append(v.Nav, navItem{Name: b.entries[p].Title, Path: p.dir + "/", Current: dir == p.dir})
 	}
 	return v
-}
-
-// describe is a page's meta description: its summary, else the site's.
-func (b *builder) describe(summary string) string {
-	if summary != "" {
-		return summary
-	}
-	return b.c.info.Description
 }
 
 // titleFromSlug makes "resume" into "Resume" for pages without a title.

@@ -112,9 +112,11 @@ func (b *builder) checkLinks(outs []*output, ps *problems) {
 	agg := map[layoutKey]*layoutAgg{}
 	var order []layoutKey
 	for _, o := range outs {
-		for _, l := range o.md {
-			if msg := problemOf(l.res); msg != "" {
-				ps.addf(o.page.file, l.line, "link %q: %s", l.raw, msg)
+		if o.page != nil {
+			for _, l := range o.page.links {
+				if msg := problemOf(l.res); msg != "" {
+					ps.addf(o.page.file, l.line, "link %q: %s", l.raw, msg)
+				}
 			}
 		}
 		for _, l := range o.links {

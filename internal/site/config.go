@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -24,22 +23,21 @@ type Config struct {
 	Drafts bool
 	// Future includes pages dated after Now.
 	Future bool
-	// Now decides which pages are future-dated; tests fix it for determinism.
+	// Now decides which pages are future-dated; zero means the time each
+	// build starts. Tests fix it for determinism.
 	Now time.Time
 	// Workers bounds the goroutines rendering pages; 0 means GOMAXPROCS.
 	Workers int
-	// Logger receives warnings about input that is skipped, and a summary.
+	// Logger receives warnings about input that is skipped, and a summary;
+	// nil means slog.Default() as of each build.
 	Logger *slog.Logger
 }
 
-// DefaultConfig renders ./content as of now, on every core.
+// DefaultConfig renders ./content. Now stays zero so that a Builder made
+// from it judges future-dated posts by when it builds, not by when it was
+// configured.
 func DefaultConfig() Config {
-	return Config{
-		ContentDir: "content",
-		Now:        time.Now(),
-		Workers:    runtime.GOMAXPROCS(0),
-		Logger:     slog.Default(),
-	}
+	return Config{ContentDir: "content"}
 }
 
 // siteInfo is content/site.toml, as the templates see it.

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -277,12 +277,7 @@ func decodeTOML(fm []byte, m *meta) (errs []lineError) {
 		}
 		return []lineError{{1, "front matter is not valid TOML: " + err.Error()}}
 	}
-	keys := make([]string, 0, len(raw))
-	for k := range raw {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, key := range keys {
+	for _, key := range slices.Sorted(maps.Keys(raw)) {
 		v := raw[key]
 		line := keyLine(fm, key) + fmLineOffset
 		m.keyLines[key] = line

@@ -239,11 +239,7 @@ func (c *cache) reuseOutput(j job, dir string, key [sha256.Size]byte, res *resol
 			}
 		}
 	}
-	out := &output{path: j.path, data: o.data, page: j.page, layout: j.layout, ids: o.ids, links: o.links, key: key}
-	if j.page != nil {
-		out.md = j.page.links
-	}
-	return out
+	return &output{path: j.path, data: o.data, page: j.page, layout: j.layout, ids: o.ids, links: o.links, key: key}
 }
 
 // keepOutputs replaces the cached pages with those of this build.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"html/template"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -82,11 +81,10 @@ func (v *view) With(e *entry) tagLinks { return tagLinks{View: v, Tags: e.Tags} 
 type output struct {
 	path   string
 	data   []byte
-	page   *page  // its Markdown source, nil for generated lists
+	page   *page  // its Markdown source and links, nil for generated lists
 	layout string // the layout it was executed with
 	ids    map[string]bool
-	links  []htmlLink // found in the HTML outside the Markdown
-	md     []mdLink
+	links  []htmlLink        // found in the HTML outside the Markdown
 	key    [sha256.Size]byte // jobKey, for Builder's cache
 }
 
@@ -107,10 +105,8 @@ type worker struct {
 
 // runParallel runs fn(w, i) for i in [0, n) on up to workers goroutines,
 // each with its own worker state; the first error cancels the rest.
+// workers must be positive, as build makes Config.Workers.
 func runParallel(ctx context.Context, workers, n int, hl *highlightCache, fn func(w *worker, i int) error) error {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
 	workers = min(workers, n)
 	var next atomic.Int64
 	g, ctx := errgroup.WithContext(ctx)
@@ -146,10 +142,6 @@ func (w *worker) markdownFor() *markdown {
 // and rewrites what must be made page-relative.
 func (b *builder) execute(w *worker, j job, ps *problems) *output {
 	v := j.view()
-	v.dir = strings.TrimSuffix(strings.TrimSuffix(j.path, "index.html"), "/")
-	if j.path == notFoundPath {
-		v.dir = ""
-	}
 	var key [sha256.Size]byte
 	if b.cache != nil {
 		key = b.jobKey(j, v)
@@ -168,9 +160,8 @@ func (b *builder) execute(w *worker, j job, ps *problems) *output {
 	src := ""
 	if j.page != nil {
 		src = j.page.src
-		out.md = j.page.links
-		skip = make(map[string]bool, len(out.md))
-		for _, l := range out.md {
+		skip = make(map[string]bool, len(j.page.links))
+		for _, l := range j.page.links {
 			skip[l.key] = true
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/url"
 	"os"
 	"path"
@@ -90,22 +91,13 @@ func TestGolden(t *testing.T) {
 		want[filepath.ToSlash(rel)] = data
 		return err
 	}))
-	require.Equal(t, sortedKeys(want), sortedKeys(got), "files differ from testdata/golden; run go test ./internal/site -update and review the diff")
+	require.Equal(t, slices.Sorted(maps.Keys(want)), slices.Sorted(maps.Keys(got)), "files differ from testdata/golden; run go test ./internal/site -update and review the diff")
 	for p := range want {
 		require.Equal(t, string(want[p]), string(got[p]), "%s differs from testdata/golden; run go test ./internal/site -update and review the diff", p)
 	}
 	require.Equal(t, 12, b.Pages())
 	require.Equal(t, 2, b.StaticFiles())
 	checkLinksIndependently(t, b)
-}
-
-func sortedKeys(m map[string][]byte) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 func TestDraftsAndFuture(t *testing.T) {
@@ -220,7 +212,7 @@ func TestDeterministic(t *testing.T) {
 	one := readAll(t, mustBuild(t, cfg))
 	cfg.Workers = 3
 	three := readAll(t, mustBuild(t, cfg))
-	require.Equal(t, sortedKeys(one), sortedKeys(three))
+	require.Equal(t, slices.Sorted(maps.Keys(one)), slices.Sorted(maps.Keys(three)))
 	for p := range one {
 		require.True(t, bytes.Equal(one[p], three[p]), "%s differs between two builds of the same input", p)
 	}
