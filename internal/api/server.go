@@ -31,11 +31,10 @@ type Runner func(ctx context.Context, req RunRequest, stdout, stderr io.Writer) 
 
 // Config configures the API server.
 type Config struct {
-	// ListenAddr is host:port; the host must be a loopback address unless
-	// AllowNonLoopback is set, because the API can change the repo.
-	ListenAddr       string
-	AllowNonLoopback bool
-	Run              Runner
+	// ListenAddr is host:port; the host must be a loopback address, because
+	// the API can change the repo.
+	ListenAddr string
+	Run        Runner
 	// Gatherer serves /debug/metrics/prometheus; nil serves nothing there.
 	Gatherer prometheus.Gatherer
 	// Mounts are further handlers by path prefix (e.g. the pinning service),
@@ -90,7 +89,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: listen address %q: %w (want host:port, e.g. 127.0.0.1:5080)", cfg.ListenAddr, err)
 	}
-	if !cfg.AllowNonLoopback && !isLoopbackHost(host) {
+	if !isLoopbackHost(host) {
 		return nil, fmt.Errorf("api: listen address %q is not a loopback address: the API controls the repo, keep it on 127.0.0.1", cfg.ListenAddr)
 	}
 	var lc net.ListenConfig

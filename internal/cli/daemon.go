@@ -46,7 +46,6 @@ func (o *daemonOptions) register(cmd *cobra.Command) {
 // config turns the flags into a daemon configuration.
 func (o *daemonOptions) config(env *Env) (daemon.Config, error) {
 	cfg := daemon.DefaultConfig()
-	cfg.Core.Online = true
 	cfg.Core.Names.DNSLinkOverrides = env.nsMap()
 	nc := &cfg.Core.Node
 	nc.Offline = o.offline
@@ -153,6 +152,9 @@ func runDaemon(cmd *cobra.Command, env *Env, g *globalOptions, cfg daemon.Config
 		// d is set before Run starts serving the API.
 		return DaemonRunner(d)(ctx, req, stdout, stderr)
 	}
+	// Printed only once $REPO/api and $REPO/gateway exist: scripts and
+	// tests wait for this line, then read them.
+	cfg.Ready = func() { fmt.Fprintln(env.Stdout, "Daemon is ready") }
 	if d, err = daemon.New(ctx, r, cfg); err != nil {
 		return err
 	}
@@ -163,7 +165,6 @@ func runDaemon(cmd *cobra.Command, env *Env, g *globalOptions, cfg daemon.Config
 			return err
 		}
 	}
-	fmt.Fprintln(env.Stdout, "Daemon is ready")
 	return d.Run(ctx)
 }
 

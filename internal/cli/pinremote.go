@@ -19,8 +19,6 @@ import (
 	"time"
 
 	"github.com/ipfs/go-cid"
-	"github.com/libp2p/go-libp2p/core/peer"
-	"github.com/multiformats/go-multiaddr"
 	"github.com/spf13/cobra"
 
 	"github.com/islandsite/island/internal/core"
@@ -322,23 +320,6 @@ func toPinStatusJSON(ps pinsvc.PinStatus) pinStatusJSON {
 	return out
 }
 
-// connectDelegates dials the service's peers, as Kubo does, so that they
-// fetch the data from us directly instead of looking for providers.
-func connectDelegates(ctx context.Context, cr *core.Core, delegates []multiaddr.Multiaddr) {
-	infos, err := peer.AddrInfosFromP2pAddrs(delegates...)
-	if err != nil {
-		return
-	}
-	for _, ai := range infos {
-		if ai.ID == cr.Node.ID() {
-			continue
-		}
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_ = cr.Node.Host().Connect(cctx, ai) // best effort: the service can still find providers
-		cancel()
-	}
-}
-
 // waitPinned polls request id until it is pinned or failed, reporting each
 // change of status on a terminal.
 func waitPinned(ctx context.Context, env *Env, client *pinsvc.Client, ps pinsvc.PinStatus) (pinsvc.PinStatus, error) {
@@ -404,7 +385,9 @@ func newPinRemoteAddCmd(env *Env, g *globalOptions) *cobra.Command {
 					return fmt.Errorf("pin remote add: %w", serviceErr(service, err))
 				}
 				if cr.Online() {
-					connectDelegates(ctx, cr, ps.Delegates)
+					// As Kubo does: the service's peers then fetch from us
+					// directly instead of looking for providers.
+					cr.Node.ConnectAll(ctx, ps.Delegates)
 				}
 				if !background {
 					if ps, err = waitPinned(ctx, env, client, ps); err != nil {

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	pin "github.com/ipfs/boxo/pinning/pinner"
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/multiformats/go-multiaddr"
@@ -41,7 +42,12 @@ const (
 
 // Config configures a daemon.
 type Config struct {
+	// Core.Online is ignored: a daemon always runs a node (Node.Offline
+	// keeps it off the network).
 	Core core.Config
+	// Ready, if set, is called once the daemon answers and $REPO/api (and
+	// $REPO/gateway) say where: whoever waits for it may use them at once.
+	Ready func()
 	// Gateway runs no gateway when its ListenAddr is empty.
 	Gateway gateway.Config
 	API     api.Config
@@ -66,7 +72,7 @@ type Config struct {
 // DefaultConfig is a daemon on the public network with the gateway and API
 // on their default loopback ports.
 func DefaultConfig() Config {
-	c := Config{
+	return Config{
 		Core:              core.DefaultConfig(),
 		Gateway:           gateway.DefaultConfig(),
 		API:               api.DefaultConfig(),
@@ -74,8 +80,6 @@ func DefaultConfig() Config {
 		RepublishInterval: 4 * time.Hour,
 		RepublishRetry:    time.Minute,
 	}
-	c.Core.Online = true
-	return c
 }
 
 // Daemon is a running node with its servers.
@@ -116,6 +120,9 @@ func New(ctx context.Context, r *repo.Repo, cfg Config) (_ *Daemon, err error) {
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	cc := cfg.Core
+	// The daemon is the node: what it runs (bitswap for the gateway,
+	// providing, the follower) needs one, even --offline.
+	cc.Online = true
 	cc.Node.Registerer = d.reg
 	if cc.Logger == nil {
 		cc.Logger = log
@@ -160,10 +167,10 @@ func New(ctx context.Context, r *repo.Repo, cfg Config) (_ *Daemon, err error) {
 	if cfg.Gateway.ListenAddr != "" {
 		gc := cfg.Gateway
 		gc.BlockService = d.core.BlockService()
-		gc.NameSystem = newGatewayNames(d.core.Names)
-		if d.core.Node != nil {
-			gc.Routing = d.core.Node.Routing()
-		}
+		gc.NameSystem = d.core.Names.NameSystem()
+		// Records for ?format=ipns-record come from where /ipns/ resolves
+		// them, which under --offline is the repo, not the node's routing.
+		gc.Routing = d.core.Names.ValueStore()
 		gc.Status = d.Status
 		gc.StyleSheet = cfg.StyleSheet
 		gc.Registerer = d.reg
@@ -201,37 +208,42 @@ func (d *Daemon) Go(f func(ctx context.Context) error) {
 // Run serves until ctx ends, then stops everything. The repo files that
 // announce the daemon exist exactly while it answers.
 func (d *Daemon) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return d.api.Run(ctx) })
 	if d.pinSrv != nil {
 		g.Go(func() error { return d.pinSrv.run(ctx) })
 	}
-	if d.core.Node != nil {
-		fc := d.cfg.Follow
-		fc.Fetch = d.fetch
-		fc.Unpin = func(context.Context, cid.Cid) error { return nil }
-		fc.Provide = func(ctx context.Context, c cid.Cid) error { return d.core.Node.Provide(ctx, c) }
-		g.Go(func() error { return d.core.Names.RunFollower(ctx, fc) })
-		if d.core.Node.DHT() != nil {
-			// An --offline node has no routing to put records to.
-			g.Go(func() error { return d.republishLoop(ctx) })
-		}
+	fc := d.cfg.Follow
+	fc.Fetch = d.fetchFollowed
+	fc.Unpin = d.unpinFollowed
+	fc.Provide = func(ctx context.Context, c cid.Cid) error { return d.core.Node.Provide(ctx, c) }
+	g.Go(func() error { return d.core.Names.RunFollower(ctx, fc) })
+	if d.core.Node.DHT() != nil {
+		// An --offline node has no routing to put records to.
+		g.Go(func() error { return d.republishLoop(ctx) })
 	}
 	for _, f := range d.services {
 		g.Go(func() error { return f(ctx) })
 	}
-	if err := d.announce(); err != nil {
-		d.Close()
-		return err
+	aerr := d.announce()
+	if aerr == nil {
+		if d.cfg.Ready != nil {
+			d.cfg.Ready()
+		}
+		<-ctx.Done()
+		d.log.Info("stopping")
 	}
-	defer d.unannounce()
-	<-ctx.Done()
-	d.log.Info("stopping")
+	// Whatever announce wrote goes first, whether it failed half-way or the
+	// daemon is stopping: a client must not find a daemon that will not answer.
+	d.unannounce()
+	cancel()
 	if d.gw != nil {
 		d.gw.Close()
 	}
 	err := g.Wait()
-	return errors.Join(err, d.Close())
+	return errors.Join(aerr, err, d.Close())
 }
 
 // announce writes $REPO/api and $REPO/gateway.
@@ -256,46 +268,73 @@ func (d *Daemon) unannounce() {
 }
 
 func writeFile(p, s string) error {
-	tmp := p + ".tmp"
-	if err := os.WriteFile(tmp, []byte(s), 0o600); err != nil {
-		return fmt.Errorf("daemon: write %s: %w", p, err)
-	}
-	if err := os.Rename(tmp, p); err != nil {
+	if err := repo.WriteFileAtomic(p, []byte(s), 0o600); err != nil {
 		return fmt.Errorf("daemon: write %s: %w", p, err)
 	}
 	return nil
 }
 
-// fetch brings a whole DAG into the repo, holding off gc meanwhile.
-func (d *Daemon) fetch(ctx context.Context, c cid.Cid) error {
+// followPinName names the pins the follower makes. A CID has one recursive
+// pin whoever asked for it, so the follower removes only pins of this name.
+const followPinName = "follow"
+
+// fetchFollowed brings a followed version's whole DAG into the repo and pins
+// it before gc may run again: the follower records the version as kept only
+// after providing it and re-putting the author's record, which takes a while.
+func (d *Daemon) fetchFollowed(ctx context.Context, c cid.Cid) error {
 	unlock := d.repo.PinLock(ctx)
 	defer unlock.Unlock(ctx)
-	return d.core.Node.Fetch(ctx, c, nil)
+	if err := d.core.Node.Fetch(ctx, c, nil); err != nil {
+		return err
+	}
+	if _, ok, err := d.recursivePin(ctx, c); err != nil || ok {
+		// Pinned already (`pin add`, a publish, the pinning service): taking
+		// that pin over would let the follower drop it later.
+		return err
+	}
+	return d.repo.PinRecursive(ctx, c, followPinName)
+}
+
+// unpinFollowed releases a version the follower pinned, leaving any pin
+// someone else made on the same CID.
+func (d *Daemon) unpinFollowed(ctx context.Context, c cid.Cid) error {
+	name, ok, err := d.recursivePin(ctx, c)
+	if err != nil || !ok || name != followPinName {
+		return err
+	}
+	return d.unpinCID(ctx, c)
+}
+
+// recursivePin reports whether c is pinned recursively, and the pin's name.
+func (d *Daemon) recursivePin(ctx context.Context, c cid.Cid) (name string, ok bool, err error) {
+	ps, err := d.repo.Pinner().CheckIfPinnedWithType(ctx, pin.Recursive, true, c)
+	if err != nil {
+		return "", false, fmt.Errorf("daemon: check pin of %s: %w", c, err)
+	}
+	for _, p := range ps {
+		if p.Key.Equals(c) && p.Mode == pin.Recursive {
+			return p.Name, true, nil
+		}
+	}
+	return "", false, nil
 }
 
 // fetchAndPin serves the pinning service: fetch (origins first) and pin.
 func (d *Daemon) fetchAndPin(ctx context.Context, c cid.Cid, origins []multiaddr.Multiaddr) error {
 	unlock := d.repo.PinLock(ctx)
 	defer unlock.Unlock(ctx)
-	if d.core.Node != nil {
-		d.connectOrigins(ctx, origins)
-		if err := d.core.Node.Fetch(ctx, c, nil); err != nil {
-			return err
-		}
+	// The request's origins have the data: the fetch need not wait for the DHT.
+	d.core.Node.ConnectAll(ctx, origins)
+	if err := d.core.Node.Fetch(ctx, c, nil); err != nil {
+		return err
 	}
 	if err := d.repo.PinRecursive(ctx, c, "pinning service"); err != nil {
 		return err
 	}
-	if d.core.Node != nil {
-		return d.core.Node.Provide(ctx, c)
-	}
-	return nil
+	return d.core.Node.Provide(ctx, c)
 }
 
 func (d *Daemon) delegates() []string {
-	if d.core.Node == nil {
-		return nil
-	}
 	var out []string
 	for _, a := range d.core.Node.Addrs() {
 		out = append(out, a.String())

@@ -10,6 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipfs/boxo/path"
+	blocks "github.com/ipfs/go-block-format"
+	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/multiformats/go-multihash"
 	"github.com/stretchr/testify/require"
 
 	"github.com/islandsite/island/internal/api"
@@ -41,19 +46,26 @@ func TestDaemonLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { r.Close() })
 
-	d, err := New(ctx, r, loopbackConfig())
+	cfg := loopbackConfig()
+	ready := make(chan struct{})
+	cfg.Ready = func() { close(ready) }
+	d, err := New(ctx, r, cfg)
 	require.NoError(t, err)
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- d.Run(runCtx) }()
 
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("Run ended before it was ready: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the daemon did not get ready within 10 s")
+	}
+	// Ready means announced: the files are there when it is called.
 	apiFile := filepath.Join(r.Path(), api.FileName)
 	gwFile := filepath.Join(r.Path(), GatewayFile)
-	require.Eventually(t, func() bool {
-		_, err1 := os.Stat(apiFile)
-		_, err2 := os.Stat(gwFile)
-		return err1 == nil && err2 == nil
-	}, 10*time.Second, 20*time.Millisecond, "the daemon announces its API and gateway")
+	require.FileExists(t, gwFile)
 	b, err := os.ReadFile(apiFile)
 	require.NoError(t, err)
 	require.Equal(t, d.APIURL()+"\n", string(b))
@@ -173,4 +185,163 @@ func TestPinningListener(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+}
+
+// startOffline runs an --offline daemon on a fresh repo until the test ends.
+func startOffline(t *testing.T) (*Daemon, *repo.Repo) {
+	t.Helper()
+	ctx := context.Background()
+	r, err := repo.Open(ctx, repo.Config{Path: t.TempDir()})
+	require.NoError(t, err)
+	t.Cleanup(func() { r.Close() })
+	cfg := loopbackConfig()
+	cfg.Core.Node.Offline = true
+	d, err := New(ctx, r, cfg)
+	require.NoError(t, err)
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- d.Run(runCtx) }()
+	t.Cleanup(func() { stop(); require.NoError(t, <-done) })
+	return d, r
+}
+
+// localBlock stores a one-block DAG (a raw block) in the repo, unpinned.
+func localBlock(t *testing.T, r *repo.Repo, s string) cid.Cid {
+	t.Helper()
+	mh, err := multihash.Sum([]byte(s), multihash.SHA2_256, -1)
+	require.NoError(t, err)
+	b, err := blocks.NewBlockWithCid([]byte(s), cid.NewCidV1(cid.Raw, mh))
+	require.NoError(t, err)
+	require.NoError(t, r.Blockstore().Put(context.Background(), b))
+	return b.Cid()
+}
+
+// publishAs signs a record for a fresh key pointing at c and returns the name.
+func publishAs(t *testing.T, d *Daemon, c cid.Cid) (crypto.PrivKey, string) {
+	t.Helper()
+	key, _, err := crypto.GenerateEd25519Key(nil)
+	require.NoError(t, err)
+	rec, err := d.Core().Names.Publish(context.Background(), key, path.FromCid(c))
+	require.NoError(t, err)
+	return key, rec.Name.String()
+}
+
+// Under --offline the node's routing is a null router, yet /ipns/NAME
+// resolves from the repo; its record must be served from there too.
+func TestOfflineGatewayServesIPNSRecord(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a libp2p node")
+	}
+	d, r := startOffline(t)
+	ctx := context.Background()
+	key, name := publishAs(t, d, localBlock(t, r, "site"))
+	raw, err := d.Core().Names.Record(ctx, name)
+	require.NoError(t, err)
+
+	resp, err := http.Get(d.GatewayURL() + "/ipns/" + name + "?format=ipns-record")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	require.Equal(t, raw, body)
+
+	other, _, err := crypto.GenerateEd25519Key(nil)
+	require.NoError(t, err)
+	require.NotEqual(t, key, other)
+	resp, err = http.Get(d.GatewayURL() + "/ipns/" + keyName(other) + "?format=ipns-record")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusNotFound, resp.StatusCode, "a name nobody published")
+}
+
+// The follower pins what it fetches at once, so gc cannot take a followed
+// version before the follower records it as kept, and unpins it when the
+// name is unfollowed; a pin someone else made on the same CID stays.
+func TestFollowerPins(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a libp2p node")
+	}
+	d, r := startOffline(t)
+	ctx := context.Background()
+	names := d.Core().Names
+	pinName := func(c cid.Cid) (string, bool) {
+		name, ok, err := d.recursivePin(ctx, c)
+		require.NoError(t, err)
+		return name, ok
+	}
+
+	site := localBlock(t, r, "friend's site")
+	_, name := publishAs(t, d, site)
+	_, err := names.Follow(ctx, name)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		n, ok := pinName(site)
+		return ok && n == followPinName
+	}, 10*time.Second, 20*time.Millisecond, "the followed version is pinned")
+	require.NoError(t, names.Unfollow(ctx, name))
+	require.Eventually(t, func() bool {
+		_, ok := pinName(site)
+		return !ok
+	}, 10*time.Second, 20*time.Millisecond, "unfollowing unpins it")
+
+	mine := localBlock(t, r, "pinned by the user")
+	require.NoError(t, r.PinRecursive(ctx, mine, ""))
+	_, name = publishAs(t, d, mine)
+	_, err = names.Follow(ctx, name)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		fs, err := names.List(ctx)
+		require.NoError(t, err)
+		return len(fs) == 1 && fs[0].LastCID.Equals(mine)
+	}, 10*time.Second, 20*time.Millisecond)
+	require.NoError(t, names.Unfollow(ctx, name))
+	require.Eventually(t, func() bool {
+		roots, err := names.FollowRoots(ctx)
+		require.NoError(t, err)
+		return len(roots) == 0
+	}, 10*time.Second, 20*time.Millisecond, "the follower let go of the name")
+	n, ok := pinName(mine)
+	require.True(t, ok, "the user's pin stays")
+	require.Empty(t, n)
+}
+
+// A daemon that cannot announce itself stops everything it started and
+// leaves no announcement behind.
+func TestRunFailsToAnnounce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a libp2p node")
+	}
+	ctx := context.Background()
+	r, err := repo.Open(ctx, repo.Config{Path: t.TempDir()})
+	require.NoError(t, err)
+	t.Cleanup(func() { r.Close() })
+	// Nothing can be renamed over a directory that holds a file.
+	gwFile := filepath.Join(r.Path(), GatewayFile)
+	require.NoError(t, os.MkdirAll(filepath.Join(gwFile, "x"), 0o700))
+	t.Cleanup(func() { os.RemoveAll(gwFile) })
+
+	cfg := loopbackConfig()
+	cfg.Core.Node.Offline = true
+	d, err := New(ctx, r, cfg)
+	require.NoError(t, err)
+	serviceDone := make(chan struct{})
+	d.Go(func(ctx context.Context) error {
+		<-ctx.Done()
+		close(serviceDone)
+		return nil
+	})
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	select {
+	case err := <-done:
+		require.ErrorContains(t, err, "daemon: write "+gwFile)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after failing to announce")
+	}
+	select {
+	case <-serviceDone:
+	default:
+		t.Fatal("Run returned before its services stopped")
+	}
+	require.NoFileExists(t, filepath.Join(r.Path(), api.FileName))
 }

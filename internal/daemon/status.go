@@ -11,7 +11,6 @@ import (
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
-	"github.com/multiformats/go-multiaddr"
 
 	"github.com/islandsite/island/internal/gateway"
 )
@@ -19,18 +18,17 @@ import (
 // Status is what the gateway's status page and /api/status show.
 func (d *Daemon) Status(ctx context.Context) (gateway.Status, error) {
 	st := gateway.Status{PeerID: d.repo.PeerID().String(), Follows: []gateway.Follow{}}
-	if n := d.core.Node; n != nil {
-		for _, a := range n.Addrs() {
-			st.Addrs = append(st.Addrs, a.String())
-		}
-		st.Peers = len(n.Peers())
-		if ps, err := n.ProvideStat(ctx); err == nil {
-			st.Provide = &gateway.ProvideState{
-				Provided:      int(ps.WAN.Provided + ps.LAN.Provided),
-				Queued:        int(ps.WAN.Queued + ps.LAN.Queued),
-				LastReprovide: latest(ps.WAN.LastReprovide, ps.LAN.LastReprovide),
-				NextReprovide: earliest(ps.WAN.NextReprovide, ps.LAN.NextReprovide),
-			}
+	n := d.core.Node
+	for _, a := range n.Addrs() {
+		st.Addrs = append(st.Addrs, a.String())
+	}
+	st.Peers = len(n.Peers())
+	if ps, err := n.ProvideStat(ctx); err == nil {
+		st.Provide = &gateway.ProvideState{
+			Provided:      int(ps.WAN.Provided + ps.LAN.Provided),
+			Queued:        int(ps.WAN.Queued + ps.LAN.Queued),
+			LastReprovide: latest(ps.WAN.LastReprovide, ps.LAN.LastReprovide),
+			NextReprovide: earliest(ps.WAN.NextReprovide, ps.LAN.NextReprovide),
 		}
 	}
 	self := keyName(d.repo.Identity())
@@ -72,27 +70,6 @@ func keyName(k crypto.PrivKey) string {
 		return ""
 	}
 	return ipns.NameFromPeer(id).String()
-}
-
-// connectOrigins dials the peers a pin request says have the data, so the
-// fetch need not wait for the DHT.
-func (d *Daemon) connectOrigins(ctx context.Context, origins []multiaddr.Multiaddr) {
-	if len(origins) == 0 || d.core.Node == nil {
-		return
-	}
-	infos, err := peer.AddrInfosFromP2pAddrs(origins...)
-	if err != nil {
-		d.log.Debug("pin origins without /p2p/", "err", err)
-		return
-	}
-	h := d.core.Node.Host()
-	for _, ai := range infos {
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		if err := h.Connect(cctx, ai); err != nil {
-			d.log.Debug("connect to pin origin", "peer", ai.ID, "err", err)
-		}
-		cancel()
-	}
 }
 
 // unpinCID removes a recursive or direct pin; not being pinned is fine.

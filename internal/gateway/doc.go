@@ -6,7 +6,7 @@
 // HTTP semantics come from boxo's gateway, not from code here: this package
 // assembles boxo's handler chain over a blockservice and a name system handed
 // in through Config, and adds what boxo leaves to the embedder: listening and
-// shutdown, DNSLink overrides for offline use and tests, error statuses for
+// shutdown, an offline name system when none is handed in, error statuses for
 // names that cannot be resolved and for CAR roots that cannot be fetched,
 // caches of resolved /ipfs/ paths and of whole responses for small
 // immutable files, and the status page (only on the gateway's own host,

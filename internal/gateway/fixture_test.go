@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,7 +35,7 @@ const ipnsTTL = 5 * time.Minute
 
 // fixture is a node's worth of content: the hand-made site (with a big
 // file added), the generated corpus, an IPNS record naming the site and a
-// DNSLink override for example.org.
+// DNSLink record for example.org.
 type fixture struct {
 	store   *testStore
 	bserv   blockservice.BlockService
@@ -96,17 +97,35 @@ func (f *fixture) child(tb testing.TB, name string) cid.Cid {
 	return cid.Undef
 }
 
+// namesysWith is a name system over the fixture's routing with DNSLink
+// records for links only.
+func namesysWith(f *fixture, links map[string]string) (namesys.NameSystem, error) {
+	return namesys.NewNameSystem(f.routing, namesys.WithDNSResolverWithTTL(dnslinkTXT(links)))
+}
+
 // config is a gateway over the fixture, resolving names the way the node
-// does: a name system over the routing that holds the record.
+// does: a name system over the routing that holds the record, and DNSLink
+// for example.org only.
 func (f *fixture) config(tb testing.TB) Config {
 	tb.Helper()
-	ns, err := namesys.NewNameSystem(f.routing, namesys.WithDNSResolverWithTTL(offlineLookupTXT))
+	ns, err := namesysWith(f, map[string]string{"example.org": "/ipfs/" + f.site.String()})
 	require.NoError(tb, err)
 	cfg := DefaultConfig()
 	cfg.BlockService = f.bserv
 	cfg.NameSystem = ns
 	cfg.Routing = f.routing
-	cfg.DNSLinkOverrides = map[string]string{"example.org": "/ipfs/" + f.site.String()}
 	cfg.SubdomainHosts = []string{"gw.example.net"}
 	return cfg
+}
+
+// dnslinkTXT answers DNSLink TXT lookups for the domains in links (domain →
+// content path) and "no such record" for all others, sending no DNS query.
+func dnslinkTXT(links map[string]string) namesys.LookupTXTWithTTLFunc {
+	return func(ctx context.Context, name string) ([]string, time.Duration, error) {
+		domain := strings.TrimSuffix(strings.ToLower(strings.TrimPrefix(name, "_dnslink.")), ".")
+		if p, ok := links[domain]; ok {
+			return []string{"dnslink=" + p}, 0, nil
+		}
+		return offlineLookupTXT(ctx, name)
+	}
 }

@@ -37,20 +37,15 @@ type Config struct {
 	BlockService blockservice.BlockService
 
 	// NameSystem resolves /ipns/ names and DNSLink. When nil the gateway is
-	// offline for names: it builds its own name system over Routing (IPNS
-	// records held there) and answers DNSLink only from DNSLinkOverrides and
-	// IPFS_NS_MAP, never sending a DNS query.
+	// offline for names: it builds boxo's name system over Routing (IPNS
+	// records held there), which answers DNSLink only from IPFS_NS_MAP and
+	// never sends a DNS query.
 	NameSystem namesys.NameSystem
 
 	// Routing holds IPNS records for ?format=ipns-record responses (and for
 	// resolution when NameSystem is nil). Optional: without it such requests
 	// answer 404.
 	Routing routing.ValueStore
-
-	// DNSLinkOverrides maps a domain to the content path its DNSLink record
-	// would hold ("example.org" → "/ipfs/bafy…"), checked before NameSystem.
-	// boxo's name system also honours IPFS_NS_MAP ("domain:/ipfs/CID,…").
-	DNSLinkOverrides map[string]string
 
 	// SubdomainHosts are more hostnames served like localhost, as subdomain
 	// gateways (CID.ipfs.HOST), for a gateway behind a proxy with a

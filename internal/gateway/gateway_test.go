@@ -43,8 +43,6 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		{"no blockservice", func(c *Config) { c.BlockService = nil }, "BlockService is required"},
 		{"subdomain host with a port", func(c *Config) { c.SubdomainHosts = []string{"example.net:80"} }, `subdomain host "example.net:80"`},
 		{"subdomain host that is an address", func(c *Config) { c.SubdomainHosts = []string{"10.0.0.1"} }, `subdomain host "10.0.0.1"`},
-		{"override of a non-domain", func(c *Config) { c.DNSLinkOverrides = map[string]string{"a/b": "/ipfs/bafkqaaa"} }, `DNSLink override "a/b"`},
-		{"override to a non-path", func(c *Config) { c.DNSLinkOverrides = map[string]string{"example.org": "bafkqaaa"} }, "example.org"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := DefaultConfig()

@@ -14,6 +14,6 @@
 //	/island/history/<name>/<seq>      signed history entries
 //	/island/follow/<name>             followed names and their state
 //
-// The /ipns/ key is the one boxo/namesys uses for records this node
-// publishes, so namesys's sequence checks see every record island holds.
+// The /ipns/ key is the one boxo/namesys (and so Kubo) keeps published
+// records under, so a repo's records stay where those tools look for them.
 package names

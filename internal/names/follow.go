@@ -421,7 +421,8 @@ func (s *System) check(ctx context.Context, fc FollowConfig, st followState) {
 			sum := sha256.Sum256(res.Record)
 			digest = hex.EncodeToString(sum[:])
 			if digest != st.putDigest || time.Since(st.LastPut) >= fc.RepublishInterval {
-				if _, perr := s.PutRecord(ctx, res.Name.String(), res.Record); perr != nil {
+				// resolve checked this record and keeps it: only routing needs it.
+				if perr := s.putRouting(ctx, Record{Name: res.Name, Raw: res.Record}); perr != nil {
 					errs = append(errs, fmt.Errorf("re-put record: %w", perr))
 				} else {
 					put = true

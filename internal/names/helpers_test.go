@@ -98,3 +98,10 @@ func allKeys(t testing.TB, ds datastore.Datastore, prefix string) []string {
 	}
 	return keys
 }
+
+func mustPath(t testing.TB, s string) path.Path {
+	t.Helper()
+	p, err := path.NewPath(s)
+	require.NoError(t, err)
+	return p
+}

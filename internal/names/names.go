@@ -30,7 +30,7 @@ type Config struct {
 	// Datastore is the repo's root datastore (see the package doc for keys).
 	Datastore datastore.Batching
 	Logger    *slog.Logger
-	// CacheSize bounds the resolved-record caches (ours and namesys's).
+	// CacheSize bounds the resolved-record cache.
 	CacheSize int
 	// RecordLifetime is how long a record we sign stays valid (its EOL).
 	RecordLifetime time.Duration
@@ -67,7 +67,6 @@ const maxResolveDepth = namesys.DefaultDepthLimit
 type System struct {
 	cfg       Config
 	log       *slog.Logger
-	ns        namesys.NameSystem
 	dns       *namesys.DNSResolver
 	overrides map[string]path.Path
 	cache     *lru.Cache[string, cacheEntry]
@@ -144,17 +143,10 @@ func New(ctx context.Context, cfg Config) (*System, error) {
 		cache:     cache,
 		trigger:   make(chan struct{}, 1),
 	}
+	// Only boxo's DNSLink resolver, not its whole name system: that one
+	// reads IPFS_NS_MAP itself and panics or fails on a value the CLI has
+	// already reported and chosen to ignore.
 	s.dns = namesys.NewDNSResolverWithTTL(s.lookupTXT)
-	// namesys gets the root datastore, as in Kubo: it keeps published records
-	// under /ipns/, which is where we keep them too.
-	s.ns, err = namesys.NewNameSystem(cfg.Routing,
-		namesys.WithDatastore(cfg.Datastore),
-		namesys.WithCache(cfg.CacheSize),
-		namesys.WithDNSResolverWithTTL(s.lookupTXT),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("names: name system: %w", err)
-	}
 	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	return s, nil
 }
@@ -168,10 +160,6 @@ func (s *System) Close() error {
 	s.wg.Wait()
 	return nil
 }
-
-// NameSystem is boxo's name system over the same routing, datastore and
-// DNSLink overrides, for the gateway.
-func (s *System) NameSystem() namesys.NameSystem { return s.ns }
 
 // ParseNSMap parses Kubo's IPFS_NS_MAP format,
 // "example.com:/ipfs/CID,other.net:/ipns/NAME", into DNSLink overrides.
@@ -267,14 +255,23 @@ func (s *System) storeIfNewer(ctx context.Context, rec Record) (stored bool, err
 	} else if !errors.Is(herr, ErrNotFound) && !errors.As(herr, new(*RecordError)) {
 		return false, herr
 	}
-	key := namesys.IpnsDsKey(rec.Name)
-	if err := s.cfg.Datastore.Put(ctx, key, rec.Raw); err != nil {
-		return false, fmt.Errorf("names: store record for %s: %w", rec.Name, err)
-	}
-	if err := s.cfg.Datastore.Sync(ctx, key); err != nil {
-		return false, fmt.Errorf("names: store record for %s: %w", rec.Name, err)
+	if err := s.keep(ctx, rec); err != nil {
+		return false, err
 	}
 	return true, nil
+}
+
+// keep stores rec as the record held for its name, durably, replacing
+// whatever was there. The caller holds the name lock.
+func (s *System) keep(ctx context.Context, rec Record) error {
+	key := namesys.IpnsDsKey(rec.Name)
+	if err := s.cfg.Datastore.Put(ctx, key, rec.Raw); err != nil {
+		return fmt.Errorf("names: store record for %s: %w", rec.Name, err)
+	}
+	if err := s.cfg.Datastore.Sync(ctx, key); err != nil {
+		return fmt.Errorf("names: store record for %s: %w", rec.Name, err)
+	}
+	return nil
 }
 
 func (s *System) cacheSet(rec Record) {
@@ -332,6 +329,11 @@ type PublishOption func(*publishOptions)
 type publishOptions struct {
 	ttl      time.Duration
 	lifetime time.Duration
+	// seq, when set, is the sequence to sign with instead of one above the
+	// highest known (boxo's PublishWithSequence, through NameSystem).
+	seq *uint64
+	// ipns are passed on to ipns.NewRecord (boxo's PublishWithIPNSOption).
+	ipns []ipns.Option
 }
 
 // WithTTL sets the record's cache hint (Config.TTL otherwise); d must be positive.
@@ -353,6 +355,10 @@ func (s *System) Publish(ctx context.Context, key crypto.PrivKey, value path.Pat
 	for _, opt := range opts {
 		opt(&o)
 	}
+	return s.publish(ctx, key, value, o)
+}
+
+func (s *System) publish(ctx context.Context, key crypto.PrivKey, value path.Path, o publishOptions) (Record, error) {
 	if o.ttl <= 0 || o.lifetime <= 0 {
 		return Record{}, fmt.Errorf("names: publish: TTL (%s) and lifetime (%s) must be positive", o.ttl, o.lifetime)
 	}
@@ -371,12 +377,9 @@ func (s *System) Publish(ctx context.Context, key crypto.PrivKey, value path.Pat
 	case authentic(herr):
 		seq, known = h.Seq, true
 	case errors.As(herr, new(*RecordError)):
-		// Garbage under our own key (corrupt, forged): namesys would refuse to
-		// publish over bytes it cannot parse, and we are replacing it anyway.
+		// Garbage under our own key (corrupt, forged): the new record
+		// overwrites it below.
 		s.log.Warn("replacing a bad local record", "name", name.String(), "err", herr)
-		if err := s.cfg.Datastore.Delete(ctx, namesys.IpnsDsKey(name)); err != nil {
-			return Record{}, fmt.Errorf("names: publish %s: drop bad local record: %w", name, err)
-		}
 	case !errors.Is(herr, ErrNotFound):
 		return Record{}, fmt.Errorf("names: publish %s: %w", name, herr)
 	}
@@ -389,22 +392,34 @@ func (s *System) Publish(ctx context.Context, key crypto.PrivKey, value path.Pat
 	if known {
 		next = seq + 1
 	}
-
-	perr := s.ns.Publish(ctx, key, value,
-		namesys.PublishWithSequence(next),
-		namesys.PublishWithEOL(time.Now().Add(o.lifetime)),
-		namesys.PublishWithTTL(o.ttl),
-	)
-	rec, herr := s.held(ctx, name)
-	if herr != nil || rec.Seq != next {
-		if perr != nil {
-			return Record{}, fmt.Errorf("names: publish %s: %w", name, perr)
+	if o.seq != nil {
+		if *o.seq < next {
+			return Record{}, fmt.Errorf("names: publish %s: sequence %d is not above the highest known (%d): %w",
+				name, *o.seq, next-1, namesys.ErrInvalidSequence)
 		}
-		return Record{}, fmt.Errorf("names: publish %s: record was not stored: %w", name, herr)
+		next = *o.seq
+	}
+
+	signed, err := ipns.NewRecord(key, value, next, time.Now().Add(o.lifetime), o.ttl, o.ipns...)
+	if err != nil {
+		return Record{}, fmt.Errorf("names: publish %s: sign: %w", name, err)
+	}
+	raw, err := ipns.MarshalRecord(signed)
+	if err != nil {
+		return Record{}, fmt.Errorf("names: publish %s: encode: %w", name, err)
+	}
+	rec, err := CheckRecord(name, raw)
+	if err != nil {
+		return Record{}, fmt.Errorf("names: publish %s: %w", name, err)
+	}
+	if err := s.keep(ctx, rec); err != nil {
+		return Record{}, err
 	}
 	s.cacheSet(rec)
-	if perr != nil {
-		return rec, fmt.Errorf("%w: publish %s: %w", ErrRoutingPut, name, perr)
+	// Also puts the public key when the name does not embed it (RSA), as
+	// boxo's publisher does.
+	if err := namesys.PublishIPNSRecord(ctx, s.cfg.Routing, key.GetPublic(), signed); err != nil {
+		return rec, fmt.Errorf("%w: publish %s: %w", ErrRoutingPut, name, err)
 	}
 	s.log.Info("published", "name", name.String(), "value", value.String(), "seq", rec.Seq)
 	return rec, nil

@@ -46,11 +46,11 @@ func ParseName(s string) (ipns.Name, error) {
 // it, or re-sign it) but must not serve it.
 func CheckRecord(name ipns.Name, data []byte) (Record, error) {
 	n := name.String()
-	if len(data) > ipns.MaxRecordSize {
-		return Record{}, recordErr(n, ErrMalformed, ipns.ErrRecordSize,
+	rec, err := ipns.UnmarshalRecord(data)
+	if errors.Is(err, ipns.ErrRecordSize) {
+		return Record{}, recordErr(n, ErrMalformed, err,
 			"record for %s is %d bytes, more than the %d-byte limit", n, len(data), ipns.MaxRecordSize)
 	}
-	rec, err := ipns.UnmarshalRecord(data)
 	if err != nil {
 		return Record{}, recordErr(n, ErrMalformed, err,
 			"record for %s is malformed: it does not decode as a signed IPNS record (%s)", n, strings.ReplaceAll(err.Error(), "\n", ": "))

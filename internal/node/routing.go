@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
 )
 
 // Datastore prefixes of the node's own state. "/node" is used by no other
@@ -67,23 +69,46 @@ func newDHT(h host.Host, ds datastore.Batching, cfg *Config) (*dual.DHT, error) 
 // network may be down now and up later, and the WAN DHT retries bootstrap
 // peers whenever its table runs empty.
 func (n *Node) connectBootstrap(ctx context.Context) {
+	n.dialAll(ctx, n.cfg.Bootstrap, bootstrapTimeout, slog.LevelWarn, "bootstrap peer unreachable")
+	if err := n.dht.Bootstrap(ctx); err != nil {
+		n.log.Warn("DHT bootstrap", "err", err)
+	}
+}
+
+// peerDialTimeout bounds each dial of ConnectAll.
+const peerDialTimeout = 10 * time.Second
+
+// ConnectAll dials the peers addrs name (each ending in /p2p/ID), all at
+// once, and returns when every dial has ended. It is best effort, for peers
+// that are likely to have or want data (a pin request's origins, a pinning
+// service's delegates): a failure is only logged, at debug level, since the
+// DHT can still find them.
+func (n *Node) ConnectAll(ctx context.Context, addrs []ma.Multiaddr) {
+	infos, err := peer.AddrInfosFromP2pAddrs(addrs...)
+	if err != nil {
+		n.log.Debug("peer address without /p2p/", "err", err)
+		return
+	}
+	n.dialAll(ctx, infos, peerDialTimeout, slog.LevelDebug, "peer unreachable")
+}
+
+// dialAll dials every peer but this one in parallel, each for at most
+// timeout, logging failures at level.
+func (n *Node) dialAll(ctx context.Context, peers []peer.AddrInfo, timeout time.Duration, level slog.Level, msg string) {
 	var wg sync.WaitGroup
-	for _, pi := range n.cfg.Bootstrap {
+	for _, pi := range peers {
 		if pi.ID == n.host.ID() {
 			continue
 		}
 		wg.Go(func() {
-			ctx, cancel := context.WithTimeout(ctx, bootstrapTimeout)
+			ctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
 			if err := n.host.Connect(ctx, pi); err != nil {
-				n.log.Warn("bootstrap peer unreachable", "peer", pi.ID, "addrs", pi.Addrs, "err", err)
+				n.log.Log(ctx, level, msg, "peer", pi.ID, "addrs", pi.Addrs, "err", err)
 			}
 		})
 	}
 	wg.Wait()
-	if err := n.dht.Bootstrap(ctx); err != nil {
-		n.log.Warn("DHT bootstrap", "err", err)
-	}
 }
 
 // connected reports whether the node has a live connection to p.

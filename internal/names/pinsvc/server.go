@@ -231,8 +231,10 @@ func decodeRequest(b []byte) (*request, error) {
 }
 
 // persist writes r; the caller holds s.mu so writes of one request stay in order.
+// Delegates are the node's addresses of the moment, not the request's: they
+// are not kept.
 func (s *Server) persist(ctx context.Context, r *request) error {
-	w := requestWire{statusWire: s.statusOf(r).wire()}
+	w := requestWire{statusWire: r.wire(nil)}
 	if r.UnpinAfter.Defined() {
 		w.UnpinAfter = r.UnpinAfter.String()
 	}
@@ -246,21 +248,24 @@ func (s *Server) persist(ctx context.Context, r *request) error {
 	return nil
 }
 
-func (s *Server) statusOf(r *request) PinStatus {
-	ps := PinStatus{RequestID: r.ID, Status: r.Status, Created: r.Created, Pin: r.Pin, Info: r.Info}
+// delegates are the node's addresses as the spec's multiaddrs, asked for
+// once per response: the node computes them afresh on every call.
+func (s *Server) delegates() []string {
+	out := []string{}
 	for _, d := range s.cfg.Delegates() {
 		if ma, err := multiaddr.NewMultiaddr(d); err == nil {
-			ps.Delegates = append(ps.Delegates, ma)
+			out = append(out, ma.String())
 		}
 	}
-	return ps
+	return out
 }
 
-func (ps PinStatus) wire() statusWire {
-	w := statusWire{RequestID: ps.RequestID, Status: ps.Status, Created: ps.Created, Pin: ps.Pin.wire(),
-		Delegates: []string{}, Info: ps.Info}
-	for _, d := range ps.Delegates {
-		w.Delegates = append(w.Delegates, d.String())
+// wire is r as the API reports it, with delegates (nil for none).
+func (r *request) wire(delegates []string) statusWire {
+	w := statusWire{RequestID: r.ID, Status: r.Status, Created: r.Created, Pin: r.Pin.wire(),
+		Delegates: delegates, Info: r.Info}
+	if w.Delegates == nil {
+		w.Delegates = []string{}
 	}
 	if w.Info == nil {
 		w.Info = map[string]string{}
@@ -358,6 +363,7 @@ func (s *Server) handleAdd(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	delegates := s.delegates()
 	s.mu.Lock()
 	if !s.admit(w, nil) {
 		s.mu.Unlock()
@@ -371,26 +377,27 @@ func (s *Server) handleAdd(w http.ResponseWriter, r *http.Request) {
 	}
 	s.reqs[req.ID] = req
 	s.queue = append(s.queue, req.ID)
-	st := s.statusOf(req)
+	st := req.wire(delegates)
 	s.mu.Unlock()
 	s.signal()
 	s.log.Info("pin requested", "requestid", req.ID, "cid", p.CID.String(), "name", p.Name)
-	writeJSON(w, http.StatusAccepted, st.wire())
+	writeJSON(w, http.StatusAccepted, st)
 }
 
 func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
+	delegates := s.delegates()
 	s.mu.Lock()
 	req := s.reqs[r.PathValue("requestid")]
-	var st PinStatus
+	var st statusWire
 	if req != nil {
-		st = s.statusOf(req)
+		st = req.wire(delegates)
 	}
 	s.mu.Unlock()
 	if req == nil {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "no pin request "+r.PathValue("requestid"))
 		return
 	}
-	writeJSON(w, http.StatusOK, st.wire())
+	writeJSON(w, http.StatusOK, st)
 }
 
 func (s *Server) handleReplace(w http.ResponseWriter, r *http.Request) {
@@ -399,6 +406,7 @@ func (s *Server) handleReplace(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("requestid")
+	delegates := s.delegates()
 	s.mu.Lock()
 	old := s.reqs[id]
 	if old == nil {
@@ -428,11 +436,11 @@ func (s *Server) handleReplace(w http.ResponseWriter, r *http.Request) {
 	delete(s.reqs, id)
 	s.reqs[req.ID] = req
 	s.queue = append(s.queue, req.ID)
-	st := s.statusOf(req)
+	st := req.wire(delegates)
 	s.mu.Unlock()
 	s.signal()
 	s.log.Info("pin replaced", "old", id, "requestid", req.ID, "cid", p.CID.String())
-	writeJSON(w, http.StatusAccepted, st.wire())
+	writeJSON(w, http.StatusAccepted, st)
 }
 
 func (s *Server) handleRemove(w http.ResponseWriter, r *http.Request) {
@@ -615,6 +623,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "BAD_REQUEST", err.Error())
 		return
 	}
+	delegates := s.delegates()
 	s.mu.Lock()
 	var matched []*request
 	for _, req := range s.reqs {
@@ -626,7 +635,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 	slices.SortFunc(matched, func(a, b *request) int { return b.Created.Compare(a.Created) })
 	out := resultsWire{Count: len(matched), Results: []statusWire{}}
 	for _, req := range matched[:min(len(matched), f.limit)] {
-		out.Results = append(out.Results, s.statusOf(req).wire())
+		out.Results = append(out.Results, req.wire(delegates))
 	}
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)

@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ipfs/go-cid"
+	"github.com/ipfs/go-datastore/query"
 	"github.com/multiformats/go-multiaddr"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -413,5 +415,46 @@ func TestNewRejectsBadConfig(t *testing.T) {
 			_, err := New(context.Background(), tt.cfg)
 			require.Error(t, err)
 		})
+	}
+}
+
+// Delegates are the node's addresses of the moment: asked for once per
+// response, never stored with a request.
+func TestDelegatesPerResponse(t *testing.T) {
+	ctx := context.Background()
+	n := mustNode(t, tempDir(t))
+	var calls atomic.Int32
+	delegate := "/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf"
+	_, ts := mustServer(t, n, func(c *Config) {
+		c.Delegates = func() []string {
+			calls.Add(1)
+			return []string{delegate, "not a multiaddr"}
+		}
+	})
+	c := NewClient(ts.URL, testToken)
+	for i := range 3 {
+		st, err := c.Add(ctx, Pin{CID: n.addDAG(t, fmt.Sprint("d", i), true)})
+		require.NoError(t, err)
+		_, err = c.WaitPinned(ctx, st.RequestID, poll)
+		require.NoError(t, err)
+	}
+
+	calls.Store(0)
+	list, err := c.List(ctx, ListFilter{})
+	require.NoError(t, err)
+	require.Len(t, list, 3)
+	for _, st := range list {
+		require.Len(t, st.Delegates, 1)
+		require.Equal(t, delegate, st.Delegates[0].String())
+	}
+	require.Equal(t, int32(1), calls.Load())
+
+	res, err := n.ds.Query(ctx, query.Query{Prefix: requestsRoot})
+	require.NoError(t, err)
+	stored, err := res.Rest()
+	require.NoError(t, err)
+	require.Len(t, stored, 3)
+	for _, e := range stored {
+		require.NotContains(t, string(e.Value), "/ip4/")
 	}
 }
