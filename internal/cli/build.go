@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"log/slog"
 	"path/filepath"
 	"strings"
 
@@ -25,7 +24,6 @@ func newBuildCmd(env *Env, _ *globalOptions) *cobra.Command {
 			cfg := site.DefaultConfig()
 			cfg.ContentDir = env.abs(content)
 			cfg.Drafts, cfg.Future = drafts, future
-			cfg.Logger = slog.Default()
 			b, err := site.Build(cmd.Context(), cfg)
 			if err != nil {
 				return describeBuildError(env, content, out+" was left as it was", err)

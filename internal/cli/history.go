@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"text/tabwriter"
@@ -51,11 +50,11 @@ key and checked when read. Every version stays in the repo: gc keeps them.`,
 				if err != nil {
 					return err
 				}
-				name, err := keyIPNSName(k)
+				name, err := ipnsName(k)
 				if err != nil {
 					return fmt.Errorf("history: %w", err)
 				}
-				entries, err := cr.Names.History(ctx, name)
+				entries, err := cr.Names.History(ctx, name.String())
 				if err != nil {
 					return fmt.Errorf("history: %w", err)
 				}
@@ -130,10 +129,8 @@ recorded as a new version: nothing is lost, and a rollback can be rolled back.`,
 					}
 				}
 				e, err := cr.Names.Rollback(ctx, k, version)
-				var warning string
-				if errors.Is(err, names.ErrRoutingPut) && networked(cr) {
-					warning = fmt.Sprintf("the record is stored here but no peer took it yet (the daemon retries): %v", err)
-				} else if err != nil && !errors.Is(err, names.ErrRoutingPut) {
+				warning, err := routingPutWarning(env, err, "rollback")
+				if err != nil {
 					return fmt.Errorf("rollback: %w", err)
 				}
 				if cr.Online() {
@@ -165,11 +162,11 @@ recorded as a new version: nothing is lost, and a rollback can be rolled back.`,
 // checkSomethingBefore explains a rollback with no VERSION when there is no
 // version before the current one.
 func checkSomethingBefore(ctx context.Context, cr *core.Core, k crypto.PrivKey) error {
-	name, err := keyIPNSName(k)
+	name, err := ipnsName(k)
 	if err != nil {
 		return fmt.Errorf("rollback: %w", err)
 	}
-	cur, err := cr.Names.Current(ctx, name)
+	cur, err := cr.Names.Current(ctx, name.String())
 	if err != nil {
 		return fmt.Errorf("rollback: %w", err)
 	}

@@ -15,6 +15,17 @@ import (
 // errOffline is what network commands say without a daemon.
 var errOffline = errors.New("this needs the running node: start 'island daemon' (or 'island serve') first")
 
+// withNode runs f on the daemon's Core, for commands that only ask the
+// running node (op names them in the error). Without a daemon it fails
+// before opening the repo, which would create one (a new identity) just to
+// say that no node runs.
+func withNode(env *Env, op string, f func(*core.Core) error) error {
+	if env.core == nil || !env.core.Online() {
+		return fmt.Errorf("%s: %w", op, errOffline)
+	}
+	return f(env.core)
+}
+
 type idJSON struct {
 	ID    string   `json:"id"`
 	Addrs []string `json:"addrs"`
@@ -49,17 +60,14 @@ func newIDCmd(env *Env, g *globalOptions) *cobra.Command {
 	return cmd
 }
 
-func newPeersCmd(env *Env, g *globalOptions) *cobra.Command {
+func newPeersCmd(env *Env, _ *globalOptions) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "peers",
 		Short: "List connected peers",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withCore(cmd.Context(), env, g, func(cr *core.Core) error {
-				if !cr.Online() {
-					return fmt.Errorf("peers: %w", errOffline)
-				}
+			return withNode(env, "peers", func(cr *core.Core) error {
 				peers := cr.Node.Peers()
 				if asJSON {
 					return printJSON(env.Stdout, peers)
@@ -80,7 +88,7 @@ func newPeersCmd(env *Env, g *globalOptions) *cobra.Command {
 	return cmd
 }
 
-func newProvideCmd(env *Env, g *globalOptions) *cobra.Command {
+func newProvideCmd(env *Env, _ *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "provide",
 		Short: "What the node announces on the DHT",
@@ -91,10 +99,7 @@ func newProvideCmd(env *Env, g *globalOptions) *cobra.Command {
 		Short: "Provided keys, queue, last and next reprovide, per DHT (LAN and WAN)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withCore(cmd.Context(), env, g, func(cr *core.Core) error {
-				if !cr.Online() {
-					return fmt.Errorf("provide stat: %w", errOffline)
-				}
+			return withNode(env, "provide stat", func(cr *core.Core) error {
 				st, err := cr.Node.ProvideStat(cmd.Context())
 				if err != nil {
 					return fmt.Errorf("provide stat: %w", err)

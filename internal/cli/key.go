@@ -54,8 +54,18 @@ func keyByName(r *repo.Repo, name string) (crypto.PrivKey, error) {
 	if !errors.Is(err, repo.ErrNoSuchKey) {
 		return nil, err
 	}
-	return nil, fmt.Errorf("no key named %q (see 'island key ls'; create one with 'island key gen %s')", name, name)
+	return nil, noKeyError{name}
 }
+
+// noKeyError is keyByName's answer for a name no key has. It is
+// repo.ErrNoSuchKey, so a command can word it for its own flag.
+type noKeyError struct{ name string }
+
+func (e noKeyError) Error() string {
+	return fmt.Sprintf("no key named %q (see 'island key ls'; create one with 'island key gen %s')", e.name, e.name)
+}
+
+func (noKeyError) Unwrap() error { return repo.ErrNoSuchKey }
 
 func keyByIPNSName(r *repo.Repo, n ipns.Name) (crypto.PrivKey, error) {
 	all, err := r.Keys().List()

@@ -44,8 +44,28 @@ func toRecordJSON(rec names.Record) recordJSON {
 // the record resolves locally and can be put again (then says how).
 func warnRoutingPut(env *Env, err error, then string) {
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "island: warning: the record is stored in the repo, but %v; %s\n", err, then)
+		fmt.Fprintf(env.Stderr, "island: warning: %s\n", notPut(err, then))
 	}
+}
+
+func notPut(err error, then string) string {
+	return fmt.Sprintf("the record is stored in the repo, but %v; %s", err, then)
+}
+
+// routingPutWarning sorts out the error of a publish of our own name (cmd):
+// a failed put to routing (names.ErrRoutingPut) becomes a warning, anything
+// else stays an error. Inside a daemon the warning promises that the
+// republisher retries, so it is woken now: its next round may be hours away.
+func routingPutWarning(env *Env, err error, cmd string) (string, error) {
+	if !errors.Is(err, names.ErrRoutingPut) {
+		return "", err
+	}
+	then := "run " + cmd + " again once the node has peers"
+	if env.daemon != nil {
+		env.daemon.RepublishSoon()
+		then = "the daemon keeps trying until it gets there"
+	}
+	return notPut(err, then), nil
 }
 
 func newNamePublishCmd(env *Env, g *globalOptions) *cobra.Command {
@@ -99,16 +119,12 @@ one, the daemon puts it out when it starts. PATH is published as given.`,
 					}
 				}
 				rec, err := cr.Names.Publish(ctx, k, p, opts...)
-				if err != nil && !errors.Is(err, names.ErrRoutingPut) {
+				warning, err := routingPutWarning(env, err, "name publish")
+				if err != nil {
 					return fmt.Errorf("name publish: %w", err)
 				}
-				if err != nil {
-					then := "run name publish again once the node has peers"
-					if env.daemon != nil {
-						env.daemon.RepublishSoon()
-						then = "the daemon keeps trying until it gets there"
-					}
-					warnRoutingPut(env, err, then)
+				if warning != "" {
+					fmt.Fprintf(env.Stderr, "island: warning: %s\n", warning)
 				}
 				switch {
 				case asJSON:

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -13,10 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ipfs/boxo/ipns"
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/crypto"
-	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/spf13/cobra"
 
 	"github.com/islandsite/island/internal/core"
@@ -42,8 +39,6 @@ type siteOptions struct {
 	key          string
 	noCheck      bool
 	checkTimeout time.Duration
-	// keepCache keeps the incremental builder between publishes (serve).
-	keepCache bool
 }
 
 func (o *siteOptions) register(cmd *cobra.Command) {
@@ -140,12 +135,15 @@ func publishSite(ctx context.Context, env *Env, cr *core.Core, o siteOptions) (s
 	if err != nil {
 		return siteVersion{}, err
 	}
-	name, err := keyIPNSName(key)
+	n, err := ipnsName(key)
 	if err != nil {
 		return siteVersion{}, fmt.Errorf("publish: %w", err)
 	}
+	name := n.String()
+	// A daemon (serve's too) keeps the incremental builder between
+	// publishes, so a republish re-renders only what changed.
 	var cache *siteCache
-	if env.daemon != nil || o.keepCache {
+	if env.daemon != nil {
 		cache = cachedSite(cr.Repo, env.abs(o.content))
 	}
 	b, err := buildSite(ctx, env, o.content, cache)
@@ -185,9 +183,7 @@ func publishSite(ctx context.Context, env *Env, cr *core.Core, o siteOptions) (s
 		v.Unchanged, v.Version, v.Seq = true, cur.Version, cur.Seq
 	case err == nil || errors.Is(err, names.ErrNoHistory):
 		e, err := cr.Names.PublishVersion(ctx, key, res.Root)
-		if errors.Is(err, names.ErrRoutingPut) && networked(cr) {
-			v.Warning = fmt.Sprintf("the record is stored here but no peer took it yet (the daemon retries): %v", err)
-		} else if err != nil && !errors.Is(err, names.ErrRoutingPut) {
+		if v.Warning, err = routingPutWarning(env, err, "publish"); err != nil {
 			return v, fmt.Errorf("publish: %w", err)
 		}
 		v.Version, v.Seq = e.Version, e.Seq
@@ -215,7 +211,6 @@ func buildSite(ctx context.Context, env *Env, content string, cache *siteCache) 
 	} else {
 		cfg := site.DefaultConfig()
 		cfg.ContentDir = env.abs(content)
-		cfg.Logger = slog.Default()
 		b, err = site.Build(ctx, cfg)
 	}
 	if err != nil {
@@ -243,12 +238,12 @@ func describeBuildError(env *Env, content, kept string, err error) error {
 }
 
 // signingKey is the key a site is published under: the node's identity by
-// default or for "self", else the named key from the keystore.
+// default, else as for keyByName.
 func signingKey(r *repo.Repo, name string) (crypto.PrivKey, error) {
-	if name == "" || name == repo.SelfKey {
-		return r.Identity(), nil
+	if name == "" {
+		name = repo.SelfKey
 	}
-	k, err := r.Keys().Get(name)
+	k, err := keyByName(r, name)
 	if errors.Is(err, repo.ErrNoSuchKey) {
 		return nil, fmt.Errorf("--key %s: no key of that name in the repo's keystore", name)
 	}
@@ -256,15 +251,6 @@ func signingKey(r *repo.Repo, name string) (crypto.PrivKey, error) {
 		return nil, fmt.Errorf("--key %s: %w", name, err)
 	}
 	return k, nil
-}
-
-// keyIPNSName is the k51… name a key signs records for.
-func keyIPNSName(k crypto.PrivKey) (string, error) {
-	id, err := peer.IDFromPrivateKey(k)
-	if err != nil {
-		return "", fmt.Errorf("key: %w", err)
-	}
-	return ipns.NameFromPeer(id).String(), nil
 }
 
 // gatewayBase is the local gateway's base URL and whether it answers now:
@@ -314,7 +300,7 @@ func checkRetrievable(ctx context.Context, cr *core.Core, root cid.Cid, o siteOp
 		return retrievability{Reason: "not checked (--no-check)"}
 	case !cr.Online():
 		return retrievability{Reason: "not checked (offline: run 'island daemon' or 'island serve' to put it on the network)"}
-	case !networked(cr):
+	case !cr.Networked():
 		return retrievability{Reason: "not checked (the daemon runs --offline)"}
 	}
 	timeout := o.checkTimeout
@@ -337,13 +323,7 @@ func checkRetrievable(ctx context.Context, cr *core.Core, root cid.Cid, o siteOp
 // checkRuns reports whether checkRetrievable asks the network (and so
 // takes time) rather than saying at once why it does not.
 func checkRuns(cr *core.Core, o siteOptions) bool {
-	return !o.noCheck && networked(cr)
-}
-
-// networked reports whether the Core's node is on a network: a daemon
-// started with --offline has a node that joins none.
-func networked(cr *core.Core) bool {
-	return cr.Online() && cr.Node.DHT() != nil
+	return !o.noCheck && cr.Networked()
 }
 
 func (r retrievability) String() string {

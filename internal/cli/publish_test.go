@@ -2,13 +2,17 @@ package cli
 
 import (
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/islandsite/island/internal/daemon"
 )
 
 // smallSite is a content directory with a home page and one post.
@@ -55,13 +59,6 @@ func historyOf(t *testing.T, env *Env, args ...string) []versionJSON {
 	return hist
 }
 
-func catOK(t *testing.T, env *Env, p string) string {
-	t.Helper()
-	code, out, errOut := runCLI(t, env, "cat", p)
-	require.Equal(t, exitOK, code, errOut)
-	return out
-}
-
 func TestPublishHistoryRollback(t *testing.T) {
 	env := testEnv(t)
 	writeContent(t, env, smallSite("First words."))
@@ -87,7 +84,7 @@ func TestPublishHistoryRollback(t *testing.T) {
 	require.Equal(t, 2, p2.Version)
 	require.NotEqual(t, v1, p2.CID)
 	require.Greater(t, p2.Seq, hist[0].Seq)
-	require.Contains(t, catOK(t, env, "/ipns/"+name+"/posts/hello/index.html"), "Second words.")
+	require.Contains(t, mustRun(t, env, "cat", "/ipns/"+name+"/posts/hello/index.html"), "Second words.")
 
 	// The same content again is no new version and no new record.
 	same := publishJSON(t, env)
@@ -112,7 +109,7 @@ func TestPublishHistoryRollback(t *testing.T) {
 	require.Equal(t, v1, hist[2].CID)
 	require.Equal(t, p2.CID, hist[2].Prev)
 	require.Greater(t, hist[2].Seq, hist[1].Seq)
-	require.Contains(t, catOK(t, env, "/ipns/"+name+"/posts/hello/index.html"), "First words.", "the name resolves to version 1 again")
+	require.Contains(t, mustRun(t, env, "cat", "/ipns/"+name+"/posts/hello/index.html"), "First words.", "the name resolves to version 1 again")
 
 	// Rolling back to an explicit version works the same way.
 	code, out, errOut = runCLI(t, env, "rollback", "2")
@@ -129,9 +126,9 @@ func TestPublishHistoryRollback(t *testing.T) {
 	code, out, errOut = runCLI(t, env, "gc")
 	require.Equal(t, exitOK, code, errOut)
 	require.Regexp(t, `^removed 1 blocks`, out, "the unpinned file goes")
-	require.Contains(t, catOK(t, env, v1+"/posts/hello/index.html"), "First words.")
-	require.Contains(t, catOK(t, env, p2.CID+"/posts/hello/index.html"), "Second words.")
-	require.Equal(t, "static file\n", catOK(t, env, v1+"/note.txt"))
+	require.Contains(t, mustRun(t, env, "cat", v1+"/posts/hello/index.html"), "First words.")
+	require.Contains(t, mustRun(t, env, "cat", p2.CID+"/posts/hello/index.html"), "Second words.")
+	require.Equal(t, "static file\n", mustRun(t, env, "cat", v1+"/note.txt"))
 }
 
 func TestPublishJSON(t *testing.T) {
@@ -213,4 +210,42 @@ func TestHistoryEmpty(t *testing.T) {
 	code, _, errOut = runCLI(t, env, "rollback")
 	require.Equal(t, exitFailure, code)
 	require.Contains(t, errOut, "no published versions")
+}
+
+// TestPublishWakesRepublisher: a publish or rollback whose put to the DHT
+// fails inside a daemon warns that the daemon retries, and it does so at
+// once, not at its next round.
+func TestPublishWakesRepublisher(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a daemon")
+	}
+	env := testEnv(t)
+	logs := newSyncBuffer()
+	startDaemon(t, env, func(cfg *daemon.Config) {
+		cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		// No round comes by itself while the test runs.
+		cfg.RepublishInterval, cfg.RepublishRetry = time.Hour, time.Hour
+	})
+	// Only the round at start may run unasked; each wake-up that finds the
+	// DHT without peers logs one failed republish.
+	rounds := func() int { return strings.Count(logs.String(), "msg=republish ") }
+
+	writeContent(t, env, smallSite("First words."))
+	code, out, errOut := runCLI(t, env, "publish", "--no-check")
+	require.Equal(t, exitOK, code, errOut)
+	require.Contains(t, out, "warning: the record is stored in the repo, but names: put to routing failed")
+	require.Contains(t, out, "the daemon keeps trying until it gets there")
+	require.Eventually(t, func() bool { return rounds() >= 1 }, 10*time.Second, 10*time.Millisecond, "publish did not wake the republisher")
+
+	before := rounds()
+	writeContent(t, env, smallSite("Second words."))
+	mustRun(t, env, "publish", "--no-check")
+	code, out, errOut = runCLI(t, env, "rollback")
+	require.Equal(t, exitOK, code, errOut)
+	require.Contains(t, out, "warning: the record is stored in the repo, but names: put to routing failed")
+	require.Eventually(t, func() bool { return rounds() > before }, 10*time.Second, 10*time.Millisecond, "publish and rollback did not wake the republisher")
+
+	for _, args := range [][]string{{"peers"}, {"provide", "stat"}} {
+		mustRun(t, env, args...) // the daemon's node answers
+	}
 }

@@ -51,7 +51,6 @@ gateway only.`,
 			if debounce <= 0 {
 				return usagef("--debounce %s: want a positive duration, e.g. 300ms", debounce)
 			}
-			so.keepCache = true // republishes re-render only what changed
 			content := env.abs(so.content)
 			if st, err := os.Stat(content); err != nil || !st.IsDir() {
 				return fmt.Errorf("serve: content directory %s not found: create it or name another with --content", so.content)
@@ -67,7 +66,7 @@ gateway only.`,
 				if err != nil {
 					return err
 				}
-				if len(cfg.Core.Node.Bootstrap) > 0 && networked(d.Core()) {
+				if len(cfg.Core.Node.Bootstrap) > 0 && d.Core().Networked() {
 					// A record put before any peer is known reaches nobody,
 					// and the republisher only tries again hours later.
 					awaitNetwork(cmd.Context(), &denv, d.Core(), joinTimeout)

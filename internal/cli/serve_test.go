@@ -141,10 +141,10 @@ func TestServe(t *testing.T) {
 	// change inside it does.
 	writeContent(t, env, map[string]string{"static/sub/a.txt": "one"})
 	hist = waitVersions(t, env, 3)
-	require.Equal(t, "one", catOK(t, env, hist[2].CID+"/sub/a.txt"))
+	require.Equal(t, "one", mustRun(t, env, "cat", hist[2].CID+"/sub/a.txt"))
 	writeContent(t, env, map[string]string{"static/sub/a.txt": "two"})
 	hist = waitVersions(t, env, 4)
-	require.Equal(t, "two", catOK(t, env, hist[3].CID+"/sub/a.txt"))
+	require.Equal(t, "two", mustRun(t, env, "cat", hist[3].CID+"/sub/a.txt"))
 
 	// A change that does not build is reported; version 4 stays current.
 	writeContent(t, env, map[string]string{"posts/broken.md": "---\ntitle: Broken\n---\n[x](../nowhere/)\n"})

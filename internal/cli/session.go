@@ -43,8 +43,9 @@ func (f forwarded) Error() string { return fmt.Sprintf("exit status %d (from the
 // forward sends the whole command line to the daemon that holds the repo, if
 // one runs, and reports whether it did. This is the one place where a command
 // chooses between the daemon and opening the repo itself (INTERFACE.md).
+// Inside the daemon it is not called: there is nothing to forward to.
 func forward(cmd *cobra.Command, env *Env, g *globalOptions, args []string) error {
-	if env.core != nil || isLocal(cmd) {
+	if isLocal(cmd) {
 		return nil
 	}
 	dir, err := repoDir(env, g)

@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/islandsite/island/internal/importer"
 	"github.com/islandsite/island/internal/repo"
@@ -44,10 +42,6 @@ func cachedSite(r *repo.Repo, content string) *siteCache {
 	}
 	cfg := site.DefaultConfig()
 	cfg.ContentDir = content
-	cfg.Logger = slog.Default()
-	// Zero: every build uses its own start time, so future-dated posts
-	// appear once they are due.
-	cfg.Now = time.Time{}
 	c := &siteCache{builder: site.NewBuilder(cfg), imports: importer.NewCache(r.Blockstore())}
 	siteCaches.m[k] = c
 	return c

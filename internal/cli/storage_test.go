@@ -79,6 +79,17 @@ func TestAddOnlyHashTouchesNoRepo(t *testing.T) {
 	require.Empty(t, ents, "--only-hash creates no repo")
 }
 
+func TestNodeCommandsTouchNoRepo(t *testing.T) {
+	env := testEnv(t)
+	fresh := filepath.Join(env.Cwd, "fresh")
+	for _, args := range [][]string{{"peers"}, {"provide", "stat"}} {
+		code, _, errOut := runCLI(t, env, append([]string{"--repo", "fresh"}, args...)...)
+		require.Equal(t, exitFailure, code, errOut)
+		require.Contains(t, errOut, "island: "+strings.Join(args, " ")+": "+errOffline.Error())
+		require.NoDirExists(t, fresh, "island %s without a daemon creates no repo", strings.Join(args, " "))
+	}
+}
+
 func TestAddHidden(t *testing.T) {
 	env := testEnv(t)
 	dir := filepath.Join(env.Cwd, "site")

@@ -51,8 +51,7 @@ type Core struct {
 
 	// ready is closed once Open has set every field: the node asks for
 	// Roots from its own goroutine as soon as it starts, before Names exists.
-	ready     chan struct{}
-	readyOnce sync.Once
+	ready chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
@@ -63,7 +62,7 @@ type Core struct {
 func Open(ctx context.Context, r *repo.Repo, cfg Config) (_ *Core, err error) {
 	c := &Core{Repo: r, ready: make(chan struct{})}
 	defer func() {
-		c.readyOnce.Do(func() { close(c.ready) })
+		close(c.ready)
 		if err != nil {
 			c.Close()
 		}
@@ -89,7 +88,7 @@ func Open(ctx context.Context, r *repo.Repo, cfg Config) (_ *Core, err error) {
 			return nil, fmt.Errorf("core: %w", err)
 		}
 	}
-	if c.Node != nil && c.Node.DHT() != nil {
+	if c.Networked() {
 		rt = c.Node.Routing()
 	} else {
 		// Without a node, or with one that joins no network (daemon
@@ -119,6 +118,10 @@ func Open(ctx context.Context, r *repo.Repo, cfg Config) (_ *Core, err error) {
 
 // Online reports whether blocks can come from peers.
 func (c *Core) Online() bool { return c.Node != nil }
+
+// Networked reports whether the node is on a network: a daemon started
+// with --offline has a node that joins none.
+func (c *Core) Networked() bool { return c.Node != nil && c.Node.DHT() != nil }
 
 // BlockService reads from the repo and, online, from peers.
 func (c *Core) BlockService() blockservice.BlockService {
