@@ -212,6 +212,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer cancel()
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return d.api.Run(ctx) })
+	if d.gw != nil {
+		g.Go(func() error { return d.gw.Serve(ctx) })
+	}
 	if d.pinSrv != nil {
 		g.Go(func() error { return d.pinSrv.run(ctx) })
 	}

@@ -10,8 +10,9 @@
 // names that cannot be resolved and for CAR roots that cannot be fetched,
 // caches of resolved /ipfs/ paths and of whole responses for small
 // immutable files, and the status page (only on the gateway's own host,
-// never readable by other origins). It imports no other island package, so
-// the node, the repo and the renderer are injected.
+// never readable by other origins). Listening and shutdown follow
+// internal/httpserver; it imports no other island package, so the node, the
+// repo and the renderer are injected.
 //
 // The blockstore behind Config.BlockService should be wrapped with
 // blockstore.NewIdStore, as Kubo's is, so that identity CIDs resolve.

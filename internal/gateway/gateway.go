@@ -2,20 +2,16 @@ package gateway
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"strconv"
-	"sync"
 	"time"
 
 	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/namesys"
 	"github.com/libp2p/go-libp2p/core/routing"
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/sync/errgroup"
+
+	"github.com/islandsite/island/internal/httpserver"
 )
 
 // DefaultListenAddr is where the gateway listens unless told otherwise:
@@ -96,23 +92,16 @@ func DefaultConfig() Config {
 	}
 }
 
-// Gateway is a running HTTP gateway. It listens from New until Close.
+// Gateway is the HTTP gateway on its bound listener: New listens, Serve
+// serves until its context ends, Close stops at once (internal/httpserver).
 type Gateway struct {
 	log     *slog.Logger
 	handler http.Handler
-	ln      net.Listener
-	srv     *http.Server
-	url     string
-
-	cancel    context.CancelFunc
-	group     *errgroup.Group
-	closeOnce sync.Once
-	closeErr  error
+	srv     *httpserver.Server
 }
 
-// New builds the handler, listens on cfg.ListenAddr (so a bad or busy
-// address fails here and the real port is known) and starts serving. It
-// serves until Close is called or ctx is done.
+// New builds the handler and binds cfg.ListenAddr, so a bad or busy address
+// fails here and the real port is known; nothing is served until Serve.
 func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	if cfg.ListenAddr == "" {
 		cfg.ListenAddr = DefaultListenAddr
@@ -125,87 +114,29 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", cfg.ListenAddr)
+	hc := httpserver.DefaultConfig()
+	hc.Name, hc.Addr, hc.Handler, hc.Logger = "gateway", cfg.ListenAddr, handler, cfg.Logger
+	// No read timeout: the gateway takes no bodies; RetrievalTimeout cuts
+	// stalled responses.
+	hc.ShutdownGrace = shutdownGrace
+	srv, err := httpserver.Listen(ctx, hc)
 	if err != nil {
-		return nil, fmt.Errorf("gateway: listen on %s: %w (choose another address; port 0 picks a free one)", cfg.ListenAddr, err)
+		return nil, err
 	}
-
-	g := &Gateway{
-		log:     logger,
-		handler: handler,
-		ln:      ln,
-		url:     baseURL(ln.Addr()),
-		srv: &http.Server{
-			Handler: handler,
-			// Bounds what a slow or idle client can hold; there is no
-			// WriteTimeout because CAR and file responses may stream for
-			// long, and RetrievalTimeout already cuts stalled ones.
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			MaxHeaderBytes:    64 << 10,
-			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
-		},
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	g.cancel = cancel
-	g.group, runCtx = errgroup.WithContext(runCtx)
-	g.group.Go(func() error {
-		if err := g.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("gateway: serve %s: %w", g.url, err)
-		}
-		return nil
-	})
-	g.group.Go(func() error {
-		<-runCtx.Done()
-		return g.shutdown()
-	})
-	logger.Info("gateway listening", "url", g.url)
-	return g, nil
+	return &Gateway{log: logger, handler: handler, srv: srv}, nil
 }
 
 // URL is the gateway's base URL, e.g. http://127.0.0.1:8080, with the port
 // actually bound. A wildcard listen address is reported as loopback.
-func (g *Gateway) URL() string { return g.url }
+func (g *Gateway) URL() string { return g.srv.URL() }
 
 // Handler is the gateway's whole HTTP handler (status page included), for
 // serving it elsewhere or from httptest.
 func (g *Gateway) Handler() http.Handler { return g.handler }
 
-// Close stops listening, lets responses in flight finish for a few seconds,
-// then cuts them. It is safe to call more than once.
-func (g *Gateway) Close() error {
-	g.closeOnce.Do(func() {
-		g.cancel()
-		g.closeErr = g.group.Wait()
-	})
-	return g.closeErr
-}
+// Serve serves until ctx ends, then lets responses in flight finish for a
+// few seconds and cuts the rest. An error means serving failed.
+func (g *Gateway) Serve(ctx context.Context) error { return g.srv.Serve(ctx) }
 
-func (g *Gateway) shutdown() error {
-	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	if err := g.srv.Shutdown(ctx); err != nil {
-		g.log.Warn("gateway: responses still running at shutdown; closing their connections", "err", err)
-		if err := g.srv.Close(); err != nil {
-			return fmt.Errorf("gateway: close %s: %w", g.url, err)
-		}
-	}
-	return nil
-}
-
-// baseURL names the listener as a browser would reach it: a wildcard
-// address (":8080", "0.0.0.0:8080", "[::]:8080", all of which take IPv4
-// connections on Linux) becomes 127.0.0.1.
-func baseURL(addr net.Addr) string {
-	tcp, ok := addr.(*net.TCPAddr)
-	if !ok {
-		return "http://" + addr.String()
-	}
-	ip := tcp.IP
-	if ip == nil || ip.IsUnspecified() {
-		ip = net.IPv4(127, 0, 0, 1)
-	}
-	return "http://" + net.JoinHostPort(ip.String(), strconv.Itoa(tcp.Port))
-}
+// Close stops serving at once. It is safe to call more than once.
+func (g *Gateway) Close() error { return g.srv.Close() }

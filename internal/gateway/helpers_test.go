@@ -76,9 +76,12 @@ func startGateway(tb testing.TB, cfg Config) *Gateway {
 	ctx, cancel := context.WithCancel(context.Background())
 	g, err := New(ctx, cfg)
 	require.NoError(tb, err)
+	done := make(chan error, 1)
+	go func() { done <- g.Serve(ctx) }()
 	tb.Cleanup(func() {
-		require.NoError(tb, g.Close())
 		cancel()
+		require.NoError(tb, <-done)
+		require.NoError(tb, g.Close())
 	})
 	return g
 }
