@@ -1,15 +1,26 @@
-// Package api owns island's local control API: the HTTP server a daemon runs
-// on 127.0.0.1 so that every CLI command can run inside the daemon (which
-// holds the repo lock) with the same results as without one, plus the client
-// that the CLI uses to reach it.
+// Package api owns the daemon's HTTP API: a server that offers core.API to
+// local programs (the CLI, scripts, the status page) and a Client that
+// implements core.API by calling it, so a command gives the same result
+// whether it runs in-process or through the daemon. The routes, their
+// request and response bodies and their errors are described in
+// openapi.yaml (served at /api/v1/openapi.yaml); a test holds the file to
+// the routes and types.
+//
+// The wire format is typed: a JSON body in, a JSON body out, except where
+// bytes are the point: files to add and a site to publish go in as a
+// multipart/mixed stream of files (boxo/files, as Kubo sends them), a CAR
+// goes in as application/vnd.ipld.car, and cat, dag export, routing get and
+// get stream bytes out. Operations that report progress answer with
+// application/x-ndjson: progress lines, then one result or error line.
+// Errors are {"error":{"code","message"}} with the HTTP status the code maps
+// to (httpStatus, the one place); a stream that fails after it started says
+// so in the Island-Error trailer.
 //
 // Any web page the user opens can send requests to 127.0.0.1, so the server
-// refuses what a browser would send on a page's behalf: a Host that is not a
-// loopback name (DNS rebinding), a foreign Origin or Sec-Fetch-Site
-// (cross-site requests), and commands sent by anything but POST (which a page
-// cannot send cross-origin without a CORS preflight this server never grants).
-// This mirrors Kubo's RPC rules.
-//
-// A command's output is streamed back as frames (stdout, stderr, exit status)
-// so that progress bars and long listings arrive while the command runs.
+// refuses what a browser sends on a page's behalf, as Kubo's RPC does: a
+// Host that is not a loopback name (DNS rebinding), a foreign Origin or
+// Sec-Fetch-Site (cross-site requests), changes sent by anything but POST,
+// and bodies of a type a page can send without a CORS preflight (which this
+// server never grants). With a token configured (always when it listens
+// beyond loopback), every request must also carry it as a bearer token.
 package api

@@ -7,12 +7,12 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/ipfs/boxo/files"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/islandsite/island/internal/core"
 	"github.com/islandsite/island/internal/importer"
-	"github.com/islandsite/island/internal/repo"
 )
 
 // progressMinBytes is the smallest add that gets a progress bar: below it
@@ -21,13 +21,6 @@ const progressMinBytes = 32 << 20
 
 type addOptions struct {
 	quiet, onlyHash, hidden, json bool
-}
-
-// addedJSON is one line of `add --json`.
-type addedJSON struct {
-	Path string `json:"path"`
-	Cid  string `json:"cid"`
-	Size uint64 `json:"size"`
 }
 
 func newAddCmd(env *Env, g *globalOptions) *cobra.Command {
@@ -39,7 +32,8 @@ func newAddCmd(env *Env, g *globalOptions) *cobra.Command {
 unixfs-v1-2025 profile, so the CIDs equal Kubo's for the same bytes, and pin
 each PATH recursively. Prints every entry's CID and path, each PATH's root
 last; with -q only the root CIDs, one per line. Files and directories whose
-name starts with a dot are skipped unless --hidden.`,
+name starts with a dot are skipped unless --hidden. With a daemon running,
+the files are streamed to it.`,
 		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runAdd(cmd.Context(), env, g, o, args)
@@ -55,94 +49,54 @@ name starts with a dot are skipped unless --hidden.`,
 
 func runAdd(ctx context.Context, env *Env, g *globalOptions, o addOptions, args []string) error {
 	paths := make([]string, len(args))
+	entries := make([]files.DirEntry, len(args))
 	for i, a := range args {
 		paths[i] = env.abs(a)
+		nd, err := importer.PathNode(paths[i], o.hidden)
+		if err != nil {
+			return fmt.Errorf("add: %w", err)
+		}
+		entries[i] = files.FileEntry(filepath.Base(paths[i]), nd)
 	}
-	opts := importer.Options{Hidden: o.hidden}
+	req := core.AddRequest{Files: files.NewSliceDirectory(entries), Hidden: o.hidden}
 	if bar := addProgress(env, paths, o.hidden); bar != nil {
-		opts.Progress = func(n int64) { _ = bar.Add64(n) }
+		req.Progress = func(n int64) { _ = bar.Add64(n) }
 		defer func() { _ = bar.Clear() }()
 	}
-
-	var results []importer.Result
+	var res core.Added
+	var err error
 	if o.onlyHash {
 		// No repo at all: nothing is stored, so no lock is needed either
 		// (this works while a daemon runs).
-		dag := importer.NullDAG()
-		for _, p := range paths {
-			res, err := importer.AddPath(ctx, dag, p, opts)
-			if err != nil {
-				return fmt.Errorf("add: %w", err)
-			}
-			results = append(results, res)
-		}
+		res, err = core.Hash(ctx, req)
 	} else {
-		err := withCore(ctx, env, g, func(cr *core.Core) error {
-			var err error
-			if results, err = addAndPin(ctx, cr.Repo, paths, opts); err != nil {
-				return err
-			}
-			if cr.Online() {
-				for _, res := range results {
-					if err := cr.Node.Provide(ctx, res.Root); err != nil {
-						return fmt.Errorf("add: provide %s: %w", res.Root, err)
-					}
-				}
-			}
-			return nil
-		})
-		if err != nil {
+		err = withAPI(ctx, env, g, func(a core.API) error {
+			res, err = a.Add(ctx, req)
 			return err
-		}
+		})
 	}
-	return printAdded(env, o, results)
-}
-
-// addAndPin imports every path in one all-or-nothing Import and pins each
-// root: if any path fails, nothing of the command is stored.
-func addAndPin(ctx context.Context, r *repo.Repo, paths []string, opts importer.Options) ([]importer.Result, error) {
-	im, err := r.BeginImport(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("add: %w", err)
+		return err
 	}
-	defer im.Close()
-	var results []importer.Result
-	for _, p := range paths {
-		res, err := importer.AddPath(ctx, im, p, opts)
-		if err != nil {
-			return nil, fmt.Errorf("add: %w", err)
-		}
-		results = append(results, res)
-	}
-	if err := im.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("add: %w", err)
-	}
-	for _, res := range results {
-		if err := r.PinRecursive(ctx, res.Root, ""); err != nil {
-			return nil, fmt.Errorf("add: %w", err)
-		}
-	}
-	return results, nil
+	return printAdded(env, o, res)
 }
 
-func printAdded(env *Env, o addOptions, results []importer.Result) error {
+func printAdded(env *Env, o addOptions, res core.Added) error {
 	switch {
 	case o.json:
-		var out []addedJSON
-		for _, res := range results {
-			for _, e := range res.Entries {
-				out = append(out, addedJSON{Path: e.Path, Cid: e.Cid.String(), Size: e.Size})
-			}
+		out := []core.AddedEntry{}
+		for _, r := range res.Roots {
+			out = append(out, r.Entries...)
 		}
 		return printJSON(env.Stdout, out)
 	case o.quiet:
-		for _, res := range results {
-			fmt.Fprintln(env.Stdout, res.Root)
+		for _, r := range res.Roots {
+			fmt.Fprintln(env.Stdout, r.CID)
 		}
 	default:
-		for _, res := range results {
-			for _, e := range res.Entries {
-				fmt.Fprintf(env.Stdout, "added %s %s\n", e.Cid, e.Path)
+		for _, r := range res.Roots {
+			for _, e := range r.Entries {
+				fmt.Fprintf(env.Stdout, "added %s %s\n", e.CID, e.Path)
 			}
 		}
 	}

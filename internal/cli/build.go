@@ -2,8 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"path/filepath"
-	"strings"
 
 	"github.com/islandsite/island/internal/site"
 	"github.com/spf13/cobra"
@@ -13,7 +11,6 @@ func newBuildCmd(env *Env, _ *globalOptions) *cobra.Command {
 	var content, out string
 	var drafts, future bool
 	cmd := &cobra.Command{
-		Annotations: local(),
 		Use:         "build [--content DIR] [--out DIR] [--drafts] [--future]",
 		Short:       "Render the site to a directory; no node, no repo",
 		Long: "Render the Markdown in --content into a static site in --out, checking every\n" +
@@ -41,17 +38,4 @@ func newBuildCmd(env *Env, _ *globalOptions) *cobra.Command {
 	f.BoolVar(&drafts, "drafts", false, "include pages marked draft: true")
 	f.BoolVar(&future, "future", false, "include pages dated in the future")
 	return cmd
-}
-
-// rel shows a path relative to the working directory when it lies below it,
-// as the user most likely wrote it.
-func (e *Env) rel(p string) string {
-	if e.Cwd == "" || !filepath.IsAbs(p) {
-		return p
-	}
-	r, err := filepath.Rel(e.Cwd, p)
-	if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
-		return p
-	}
-	return r
 }

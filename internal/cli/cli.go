@@ -1,8 +1,10 @@
-// Package cli owns island's command line: flag parsing, dispatch to one
-// function per command (one file each), human and JSON output, and the
-// mapping from errors to exit status. Commands never call os.Exit or touch
-// os.Stdout directly: they write to the Env they are given, so tests (and,
-// later, the daemon's API) run them in-process.
+// Package cli owns island's command line: flags, one file per command, human
+// and JSON output, progress bars, and the mapping from errors to exit
+// statuses. Commands do no work of their own: each parses its flags, calls
+// one method of core.API (the daemon's over HTTP when one holds the repo,
+// else an in-process Core: the choice is made in session.go, once) and
+// prints the typed result. Commands never call os.Exit or touch os.Stdout:
+// they write to the Env they are given, so tests run them in-process.
 package cli
 
 import (
@@ -18,7 +20,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/islandsite/island/internal/core"
-	"github.com/islandsite/island/internal/daemon"
 )
 
 // Env is everything a command may see of the outside world.
@@ -32,11 +33,6 @@ type Env struct {
 	Cwd string
 	// StderrTTY says whether progress bars may be drawn on Stderr.
 	StderrTTY bool
-
-	// core and daemon are set when the command runs inside a daemon, on an
-	// API client's behalf.
-	core   *core.Core
-	daemon *daemon.Daemon
 }
 
 // StdEnv is the Env of a real process.
@@ -61,7 +57,7 @@ const (
 
 // Run executes one command line and returns the process exit status.
 func Run(ctx context.Context, args []string, env *Env) int {
-	root := newRootCmd(env, args)
+	root := newRootCmd(env)
 	root.SetArgs(args)
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
@@ -70,9 +66,9 @@ func Run(ctx context.Context, args []string, env *Env) int {
 	if err == nil {
 		return exitOK
 	}
-	var fw forwarded
-	if errors.As(err, &fw) {
-		return fw.code
+	var fe failed
+	if errors.As(err, &fe) {
+		return exitFailure
 	}
 	code := exitCode(err)
 	fmt.Fprintf(env.Stderr, "island: %v\n", err)
@@ -96,10 +92,18 @@ func usagef(format string, args ...any) error {
 	return usageError{fmt.Errorf(format, args...)}
 }
 
-// exitCode is the one place that maps errors to exit statuses.
+// failed is a failure the command has already reported on its own terms
+// (repo verify's report): exit 1, nothing more to print.
+type failed struct{}
+
+func (failed) Error() string { return "failed" }
+
+// exitCode is the one place that maps errors to exit statuses: a command
+// line that cannot be run, or a request value core calls invalid, is a
+// usage error; anything else a failure.
 func exitCode(err error) int {
 	var ue usageError
-	if errors.As(err, &ue) {
+	if errors.As(err, &ue) || core.ErrorCode(err) == core.CodeInvalid {
 		return exitUsage
 	}
 	// cobra reports unknown commands with plain errors before any of our code runs.
@@ -116,7 +120,7 @@ type globalOptions struct {
 	logLevel string
 }
 
-func newRootCmd(env *Env, args []string) *cobra.Command {
+func newRootCmd(env *Env) *cobra.Command {
 	g := &globalOptions{}
 	root := &cobra.Command{
 		Use:           "island",
@@ -124,35 +128,20 @@ func newRootCmd(env *Env, args []string) *cobra.Command {
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			if env.core != nil {
-				// Inside the daemon: its logger stays where it is.
-				return nil
-			}
-			if err := setupLogging(env, g.logLevel); err != nil {
-				return err
-			}
-			return forward(cmd, env, g, args)
+			return setupLogging(env, g.logLevel)
 		},
 	}
 	root.PersistentFlags().StringVar(&g.repo, "repo", "", "repo directory (default $ISLAND_PATH or ~/.island)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	for _, newCmd := range commands() {
-		root.AddCommand(newCmd(env, g))
-	}
-	return root
-}
-
-// commands lists every subcommand constructor; each lives in its own file.
-// (A function, not a variable: the daemon command runs Run, which builds the list.)
-func commands() []func(*Env, *globalOptions) *cobra.Command {
-	return []func(*Env, *globalOptions) *cobra.Command{
+	for _, newCmd := range []func(*Env, *globalOptions) *cobra.Command{
 		newVersionCmd,
 		newBuildCmd,
 		newDaemonCmd,
 		newIDCmd,
 		newPeersCmd,
 		newProvideCmd,
+		newStatusCmd,
 		newGetCmd,
 		newAddCmd,
 		newCatCmd,
@@ -169,7 +158,10 @@ func commands() []func(*Env, *globalOptions) *cobra.Command {
 		newHistoryCmd,
 		newRollbackCmd,
 		newServeCmd,
+	} {
+		root.AddCommand(newCmd(env, g))
 	}
+	return root
 }
 
 // setupLogging routes log/slog (and everything bridged into it) to stderr.

@@ -2,11 +2,13 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -14,10 +16,9 @@ import (
 	manet "github.com/multiformats/go-multiaddr/net"
 	"github.com/spf13/cobra"
 
-	"github.com/islandsite/island/internal/api"
+	"github.com/islandsite/island/internal/core"
 	"github.com/islandsite/island/internal/daemon"
 	"github.com/islandsite/island/internal/node"
-	"github.com/islandsite/island/internal/repo"
 	"github.com/islandsite/island/internal/site"
 )
 
@@ -26,6 +27,7 @@ type daemonOptions struct {
 	offline        bool
 	gateway        string
 	api            string
+	apiAuth        bool
 	listen         []string
 	bootstrap      []string
 	followInterval time.Duration
@@ -36,7 +38,8 @@ func (o *daemonOptions) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.BoolVar(&o.offline, "offline", false, "join no network: no listening, dialing, DHT or bitswap")
 	f.StringVar(&o.gateway, "gateway", "127.0.0.1:8080", "gateway listen address (port 0 picks one; \"\" runs none)")
-	f.StringVar(&o.api, "api", "127.0.0.1:5080", "local API listen address, loopback only (port 0 picks one)")
+	f.StringVar(&o.api, "api", "127.0.0.1:5080", "local API listen address (port 0 picks one); beyond loopback it needs --api-auth")
+	f.BoolVar(&o.apiAuth, "api-auth", false, "require the bearer token in $REPO/api-token (created if missing) for every API request; always on beyond loopback")
 	f.StringArrayVar(&o.listen, "listen", nil, "libp2p listen multiaddr, repeatable (default TCP and QUIC on port 4001, all interfaces)")
 	f.StringArrayVar(&o.bootstrap, "bootstrap", nil, "bootstrap peer multiaddr ending in /p2p/ID, repeatable, replaces the public Amino peers; \"none\" dials no one")
 	f.StringVar(&o.pinning, "pinning", "", "also serve the Pinning Service API on this address (e.g. 0.0.0.0:5081) for friends on other machines; the token is in $REPO/pinning-token")
@@ -44,11 +47,17 @@ func (o *daemonOptions) register(cmd *cobra.Command) {
 }
 
 // config turns the flags into a daemon configuration.
-func (o *daemonOptions) config(env *Env) (daemon.Config, error) {
+func (o *daemonOptions) config(env *Env, g *globalOptions) (daemon.Config, error) {
 	cfg := daemon.DefaultConfig()
-	cfg.Core.Names.DNSLinkOverrides = env.nsMap()
+	dir, err := repoDir(env, g)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Core.RepoPath = dir
+	// The daemon's own IPFS_NS_MAP applies to what it resolves for itself
+	// (the gateway); commands send theirs with each request.
+	cfg.Core.Names.DNSLinkOverrides = env.lookup().NSMap
 	nc := &cfg.Core.Node
-	nc.Offline = o.offline
 	if len(o.listen) > 0 {
 		for _, s := range o.listen {
 			if _, err := ma.NewMultiaddr(s); err != nil {
@@ -58,20 +67,29 @@ func (o *daemonOptions) config(env *Env) (daemon.Config, error) {
 		nc.ListenAddrs = o.listen
 	}
 	switch {
+	case o.offline:
+		cfg.Core.Mode = core.ModeOffline
 	case len(o.bootstrap) == 1 && o.bootstrap[0] == "none":
-		nc.Bootstrap = nil
+		cfg.Core.Mode = core.ModeLAN
 	case len(o.bootstrap) > 0:
 		peers, err := node.ParseBootstrap(o.bootstrap)
 		if err != nil {
 			return cfg, usageError{err}
 		}
 		nc.Bootstrap = peers
-	case !o.offline:
+		cfg.Core.Mode = core.ModeOnline
+		if localOnly(peers) {
+			cfg.Core.Mode = core.ModeLAN
+		}
+	default:
 		nc.Bootstrap = node.DefaultBootstrapPeers()
+		cfg.Core.Mode = core.ModeOnline
 	}
 	// Peers that all live on this machine (tests, a first try) can only find
 	// each other through the LAN DHT if it keeps loopback addresses.
-	nc.LoopbackOnLAN = allLoopback(nc.ListenAddrs) || bootstrapLoopback(nc.Bootstrap)
+	if cfg.Core.Mode != core.ModeOffline && allLoopback(nc.ListenAddrs) {
+		cfg.Core.Mode = core.ModeLAN
+	}
 	cfg.Gateway.ListenAddr = o.gateway
 	if o.gateway != "" {
 		if _, _, err := net.SplitHostPort(o.gateway); err != nil {
@@ -82,6 +100,7 @@ func (o *daemonOptions) config(env *Env) (daemon.Config, error) {
 	if _, _, err := net.SplitHostPort(o.api); err != nil {
 		return cfg, usagef("--api %q: want host:port, e.g. 127.0.0.1:5080", o.api)
 	}
+	cfg.APIAuth = o.apiAuth
 	if o.pinning != "" {
 		if _, _, err := net.SplitHostPort(o.pinning); err != nil {
 			return cfg, usagef("--pinning %q: want host:port, e.g. 0.0.0.0:5081", o.pinning)
@@ -108,76 +127,131 @@ func allLoopback(addrs []string) bool {
 	return true
 }
 
-func bootstrapLoopback(peers []peer.AddrInfo) bool {
+// localOnly says every bootstrap address is on this machine or a private
+// network: the node then lives on a LAN, not on the public DHT.
+func localOnly(peers []peer.AddrInfo) bool {
 	for _, p := range peers {
 		for _, a := range p.Addrs {
-			if manet.IsIPLoopback(a) {
-				return true
+			if !manet.IsIPLoopback(a) && !manet.IsPrivateAddr(a) {
+				return false
 			}
 		}
 	}
-	return false
+	return true
 }
 
 func newDaemonCmd(env *Env, g *globalOptions) *cobra.Command {
 	var o daemonOptions
 	cmd := &cobra.Command{
-		Use:         "daemon",
-		Short:       "Run the node: DHT, bitswap, providing, the gateway and the local API",
-		Annotations: local(),
-		Args:        noArgs,
+		Use:   "daemon",
+		Short: "Run the node: DHT, bitswap, providing, the gateway and the local API",
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := o.config(env)
+			cfg, err := o.config(env, g)
 			if err != nil {
 				return err
 			}
-			return runDaemon(cmd, env, g, cfg, nil)
+			return runDaemon(cmd.Context(), env, cfg)
 		},
 	}
 	o.register(cmd)
 	return cmd
 }
 
-// runDaemon opens the repo, starts a daemon, prints where it answers, calls
-// ready (if any) and serves until the command's context ends (SIGINT/SIGTERM).
-func runDaemon(cmd *cobra.Command, env *Env, g *globalOptions, cfg daemon.Config, ready func(*daemon.Daemon) error) (err error) {
-	ctx := cmd.Context()
-	r, err := openRepo(ctx, env, g)
+// runDaemon starts a daemon, prints where it answers and what it does, and
+// serves until ctx ends (SIGINT/SIGTERM) or a part of it fails.
+func runDaemon(ctx context.Context, env *Env, cfg daemon.Config) error {
+	// Events come from the daemon's goroutines.
+	out := &lockedWriter{w: env.Stdout}
+	errOut := &lockedWriter{w: env.Stderr}
+	pe := eventPrinter{env: env, out: out, errOut: errOut}
+	cfg.Events = pe.print
+	// Printed only once $REPO/api and $REPO/gateway exist: scripts and
+	// tests wait for this line, then read them.
+	cfg.Ready = func() { fmt.Fprintln(out, "Daemon is ready") }
+	d, err := daemon.New(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer closeInto(&err, r)
-	var d *daemon.Daemon
-	cfg.API.Run = func(ctx context.Context, req api.RunRequest, stdout, stderr io.Writer) int {
-		// d is set before Run starts serving the API.
-		return DaemonRunner(d)(ctx, req, stdout, stderr)
-	}
-	// Printed only once $REPO/api and $REPO/gateway exist: scripts and
-	// tests wait for this line, then read them.
-	cfg.Ready = func() { fmt.Fprintln(env.Stdout, "Daemon is ready") }
-	if d, err = daemon.New(ctx, r, cfg); err != nil {
-		return err
-	}
-	printDaemon(env, r, d)
-	if ready != nil {
-		if err := ready(d); err != nil {
-			d.Close()
-			return err
-		}
-	}
+	printDaemon(out, d)
 	return d.Run(ctx)
 }
 
-func printDaemon(env *Env, r *repo.Repo, d *daemon.Daemon) {
-	fmt.Fprintf(env.Stdout, "peer ID: %s\n", r.PeerID())
-	if n := d.Core().Node; n != nil {
-		for _, a := range n.Addrs() {
-			fmt.Fprintf(env.Stdout, "swarm listening on %s\n", a)
-		}
+func printDaemon(w io.Writer, d *daemon.Daemon) {
+	id, _ := d.Core().ID(context.Background())
+	fmt.Fprintf(w, "peer ID: %s\n", id.ID)
+	for _, a := range id.Addrs {
+		fmt.Fprintf(w, "swarm listening on %s\n", a)
 	}
-	fmt.Fprintf(env.Stdout, "API server listening on %s\n", d.APIURL())
-	fmt.Fprintf(env.Stdout, "pinning service at %s (token in %s)\n", d.PinningURL(), filepath.Join(r.Path(), daemon.TokenFile))
+	if id.Mode == core.ModeOffline {
+		fmt.Fprintln(w, "offline: joining no network")
+	}
+	fmt.Fprintf(w, "API server listening on %s\n", d.APIURL())
+	fmt.Fprintf(w, "pinning service at %s (token in %s)\n", d.PinningURL(), filepath.Join(d.Core().Path(), daemon.PinningTokenFile))
 	if u := d.GatewayURL(); u != "" {
-		fmt.Fprintf(env.Stdout, "gateway listening on %s (subdomains: %s)\n", u, strings.Replace(u, "127.0.0.1", "localhost", 1))
+		fmt.Fprintf(w, "gateway listening on %s (subdomains: %s)\n", u, strings.Replace(u, "127.0.0.1", "localhost", 1))
 	}
+}
+
+// eventPrinter words what the daemon reports.
+type eventPrinter struct {
+	env         *Env
+	out, errOut io.Writer
+}
+
+func (p eventPrinter) print(ev daemon.Event) {
+	switch ev := ev.(type) {
+	case daemon.Joining:
+		fmt.Fprintln(p.out, "joining the network…")
+	case daemon.JoinTimedOut:
+		fmt.Fprintf(p.out, "no peer answered within %s: publishing anyway; the record reaches the network when the daemon next republishes\n", ev.After)
+	case daemon.SitePublished:
+		v := ev.Published
+		switch {
+		case ev.First:
+			if ev.Checking {
+				v.Retrievable = core.Retrievability{Reason: "checking…"}
+			}
+			penv := *p.env
+			penv.Stdout = p.out
+			printPublished(&penv, v)
+		case v.Unchanged:
+			fmt.Fprintf(p.out, "%s unchanged: %s is still version %d\n", clock(), v.CID, v.Version)
+		default:
+			fmt.Fprintf(p.out, "%s published %s (version %d) in %s at /ipns/%s\n",
+				clock(), v.CID, v.Version, ev.Took.Round(time.Millisecond), v.Name)
+			if v.Warning != "" {
+				fmt.Fprintf(p.out, "warning: %s\n", v.Warning)
+			}
+		}
+	case daemon.SiteFailed:
+		err := ev.Err
+		if errors.As(err, new(*site.BuildError)) {
+			err = describeBuildError(p.env, p.env.rel(ev.Content), "the published version stays as it was", err)
+		}
+		fmt.Fprintf(p.errOut, "island: %v\n", err)
+		if ev.First {
+			fmt.Fprintf(p.out, "nothing published yet: fix the problems above and save, %s is watched\n", p.env.rel(ev.Content))
+		}
+	case daemon.SiteChecked:
+		fmt.Fprintf(p.out, "retrievable (version %d): %s\n", ev.Version, retrievableText(ev.Retrievable))
+	case daemon.Watching:
+		fmt.Fprintf(p.out, "watching %s for changes\n", p.env.rel(ev.Content))
+	case daemon.WatchFailed:
+		fmt.Fprintf(p.errOut, "island: %v\n", ev.Err)
+	}
+}
+
+func clock() string { return time.Now().Format(time.TimeOnly) }
+
+// lockedWriter serialises writes from several goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -1,15 +1,13 @@
 package cli
 
 import (
-	"bufio"
 	"fmt"
+	"io"
 	"os"
 
-	"github.com/ipfs/go-cid"
 	"github.com/spf13/cobra"
 
 	"github.com/islandsite/island/internal/core"
-	"github.com/islandsite/island/internal/repo"
 )
 
 func newDagCmd(env *Env, g *globalOptions) *cobra.Command {
@@ -35,20 +33,23 @@ func newDagImportCmd(env *Env, g *globalOptions) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			var out []importedJSON
-			err := withRepo(ctx, env, g, func(r *repo.Repo) error {
-				for _, a := range args {
-					roots, err := importCAR(cmd, r, env.abs(a))
+			err := withAPI(ctx, env, g, func(a core.API) error {
+				for _, name := range args {
+					f, err := os.Open(env.abs(name))
 					if err != nil {
-						return fmt.Errorf("dag import: %s: %w", a, err)
+						return fmt.Errorf("dag import: %w", err)
 					}
-					res := importedJSON{File: a, Roots: []string{}}
-					for _, c := range roots {
-						res.Roots = append(res.Roots, c.String())
+					res, err := a.DagImport(ctx, core.DagImportRequest{CAR: f})
+					f.Close()
+					if err != nil {
+						return fmt.Errorf("%s: %w", name, err)
+					}
+					for _, c := range res.Roots {
 						if !asJSON {
 							fmt.Fprintf(env.Stdout, "pinned root %s\n", c)
 						}
 					}
-					out = append(out, res)
+					out = append(out, importedJSON{File: name, Roots: res.Roots})
 				}
 				return nil
 			})
@@ -62,28 +63,23 @@ func newDagImportCmd(env *Env, g *globalOptions) *cobra.Command {
 	return cmd
 }
 
-func importCAR(cmd *cobra.Command, r *repo.Repo, path string) ([]cid.Cid, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return r.ImportCAR(cmd.Context(), f)
-}
-
 func newDagExportCmd(env *Env, g *globalOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "export PATH",
-		Short: "Write the DAG at PATH (CID[/sub/path] or /ipfs/CID[/…]) to stdout as a CARv1",
+		Short: "Write the DAG at PATH (CID[/sub/path], /ipfs/CID[/…] or /ipns/NAME[/…]) to stdout as a CARv1",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return withPath(ctx, env, g, "dag export", args[0], func(cr *core.Core, c cid.Cid) error {
-				w := bufio.NewWriterSize(env.Stdout, 1<<20)
-				if err := cr.Repo.ExportCAR(ctx, w, c); err != nil {
+			return withAPI(ctx, env, g, func(a core.API) error {
+				rc, err := a.DagExport(ctx, core.PathRequest{Path: args[0], Lookup: env.lookup()})
+				if err != nil {
 					return err
 				}
-				return w.Flush()
+				defer rc.Close()
+				if _, err := io.Copy(env.Stdout, rc); err != nil {
+					return err
+				}
+				return nil
 			})
 		},
 	}

@@ -1,15 +1,12 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/islandsite/island/internal/core"
-	"github.com/islandsite/island/internal/names"
 )
 
 func newFollowCmd(env *Env, g *globalOptions) *cobra.Command {
@@ -22,57 +19,20 @@ provides it and re-puts the author's signed record so the name keeps
 resolving while the author is offline.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := names.FollowName(args[0]); err != nil {
-				return usageError{fmt.Errorf("follow: %w", err)}
-			}
 			ctx := cmd.Context()
-			return withCore(ctx, env, g, func(cr *core.Core) error {
-				// Follow wakes a running follower, so the first fetch starts now.
-				f, err := cr.Names.Follow(ctx, args[0])
+			return withAPI(ctx, env, g, func(a core.API) error {
+				f, err := a.Follow(ctx, core.FollowRequest{Name: args[0]})
 				if err != nil {
-					return fmt.Errorf("follow: %w", err)
+					return err
 				}
-				fmt.Fprintf(env.Stdout, "following %s\n", f.Name)
-				if !cr.Online() {
-					fmt.Fprintf(env.Stderr, "island: no node is running: 'island daemon' fetches %s when it starts\n", f.Name)
-				}
+				fmt.Fprintf(env.Stdout, "following %s\n", f.Follow.Name)
+				env.notes(f.Notes)
 				return nil
 			})
 		},
 	}
 	cmd.AddCommand(newFollowLsCmd(env, g), newFollowRmCmd(env, g))
 	return cmd
-}
-
-// followJSON is one followed name as `follow ls --json` prints it.
-type followJSON struct {
-	Name       string     `json:"name"`
-	Added      time.Time  `json:"added"`
-	LastCID    string     `json:"lastCid,omitempty"`
-	LastSeq    uint64     `json:"lastSeq,omitempty"`
-	LastCheck  *time.Time `json:"lastCheck,omitempty"`
-	LastChange *time.Time `json:"lastChange,omitempty"`
-	LastError  string     `json:"lastError,omitempty"`
-	Kept       []string   `json:"kept"`
-}
-
-func optTime(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
-}
-
-func toFollowJSON(f names.Follow) followJSON {
-	out := followJSON{Name: f.Name, Added: f.Added, LastSeq: f.LastSeq, LastError: f.LastError,
-		LastCheck: optTime(f.LastCheck), LastChange: optTime(f.LastChange), Kept: []string{}}
-	if f.LastCID.Defined() {
-		out.LastCID = f.LastCID.String()
-	}
-	for _, c := range f.Kept {
-		out.Kept = append(out.Kept, c.String())
-	}
-	return out
 }
 
 func newFollowLsCmd(env *Env, g *globalOptions) *cobra.Command {
@@ -83,29 +43,28 @@ func newFollowLsCmd(env *Env, g *globalOptions) *cobra.Command {
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			return withCore(ctx, env, g, func(cr *core.Core) error {
-				fs, err := cr.Names.List(ctx)
+			return withAPI(ctx, env, g, func(a core.API) error {
+				fs, err := a.FollowLs(ctx)
 				if err != nil {
-					return fmt.Errorf("follow ls: %w", err)
+					return err
 				}
 				if asJSON {
-					out := make([]followJSON, 0, len(fs))
-					for _, f := range fs {
-						out = append(out, toFollowJSON(f))
-					}
-					return printJSON(env.Stdout, out)
+					return printJSON(env.Stdout, fs)
 				}
 				tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
 				fmt.Fprintln(tw, "NAME\tLAST CID\tSEQ\tLAST CHECK\tKEPT\tERROR")
 				for _, f := range fs {
-					c, seq, errMsg := "-", "-", "-"
-					if f.LastCID.Defined() {
-						c, seq = f.LastCID.String(), fmt.Sprint(f.LastSeq)
+					c, seq, errMsg, check := "-", "-", "-", "never"
+					if f.LastCID != "" {
+						c, seq = f.LastCID, fmt.Sprint(f.LastSeq)
 					}
 					if f.LastError != "" {
 						errMsg = f.LastError
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", f.Name, c, seq, when(f.LastCheck), len(f.Kept), errMsg)
+					if f.LastCheck != nil {
+						check = when(*f.LastCheck)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", f.Name, c, seq, check, len(f.Kept), errMsg)
 				}
 				return tw.Flush()
 			})
@@ -121,33 +80,14 @@ func newFollowRmCmd(env *Env, g *globalOptions) *cobra.Command {
 		Short: "Stop following NAME; the daemon then unpins the versions it kept",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			canon, err := names.FollowName(args[0])
-			if err != nil {
-				return usageError{fmt.Errorf("follow rm: %w", err)}
-			}
 			ctx := cmd.Context()
-			return withCore(ctx, env, g, func(cr *core.Core) error {
-				fs, err := cr.Names.List(ctx)
+			return withAPI(ctx, env, g, func(a core.API) error {
+				u, err := a.Unfollow(ctx, core.FollowRequest{Name: args[0]})
 				if err != nil {
-					return fmt.Errorf("follow rm: %w", err)
+					return err
 				}
-				kept := 0
-				for _, f := range fs {
-					if f.Name == canon {
-						kept = len(f.Kept)
-					}
-				}
-				err = cr.Names.Unfollow(ctx, canon)
-				if errors.Is(err, names.ErrNotFollowed) {
-					return fmt.Errorf("follow rm: %w (see 'island follow ls')", err)
-				}
-				if err != nil {
-					return fmt.Errorf("follow rm: %w", err)
-				}
-				fmt.Fprintf(env.Stdout, "unfollowed %s\n", canon)
-				if kept > 0 && !cr.Online() {
-					fmt.Fprintf(env.Stderr, "island: no node is running: the %d version(s) kept for %s stay until 'island daemon' releases them\n", kept, canon)
-				}
+				fmt.Fprintf(env.Stdout, "unfollowed %s\n", u.Name)
+				env.notes(u.Notes)
 				return nil
 			})
 		},

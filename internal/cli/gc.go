@@ -6,14 +6,8 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
-	"github.com/islandsite/island/internal/repo"
+	"github.com/islandsite/island/internal/core"
 )
-
-type gcJSON struct {
-	Removed    int    `json:"removed"`
-	Kept       int    `json:"kept"`
-	FreedBytes uint64 `json:"freedBytes"`
-}
 
 func newGCCmd(env *Env, g *globalOptions) *cobra.Command {
 	var asJSON bool
@@ -23,13 +17,13 @@ func newGCCmd(env *Env, g *globalOptions) *cobra.Command {
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			return withRepo(ctx, env, g, func(r *repo.Repo) error {
-				res, err := r.GC(ctx)
+			return withAPI(ctx, env, g, func(a core.API) error {
+				res, err := a.GC(ctx)
 				if err != nil {
-					return fmt.Errorf("gc: %w", err)
+					return err
 				}
 				if asJSON {
-					return printJSON(env.Stdout, gcJSON{Removed: res.Removed, Kept: res.Kept, FreedBytes: res.FreedBytes})
+					return printJSON(env.Stdout, res)
 				}
 				fmt.Fprintf(env.Stdout, "removed %d blocks (%s), kept %d\n", res.Removed, humanize.IBytes(res.FreedBytes), res.Kept)
 				return nil

@@ -1,19 +1,16 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/ipfs/go-cid"
+	"github.com/ipfs/boxo/files"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/islandsite/island/internal/core"
-	"github.com/islandsite/island/internal/node"
-	"github.com/islandsite/island/internal/repo"
 )
 
 func newGetCmd(env *Env, g *globalOptions) *cobra.Command {
@@ -24,33 +21,39 @@ func newGetCmd(env *Env, g *globalOptions) *cobra.Command {
 		Short: "Fetch a file or directory (from peers if needed) and write it to OUT",
 		Long: `Fetch the DAG at PATH (CID[/sub/path], /ipfs/CID[/…] or /ipns/NAME[/…]) from
 the repo, or from peers when a daemon runs, and write it to OUT (default: the
-last CID or name segment of PATH in the current directory). OUT must not exist.`,
+last CID or name segment of PATH in the current directory). OUT must not
+exist. It is written here, by this command, also when a daemon fetches.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			if timeout > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, timeout)
-				defer cancel()
+			if timeout < 0 {
+				return usagef("--timeout %s: want a positive duration, or 0 for none", timeout)
 			}
-			return withPath(ctx, env, g, "get", args[0], func(cr *core.Core, c cid.Cid) error {
-				if cr.Online() {
-					if err := fetchDAG(ctx, env, cr, c); err != nil {
-						return err
-					}
-				}
-				dest := out
-				if dest == "" {
-					dest = filepath.Base(args[0])
-				}
-				dest = env.abs(dest)
-				if _, err := os.Lstat(dest); err == nil {
-					return fmt.Errorf("%s already exists: choose another -o OUT or remove it", dest)
-				}
-				if err := repo.Get(ctx, cr.DAG(), c, dest); err != nil {
+			dest := out
+			if dest == "" {
+				dest = filepath.Base(args[0])
+			}
+			dest = env.abs(dest)
+			if _, err := os.Lstat(dest); err == nil {
+				return fmt.Errorf("get: %s already exists: choose another -o OUT or remove it", dest)
+			}
+			ctx := cmd.Context()
+			return withAPI(ctx, env, g, func(a core.API) error {
+				req := core.FetchRequest{Path: args[0], Lookup: env.lookup(), Timeout: core.Duration(timeout)}
+				clear := withFetchBar(env, func(f func(core.FetchProgress)) { req.Progress = f })
+				f, err := a.Fetch(ctx, req)
+				clear()
+				if err != nil {
 					return err
 				}
-				fmt.Fprintf(env.Stdout, "saved %s to %s\n", c, dest)
+				t, err := a.Get(ctx, core.PathRequest{Path: f.CID})
+				if err != nil {
+					return err
+				}
+				defer t.Node.Close()
+				if err := files.WriteTo(t.Node, dest); err != nil {
+					return fmt.Errorf("get: %s into %s: %w", t.CID, dest, err)
+				}
+				fmt.Fprintf(env.Stdout, "saved %s to %s\n", t.CID, dest)
 				return nil
 			})
 		},
@@ -60,22 +63,39 @@ last CID or name segment of PATH in the current directory). OUT must not exist.`
 	return cmd
 }
 
-// fetchDAG fetches every block of c's DAG from peers, drawing a progress bar
-// (blocks, bytes, peers) on a terminal.
-func fetchDAG(ctx context.Context, env *Env, cr *core.Core, c cid.Cid) error {
-	var progress func(node.FetchProgress)
-	if env.StderrTTY {
-		bar := progressbar.NewOptions64(-1,
-			progressbar.OptionSetWriter(env.Stderr),
-			progressbar.OptionShowBytes(true),
-			progressbar.OptionSetDescription("fetching"),
-			progressbar.OptionThrottle(100*time.Millisecond),
-		)
-		defer bar.Clear()
-		progress = func(p node.FetchProgress) {
-			bar.Describe(fmt.Sprintf("fetching: %d blocks from %d peers, %d pending", p.Blocks, p.Peers, p.Pending))
-			_ = bar.Set64(p.Bytes)
-		}
+// fetchBar draws a fetch's progress (blocks, bytes, peers) on a terminal.
+type fetchBar struct{ bar *progressbar.ProgressBar }
+
+// fetchProgress is a progress bar on stderr, or nil when it is no terminal.
+func fetchProgress(env *Env) *fetchBar {
+	if !env.StderrTTY {
+		return nil
 	}
-	return cr.Node.Fetch(ctx, c, progress)
+	return &fetchBar{progressbar.NewOptions64(-1,
+		progressbar.OptionSetWriter(env.Stderr),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionSetDescription("fetching"),
+		progressbar.OptionThrottle(100*time.Millisecond),
+	)}
+}
+
+func (b *fetchBar) report(p core.FetchProgress) {
+	b.bar.Describe(fmt.Sprintf("fetching: %d blocks from %d peers, %d pending", p.Blocks, p.Peers, p.Pending))
+	_ = b.bar.Set64(p.Bytes)
+}
+
+func (b *fetchBar) clear() {
+	if b != nil {
+		_ = b.bar.Clear()
+	}
+}
+
+// withFetchBar sets a request's progress to a bar when there is a terminal.
+func withFetchBar(env *Env, set func(func(core.FetchProgress))) (clear func()) {
+	bar := fetchProgress(env)
+	if bar == nil {
+		return func() {}
+	}
+	set(bar.report)
+	return bar.clear
 }

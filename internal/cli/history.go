@@ -1,36 +1,14 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"text/tabwriter"
-	"time"
 
-	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/spf13/cobra"
 
 	"github.com/islandsite/island/internal/core"
-	"github.com/islandsite/island/internal/names"
 )
-
-// versionJSON is one line of `history --json`.
-type versionJSON struct {
-	Version int       `json:"version"`
-	CID     string    `json:"cid"`
-	Seq     uint64    `json:"seq"`
-	Time    time.Time `json:"time"`
-	Prev    string    `json:"prev,omitempty"`
-	Current bool      `json:"current"`
-}
-
-func toVersionJSON(e names.Entry, current bool) versionJSON {
-	v := versionJSON{Version: e.Version, CID: e.CID.String(), Seq: e.Seq, Time: e.Time, Current: current}
-	if e.Prev.Defined() {
-		v.Prev = e.Prev.String()
-	}
-	return v
-}
 
 func newHistoryCmd(env *Env, g *globalOptions) *cobra.Command {
 	var key string
@@ -45,43 +23,31 @@ key and checked when read. Every version stays in the repo: gc keeps them.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			return withCore(ctx, env, g, func(cr *core.Core) error {
-				k, err := signingKey(cr.Repo, key)
+			return withAPI(ctx, env, g, func(a core.API) error {
+				h, err := a.History(ctx, core.HistoryRequest{Key: key})
 				if err != nil {
 					return err
 				}
-				name, err := ipnsName(k)
-				if err != nil {
-					return fmt.Errorf("history: %w", err)
-				}
-				entries, err := cr.Names.History(ctx, name.String())
-				if err != nil {
-					return fmt.Errorf("history: %w", err)
-				}
 				if asJSON {
-					out := make([]versionJSON, len(entries))
-					for i, e := range entries {
-						out[i] = toVersionJSON(e, i == len(entries)-1)
-					}
-					return printJSON(env.Stdout, out)
+					return printJSON(env.Stdout, h.Versions)
 				}
-				if len(entries) == 0 {
-					fmt.Fprintf(env.Stdout, "nothing published under /ipns/%s yet: run 'island publish'\n", name)
+				if len(h.Versions) == 0 {
+					fmt.Fprintf(env.Stdout, "nothing published under /ipns/%s yet: run 'island publish'\n", h.Name)
 					return nil
 				}
-				fmt.Fprintf(env.Stdout, "/ipns/%s\n", name)
+				fmt.Fprintf(env.Stdout, "/ipns/%s\n", h.Name)
 				tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
 				fmt.Fprintln(tw, "VERSION\tCID\tSEQ\tPUBLISHED\tREPLACED")
-				for i, e := range entries {
+				for _, v := range h.Versions {
 					mark := " "
-					if i == len(entries)-1 {
+					if v.Current {
 						mark = "*"
 					}
 					prev := "-"
-					if e.Prev.Defined() {
-						prev = e.Prev.String()
+					if v.Prev != "" {
+						prev = v.Prev
 					}
-					fmt.Fprintf(tw, "%d%s\t%s\t%d\t%s\t%s\n", e.Version, mark, e.CID, e.Seq, when(e.Time), prev)
+					fmt.Fprintf(tw, "%d%s\t%s\t%d\t%s\t%s\n", v.Version, mark, v.CID, v.Seq, when(v.Time), prev)
 				}
 				return tw.Flush()
 			})
@@ -118,37 +84,18 @@ recorded as a new version: nothing is lost, and a rollback can be rolled back.`,
 				version = n
 			}
 			ctx := cmd.Context()
-			return withCore(ctx, env, g, func(cr *core.Core) error {
-				k, err := signingKey(cr.Repo, key)
+			return withAPI(ctx, env, g, func(a core.API) error {
+				r, err := a.Rollback(ctx, core.RollbackRequest{Key: key, Version: version})
 				if err != nil {
 					return err
 				}
-				if version == 0 {
-					if err := checkSomethingBefore(ctx, cr, k); err != nil {
-						return err
-					}
-				}
-				e, err := cr.Names.Rollback(ctx, k, version)
-				warning, err := routingPutWarning(env, err, "rollback")
-				if err != nil {
-					return fmt.Errorf("rollback: %w", err)
-				}
-				if cr.Online() {
-					if err := cr.Node.Provide(ctx, e.CID); err != nil {
-						return fmt.Errorf("rollback: provide %s: %w", e.CID, err)
-					}
-				}
 				if asJSON {
-					return printJSON(env.Stdout, toVersionJSON(e, true))
-				}
-				from := version
-				if from == 0 {
-					from = e.Version - 2 // the one before the version just replaced
+					return printJSON(env.Stdout, r.Current)
 				}
 				fmt.Fprintf(env.Stdout, "rolled back /ipns/%s to version %d: %s is current again as version %d, sequence %d\n",
-					e.Name, from, e.CID, e.Version, e.Seq)
-				if warning != "" {
-					fmt.Fprintf(env.Stdout, "warning: %s\n", warning)
+					r.Name, r.From, r.Current.CID, r.Current.Version, r.Current.Seq)
+				if r.Warning != "" {
+					fmt.Fprintf(env.Stdout, "warning: %s\n", r.Warning)
 				}
 				return nil
 			})
@@ -157,21 +104,4 @@ recorded as a new version: nothing is lost, and a rollback can be rolled back.`,
 	cmd.Flags().StringVar(&key, "key", "", "the key whose site to roll back (default: the node's own, \"self\")")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the new current version as JSON")
 	return cmd
-}
-
-// checkSomethingBefore explains a rollback with no VERSION when there is no
-// version before the current one.
-func checkSomethingBefore(ctx context.Context, cr *core.Core, k crypto.PrivKey) error {
-	name, err := ipnsName(k)
-	if err != nil {
-		return fmt.Errorf("rollback: %w", err)
-	}
-	cur, err := cr.Names.Current(ctx, name.String())
-	if err != nil {
-		return fmt.Errorf("rollback: %w", err)
-	}
-	if cur.Version == 1 {
-		return fmt.Errorf("rollback: /ipns/%s has only one version: nothing to roll back to", name)
-	}
-	return nil
 }

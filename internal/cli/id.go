@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -9,23 +8,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/islandsite/island/internal/core"
-	"github.com/islandsite/island/internal/node"
 )
 
-// errOffline is what network commands say without a daemon.
-var errOffline = errors.New("this needs the running node: start 'island daemon' (or 'island serve') first")
-
-// withNode runs f on the daemon's Core, for commands that only ask the
-// running node (op names them in the error). Without a daemon it fails
-// before opening the repo, which would create one (a new identity) just to
-// say that no node runs.
-func withNode(env *Env, op string, f func(*core.Core) error) error {
-	if env.core == nil || !env.core.Online() {
-		return fmt.Errorf("%s: %w", op, errOffline)
-	}
-	return f(env.core)
-}
-
+// idJSON is what `id --json` prints (INTERFACE.md: id and addrs).
 type idJSON struct {
 	ID    string   `json:"id"`
 	Addrs []string `json:"addrs"`
@@ -38,18 +23,17 @@ func newIDCmd(env *Env, g *globalOptions) *cobra.Command {
 		Short: "Print the node's peer ID and dialable addresses (each ending in /p2p/<peer ID>)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withCore(cmd.Context(), env, g, func(cr *core.Core) error {
-				out := idJSON{ID: cr.Repo.PeerID().String(), Addrs: []string{}}
-				if cr.Online() {
-					for _, a := range cr.Node.Addrs() {
-						out.Addrs = append(out.Addrs, a.String())
-					}
+			ctx := cmd.Context()
+			return withAPI(ctx, env, g, func(a core.API) error {
+				id, err := a.ID(ctx)
+				if err != nil {
+					return err
 				}
 				if asJSON {
-					return printJSON(env.Stdout, out)
+					return printJSON(env.Stdout, idJSON{ID: id.ID, Addrs: id.Addrs})
 				}
-				fmt.Fprintln(env.Stdout, out.ID)
-				for _, a := range out.Addrs {
+				fmt.Fprintln(env.Stdout, id.ID)
+				for _, a := range id.Addrs {
 					fmt.Fprintln(env.Stdout, a)
 				}
 				return nil
@@ -60,15 +44,19 @@ func newIDCmd(env *Env, g *globalOptions) *cobra.Command {
 	return cmd
 }
 
-func newPeersCmd(env *Env, _ *globalOptions) *cobra.Command {
+func newPeersCmd(env *Env, g *globalOptions) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "peers",
 		Short: "List connected peers",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withNode(env, "peers", func(cr *core.Core) error {
-				peers := cr.Node.Peers()
+			ctx := cmd.Context()
+			return withDaemon(ctx, env, g, "peers", func(a core.API) error {
+				peers, err := a.Peers(ctx)
+				if err != nil {
+					return err
+				}
 				if asJSON {
 					return printJSON(env.Stdout, peers)
 				}
@@ -88,7 +76,7 @@ func newPeersCmd(env *Env, _ *globalOptions) *cobra.Command {
 	return cmd
 }
 
-func newProvideCmd(env *Env, _ *globalOptions) *cobra.Command {
+func newProvideCmd(env *Env, g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "provide",
 		Short: "What the node announces on the DHT",
@@ -99,10 +87,11 @@ func newProvideCmd(env *Env, _ *globalOptions) *cobra.Command {
 		Short: "Provided keys, queue, last and next reprovide, per DHT (LAN and WAN)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withNode(env, "provide stat", func(cr *core.Core) error {
-				st, err := cr.Node.ProvideStat(cmd.Context())
+			ctx := cmd.Context()
+			return withDaemon(ctx, env, g, "provide stat", func(a core.API) error {
+				st, err := a.ProvideStat(ctx)
 				if err != nil {
-					return fmt.Errorf("provide stat: %w", err)
+					return err
 				}
 				if asJSON {
 					return printJSON(env.Stdout, st)
@@ -112,7 +101,7 @@ func newProvideCmd(env *Env, _ *globalOptions) *cobra.Command {
 				fmt.Fprintln(tw, "DHT\tstatus\tprovided\tfailed\tqueued\tlast reprovide\tnext reprovide")
 				for _, r := range []struct {
 					name string
-					s    node.DHTProvideStat
+					s    core.DHTProvideStat
 				}{{"LAN", st.LAN}, {"WAN", st.WAN}} {
 					fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\n", r.name, r.s.Status, r.s.Provided, r.s.Failed, r.s.Queued, when(r.s.LastReprovide), when(r.s.NextReprovide))
 				}
@@ -125,9 +114,46 @@ func newProvideCmd(env *Env, _ *globalOptions) *cobra.Command {
 	return cmd
 }
 
-func when(t time.Time) string {
-	if t.IsZero() {
-		return "never"
+func newStatusCmd(env *Env, g *globalOptions) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "The node at a glance: identity, mode, site, peers, providing, follows",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			return withAPI(ctx, env, g, func(a core.API) error {
+				st, err := a.Status(ctx)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(env.Stdout, st)
+				}
+				tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+				fmt.Fprintf(tw, "peer ID:\t%s\n", st.PeerID)
+				fmt.Fprintf(tw, "mode:\t%s\n", st.Mode)
+				if st.Site != nil {
+					fmt.Fprintf(tw, "site:\t/ipns/%s → %s\n", st.Site.Name, st.Site.CID)
+				} else {
+					fmt.Fprintf(tw, "site:\tnothing published yet\n")
+				}
+				fmt.Fprintf(tw, "peers:\t%d\n", st.Peers)
+				if st.Provide != nil {
+					fmt.Fprintf(tw, "provided:\t%d, %d queued, last reprovide %s, next %s\n", st.Provide.Provided, st.Provide.Queued, when(st.Provide.LastReprovide), when(st.Provide.NextReprovide))
+				}
+				fmt.Fprintf(tw, "following:\t%d\n", len(st.Follows))
+				for _, f := range st.Follows {
+					c := f.LastCID
+					if c == "" {
+						c = "not fetched yet"
+					}
+					fmt.Fprintf(tw, "  %s\t%s\n", f.Name, c)
+				}
+				return tw.Flush()
+			})
+		},
 	}
-	return t.Local().Format(time.DateTime)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	return cmd
 }

@@ -2,8 +2,11 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
+	"time"
 )
 
 // printJSON writes v as one indented JSON document, the form of every --json output.
@@ -19,4 +22,32 @@ func (e *Env) abs(p string) string {
 		return p
 	}
 	return filepath.Join(e.Cwd, p)
+}
+
+// rel shows a path relative to the working directory when it lies below it,
+// as the user most likely wrote it.
+func (e *Env) rel(p string) string {
+	if e.Cwd == "" || !filepath.IsAbs(p) {
+		return p
+	}
+	r, err := filepath.Rel(e.Cwd, p)
+	if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+		return p
+	}
+	return r
+}
+
+// when prints a time for people: local, to the second, or "never".
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.Local().Format(time.DateTime)
+}
+
+// notes prints what the core says a person should know, on stderr.
+func (e *Env) notes(ns []string) {
+	for _, n := range ns {
+		fmt.Fprintf(e.Stderr, "island: %s\n", n)
+	}
 }

@@ -1,22 +1,23 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
-	pin "github.com/ipfs/boxo/pinning/pinner"
 	"github.com/spf13/cobra"
 
 	"github.com/islandsite/island/internal/core"
-	"github.com/islandsite/island/internal/repo"
 )
 
 func newPinCmd(env *Env, g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "pin",
 		Short: "Keep DAGs from garbage collection: pin add, pin rm, pin ls",
+		Long: `Pins keep DAGs from garbage collection. Every pin records who holds it: you
+(add, pin add, dag import), a published site version, a followed site, or a
+pinning-service request. 'pin rm' removes only your hold: what a site, a
+follow or a friend's request holds stays until they let go of it.`,
 	}
 	cmd.AddCommand(newPinAddCmd(env, g), newPinRmCmd(env, g), newPinLsCmd(env, g))
 	cmd.AddCommand(newPinRemoteCmd(env, g))
@@ -27,48 +28,24 @@ func newPinAddCmd(env *Env, g *globalOptions) *cobra.Command {
 	var recursive bool
 	cmd := &cobra.Command{
 		Use:   "add PATH...",
-		Short: "Pin the DAG at each PATH (the whole DAG must be in the repo)",
+		Short: "Pin the DAG at each PATH for you (with a daemon, fetching it first)",
 		Args:  minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return withCore(ctx, env, g, func(cr *core.Core) error {
-				r := cr.Repo
-				unlock := r.PinLock(ctx)
-				defer unlock.Unlock(ctx)
-				for _, a := range args {
-					c, err := pathCid(ctx, cr, a)
+			return withAPI(ctx, env, g, func(a core.API) error {
+				for _, p := range args {
+					req := core.PinAddRequest{Path: p, Lookup: env.lookup(), Recursive: recursive}
+					clear := withFetchBar(env, func(f func(core.FetchProgress)) { req.Progress = f })
+					res, err := a.PinAdd(ctx, req)
+					clear()
 					if err != nil {
-						return fmt.Errorf("pin add: %w", err)
-					}
-					if cr.Online() && recursive {
-						// Fetch the whole DAG in parallel before Pin walks it
-						// block by block.
-						if err := fetchDAG(ctx, env, cr, c); err != nil {
-							return fmt.Errorf("pin add: %s: %w", a, err)
-						}
-					}
-					nd, err := cr.DAG().Get(ctx, c)
-					if err != nil {
-						return fmt.Errorf("pin add: %s: %w", a, err)
-					}
-					// Pin walks the whole DAG first: offline that checks
-					// every block is here.
-					if err := r.Pinner().Pin(ctx, nd, recursive, ""); err != nil {
-						return fmt.Errorf("pin add: %s: the DAG is incomplete: %w", a, err)
-					}
-					if err := r.Pinner().Flush(ctx); err != nil {
-						return fmt.Errorf("pin add: %w", err)
-					}
-					if cr.Online() {
-						if err := cr.Node.Provide(ctx, c); err != nil {
-							return fmt.Errorf("pin add: provide %s: %w", c, err)
-						}
+						return err
 					}
 					mode := "recursively"
-					if !recursive {
+					if res.Type == "direct" {
 						mode = "directly"
 					}
-					fmt.Fprintf(env.Stdout, "pinned %s %s\n", c, mode)
+					fmt.Fprintf(env.Stdout, "pinned %s %s\n", res.CID, mode)
 				}
 				return nil
 			})
@@ -81,27 +58,21 @@ func newPinAddCmd(env *Env, g *globalOptions) *cobra.Command {
 func newPinRmCmd(env *Env, g *globalOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "rm PATH...",
-		Short: "Remove the pin (recursive or direct) on each PATH",
+		Short: "Remove your pin on each PATH; pins held by a site, a follow or a pinning request stay",
 		Args:  minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return withCore(ctx, env, g, func(cr *core.Core) error {
-				r := cr.Repo
-				for _, a := range args {
-					c, err := pathCid(ctx, cr, a)
+			return withAPI(ctx, env, g, func(a core.API) error {
+				for _, p := range args {
+					res, err := a.PinRm(ctx, core.PathRequest{Path: p, Lookup: env.lookup()})
 					if err != nil {
-						return fmt.Errorf("pin rm: %w", err)
+						return err
 					}
-					if err := r.Pinner().Unpin(ctx, c, true); err != nil {
-						if errors.Is(err, pin.ErrNotPinned) {
-							return fmt.Errorf("pin rm: %s is not pinned (see island pin ls)", c)
-						}
-						return fmt.Errorf("pin rm: %s: %w", a, err)
+					if res.Removed {
+						fmt.Fprintf(env.Stdout, "unpinned %s\n", res.CID)
+					} else {
+						fmt.Fprintf(env.Stdout, "unpinned %s for you; still pinned by %s\n", res.CID, holderList(res.HeldBy))
 					}
-					if err := r.Pinner().Flush(ctx); err != nil {
-						return fmt.Errorf("pin rm: %w", err)
-					}
-					fmt.Fprintf(env.Stdout, "unpinned %s\n", c)
 				}
 				return nil
 			})
@@ -109,10 +80,16 @@ func newPinRmCmd(env *Env, g *globalOptions) *cobra.Command {
 	}
 }
 
-type pinJSON struct {
-	Cid  string `json:"cid"`
-	Type string `json:"type"`
-	Name string `json:"name,omitempty"`
+// holderList writes holders as pin ls shows them: "site:k51…,follow:x.org".
+func holderList(hs []core.Holder) string {
+	s := make([]string, len(hs))
+	for i, h := range hs {
+		s[i] = h.Kind
+		if h.ID != "" {
+			s[i] += ":" + h.ID
+		}
+	}
+	return strings.Join(s, ",")
 }
 
 func newPinLsCmd(env *Env, g *globalOptions) *cobra.Command {
@@ -123,50 +100,28 @@ func newPinLsCmd(env *Env, g *globalOptions) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "ls",
-		Short: "List pins: CID and type (recursive or direct)",
+		Short: "List pins: CID, type (recursive or direct) and who holds each",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !slices.Contains([]string{"all", "recursive", "direct"}, typ) {
 				return usagef("--type %q: want all, recursive or direct", typ)
 			}
 			ctx := cmd.Context()
-			return withRepo(ctx, env, g, func(r *repo.Repo) error {
-				var out []pinJSON
-				collect := func(kind string, ch <-chan pin.StreamedPin) error {
-					for sp := range ch {
-						if sp.Err != nil {
-							return fmt.Errorf("pin ls: %w", sp.Err)
-						}
-						out = append(out, pinJSON{Cid: sp.Pin.Key.String(), Type: kind, Name: sp.Pin.Name})
-					}
-					return nil
+			return withAPI(ctx, env, g, func(a core.API) error {
+				pins, err := a.PinLs(ctx, core.PinLsRequest{Type: typ})
+				if err != nil {
+					return err
 				}
-				if typ != "direct" {
-					if err := collect("recursive", r.Pinner().RecursiveKeys(ctx, true)); err != nil {
-						return err
-					}
-				}
-				if typ != "recursive" {
-					if err := collect("direct", r.Pinner().DirectKeys(ctx, true)); err != nil {
-						return err
-					}
-				}
-				slices.SortFunc(out, func(a, b pinJSON) int {
-					return strings.Compare(a.Type+a.Cid, b.Type+b.Cid)
-				})
 				switch {
 				case asJSON:
-					if out == nil {
-						out = []pinJSON{}
-					}
-					return printJSON(env.Stdout, out)
+					return printJSON(env.Stdout, pins)
 				case quiet:
-					for _, p := range out {
-						fmt.Fprintln(env.Stdout, p.Cid)
+					for _, p := range pins {
+						fmt.Fprintln(env.Stdout, p.CID)
 					}
 				default:
-					for _, p := range out {
-						fmt.Fprintf(env.Stdout, "%s %s\n", p.Cid, p.Type)
+					for _, p := range pins {
+						fmt.Fprintf(env.Stdout, "%s %s %s\n", p.CID, p.Type, holderList(p.Holders))
 					}
 				}
 				return nil
@@ -176,6 +131,6 @@ func newPinLsCmd(env *Env, g *globalOptions) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&typ, "type", "all", "which pins: all, recursive or direct")
 	f.BoolVarP(&quiet, "quiet", "q", false, "print only the CIDs")
-	f.BoolVar(&asJSON, "json", false, "print the pins as JSON")
+	f.BoolVar(&asJSON, "json", false, "print the pins and their holders as JSON")
 	return cmd
 }

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/islandsite/island/internal/repo"
+	"github.com/islandsite/island/internal/core"
 )
 
 func newRepoCmd(env *Env, g *globalOptions) *cobra.Command {
@@ -17,17 +17,6 @@ func newRepoCmd(env *Env, g *globalOptions) *cobra.Command {
 	return cmd
 }
 
-type verifyJSON struct {
-	Blocks  int           `json:"blocks"`
-	Corrupt []string      `json:"corrupt"`
-	Missing []missingJSON `json:"missing"`
-}
-
-type missingJSON struct {
-	Pin   string `json:"pin"`
-	Block string `json:"block"`
-}
-
 func newRepoVerifyCmd(env *Env, g *globalOptions) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -36,20 +25,13 @@ func newRepoVerifyCmd(env *Env, g *globalOptions) *cobra.Command {
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			return withRepo(ctx, env, g, func(r *repo.Repo) error {
-				rep, err := r.Verify(ctx)
+			return withAPI(ctx, env, g, func(a core.API) error {
+				rep, err := a.RepoVerify(ctx)
 				if err != nil {
-					return fmt.Errorf("repo verify: %w", err)
+					return err
 				}
 				if asJSON {
-					out := verifyJSON{Blocks: rep.Blocks, Corrupt: []string{}, Missing: []missingJSON{}}
-					for _, c := range rep.Corrupt {
-						out.Corrupt = append(out.Corrupt, c.String())
-					}
-					for _, m := range rep.Missing {
-						out.Missing = append(out.Missing, missingJSON{Pin: m.Pin.String(), Block: m.Block.String()})
-					}
-					if err := printJSON(env.Stdout, out); err != nil {
+					if err := printJSON(env.Stdout, rep); err != nil {
 						return err
 					}
 				} else {
@@ -64,8 +46,9 @@ func newRepoVerifyCmd(env *Env, g *globalOptions) *cobra.Command {
 					}
 				}
 				if !rep.OK() {
+					dir, _ := repoDir(env, g)
 					return fmt.Errorf("repo verify: %d corrupt and %d missing blocks in %s; restore them (dag import, add) or unpin what needs them",
-						len(rep.Corrupt), len(rep.Missing), r.Path())
+						len(rep.Corrupt), len(rep.Missing), dir)
 				}
 				return nil
 			})

@@ -3,150 +3,118 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
+	"io/fs"
 	"log/slog"
 	"os"
-
-	ipld "github.com/ipfs/go-ipld-format"
-	"github.com/spf13/cobra"
+	"path/filepath"
 
 	"github.com/islandsite/island/internal/api"
 	"github.com/islandsite/island/internal/core"
-	"github.com/islandsite/island/internal/daemon"
 	"github.com/islandsite/island/internal/names"
 	"github.com/islandsite/island/internal/repo"
 )
 
-// annotLocal marks commands that never go through a daemon: they do not
-// touch the repo (build, version) or they are the daemon (daemon, serve).
-const annotLocal = "island/local"
-
-func local() map[string]string { return map[string]string{annotLocal: "true"} }
-
-// isLocal reports whether cmd or one of its parents is marked local; help and
-// completion are cobra's own and local too.
-func isLocal(cmd *cobra.Command) bool {
-	for c := cmd; c != nil; c = c.Parent() {
-		if c.Annotations[annotLocal] != "" || c.Name() == "help" || c.Name() == "completion" {
-			return true
-		}
+// repoDir is the repo a command works on: --repo, else $ISLAND_PATH, else
+// ~/.island; relative paths are taken from the command's working directory.
+func repoDir(env *Env, g *globalOptions) (string, error) {
+	flag := g.repo
+	if flag != "" {
+		flag = env.abs(flag)
 	}
-	return false
+	getenv := func(k string) string {
+		v := env.getenv(k)
+		if k == repo.EnvPath && v != "" {
+			v = env.abs(v)
+		}
+		return v
+	}
+	return repo.ResolvePath(flag, getenv)
 }
 
-// forwarded carries the exit status of a command that a daemon ran.
-type forwarded struct{ code int }
-
-func (f forwarded) Error() string { return fmt.Sprintf("exit status %d (from the daemon)", f.code) }
-
-// forward sends the whole command line to the daemon that holds the repo, if
-// one runs, and reports whether it did. This is the one place where a command
-// chooses between the daemon and opening the repo itself (INTERFACE.md).
-// Inside the daemon it is not called: there is nothing to forward to.
-func forward(cmd *cobra.Command, env *Env, g *globalOptions, args []string) error {
-	if isLocal(cmd) {
-		return nil
+// open is the one place where a command chooses where it runs: the daemon
+// that holds the repo, if one answers for it (INTERFACE.md), else a Core
+// opened in this process for this command. Either way the command sees the
+// same core.API, and close must be called when it is done.
+func open(ctx context.Context, env *Env, g *globalOptions) (_ core.API, closeFn func() error, err error) {
+	dir, err := repoDir(env, g)
+	if err != nil {
+		return nil, nil, err
 	}
+	client, err := api.Dial(ctx, dir)
+	if err == nil {
+		return client, func() error { return nil }, nil
+	}
+	if !errors.Is(err, api.ErrNoDaemon) {
+		return nil, nil, err
+	}
+	cfg := core.DefaultConfig()
+	cfg.RepoPath = dir
+	c, err := core.Open(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Holding the repo's lock proves no daemon runs: an api file left by
+	// one that was killed would only slow the next command down.
+	if err := os.Remove(filepath.Join(dir, api.FileName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		slog.Debug("remove stale api file", "err", err)
+	}
+	return c, c.Close, nil
+}
+
+// withAPI runs f on the API open chooses and closes it after; the first
+// error is the one reported.
+func withAPI(ctx context.Context, env *Env, g *globalOptions, f func(core.API) error) (err error) {
+	a, closeFn, err := open(ctx, env, g)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := closeFn(); err == nil {
+			err = cerr
+		}
+	}()
+	return f(a)
+}
+
+// withDaemon runs f on the daemon's API, for commands that only ask the
+// running node (op names them). Without a daemon it fails before opening
+// the repo, which would create one (a new identity) just to say that no
+// node runs.
+func withDaemon(ctx context.Context, env *Env, g *globalOptions, op string, f func(core.API) error) error {
 	dir, err := repoDir(env, g)
 	if err != nil {
 		return err
 	}
-	client, err := api.Dial(cmd.Context(), dir)
+	client, err := api.Dial(ctx, dir)
 	if errors.Is(err, api.ErrNoDaemon) {
-		return nil
+		return core.Errorf(core.CodeUnavailable, "%s: this needs the running node: start 'island daemon' (or 'island serve') first", op)
 	}
 	if err != nil {
 		return err
 	}
-	code, err := client.Run(cmd.Context(), api.RunRequest{Args: args, Cwd: env.Cwd, TTY: env.StderrTTY}, env.Stdout, env.Stderr)
-	if err != nil {
-		return err
-	}
-	return forwarded{code}
+	return f(client)
 }
 
-// withCore runs f on the daemon's Core when the command runs inside the
-// daemon, else on an offline Core over the repo opened for this command.
-func withCore(ctx context.Context, env *Env, g *globalOptions, f func(*core.Core) error) (err error) {
-	if env.core != nil {
-		return f(env.core)
-	}
-	r, err := openRepo(ctx, env, g)
-	if err != nil {
-		return err
-	}
-	defer closeInto(&err, r)
-	c, err := core.Open(ctx, r, env.coreConfig())
-	if err != nil {
-		return err
-	}
-	defer closeInto(&err, c)
-	err = f(c)
-	if ipld.IsNotFound(err) {
-		// Without a daemon nothing is fetched from peers: say so once, here.
-		err = fmt.Errorf("%w (the repo does not have it: start 'island daemon' to fetch it from peers, or add it or dag import a CAR holding it)", err)
-	}
-	return err
-}
-
-// withRepo runs f on the repo, through withCore so that gc roots and the
-// daemon's open repo are the same as for every other command.
-func withRepo(ctx context.Context, env *Env, g *globalOptions, f func(*repo.Repo) error) error {
-	return withCore(ctx, env, g, func(c *core.Core) error { return f(c.Repo) })
-}
-
-// coreConfig is the offline Core a command opens for itself.
-func (e *Env) coreConfig() core.Config {
-	cfg := core.DefaultConfig()
-	cfg.Names.DNSLinkOverrides = e.nsMap()
-	return cfg
-}
-
-// DaemonRunner runs API commands inside daemon d with d's Core, so that a
-// command gives the same result through the daemon as without it.
-func DaemonRunner(d *daemon.Daemon) api.Runner {
-	return func(ctx context.Context, req api.RunRequest, stdout, stderr io.Writer) int {
-		env := &Env{
-			Stdin:     eofReader{},
-			Stdout:    stdout,
-			Stderr:    stderr,
-			Getenv:    os.Getenv,
-			Cwd:       req.Cwd,
-			StderrTTY: req.TTY,
-			core:      d.Core(),
-			daemon:    d,
-		}
-		return Run(ctx, req.Args, env)
-	}
-}
-
-type eofReader struct{}
-
-func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
-
-// nsMap reads IPFS_NS_MAP (Kubo's DNSLink overrides); a malformed value is
-// reported and ignored rather than failing commands that do not resolve names.
-func (e *Env) nsMap() map[string]string {
-	if e.Getenv == nil {
-		return nil
-	}
-	v := e.Getenv("IPFS_NS_MAP")
+// lookup is what every request that resolves names carries: the caller's
+// IPFS_NS_MAP, so a daemon resolves DNSLink as the caller's environment
+// says. A malformed value is reported and ignored rather than failing
+// commands that do not resolve names.
+func (e *Env) lookup() core.Lookup {
+	v := e.getenv("IPFS_NS_MAP")
 	if v == "" {
-		return nil
+		return core.Lookup{}
 	}
 	m, err := names.ParseNSMap(v)
 	if err != nil {
 		slog.Warn("ignoring IPFS_NS_MAP", "err", err)
-		return nil
+		return core.Lookup{}
 	}
-	return m
+	return core.Lookup{NSMap: m}
 }
 
-// closeInto closes c and reports its error in *err unless *err already
-// holds one: the first failure is the one the user needs to see.
-func closeInto(err *error, c io.Closer) {
-	if cerr := c.Close(); *err == nil {
-		*err = cerr
+func (e *Env) getenv(k string) string {
+	if e.Getenv == nil {
+		return ""
 	}
+	return e.Getenv(k)
 }

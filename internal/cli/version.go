@@ -9,10 +9,9 @@ import (
 
 func newVersionCmd(env *Env, _ *globalOptions) *cobra.Command {
 	return &cobra.Command{
-		Annotations: local(),
-		Use:         "version",
-		Short:       "Print island's version and the versions of its main libraries",
-		Args:        noArgs,
+		Use:   "version",
+		Short: "Print island's version and the versions of its main libraries",
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			info, ok := debug.ReadBuildInfo()
 			if !ok {

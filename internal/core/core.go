@@ -1,9 +1,18 @@
-// Package core owns what every repo command works with: the open repo, the
-// name system and, when the node runs, the node. The daemon keeps one Core
-// for its whole life and runs every API command on it; a command run without
-// a daemon opens an offline Core for itself. Either way commands see the same
-// interface, which is how "through the daemon or not, the result is the same"
-// holds by construction.
+// Package core is island's application layer: API, one method per use case
+// (add, publish, follow, …), and *Core, its in-process implementation over
+// an open repo, the name system, the site history, the follow store and,
+// unless offline, the node.
+//
+// Every rule that spans those parts lives here, once: content that is kept
+// is held in the repo by someone (the user, a site, a follow, a pinning
+// request) and then announced when a node runs (hold); a path resolves
+// through names and UnixFS the same way for every operation (resolve); an
+// error gets its Code and its operation's prefix at the method's boundary
+// (fail). The command line and the daemon's HTTP API only translate.
+//
+// A Core is one of two kinds: a command's, opened for one command when no
+// daemon runs (offline), or a daemon's, open for the daemon's life with the
+// node, the follower and the republisher (Config.Daemon).
 package core
 
 import (
@@ -11,7 +20,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/ipns"
@@ -21,7 +35,11 @@ import (
 	ipld "github.com/ipfs/go-ipld-format"
 	record "github.com/libp2p/go-libp2p-record"
 	"github.com/libp2p/go-libp2p/core/routing"
+	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/islandsite/island/internal/follow"
+	"github.com/islandsite/island/internal/history"
+	"github.com/islandsite/island/internal/importer"
 	"github.com/islandsite/island/internal/names"
 	"github.com/islandsite/island/internal/node"
 	"github.com/islandsite/island/internal/repo"
@@ -29,195 +47,345 @@ import (
 
 // Config says how to open a Core.
 type Config struct {
-	// Online starts a node with Node's settings; Identity, Datastore,
-	// Blockstore and ProvideRoots are taken from the repo and the Core.
-	Online bool
-	Node   node.Config
+	// RepoPath is the repo directory; Open opens (creating it on first use)
+	// and locks it, Close closes it.
+	RepoPath string
+	// Mode says whether a node runs and on which network. A node's
+	// Identity, Datastore, Blockstore, Stage and ProvideRoots come from the
+	// repo; the rest from Node.
+	Mode Mode
+	Node node.Config
 	// Names configures the name system; Routing and Datastore are filled in.
-	Names  names.Config
-	Logger *slog.Logger
+	// Its DNSLinkOverrides apply to every request (the process's
+	// IPFS_NS_MAP); requests may add their own (Lookup).
+	Names names.Config
+	// MaxFollows bounds how many names may be followed.
+	MaxFollows int
+	// Daemon says the Core lives as long as a daemon that runs its follower
+	// and republisher: it words what it tells people accordingly.
+	Daemon bool
+	// Gateway reports the local gateway's base URL and whether it serves
+	// now. Nil: the URL the last daemon wrote in $REPO/gateway, not serving.
+	Gateway func() (url string, running bool)
+	// Registerer receives the node's metrics; nil disables them.
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
 }
 
-// DefaultConfig is an offline Core.
+// DefaultConfig is an offline Core of a command.
 func DefaultConfig() Config {
-	return Config{Node: node.DefaultConfig(), Names: names.DefaultConfig()}
+	return Config{Mode: ModeOffline, Node: node.DefaultConfig(), Names: names.DefaultConfig(), MaxFollows: 1024}
 }
 
-// Core is an open repo with its name system and, online, its node.
-type Core struct {
-	Repo  *repo.Repo
-	Node  *node.Node // nil when offline
-	Names *names.System
+// GatewayFile is where a daemon writes its gateway's base URL (INTERFACE.md).
+const GatewayFile = "gateway"
 
-	// ready is closed once Open has set every field: the node asks for
-	// Roots from its own goroutine as soon as it starts, before Names exists.
-	ready chan struct{}
+// DefaultGatewayURL is where `island daemon` serves the gateway unless told
+// otherwise.
+const DefaultGatewayURL = "http://127.0.0.1:8080"
+
+// Core is API in this process.
+type Core struct {
+	cfg     Config
+	log     *slog.Logger
+	repo    *repo.Repo
+	node    *node.Node // nil offline
+	names   *names.System
+	history *history.Store
+	follows *follow.Store
+	remotes remoteServices
+
+	// sites keeps, per site name, the importer's cache between publishes
+	// of a long-lived Core, so a republish reads only changed files.
+	sitesMu sync.Mutex
+	sites   map[string]*importer.Cache
+
+	// republish wakes a running republisher; republishing says one runs.
+	republish    chan struct{}
+	republishing atomic.Bool
+	// following says a follower runs (RunFollower).
+	following atomic.Bool
 
 	closeOnce sync.Once
 	closeErr  error
 }
 
-// Open builds a Core on an open repo. The repo stays the caller's: Close
-// does not close it.
-func Open(ctx context.Context, r *repo.Repo, cfg Config) (_ *Core, err error) {
-	c := &Core{Repo: r, ready: make(chan struct{})}
+var _ API = (*Core)(nil)
+
+// Open opens the repo and builds a Core on it. If another process holds
+// the repo, the error wraps *repo.LockedError.
+func Open(ctx context.Context, cfg Config) (_ *Core, err error) {
+	def := DefaultConfig()
+	if cfg.Mode == "" {
+		cfg.Mode = ModeOffline
+	}
+	if cfg.MaxFollows <= 0 {
+		cfg.MaxFollows = def.MaxFollows
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	c := &Core{cfg: cfg, log: log.With("system", "core"), sites: map[string]*importer.Cache{}, republish: make(chan struct{}, 1)}
 	defer func() {
-		close(c.ready)
 		if err != nil {
 			c.Close()
 		}
 	}()
+	rc := repo.DefaultConfig()
+	rc.Path = cfg.RepoPath
+	if c.repo, err = repo.Open(ctx, rc); err != nil {
+		return nil, err
+	}
+	c.remotes.dir = c.repo.Path()
+
 	var rt routing.ValueStore
-	if cfg.Online {
+	if cfg.Mode != ModeOffline {
 		nc := cfg.Node
-		nc.Identity = r.Identity()
-		nc.Datastore = r.Datastore()
-		nc.Blockstore = r.Blockstore()
+		nc.Identity = c.repo.Identity()
+		nc.Datastore = c.repo.Datastore()
+		nc.Blockstore = c.repo.Blockstore()
 		nc.Stage = func(ctx context.Context) (node.Stage, error) {
-			st, err := r.BeginStage(ctx)
+			st, err := c.repo.BeginStage(ctx)
 			if err != nil {
 				return nil, err
 			}
 			return st, nil
 		}
-		nc.ProvideRoots = c.Roots
+		nc.LoopbackOnLAN = nc.LoopbackOnLAN || cfg.Mode == ModeLAN
+		// One root set: what gc keeps is what the node announces.
+		nc.ProvideRoots = c.repo.ProvideRoots
+		nc.Registerer = cfg.Registerer
 		if nc.Logger == nil {
-			nc.Logger = cfg.Logger
+			nc.Logger = log
 		}
-		if c.Node, err = node.New(ctx, nc); err != nil {
+		if c.node, err = node.New(ctx, nc); err != nil {
 			return nil, fmt.Errorf("core: %w", err)
 		}
-	}
-	if c.Networked() {
-		rt = c.Node.Routing()
+		rt = c.node.Routing()
 	} else {
-		// Without a node, or with one that joins no network (daemon
-		// --offline), records are kept in the repo: `name publish` works
-		// offline, names resolve from there (the gateway's too) and the
-		// daemon puts the records out when it next runs online.
-		rt = offlinert.NewOfflineRouter(r.Datastore(), record.NamespacedValidator{
+		// Records are kept in the repo: `name publish` works offline, names
+		// resolve from there (the gateway's too), and the daemon puts them
+		// out when it next runs online.
+		rt = offlinert.NewOfflineRouter(c.repo.Datastore(), record.NamespacedValidator{
 			"ipns": ipns.Validator{},
 			"pk":   record.PublicKeyValidator{},
 		})
 	}
 	nc := cfg.Names
 	nc.Routing = rt
-	nc.Datastore = r.Datastore()
+	nc.Datastore = c.repo.Datastore()
 	if nc.Logger == nil {
-		nc.Logger = cfg.Logger
+		nc.Logger = log
 	}
-	if c.Names, err = names.New(ctx, nc); err != nil {
+	if c.names, err = names.New(ctx, nc); err != nil {
 		return nil, fmt.Errorf("core: %w", err)
 	}
-	// Every published version and every followed site survives gc, with or
-	// without a daemon.
-	r.RegisterRoots("site history", c.Names.Roots)
-	r.RegisterRoots("followed sites", c.Names.FollowRoots)
+	if c.history, err = history.New(history.Config{Datastore: c.repo.Datastore(), Names: c.names, Logger: log}); err != nil {
+		return nil, fmt.Errorf("core: %w", err)
+	}
+	if c.follows, err = follow.New(ctx, follow.Config{Datastore: c.repo.Datastore(), Names: c.names, MaxFollows: cfg.MaxFollows, Logger: log}); err != nil {
+		return nil, fmt.Errorf("core: %w", err)
+	}
+	// Every published version survives gc (and stays announced), also
+	// versions published before each was held by its site.
+	c.repo.RegisterRoots("site history", c.history.Roots)
+	if err := c.migrateHolders(ctx); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
-// Online reports whether blocks can come from peers.
-func (c *Core) Online() bool { return c.Node != nil }
+// Close stops the follower, the node and the name system, then closes the
+// repo. It is idempotent.
+func (c *Core) Close() error {
+	c.closeOnce.Do(func() {
+		var errs []error
+		if c.follows != nil {
+			errs = append(errs, c.follows.Close())
+		}
+		if c.names != nil {
+			errs = append(errs, c.names.Close())
+		}
+		if c.node != nil {
+			errs = append(errs, c.node.Close())
+		}
+		if c.repo != nil {
+			errs = append(errs, c.repo.Close())
+		}
+		c.closeErr = errors.Join(errs...)
+	})
+	return c.closeErr
+}
 
-// Networked reports whether the node is on a network: a daemon started
-// with --offline has a node that joins none.
-func (c *Core) Networked() bool { return c.Node != nil && c.Node.DHT() != nil }
+// Mode is how the Core reaches the network.
+func (c *Core) Mode() Mode { return c.cfg.Mode }
 
-// BlockService reads from the repo and, online, from peers.
+// Path is the repo directory.
+func (c *Core) Path() string { return c.repo.Path() }
+
+// BlockService reads from the repo and, with a node, from peers.
 func (c *Core) BlockService() blockservice.BlockService {
-	if c.Node != nil {
-		return c.Node.BlockService()
+	if c.node != nil {
+		return c.node.BlockService()
 	}
-	return c.Repo.BlockService()
+	return c.repo.BlockService()
 }
 
-// DAG is the DAG service over BlockService.
-func (c *Core) DAG() ipld.DAGService {
-	if c.Node != nil {
-		return c.Node.DAG()
+func (c *Core) dag() ipld.DAGService {
+	if c.node != nil {
+		return c.node.DAG()
 	}
-	return c.Repo.DAG()
+	return c.repo.DAG()
 }
 
-// Resolve turns a content path (CID[/…], /ipfs/…, /ipns/NAME[/…]) into the
-// CID it names, resolving names through the name system and walking UnixFS
-// directories with blocks from BlockService.
-func (c *Core) Resolve(ctx context.Context, p path.Path) (cid.Cid, error) {
-	ip, err := c.Immutable(ctx, p)
+// Names is the name system, for the gateway's /ipns/ and ipns-record answers.
+func (c *Core) Names() *names.System { return c.names }
+
+// hold records h's hold on root (whose DAG is in the repo) and, with a
+// node, announces root: every way content comes to be kept goes through
+// here, so what is kept is what is announced.
+func (c *Core) hold(ctx context.Context, root cid.Cid, h repo.Holder, mode repo.PinMode) error {
+	if err := c.repo.Pin(ctx, root, h, mode); err != nil {
+		return err
+	}
+	return c.announce(ctx, root)
+}
+
+// announce provides roots when a node runs; offline the node's next start
+// announces every root of the repo anyway.
+func (c *Core) announce(ctx context.Context, roots ...cid.Cid) error {
+	if c.node == nil {
+		return nil
+	}
+	if err := c.node.Provide(ctx, roots...); err != nil {
+		return fmt.Errorf("provide: %w", err)
+	}
+	return nil
+}
+
+// parsePath reads a content path as people type it.
+func parsePath(s string) (path.Path, error) {
+	p, err := repo.ParsePath(s)
+	if err != nil {
+		return nil, &Error{Code: CodeInvalid, Message: err.Error(), Err: err}
+	}
+	return p, nil
+}
+
+// resolve turns a content path into the CID it names: /ipns/ names through
+// the name system (with the request's DNSLink overrides), then UnixFS
+// directories with blocks from the repo or, online, from peers.
+func (c *Core) resolve(ctx context.Context, s string, l Lookup) (cid.Cid, error) {
+	p, err := parsePath(s)
+	if err != nil {
+		return cid.Undef, err
+	}
+	ip, err := c.immutable(ctx, p, l)
 	if err != nil {
 		return cid.Undef, err
 	}
 	return repo.Resolve(ctx, c.BlockService(), ip)
 }
 
-// Immutable resolves the /ipns/ part of p, if any.
-func (c *Core) Immutable(ctx context.Context, p path.Path) (path.ImmutablePath, error) {
+// immutable resolves the /ipns/ part of p, if any.
+func (c *Core) immutable(ctx context.Context, p path.Path, l Lookup) (path.ImmutablePath, error) {
 	if ip, err := path.NewImmutablePath(p); err == nil {
 		return ip, nil
 	}
-	res, err := c.Names.Resolve(ctx, p.String())
+	res, err := c.names.Resolve(names.WithNSMap(ctx, l.NSMap), p.String())
 	if err != nil {
 		return path.ImmutablePath{}, err
 	}
 	ip, err := path.NewImmutablePath(res.Path)
 	if err != nil {
-		return path.ImmutablePath{}, fmt.Errorf("core: %s resolved to %s, which is not an /ipfs/ path: %w", p, res.Path, err)
+		return path.ImmutablePath{}, fmt.Errorf("%s resolved to %s, which is not an /ipfs/ path: %w", p, res.Path, err)
 	}
 	return ip, nil
 }
 
-// Roots is everything the node keeps provided and gc keeps: pins, published
-// versions and followed sites.
-func (c *Core) Roots(ctx context.Context) ([]cid.Cid, error) {
-	select {
-	case <-c.ready:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+// fail gives the error of operation op its Code and the op's prefix, once,
+// at the boundary of an API method: `defer c.fail(&err, "pin add")`.
+func (c *Core) fail(err *error, op string) {
+	if *err == nil {
+		return
 	}
-	var out []cid.Cid
-	for sp := range c.Repo.Pinner().RecursiveKeys(ctx, false) {
-		if sp.Err != nil {
-			return nil, fmt.Errorf("core: list pins: %w", sp.Err)
-		}
-		out = append(out, sp.Pin.Key)
+	e := *err
+	code := classify(e)
+	msg := e.Error()
+	if ipld.IsNotFound(e) && c.node == nil {
+		// Without a node nothing is fetched from peers: say so once, here.
+		msg += c.offlineHint(" (the repo does not have it: start 'island daemon' to fetch it from peers, or add it or dag import a CAR holding it)",
+			" (the repo does not have it, and the daemon runs --offline)")
 	}
-	if c.Names == nil {
-		return out, nil
-	}
-	hist, err := c.Names.Roots(ctx)
-	if err != nil {
-		return nil, err
-	}
-	fol, err := c.Names.FollowRoots(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return dedupe(append(append(out, hist...), fol...)), nil
+	*err = &Error{Code: code, Message: op + ": " + msg, Err: e}
 }
 
-func dedupe(cs []cid.Cid) []cid.Cid {
-	seen := make(map[cid.Cid]struct{}, len(cs))
-	out := cs[:0]
-	for _, c := range cs {
-		if _, ok := seen[c]; !ok {
-			seen[c] = struct{}{}
-			out = append(out, c)
-		}
+// offlineHint picks what to tell a person about the missing node: a
+// command's Core has none because no daemon runs, a daemon's because it
+// runs --offline.
+func (c *Core) offlineHint(command, daemon string) string {
+	if c.cfg.Daemon {
+		return daemon
 	}
-	return out
+	return command
 }
 
-// Close stops the name system and the node; it leaves the repo open.
-func (c *Core) Close() error {
-	c.closeOnce.Do(func() {
-		var errs []error
-		if c.Names != nil {
-			errs = append(errs, c.Names.Close())
-		}
-		if c.Node != nil {
-			errs = append(errs, c.Node.Close())
-		}
-		c.closeErr = errors.Join(errs...)
-	})
-	return c.closeErr
+// classify is the one place that sorts the errors of island's packages
+// into Codes.
+func classify(err error) Code {
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e.Code
+	}
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return CodeUnavailable
+	case ipld.IsNotFound(err),
+		errors.Is(err, names.ErrNotFound),
+		errors.Is(err, history.ErrNoHistory),
+		errors.Is(err, repo.ErrNoSuchKey),
+		errors.Is(err, repo.ErrNotPinned),
+		errors.Is(err, follow.ErrNotFollowed):
+		return CodeNotFound
+	case errors.Is(err, repo.ErrKeyExists),
+		errors.Is(err, repo.ErrPinnedRecursively):
+		return CodeConflict
+	case errors.As(err, new(*names.RecordError)),
+		errors.Is(err, history.ErrTamperedHistory),
+		errors.As(err, new(*repo.CARError)),
+		errors.As(err, new(*repo.MissingRootError)),
+		errors.Is(err, follow.ErrTooManyFollows):
+		return CodeRefused
+	case errors.Is(err, names.ErrDNSDisabled),
+		errors.Is(err, node.ErrNoProviders):
+		return CodeUnavailable
+	}
+	return CodeInternal
 }
+
+// gatewayURL is the local gateway's base URL and whether it serves now.
+func (c *Core) gatewayURL() (string, bool) {
+	if c.cfg.Gateway != nil {
+		if u, running := c.cfg.Gateway(); u != "" {
+			return u, running
+		}
+		return DefaultGatewayURL, false
+	}
+	if b, err := os.ReadFile(filepath.Join(c.repo.Path(), GatewayFile)); err == nil {
+		if u := strings.TrimSpace(string(b)); strings.HasPrefix(u, "http://") {
+			return u, false
+		}
+	}
+	return DefaultGatewayURL, false
+}
+
+// needNode is the error of an operation that only a running node can do.
+func (c *Core) needNode(op string) error {
+	if c.cfg.Daemon {
+		return Errorf(CodeUnavailable, "%s: the daemon runs --offline: it joins no network", op)
+	}
+	return Errorf(CodeUnavailable, "%s: this needs the running node: start 'island daemon' (or 'island serve') first", op)
+}
+
+// timeNow is time.Now, for tests of time-dependent wording.
+var timeNow = time.Now

@@ -1,8 +1,12 @@
-// Package daemon owns a running island node: the Core (repo, node, names),
-// the gateway, the local API, the pinning service, the follower and the
-// republisher, all started by New and owned by one errgroup in Run. It also
-// writes $REPO/api and $REPO/gateway once everything answers and removes them
-// when it stops, so commands and scripts find it (INTERFACE.md).
+// Package daemon owns a running island node: its Core (repo, node, names)
+// and everything that serves it, the gateway, the local API, the pinning
+// service, the follower, the republisher and, for `island serve`, the site
+// watcher. New opens the Core and binds every listener, so a bad address
+// fails before anything starts; Run serves them all under one errgroup, in
+// which any part that fails stops the daemon with its error, and writes
+// $REPO/api and $REPO/gateway exactly while the daemon answers
+// (INTERFACE.md). What the daemon does that a person may want to see is
+// reported as typed Events; printing them is the CLI's business.
 package daemon
 
 import (
@@ -10,108 +14,117 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
-	pin "github.com/ipfs/boxo/pinning/pinner"
-	"github.com/ipfs/go-cid"
-	"github.com/libp2p/go-libp2p/core/crypto"
-	"github.com/multiformats/go-multiaddr"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/islandsite/island/internal/api"
 	"github.com/islandsite/island/internal/core"
+	"github.com/islandsite/island/internal/follow"
 	"github.com/islandsite/island/internal/gateway"
-	"github.com/islandsite/island/internal/names"
-	"github.com/islandsite/island/internal/names/pinsvc"
+	"github.com/islandsite/island/internal/httpserver"
+	"github.com/islandsite/island/internal/pinsvc"
 	"github.com/islandsite/island/internal/repo"
 )
 
-// Files the daemon writes in the repo once it is ready.
+// Files the daemon keeps in the repo.
 const (
-	GatewayFile = "gateway"
-	TokenFile   = "pinning-token"
-	// PinningPrefix is where the Pinning Service API answers on the API listener.
+	// PinningTokenFile holds the pinning service's bearer token (0600).
+	PinningTokenFile = "pinning-token"
+	// PinningPrefix is where the Pinning Service API answers.
 	PinningPrefix = "/pinning/v1"
 )
 
 // Config configures a daemon.
 type Config struct {
-	// Core.Online is ignored: a daemon always runs a node (Node.Offline
-	// keeps it off the network).
+	// Core is the node's configuration; Daemon, Gateway and Registerer are
+	// set by the daemon.
 	Core core.Config
-	// Ready, if set, is called once the daemon answers and $REPO/api (and
-	// $REPO/gateway) say where: whoever waits for it may use them at once.
-	Ready func()
 	// Gateway runs no gateway when its ListenAddr is empty.
 	Gateway gateway.Config
-	API     api.Config
-	// PinningAddr, if set, serves the Pinning Service API (and nothing
-	// else) on a listener of its own, so friends on other machines can
-	// `pin remote add` to this node; the bearer token guards it. The local
-	// API, which controls the repo, stays on loopback whatever this says.
+	// API is the local API's listener; API and Token are set by the daemon.
+	API api.Config
+	// APIAuth requires the bearer token in $REPO/api-token (created when
+	// missing) for every API request. Always on when API.ListenAddr is not
+	// a loopback address.
+	APIAuth bool
+	// PinningAddr, if set, serves the Pinning Service API (and nothing else)
+	// on a listener of its own, so friends on other machines can
+	// `pin remote add` to this node; its bearer token guards it.
 	PinningAddr string
-	// Follow configures the follower; Fetch, Unpin and Provide are filled in.
-	Follow names.FollowConfig
-	// RepublishInterval is how often our own names' records are re-put
-	// (and re-signed when half their lifetime has passed).
-	RepublishInterval time.Duration
-	// RepublishRetry is how soon a republish round in which a put failed is
-	// tried again (doubling on each failure, up to RepublishInterval).
-	RepublishRetry time.Duration
+	// Follow times the follower; its callbacks are the Core's.
+	Follow follow.RunConfig
+	// RepublishInterval is how often our own names' records are re-put,
+	// RepublishRetry how soon after a failed round (doubling up to the
+	// interval).
+	RepublishInterval, RepublishRetry time.Duration
+	// Site, if set, is published at start and again after every change.
+	Site *SiteConfig
 	// StyleSheet is the site theme's CSS for the status page.
 	StyleSheet []byte
-	Logger     *slog.Logger
+	// Events, if set, is told what the daemon does, one event at a time.
+	Events func(Event)
+	// Ready, if set, is called once the daemon answers and $REPO/api (and
+	// $REPO/gateway) say where: whoever waits for it may use them at once.
+	Ready  func()
+	Logger *slog.Logger
 }
 
-// DefaultConfig is a daemon on the public network with the gateway and API
-// on their default loopback ports.
+// DefaultConfig is a daemon on the public network with the gateway and the
+// API on their default loopback ports.
 func DefaultConfig() Config {
+	cc := core.DefaultConfig()
+	cc.Mode = core.ModeOnline
 	return Config{
-		Core:              core.DefaultConfig(),
+		Core:              cc,
 		Gateway:           gateway.DefaultConfig(),
 		API:               api.DefaultConfig(),
-		Follow:            names.DefaultFollowConfig(),
+		Follow:            follow.DefaultRunConfig(),
 		RepublishInterval: 4 * time.Hour,
 		RepublishRetry:    time.Minute,
 	}
 }
 
-// Daemon is a running node with its servers.
+// Daemon is an open Core with its bound listeners.
 type Daemon struct {
-	cfg  Config
-	repo *repo.Repo
-	core *core.Core
-	gw   *gateway.Gateway
-	api  *api.Server
-	pins *pinsvc.Server
-	// pinSrv is the pinning service's own listener (Config.PinningAddr).
-	pinSrv *pinningServer
-	reg    *prometheus.Registry
+	cfg    Config
 	log    *slog.Logger
-	// republish wakes the republisher (RepublishSoon); capacity 1 so that
-	// wake-ups coalesce and senders never block.
-	republish chan struct{}
-	// services are run by Run next to the daemon's own parts (Go).
-	services []func(context.Context) error
+	core   *core.Core
+	reg    *prometheus.Registry
+	gw     *gateway.Gateway
+	api    *api.Server
+	pins   *pinsvc.Server
+	pinSrv *httpserver.Server // the pinning service's own listener
+	site   *watcher
+	// events serialises Config.Events across the daemon's goroutines.
+	eventsMu sync.Mutex
 
 	closeOnce sync.Once
 	closeErr  error
 }
 
-// New starts every part on r, which must stay open until Close. Nothing is
-// announced (files in the repo) until Run.
-func New(ctx context.Context, r *repo.Repo, cfg Config) (_ *Daemon, err error) {
+// New opens the Core and binds every listener. Nothing is served, and
+// nothing announced in the repo, until Run.
+func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
+	def := DefaultConfig()
+	if cfg.RepublishInterval <= 0 {
+		cfg.RepublishInterval = def.RepublishInterval
+	}
+	if cfg.RepublishRetry <= 0 {
+		cfg.RepublishRetry = def.RepublishRetry
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	d := &Daemon{cfg: cfg, repo: r, reg: prometheus.NewRegistry(), log: log.With("system", "daemon"), republish: make(chan struct{}, 1)}
+	d := &Daemon{cfg: cfg, log: log.With("system", "daemon"), reg: prometheus.NewRegistry()}
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -120,71 +133,90 @@ func New(ctx context.Context, r *repo.Repo, cfg Config) (_ *Daemon, err error) {
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	cc := cfg.Core
-	// The daemon is the node: what it runs (bitswap for the gateway,
-	// providing, the follower) needs one, even --offline.
-	cc.Online = true
-	cc.Node.Registerer = d.reg
+	cc.Daemon = true
+	cc.Registerer = d.reg
+	cc.Gateway = d.gatewayURL
 	if cc.Logger == nil {
 		cc.Logger = log
 	}
-	if d.core, err = core.Open(ctx, r, cc); err != nil {
+	if d.core, err = core.Open(ctx, cc); err != nil {
 		return nil, err
 	}
 
-	token, err := pinsvc.LoadOrCreateToken(filepath.Join(r.Path(), TokenFile))
+	token, err := pinsvc.LoadOrCreateToken(filepath.Join(d.core.Path(), PinningTokenFile))
 	if err != nil {
 		return nil, fmt.Errorf("daemon: %w", err)
 	}
-	if d.pins, err = pinsvc.New(ctx, pinsvc.Config{
-		Token:     token,
-		Datastore: r.Datastore(),
-		Pin:       d.fetchAndPin,
-		Unpin:     d.unpinCID,
-		Delegates: d.delegates,
-		Logger:    log,
-	}); err != nil {
+	if d.pins, err = d.core.PinningService(ctx, pinsvc.Config{Token: token, Logger: log}); err != nil {
 		return nil, fmt.Errorf("daemon: %w", err)
 	}
-
-	ac := cfg.API
-	ac.Gatherer = d.reg
 	pinning := http.StripPrefix(PinningPrefix, d.pins)
-	ac.Mounts = map[string]http.Handler{PinningPrefix + "/": pinning}
 	if cfg.PinningAddr != "" {
 		mux := http.NewServeMux()
 		mux.Handle(PinningPrefix+"/", pinning)
-		if d.pinSrv, err = newPinningServer(ctx, cfg.PinningAddr, mux, log); err != nil {
+		hc := httpserver.DefaultConfig()
+		// Peers on the network reach this listener: bound the time a slow
+		// or hostile client can take to send a request.
+		hc.Name, hc.Addr, hc.Handler, hc.Logger, hc.ReadTimeout = "pinning service", cfg.PinningAddr, mux, log, time.Minute
+		if d.pinSrv, err = httpserver.Listen(ctx, hc); err != nil {
 			return nil, err
 		}
 	}
+
+	ac := cfg.API
+	ac.API = d.core
+	ac.Gatherer = d.reg
+	ac.Mounts = map[string]http.Handler{PinningPrefix + "/": pinning}
 	if ac.Logger == nil {
 		ac.Logger = log
 	}
+	if cfg.APIAuth || !loopbackAddr(ac.ListenAddr) {
+		if ac.Token, err = pinsvc.LoadOrCreateToken(filepath.Join(d.core.Path(), api.TokenFile)); err != nil {
+			return nil, fmt.Errorf("daemon: api token: %w", err)
+		}
+	}
 	if d.api, err = api.New(ctx, ac); err != nil {
-		return nil, fmt.Errorf("daemon: %w", err)
+		return nil, err
 	}
 
 	if cfg.Gateway.ListenAddr != "" {
 		gc := cfg.Gateway
 		gc.BlockService = d.core.BlockService()
-		gc.NameSystem = d.core.Names.NameSystem()
+		gc.NameSystem = d.core.Names().NameSystem()
 		// Records for ?format=ipns-record come from where /ipns/ resolves
 		// them, which under --offline is the repo, not the node's routing.
-		gc.Routing = d.core.Names.ValueStore()
-		gc.Status = d.Status
+		gc.Routing = d.core.Names().ValueStore()
+		gc.Status = d.status
 		gc.StyleSheet = cfg.StyleSheet
 		gc.Registerer = d.reg
 		if gc.Logger == nil {
 			gc.Logger = log
 		}
 		if d.gw, err = gateway.New(ctx, gc); err != nil {
-			return nil, fmt.Errorf("daemon: %w", err)
+			return nil, err
+		}
+	}
+	if cfg.Site != nil {
+		if d.site, err = newWatcher(d, *cfg.Site); err != nil {
+			return nil, err
 		}
 	}
 	return d, nil
 }
 
-// Core is the daemon's repo, node and names, for commands run through the API.
+func loopbackAddr(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Core is the daemon's application layer.
 func (d *Daemon) Core() *core.Core { return d.core }
 
 // APIURL is the local API's base URL.
@@ -198,64 +230,89 @@ func (d *Daemon) GatewayURL() string {
 	return d.gw.URL()
 }
 
-// Go adds f to what Run runs, with Run's context: f must return once that
-// context ends, and Run waits for it before closing the Core, so f may use
-// the Core until then. An error from f stops the daemon. Call Go before Run.
-func (d *Daemon) Go(f func(ctx context.Context) error) {
-	d.services = append(d.services, f)
+// gatewayURL is the gateway for the Core's published URLs: the daemon's
+// own, serving; or, with none, where a gateway would answer by default.
+func (d *Daemon) gatewayURL() (string, bool) {
+	if d.gw == nil {
+		return core.DefaultGatewayURL, false
+	}
+	return d.gw.URL(), true
 }
 
-// Run serves until ctx ends, then stops everything. The repo files that
-// announce the daemon exist exactly while it answers.
+// PinningURL is where friends reach the pinning service: its own listener
+// when PinningAddr is set, else the local API.
+func (d *Daemon) PinningURL() string {
+	if d.pinSrv != nil {
+		return d.pinSrv.URL() + PinningPrefix
+	}
+	return d.api.URL() + PinningPrefix
+}
+
+// emit reports ev to Config.Events, one at a time.
+func (d *Daemon) emit(ev Event) {
+	if d.cfg.Events == nil {
+		return
+	}
+	d.eventsMu.Lock()
+	defer d.eventsMu.Unlock()
+	d.cfg.Events(ev)
+}
+
+// Run serves until ctx ends or a part fails, then stops everything and
+// closes the Core. The files that announce the daemon exist exactly while
+// it answers.
 func (d *Daemon) Run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return d.api.Run(ctx) })
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return d.api.Serve(gctx) })
 	if d.gw != nil {
-		g.Go(func() error { return d.gw.Serve(ctx) })
+		g.Go(func() error { return d.gw.Serve(gctx) })
 	}
 	if d.pinSrv != nil {
-		g.Go(func() error { return d.pinSrv.run(ctx) })
+		g.Go(func() error { return d.pinSrv.Serve(gctx) })
 	}
-	fc := d.cfg.Follow
-	fc.Fetch = d.fetchFollowed
-	fc.Unpin = d.unpinFollowed
-	fc.Provide = func(ctx context.Context, c cid.Cid) error { return d.core.Node.Provide(ctx, c) }
-	g.Go(func() error { return d.core.Names.RunFollower(ctx, fc) })
-	if d.core.Node.DHT() != nil {
-		// An --offline node has no routing to put records to.
-		g.Go(func() error { return d.republishLoop(ctx) })
+	if d.core.Mode() != core.ModeOffline {
+		g.Go(func() error { return d.core.RunFollower(gctx, d.cfg.Follow) })
+		g.Go(func() error { return d.core.RunRepublisher(gctx, d.cfg.RepublishInterval, d.cfg.RepublishRetry) })
 	}
-	for _, f := range d.services {
-		g.Go(func() error { return f(ctx) })
-	}
-	aerr := d.announce()
-	if aerr == nil {
-		if d.cfg.Ready != nil {
-			d.cfg.Ready()
+	var err error
+	if d.site != nil {
+		// Published before the daemon is announced, as `island serve`
+		// prints the site's URLs before "Daemon is ready".
+		if err = d.site.first(gctx); err == nil {
+			g.Go(func() error { return d.site.run(gctx) })
 		}
-		<-ctx.Done()
-		d.log.Info("stopping")
+	}
+	if err == nil {
+		if err = d.announce(); err == nil {
+			if d.cfg.Ready != nil {
+				d.cfg.Ready()
+			}
+			<-gctx.Done()
+			d.log.Info("stopping")
+		}
 	}
 	// Whatever announce wrote goes first, whether it failed half-way or the
 	// daemon is stopping: a client must not find a daemon that will not answer.
 	d.unannounce()
-	cancel()
-	if d.gw != nil {
-		d.gw.Close()
+	g.Go(func() error { return errCanceled })
+	werr := g.Wait()
+	if errors.Is(werr, errCanceled) {
+		werr = nil
 	}
-	err := g.Wait()
-	return errors.Join(aerr, err, d.Close())
+	return errors.Join(err, werr, d.Close())
 }
+
+// errCanceled stops the errgroup when the daemon stops for a reason of its
+// own (ctx, a failed start): it is not an error of any part.
+var errCanceled = errors.New("daemon: stopping")
 
 // announce writes $REPO/api and $REPO/gateway.
 func (d *Daemon) announce() error {
-	if err := writeFile(filepath.Join(d.repo.Path(), api.FileName), d.api.URL()+"\n"); err != nil {
+	if err := writeFile(filepath.Join(d.core.Path(), api.FileName), d.api.URL()+"\n"); err != nil {
 		return err
 	}
 	if d.gw != nil {
-		if err := writeFile(filepath.Join(d.repo.Path(), GatewayFile), d.gw.URL()+"\n"); err != nil {
+		if err := writeFile(filepath.Join(d.core.Path(), core.GatewayFile), d.gw.URL()+"\n"); err != nil {
 			return err
 		}
 	}
@@ -263,8 +320,8 @@ func (d *Daemon) announce() error {
 }
 
 func (d *Daemon) unannounce() {
-	for _, f := range []string{api.FileName, GatewayFile} {
-		if err := os.Remove(filepath.Join(d.repo.Path(), f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+	for _, f := range []string{api.FileName, core.GatewayFile} {
+		if err := os.Remove(filepath.Join(d.core.Path(), f)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			d.log.Warn("remove announcement file", "file", f, "err", err)
 		}
 	}
@@ -277,157 +334,33 @@ func writeFile(p, s string) error {
 	return nil
 }
 
-// followPinName names the pins the follower makes. A CID has one recursive
-// pin whoever asked for it, so the follower removes only pins of this name.
-const followPinName = "follow"
-
-// fetchFollowed brings a followed version's whole DAG into the repo and pins
-// it before gc may run again: the follower records the version as kept only
-// after providing it and re-putting the author's record, which takes a while.
-func (d *Daemon) fetchFollowed(ctx context.Context, c cid.Cid) error {
-	unlock := d.repo.PinLock(ctx)
-	defer unlock.Unlock(ctx)
-	if err := d.core.Node.Fetch(ctx, c, nil); err != nil {
-		return err
-	}
-	if _, ok, err := d.recursivePin(ctx, c); err != nil || ok {
-		// Pinned already (`pin add`, a publish, the pinning service): taking
-		// that pin over would let the follower drop it later.
-		return err
-	}
-	return d.repo.PinRecursive(ctx, c, followPinName)
-}
-
-// unpinFollowed releases a version the follower pinned, leaving any pin
-// someone else made on the same CID.
-func (d *Daemon) unpinFollowed(ctx context.Context, c cid.Cid) error {
-	name, ok, err := d.recursivePin(ctx, c)
-	if err != nil || !ok || name != followPinName {
-		return err
-	}
-	return d.unpinCID(ctx, c)
-}
-
-// recursivePin reports whether c is pinned recursively, and the pin's name.
-func (d *Daemon) recursivePin(ctx context.Context, c cid.Cid) (name string, ok bool, err error) {
-	ps, err := d.repo.Pinner().CheckIfPinnedWithType(ctx, pin.Recursive, true, c)
+// status is the node for the gateway's status page.
+func (d *Daemon) status(ctx context.Context) (gateway.Status, error) {
+	st, err := d.core.Status(ctx)
 	if err != nil {
-		return "", false, fmt.Errorf("daemon: check pin of %s: %w", c, err)
+		return gateway.Status{}, err
 	}
-	for _, p := range ps {
-		if p.Key.Equals(c) && p.Mode == pin.Recursive {
-			return p.Name, true, nil
-		}
+	out := gateway.Status{PeerID: st.PeerID, Addrs: st.Addrs, Peers: st.Peers, Follows: []gateway.Follow{}}
+	if st.Site != nil {
+		out.Site = &gateway.Site{CID: st.Site.CID, Name: st.Site.Name}
 	}
-	return "", false, nil
+	if st.Provide != nil {
+		p := gateway.ProvideState(*st.Provide)
+		out.Provide = &p
+	}
+	for _, f := range st.Follows {
+		out.Follows = append(out.Follows, gateway.Follow{Name: f.Name, CID: f.LastCID})
+	}
+	return out, nil
 }
 
-// fetchAndPin serves the pinning service: fetch (origins first) and pin.
-func (d *Daemon) fetchAndPin(ctx context.Context, c cid.Cid, origins []multiaddr.Multiaddr) error {
-	unlock := d.repo.PinLock(ctx)
-	defer unlock.Unlock(ctx)
-	// The request's origins have the data: the fetch need not wait for the DHT.
-	d.core.Node.ConnectAll(ctx, origins)
-	if err := d.core.Node.Fetch(ctx, c, nil); err != nil {
-		return err
-	}
-	if err := d.repo.PinRecursive(ctx, c, "pinning service"); err != nil {
-		return err
-	}
-	return d.core.Node.Provide(ctx, c)
-}
-
-func (d *Daemon) delegates() []string {
-	var out []string
-	for _, a := range d.core.Node.Addrs() {
-		out = append(out, a.String())
-	}
-	return out
-}
-
-// RepublishSoon asks the republisher for a round now, e.g. after a publish
-// whose put to the DHT failed; a failed round is retried after
-// RepublishRetry. It never blocks.
-func (d *Daemon) RepublishSoon() {
-	select {
-	case d.republish <- struct{}{}:
-	default:
-	}
-}
-
-// republishLoop keeps our own names resolvable: every own key for which
-// the repo holds a record (from `island publish`, or `name publish` with or
-// without a daemon) is re-put at start, every RepublishInterval and when
-// RepublishSoon asks. After a round in which a put failed (typically the
-// first, before the DHT has peers) the next comes after RepublishRetry,
-// doubling up to the interval.
-func (d *Daemon) republishLoop(ctx context.Context) error {
-	def := DefaultConfig()
-	interval := d.cfg.RepublishInterval
-	if interval <= 0 {
-		interval = def.RepublishInterval
-	}
-	retry := d.cfg.RepublishRetry
-	if retry <= 0 {
-		retry = def.RepublishRetry
-	}
-	backoff := retry
-	t := time.NewTimer(0)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		case <-d.republish:
-			// Since Go 1.23 Stop also drops a pending tick: no drain.
-			t.Stop()
-		}
-		failed := false
-		for _, k := range d.ownKeys() {
-			_, err := d.core.Names.Republish(ctx, k)
-			switch {
-			case err == nil, errors.Is(err, names.ErrNotFound):
-				// Not found: never published under this key.
-			case ctx.Err() != nil:
-				return nil
-			default:
-				failed = true
-				d.log.Warn("republish", "name", keyName(k), "err", err, "retry", backoff)
-			}
-		}
-		if !failed {
-			backoff = retry
-			t.Reset(interval)
-			continue
-		}
-		t.Reset(min(backoff, interval))
-		backoff = min(2*backoff, interval)
-	}
-}
-
-func (d *Daemon) ownKeys() []crypto.PrivKey {
-	keys := []crypto.PrivKey{d.repo.Identity()}
-	names, err := d.repo.Keys().List()
-	if err != nil {
-		d.log.Warn("list keys", "err", err)
-		return keys
-	}
-	for _, n := range names {
-		if n == repo.SelfKey {
-			continue
-		}
-		if k, err := d.repo.Keys().Get(n); err == nil {
-			keys = append(keys, k)
-		}
-	}
-	return keys
-}
-
-// Close stops every part; safe to call more than once. The repo stays open.
+// Close stops every part and closes the Core; safe to call more than once.
 func (d *Daemon) Close() error {
 	d.closeOnce.Do(func() {
 		var errs []error
+		if d.site != nil {
+			d.site.close()
+		}
 		if d.gw != nil {
 			errs = append(errs, d.gw.Close())
 		}
@@ -435,7 +368,7 @@ func (d *Daemon) Close() error {
 			errs = append(errs, d.api.Close())
 		}
 		if d.pinSrv != nil {
-			errs = append(errs, d.pinSrv.srv.Close())
+			errs = append(errs, d.pinSrv.Close())
 		}
 		if d.pins != nil {
 			errs = append(errs, d.pins.Close())

@@ -1,0 +1,233 @@
+package core
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+
+	unixfile "github.com/ipfs/boxo/ipld/unixfs/file"
+	"github.com/ipfs/go-cid"
+	ipld "github.com/ipfs/go-ipld-format"
+
+	"github.com/islandsite/island/internal/importer"
+	"github.com/islandsite/island/internal/node"
+	"github.com/islandsite/island/internal/repo"
+)
+
+var userHolder = repo.Holder{Kind: repo.HolderUser}
+
+// Add imports every root in one all-or-nothing import, holds each for the
+// user and announces it.
+func (c *Core) Add(ctx context.Context, req AddRequest) (_ Added, err error) {
+	defer c.fail(&err, "add")
+	if req.Files == nil {
+		return Added{}, Errorf(CodeInvalid, "nothing to add")
+	}
+	im, err := c.repo.BeginImport(ctx)
+	if err != nil {
+		return Added{}, err
+	}
+	// Close lets gc run again: only after the roots are held.
+	defer im.Close()
+	out, err := importAll(ctx, im, req)
+	if err != nil {
+		return Added{}, err
+	}
+	if err := im.Commit(ctx); err != nil {
+		return Added{}, err
+	}
+	for _, r := range out.Roots {
+		root, _ := cid.Decode(r.CID)
+		if err := c.hold(ctx, root, userHolder, repo.Recursive); err != nil {
+			return Added{}, err
+		}
+	}
+	return out, nil
+}
+
+// Hash computes what Add would store, storing nothing: `add --only-hash`,
+// which needs no repo (and so works while a daemon holds it).
+func Hash(ctx context.Context, req AddRequest) (_ Added, err error) {
+	defer func() {
+		if err != nil {
+			err = &Error{Code: classify(err), Message: "add: " + err.Error(), Err: err}
+		}
+	}()
+	if req.Files == nil {
+		return Added{}, Errorf(CodeInvalid, "nothing to add")
+	}
+	return importAll(ctx, importer.NullDAG(), req)
+}
+
+func importAll(ctx context.Context, dag ipld.DAGService, req AddRequest) (Added, error) {
+	opts := importer.Options{Hidden: req.Hidden, Progress: req.Progress}
+	out := Added{Roots: []AddedRoot{}}
+	it := req.Files.Entries()
+	for it.Next() {
+		res, err := importer.AddNode(ctx, dag, it.Name(), it.Node(), opts)
+		if err != nil {
+			return Added{}, err
+		}
+		root := AddedRoot{CID: res.Root.String(), Entries: make([]AddedEntry, 0, len(res.Entries))}
+		for _, e := range res.Entries {
+			root.Entries = append(root.Entries, AddedEntry{Path: e.Path, CID: e.Cid.String(), Size: e.Size})
+		}
+		out.Roots = append(out.Roots, root)
+	}
+	if err := it.Err(); err != nil {
+		return Added{}, Errorf(CodeInvalid, "read the files to add: %w", err)
+	}
+	if len(out.Roots) == 0 {
+		return Added{}, Errorf(CodeInvalid, "nothing to add")
+	}
+	return out, nil
+}
+
+// Cat opens the file at the path; its first block is read before Cat
+// returns, so a missing or wrong path is an error here, not mid-stream.
+func (c *Core) Cat(ctx context.Context, req PathRequest) (_ io.ReadCloser, err error) {
+	defer c.fail(&err, "cat")
+	root, err := c.resolve(ctx, req.Path, req.Lookup)
+	if err != nil {
+		return nil, err
+	}
+	return repo.Cat(ctx, c.dag(), root)
+}
+
+// Ls lists the directory at the path.
+func (c *Core) Ls(ctx context.Context, req PathRequest) (_ []LsEntry, err error) {
+	defer c.fail(&err, "ls")
+	root, err := c.resolve(ctx, req.Path, req.Lookup)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := repo.List(ctx, c.dag(), root)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]LsEntry, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, LsEntry{Name: e.Name, CID: e.Cid.String(), Type: e.Type, Size: e.Size})
+	}
+	return out, nil
+}
+
+// Fetch brings the DAG at the path into the repo, from peers.
+func (c *Core) Fetch(ctx context.Context, req FetchRequest) (_ Fetched, err error) {
+	defer c.fail(&err, "fetch")
+	if req.Timeout < 0 {
+		return Fetched{}, Errorf(CodeInvalid, "timeout %s: want a positive duration, or 0 for none", req.Timeout)
+	}
+	if req.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, req.Timeout.Std(), fmt.Errorf("gave up after %s (timeout)", req.Timeout.Std()))
+		defer cancel()
+	}
+	root, err := c.resolve(ctx, req.Path, req.Lookup)
+	if err != nil {
+		return Fetched{}, err
+	}
+	if err := c.fetch(ctx, root, req.Progress); err != nil {
+		return Fetched{}, err
+	}
+	return Fetched{CID: root.String()}, nil
+}
+
+// fetch brings root's whole DAG in from peers; without a node there is
+// nowhere to fetch from and what is missing shows when it is read.
+func (c *Core) fetch(ctx context.Context, root cid.Cid, progress func(FetchProgress)) error {
+	if c.node == nil {
+		return nil
+	}
+	var report func(node.FetchProgress)
+	if progress != nil {
+		report = func(p node.FetchProgress) {
+			progress(FetchProgress{Blocks: p.Blocks, Bytes: p.Bytes, Peers: p.Peers, Pending: p.Pending})
+		}
+	}
+	if err := c.node.Fetch(ctx, root, report); err != nil {
+		if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
+			return fmt.Errorf("%w: %w", cause, err)
+		}
+		return err
+	}
+	return nil
+}
+
+// Get returns the UnixFS tree at the path. Its whole DAG is in the repo
+// first (fetched, online; checked, offline), so what is missing is this
+// method's error and not a broken stream.
+func (c *Core) Get(ctx context.Context, req PathRequest) (_ Tree, err error) {
+	defer c.fail(&err, "get")
+	root, err := c.resolve(ctx, req.Path, req.Lookup)
+	if err != nil {
+		return Tree{}, err
+	}
+	if c.node != nil {
+		err = c.fetch(ctx, root, nil)
+	} else {
+		err = c.repo.CheckComplete(ctx, root)
+	}
+	if err != nil {
+		return Tree{}, err
+	}
+	dag := c.dag()
+	nd, err := dag.Get(ctx, root)
+	if err != nil {
+		return Tree{}, err
+	}
+	f, err := unixfile.NewUnixfsFile(ctx, dag, nd)
+	if err != nil {
+		return Tree{}, err
+	}
+	return Tree{CID: root.String(), Node: f}, nil
+}
+
+// DagImport stores a CAR, all or nothing, holds its roots for the user and
+// announces them.
+func (c *Core) DagImport(ctx context.Context, req DagImportRequest) (_ DagImported, err error) {
+	defer c.fail(&err, "dag import")
+	if req.CAR == nil {
+		return DagImported{}, Errorf(CodeInvalid, "no CAR to import")
+	}
+	roots, err := c.repo.ImportCAR(ctx, bufio.NewReaderSize(req.CAR, 1<<20), userHolder)
+	if err != nil {
+		return DagImported{}, err
+	}
+	out := DagImported{Roots: make([]string, 0, len(roots))}
+	for _, r := range roots {
+		out.Roots = append(out.Roots, r.String())
+	}
+	if err := c.announce(ctx, roots...); err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+// DagExport streams the DAG at the path as a CARv1; the root block is read
+// before it returns.
+func (c *Core) DagExport(ctx context.Context, req PathRequest) (_ io.ReadCloser, err error) {
+	defer c.fail(&err, "dag export")
+	root, err := c.resolve(ctx, req.Path, req.Lookup)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.BlockService().GetBlock(ctx, root); err != nil {
+		return nil, err
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		w := bufio.NewWriterSize(pw, 1<<20)
+		err := c.repo.ExportCAR(ctx, w, root)
+		if err == nil {
+			err = w.Flush()
+		}
+		if err != nil {
+			err = &Error{Code: classify(err), Message: "dag export: " + err.Error(), Err: err}
+		}
+		pw.CloseWithError(err)
+	}()
+	return pr, nil
+}
+

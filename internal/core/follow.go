@@ -1,0 +1,118 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ipfs/go-cid"
+
+	"github.com/islandsite/island/internal/follow"
+	"github.com/islandsite/island/internal/repo"
+)
+
+// Follow adds a name to the followed ones and wakes a running follower, so
+// the first fetch starts now.
+func (c *Core) Follow(ctx context.Context, req FollowRequest) (_ Followed, err error) {
+	defer c.fail(&err, "follow")
+	if _, err := follow.FollowName(req.Name); err != nil {
+		return Followed{}, &Error{Code: CodeInvalid, Message: err.Error(), Err: err}
+	}
+	f, err := c.follows.Follow(ctx, req.Name)
+	if err != nil {
+		return Followed{}, err
+	}
+	out := Followed{Follow: toFollow(f)}
+	if !c.following.Load() {
+		out.Notes = append(out.Notes, c.offlineHint(
+			fmt.Sprintf("no node is running: 'island daemon' fetches %s when it starts", f.Name),
+			fmt.Sprintf("the daemon runs --offline: it fetches %s once it runs online", f.Name)))
+	}
+	return out, nil
+}
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func toFollow(f follow.Follow) Follow {
+	out := Follow{Name: f.Name, Added: f.Added, LastSeq: f.LastSeq, LastError: f.LastError,
+		LastCheck: optTime(f.LastCheck), LastChange: optTime(f.LastChange), Kept: []string{}}
+	if f.LastCID.Defined() {
+		out.LastCID = f.LastCID.String()
+	}
+	for _, k := range f.Kept {
+		out.Kept = append(out.Kept, k.String())
+	}
+	return out
+}
+
+// FollowLs lists the followed names.
+func (c *Core) FollowLs(ctx context.Context) (_ []Follow, err error) {
+	defer c.fail(&err, "follow ls")
+	fs, err := c.follows.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Follow, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, toFollow(f))
+	}
+	return out, nil
+}
+
+// Unfollow stops following a name; the follower then drops its holds.
+func (c *Core) Unfollow(ctx context.Context, req FollowRequest) (_ Unfollowed, err error) {
+	defer c.fail(&err, "follow rm")
+	canon, err := follow.FollowName(req.Name)
+	if err != nil {
+		return Unfollowed{}, &Error{Code: CodeInvalid, Message: err.Error(), Err: err}
+	}
+	fs, err := c.follows.List(ctx)
+	if err != nil {
+		return Unfollowed{}, err
+	}
+	kept := 0
+	for _, f := range fs {
+		if f.Name == canon {
+			kept = len(f.Kept)
+		}
+	}
+	if err := c.follows.Unfollow(ctx, canon); err != nil {
+		if errors.Is(err, follow.ErrNotFollowed) {
+			return Unfollowed{}, fmt.Errorf("%w (see 'island follow ls')", err)
+		}
+		return Unfollowed{}, err
+	}
+	out := Unfollowed{Name: canon, Kept: kept}
+	if kept > 0 && !c.following.Load() {
+		out.Notes = append(out.Notes, c.offlineHint(
+			fmt.Sprintf("no node is running: the %d version(s) kept for %s stay until 'island daemon' releases them", kept, canon),
+			fmt.Sprintf("the daemon runs --offline: the %d version(s) kept for %s stay until it runs online", kept, canon)))
+	}
+	return out, nil
+}
+
+// RunFollower runs the follower until ctx ends: each followed name's newest
+// version is fetched and held for it, announced, and its record re-put.
+// It needs a node.
+func (c *Core) RunFollower(ctx context.Context, rc follow.RunConfig) error {
+	if c.node == nil {
+		return c.needNode("follow")
+	}
+	rc.Fetch = func(ctx context.Context, name string, v cid.Cid) error {
+		return c.fetchAndHold(ctx, v, repo.Holder{Kind: repo.HolderFollow, ID: name}, nil)
+	}
+	rc.Unpin = func(ctx context.Context, name string, v cid.Cid) error {
+		return c.release(ctx, v, repo.Holder{Kind: repo.HolderFollow, ID: name})
+	}
+	// fetchAndHold announced it already.
+	rc.Provide = nil
+	c.following.Store(true)
+	defer c.following.Store(false)
+	return c.follows.Run(ctx, rc)
+}

@@ -1,0 +1,190 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/ipfs/go-cid"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/islandsite/island/internal/repo"
+)
+
+// PinAdd fetches the whole DAG (online), checks that every block is in the
+// repo, and holds it for the user.
+func (c *Core) PinAdd(ctx context.Context, req PinAddRequest) (_ PinAdded, err error) {
+	defer c.fail(&err, "pin add")
+	root, err := c.resolve(ctx, req.Path, req.Lookup)
+	if err != nil {
+		return PinAdded{}, err
+	}
+	// From before the first fetched block is stored until it is held, gc
+	// must wait, or it could sweep what was just fetched.
+	unlock := c.repo.PinLock(ctx)
+	defer unlock.Unlock(ctx)
+	mode := repo.Direct
+	if req.Recursive {
+		mode = repo.Recursive
+		if err := c.fetch(ctx, root, req.Progress); err != nil {
+			return PinAdded{}, fmt.Errorf("%s: %w", req.Path, err)
+		}
+		if err := c.repo.CheckComplete(ctx, root); err != nil {
+			return PinAdded{}, fmt.Errorf("%s: the DAG is incomplete: %w", req.Path, err)
+		}
+	} else if _, err := c.BlockService().GetBlock(ctx, root); err != nil {
+		return PinAdded{}, fmt.Errorf("%s: %w", req.Path, err)
+	}
+	if err := c.hold(ctx, root, userHolder, mode); err != nil {
+		return PinAdded{}, err
+	}
+	return PinAdded{CID: root.String(), Type: string(mode)}, nil
+}
+
+// PinRm drops the user's hold; the others' stay.
+func (c *Core) PinRm(ctx context.Context, req PathRequest) (_ PinRemoved, err error) {
+	defer c.fail(&err, "pin rm")
+	root, err := c.resolve(ctx, req.Path, req.Lookup)
+	if err != nil {
+		return PinRemoved{}, err
+	}
+	if err := c.repo.Unpin(ctx, root, userHolder); err != nil {
+		if nh, ok := errors.AsType[*repo.NotHeldError](err); ok && len(nh.Holds) > 0 {
+			return PinRemoved{}, Errorf(CodeNotFound, "%s is not pinned by you, so there is nothing of yours to remove; %s keep it (see 'island pin ls')",
+				root, describeHolds(nh.Holds))
+		}
+		if errors.Is(err, repo.ErrNotPinned) {
+			return PinRemoved{}, Errorf(CodeNotFound, "%s is not pinned (see 'island pin ls')", root)
+		}
+		return PinRemoved{}, err
+	}
+	out := PinRemoved{CID: root.String(), HeldBy: []Holder{}, Removed: true}
+	p, ok, err := c.repo.PinOf(ctx, root)
+	if err != nil {
+		return out, err
+	}
+	if ok {
+		out.HeldBy, out.Removed = holders(p), false
+	}
+	return out, nil
+}
+
+// describeHolds names the holders of a pin for a person: "the site k51…
+// and the follow of example.org".
+func describeHolds(hs []repo.Hold) string {
+	var out string
+	for i, h := range hs {
+		switch {
+		case i == 0:
+		case i == len(hs)-1:
+			out += " and "
+		default:
+			out += ", "
+		}
+		out += describeHolder(h.Holder)
+	}
+	return out
+}
+
+func describeHolder(h repo.Holder) string {
+	switch h.Kind {
+	case repo.HolderUser:
+		return "you"
+	case repo.HolderSite:
+		return "the site " + h.ID
+	case repo.HolderFollow:
+		return "the follow of " + h.ID
+	case repo.HolderPinService:
+		return "pinning-service request " + h.ID
+	default:
+		return h.String()
+	}
+}
+
+func holders(p repo.Pin) []Holder {
+	out := make([]Holder, 0, len(p.Holds))
+	for _, h := range p.Holds {
+		out = append(out, Holder{Kind: string(h.Kind), ID: h.ID, Type: string(h.Mode), Since: h.Since.UTC()})
+	}
+	return out
+}
+
+// PinLs lists the pins, recursive first, each with its holders.
+func (c *Core) PinLs(ctx context.Context, req PinLsRequest) (_ []Pin, err error) {
+	defer c.fail(&err, "pin ls")
+	switch req.Type {
+	case "", "all", string(repo.Recursive), string(repo.Direct):
+	default:
+		return nil, Errorf(CodeInvalid, "type %q: want all, recursive or direct", req.Type)
+	}
+	pins, err := c.repo.Pins(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []Pin{}
+	for _, mode := range []repo.PinMode{repo.Recursive, repo.Direct} {
+		if req.Type != "" && req.Type != "all" && req.Type != string(mode) {
+			continue
+		}
+		for _, p := range pins {
+			if p.Mode == mode {
+				out = append(out, Pin{CID: p.CID.String(), Type: string(mode), Holders: holders(p)})
+			}
+		}
+	}
+	return out, nil
+}
+
+// GC removes every block nothing holds.
+func (c *Core) GC(ctx context.Context) (_ GCResult, err error) {
+	defer c.fail(&err, "gc")
+	res, err := c.repo.GC(ctx)
+	if err != nil {
+		return GCResult{}, err
+	}
+	return GCResult{Removed: res.Removed, Kept: res.Kept, FreedBytes: res.FreedBytes}, nil
+}
+
+// RepoVerify re-hashes every block and walks every pinned DAG.
+func (c *Core) RepoVerify(ctx context.Context) (_ VerifyReport, err error) {
+	defer c.fail(&err, "repo verify")
+	rep, err := c.repo.Verify(ctx)
+	if err != nil {
+		return VerifyReport{}, err
+	}
+	out := VerifyReport{Blocks: rep.Blocks, Corrupt: []string{}, Missing: []MissingBlock{}}
+	for _, b := range rep.Corrupt {
+		out.Corrupt = append(out.Corrupt, b.String())
+	}
+	for _, m := range rep.Missing {
+		out.Missing = append(out.Missing, MissingBlock{Pin: m.Pin.String(), Block: m.Block.String()})
+	}
+	return out, nil
+}
+
+// fetchAndHold brings root in from peers (origins first) and holds it for
+// h: what the follower and the pinning service do with what they are asked
+// to keep.
+func (c *Core) fetchAndHold(ctx context.Context, root cid.Cid, h repo.Holder, origins []ma.Multiaddr) error {
+	if c.node == nil {
+		return c.needNode("fetch " + root.String())
+	}
+	unlock := c.repo.PinLock(ctx)
+	defer unlock.Unlock(ctx)
+	if len(origins) > 0 {
+		// The origins have the data: the fetch need not wait for the DHT.
+		c.node.ConnectAll(ctx, origins)
+	}
+	if err := c.fetch(ctx, root, nil); err != nil {
+		return err
+	}
+	return c.hold(ctx, root, h, repo.Recursive)
+}
+
+// release drops h's hold on root; a hold that is gone already is fine.
+func (c *Core) release(ctx context.Context, root cid.Cid, h repo.Holder) error {
+	if err := c.repo.Unpin(ctx, root, h); err != nil && !errors.Is(err, repo.ErrNotPinned) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,517 @@
+package core
+
+import (
+	"io"
+	"time"
+
+	"github.com/ipfs/boxo/files"
+
+	"github.com/islandsite/island/internal/node"
+)
+
+// The request and result types of API. Their JSON form is the daemon's
+// wire format (internal/api/openapi.yaml) and what `--json` prints, so field
+// names are part of the contract (docs/contracts.md). CIDs, names, paths and
+// multiaddrs are their string forms.
+
+// Mode is how a Core reaches the network.
+type Mode string
+
+const (
+	// ModeOffline runs no node: nothing is fetched from or announced to
+	// peers (a command without a daemon, or `island daemon --offline`).
+	ModeOffline Mode = "offline"
+	// ModeLAN runs a node whose peers are on this machine or its local
+	// network only (--bootstrap none, or bootstrap peers with private or
+	// loopback addresses): the LAN DHT keeps loopback addresses.
+	ModeLAN Mode = "lan"
+	// ModeOnline runs a node on the public Amino DHT.
+	ModeOnline Mode = "online"
+)
+
+// Duration is a time.Duration written in JSON as Go writes durations
+// ("30s", "1m30s"), which people and scripts can read and type.
+type Duration time.Duration
+
+// Std is d as a time.Duration.
+func (d Duration) Std() time.Duration { return time.Duration(d) }
+
+// String is d as time.Duration writes it.
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalText writes d as time.Duration.String does.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText reads what time.ParseDuration accepts.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Lookup says how the names in a request's paths resolve.
+type Lookup struct {
+	// NSMap overrides DNSLink for these domains (domain → /ipfs/… or
+	// /ipns/…), as Kubo's IPFS_NS_MAP does; the CLI sends the caller's.
+	NSMap map[string]string `json:"nsMap,omitempty"`
+}
+
+// PathRequest names content: CID[/sub/path], /ipfs/CID[/…] or /ipns/NAME[/…].
+type PathRequest struct {
+	Path string `json:"path"`
+	Lookup
+}
+
+// AddRequest is what to add.
+type AddRequest struct {
+	// Files holds one top-level entry per root to add (a file, directory or
+	// symlink each, under its own name). It is read once, in order.
+	Files files.Directory `json:"-"`
+	// Hidden adds files and directories whose name starts with a dot.
+	Hidden bool `json:"hidden,omitempty"`
+	// Progress, if set, is told the number of file bytes just read.
+	Progress func(bytes int64) `json:"-"`
+}
+
+// Added is what Add stored: one root per top-level entry, in order.
+type Added struct {
+	Roots []AddedRoot `json:"roots"`
+}
+
+// AddedRoot is one added root and every entry below it, children before
+// their directory, so the root comes last.
+type AddedRoot struct {
+	CID     string       `json:"cid"`
+	Entries []AddedEntry `json:"entries"`
+}
+
+// AddedEntry is one added file, directory or symlink.
+type AddedEntry struct {
+	// Path starts with the root's name, as `ipfs add -r` prints it.
+	Path string `json:"path"`
+	CID  string `json:"cid"`
+	// Size is the cumulative size of the entry's DAG, as `ipfs add` reports.
+	Size uint64 `json:"size"`
+}
+
+// LsEntry is one entry of a directory.
+type LsEntry struct {
+	Name string `json:"name"`
+	CID  string `json:"cid"`
+	// Type is "file", "directory" or "symlink".
+	Type string `json:"type"`
+	Size uint64 `json:"size"`
+}
+
+// FetchRequest names a DAG to bring into the repo.
+type FetchRequest struct {
+	Path string `json:"path"`
+	Lookup
+	// Timeout gives up after this long in all; 0 waits as long as blocks
+	// keep arriving.
+	Timeout Duration `json:"timeout,omitzero"`
+	// Progress, if set, is told how the fetch goes.
+	Progress func(FetchProgress) `json:"-"`
+}
+
+// FetchProgress is how far a fetch is.
+type FetchProgress struct {
+	// Blocks and Bytes count the DAG's blocks now in the repo.
+	Blocks int   `json:"blocks"`
+	Bytes  int64 `json:"bytes"`
+	// Peers counts the peers that sent blocks; Pending the blocks awaited.
+	Peers   int `json:"peers"`
+	Pending int `json:"pending"`
+}
+
+// Fetched is the CID a fetched path names.
+type Fetched struct {
+	CID string `json:"cid"`
+}
+
+// Tree is content to write out. The caller closes Node.
+type Tree struct {
+	CID  string     `json:"cid"`
+	Node files.Node `json:"-"`
+}
+
+// DagImportRequest is one CAR file's bytes.
+type DagImportRequest struct {
+	CAR io.Reader `json:"-"`
+}
+
+// DagImported lists the CAR's roots, now held for the user.
+type DagImported struct {
+	Roots []string `json:"roots"`
+}
+
+// PinAddRequest is what to pin.
+type PinAddRequest struct {
+	Path string `json:"path"`
+	Lookup
+	// Recursive pins the whole DAG; false pins the block alone.
+	Recursive bool `json:"recursive"`
+	// Progress, if set, is told how fetching the DAG goes (online).
+	Progress func(FetchProgress) `json:"-"`
+}
+
+// PinAdded is the CID now held for the user, and how.
+type PinAdded struct {
+	CID string `json:"cid"`
+	// Type is "recursive" or "direct".
+	Type string `json:"type"`
+}
+
+// PinRemoved is the CID the user no longer holds and who still does.
+type PinRemoved struct {
+	CID     string   `json:"cid"`
+	HeldBy  []Holder `json:"heldBy"`
+	Removed bool     `json:"removed"` // no one holds it any more
+}
+
+// PinLsRequest selects pins: Type is "all" (or ""), "recursive" or "direct".
+type PinLsRequest struct {
+	Type string `json:"type,omitempty"`
+}
+
+// Pin is a pinned CID and everyone holding it.
+type Pin struct {
+	CID string `json:"cid"`
+	// Type is "recursive" if any holder pins the whole DAG, else "direct".
+	Type    string   `json:"type"`
+	Holders []Holder `json:"holders"`
+}
+
+// Holder is who keeps a pin: "user" (add, pin add, dag import), "site"
+// (ID: the site's name), "follow" (ID: the followed name), "pinsvc" (ID:
+// the pinning-service request) or "legacy" (a pin made before holders
+// existed; ID: its old name).
+type Holder struct {
+	Kind string `json:"kind"`
+	ID   string `json:"id,omitempty"`
+	// Type is how this holder pins: "recursive" or "direct".
+	Type  string    `json:"type"`
+	Since time.Time `json:"since,omitzero"`
+}
+
+// GCResult says what a collection did.
+type GCResult struct {
+	Removed    int    `json:"removed"`
+	Kept       int    `json:"kept"`
+	FreedBytes uint64 `json:"freedBytes"`
+}
+
+// VerifyReport is what RepoVerify found.
+type VerifyReport struct {
+	Blocks  int            `json:"blocks"`
+	Corrupt []string       `json:"corrupt"`
+	Missing []MissingBlock `json:"missing"`
+}
+
+// OK says whether the repo is sound.
+func (v VerifyReport) OK() bool { return len(v.Corrupt) == 0 && len(v.Missing) == 0 }
+
+// MissingBlock is a block a pinned DAG needs and the repo lacks.
+type MissingBlock struct {
+	Pin   string `json:"pin"`
+	Block string `json:"block"`
+}
+
+// PublishRequest is a rendered site to publish.
+type PublishRequest struct {
+	// Key names the key whose site this is: a key name, its IPNS name, or
+	// "" for the node's own ("self").
+	Key string `json:"key,omitempty"`
+	// Site is the rendered site: its top-level entries are the site's.
+	Site files.Directory `json:"-"`
+	// Check asks another peer to find and fetch the new version (online).
+	Check bool `json:"check,omitempty"`
+	// CheckTimeout bounds the check (0: 20s).
+	CheckTimeout Duration `json:"checkTimeout,omitzero"`
+}
+
+// Published is what a publish did.
+type Published struct {
+	CID     string `json:"cid"`
+	Name    string `json:"name"` // the k51… IPNS name
+	Version int    `json:"version"`
+	Seq     uint64 `json:"seq"`
+	// Unchanged means the site is the current version already: no new
+	// version, no new record.
+	Unchanged bool     `json:"unchanged"`
+	URLs      []string `json:"urls"`
+	// GatewayRunning is false when URLs are where a gateway would answer
+	// once a daemon serves one.
+	GatewayRunning bool           `json:"gatewayRunning"`
+	Retrievable    Retrievability `json:"retrievable"`
+	// Warning is set when the record is stored but not yet on the network.
+	Warning string `json:"warning,omitempty"`
+}
+
+// Retrievability is the outcome of the "published = retrievable" check.
+type Retrievability struct {
+	Checked   bool   `json:"checked"`
+	OK        bool   `json:"ok"`
+	Via       string `json:"via,omitempty"`
+	Providers int    `json:"providers,omitempty"`
+	Took      string `json:"took,omitempty"`
+	// Reason says why it was not checked, or why it failed.
+	Reason string `json:"reason,omitempty"`
+}
+
+// HistoryRequest names the key whose site history to read ("" for self).
+type HistoryRequest struct {
+	Key string `json:"key,omitempty"`
+}
+
+// History is a site's versions, oldest first.
+type History struct {
+	Name     string    `json:"name"`
+	Versions []Version `json:"versions"`
+}
+
+// Version is one published version of a site.
+type Version struct {
+	Version int       `json:"version"`
+	CID     string    `json:"cid"`
+	Seq     uint64    `json:"seq"`
+	Time    time.Time `json:"time"`
+	Prev    string    `json:"prev,omitempty"`
+	Current bool      `json:"current"`
+}
+
+// RollbackRequest says which version to make current again (0: the one
+// before the current).
+type RollbackRequest struct {
+	Key     string `json:"key,omitempty"`
+	Version int    `json:"version,omitempty"`
+}
+
+// RolledBack is the new current version and which old one it restores.
+type RolledBack struct {
+	Name    string  `json:"name"`
+	From    int     `json:"from"`
+	Current Version `json:"current"`
+	Warning string  `json:"warning,omitempty"`
+}
+
+// NamePublishRequest is a record to sign.
+type NamePublishRequest struct {
+	// Key is a key name or its IPNS name ("" or "self": the node's own).
+	Key  string `json:"key,omitempty"`
+	Path string `json:"path"`
+	Lookup
+	// TTL and Lifetime override the defaults (5m, 48h) when positive.
+	TTL      Duration `json:"ttl,omitzero"`
+	Lifetime Duration `json:"lifetime,omitzero"`
+	// Resolve refuses a path whose target cannot be found.
+	Resolve bool `json:"resolve"`
+}
+
+// NamePublished is the signed record and what the caller should know.
+type NamePublished struct {
+	Record Record `json:"record"`
+	// Warning is set when the record is stored but not yet on the network.
+	Warning string `json:"warning,omitempty"`
+	// Notes are facts for a person (e.g. that no node is running).
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Record is a signed IPNS record.
+type Record struct {
+	Name  string    `json:"name"`
+	Value string    `json:"value"`
+	Seq   uint64    `json:"seq"`
+	EOL   time.Time `json:"eol"`
+	TTL   string    `json:"ttl,omitempty"`
+}
+
+// NameResolveRequest names what to resolve: /ipns/k51…, k51… or a domain.
+type NameResolveRequest struct {
+	Name string `json:"name"`
+	Lookup
+}
+
+// Resolved is the /ipfs/ path a name points at; the record fields describe
+// the last IPNS record on the way (none for a DNSLink straight to /ipfs).
+type Resolved struct {
+	Path string     `json:"path"`
+	Name string     `json:"name,omitempty"`
+	Seq  uint64     `json:"seq,omitempty"`
+	TTL  string     `json:"ttl,omitempty"`
+	EOL  *time.Time `json:"eol,omitempty"`
+}
+
+// RoutingPutRequest is a signed record (raw bytes) for /ipns/NAME.
+type RoutingPutRequest struct {
+	Name   string `json:"name"`
+	Record []byte `json:"record"`
+}
+
+// RecordStored is the record now held, and a warning if it did not reach
+// the network.
+type RecordStored struct {
+	Record  Record `json:"record"`
+	Warning string `json:"warning,omitempty"`
+}
+
+// RoutingGetRequest names the record to read: /ipns/NAME.
+type RoutingGetRequest struct {
+	Name string `json:"name"`
+}
+
+// KeyRequest names a key.
+type KeyRequest struct {
+	Name string `json:"name"`
+}
+
+// Key is a signing key: its name and the IPNS name it signs (as Kubo calls
+// it, ID).
+type Key struct {
+	Name string `json:"name"`
+	ID   string `json:"id"`
+}
+
+// FollowRequest names a site to follow: /ipns/k51…, k51… or a DNSLink domain.
+type FollowRequest struct {
+	Name string `json:"name"`
+}
+
+// Followed is a name now followed.
+type Followed struct {
+	Follow Follow   `json:"follow"`
+	Notes  []string `json:"notes,omitempty"`
+}
+
+// Follow is a followed name and what the follower last did with it.
+type Follow struct {
+	Name       string     `json:"name"`
+	Added      time.Time  `json:"added"`
+	LastCID    string     `json:"lastCid,omitempty"`
+	LastSeq    uint64     `json:"lastSeq,omitempty"`
+	LastCheck  *time.Time `json:"lastCheck,omitempty"`
+	LastChange *time.Time `json:"lastChange,omitempty"`
+	LastError  string     `json:"lastError,omitempty"`
+	Kept       []string   `json:"kept"`
+}
+
+// Unfollowed is a name no longer followed and the versions still kept for
+// it until the daemon lets them go.
+type Unfollowed struct {
+	Name  string   `json:"name"`
+	Kept  int      `json:"kept"`
+	Notes []string `json:"notes,omitempty"`
+}
+
+// RemoteService is a Pinning Service API endpoint. Key (the access token)
+// is sent when adding a service and never returned.
+type RemoteService struct {
+	Name     string `json:"name"`
+	Endpoint string `json:"endpoint"`
+	Key      string `json:"key,omitempty"`
+}
+
+// RemoteServiceAdded warns about a service reached without encryption.
+type RemoteServiceAdded struct {
+	Warning string `json:"warning,omitempty"`
+}
+
+// RemoteServiceRmRequest names a service to forget.
+type RemoteServiceRmRequest struct {
+	Name string `json:"name"`
+}
+
+// RemotePinAddRequest asks a service to pin a path.
+type RemotePinAddRequest struct {
+	Service string `json:"service"`
+	Path    string `json:"path"`
+	Lookup
+	Name string `json:"name,omitempty"`
+	// Background returns once the service has queued the request.
+	Background bool `json:"background,omitempty"`
+	// Progress, if set, is told each new status while waiting.
+	Progress func(RemotePin) `json:"-"`
+}
+
+// RemotePinAdded is the request as last seen.
+type RemotePinAdded struct {
+	Pin   RemotePin `json:"pin"`
+	Notes []string  `json:"notes,omitempty"`
+}
+
+// RemotePin is a pin request as a service reports it.
+type RemotePin struct {
+	RequestID string            `json:"requestid"`
+	Status    string            `json:"status"`
+	Created   time.Time         `json:"created"`
+	CID       string            `json:"cid"`
+	Name      string            `json:"name,omitempty"`
+	Delegates []string          `json:"delegates,omitempty"`
+	Info      map[string]string `json:"info,omitempty"`
+}
+
+// RemotePinLsRequest selects a service's pin requests.
+type RemotePinLsRequest struct {
+	Service string `json:"service"`
+	Name    string `json:"name,omitempty"`
+	// Statuses defaults to ["pinned"], as the spec's does.
+	Statuses []string `json:"statuses,omitempty"`
+	CIDs     []string `json:"cids,omitempty"`
+}
+
+// RemotePinRmRequest names a service's pin request to remove.
+type RemotePinRmRequest struct {
+	Service   string `json:"service"`
+	RequestID string `json:"requestid"`
+}
+
+// Identity is the node as peers see it.
+type Identity struct {
+	ID    string   `json:"id"`
+	Addrs []string `json:"addrs"`
+	Mode  Mode     `json:"mode"`
+}
+
+// Peer is a connected peer.
+type Peer struct {
+	ID        string `json:"id"`
+	Addr      string `json:"addr"`
+	Direction string `json:"direction"`
+	// Latency is the smoothed round trip time, zero until measured.
+	Latency time.Duration `json:"latency,omitempty"`
+	Agent   string        `json:"agent,omitempty"`
+}
+
+// ProvideStat is what the node announces, per DHT.
+type ProvideStat = node.ProvideStat
+
+// DHTProvideStat is one DHT's provider state.
+type DHTProvideStat = node.DHTProvideStat
+
+// Status is the node at a glance, for the status page and /api/v1/status.
+type Status struct {
+	PeerID  string        `json:"peer_id"`
+	Mode    Mode          `json:"mode"`
+	Addrs   []string      `json:"addrs"`
+	Site    *SiteStatus   `json:"site,omitempty"`
+	Peers   int           `json:"peers"`
+	Provide *ProvideState `json:"provide,omitempty"`
+	Follows []Follow      `json:"follows"`
+}
+
+// SiteStatus is the node's own published site.
+type SiteStatus struct {
+	CID  string `json:"cid,omitempty"`
+	Name string `json:"name,omitempty"`
+}
+
+// ProvideState is how far the node is in announcing its blocks.
+type ProvideState struct {
+	Provided      int       `json:"provided"`
+	Queued        int       `json:"queued"`
+	LastReprovide time.Time `json:"last_reprovide"`
+	NextReprovide time.Time `json:"next_reprovide"`
+}
