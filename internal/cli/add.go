@@ -118,7 +118,7 @@ func addAndPin(ctx context.Context, r *repo.Repo, paths []string, opts importer.
 		return nil, fmt.Errorf("add: %w", err)
 	}
 	for _, res := range results {
-		if err := r.PinRecursive(ctx, res.Root, ""); err != nil {
+		if err := r.Pin(ctx, res.Root, repo.Holder{Kind: repo.HolderUser}, repo.Recursive); err != nil {
 			return nil, fmt.Errorf("add: %w", err)
 		}
 	}

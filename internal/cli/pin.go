@@ -6,12 +6,14 @@ import (
 	"slices"
 	"strings"
 
-	pin "github.com/ipfs/boxo/pinning/pinner"
 	"github.com/spf13/cobra"
 
 	"github.com/islandsite/island/internal/core"
 	"github.com/islandsite/island/internal/repo"
 )
+
+// userHolder holds the pins the user makes by hand.
+var userHolder = repo.Holder{Kind: repo.HolderUser}
 
 func newPinCmd(env *Env, g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
@@ -47,28 +49,31 @@ func newPinAddCmd(env *Env, g *globalOptions) *cobra.Command {
 							return fmt.Errorf("pin add: %s: %w", a, err)
 						}
 					}
-					nd, err := cr.DAG().Get(ctx, c)
-					if err != nil {
+					if _, err := cr.DAG().Get(ctx, c); err != nil {
 						return fmt.Errorf("pin add: %s: %w", a, err)
 					}
-					// Pin walks the whole DAG first: offline that checks
-					// every block is here.
-					if err := r.Pinner().Pin(ctx, nd, recursive, ""); err != nil {
-						return fmt.Errorf("pin add: %s: the DAG is incomplete: %w", a, err)
+					mode := repo.Direct
+					if recursive {
+						// Pin does not walk the DAG: offline this is where a
+						// missing block shows.
+						if err := r.CheckComplete(ctx, c); err != nil {
+							return fmt.Errorf("pin add: %s: %w", a, err)
+						}
+						mode = repo.Recursive
 					}
-					if err := r.Pinner().Flush(ctx); err != nil {
-						return fmt.Errorf("pin add: %w", err)
+					if err := r.Pin(ctx, c, userHolder, mode); err != nil {
+						return fmt.Errorf("pin add: %s: %w", a, err)
 					}
 					if cr.Online() {
 						if err := cr.Node.Provide(ctx, c); err != nil {
 							return fmt.Errorf("pin add: provide %s: %w", c, err)
 						}
 					}
-					mode := "recursively"
+					how := "recursively"
 					if !recursive {
-						mode = "directly"
+						how = "directly"
 					}
-					fmt.Fprintf(env.Stdout, "pinned %s %s\n", c, mode)
+					fmt.Fprintf(env.Stdout, "pinned %s %s\n", c, how)
 				}
 				return nil
 			})
@@ -92,14 +97,12 @@ func newPinRmCmd(env *Env, g *globalOptions) *cobra.Command {
 					if err != nil {
 						return fmt.Errorf("pin rm: %w", err)
 					}
-					if err := r.Pinner().Unpin(ctx, c, true); err != nil {
-						if errors.Is(err, pin.ErrNotPinned) {
-							return fmt.Errorf("pin rm: %s is not pinned (see island pin ls)", c)
+					if err := r.Unpin(ctx, c, userHolder); err != nil {
+						var nh *repo.NotHeldError
+						if errors.As(err, &nh) {
+							return fmt.Errorf("pin rm: %v; see island pin ls", nh)
 						}
 						return fmt.Errorf("pin rm: %s: %w", a, err)
-					}
-					if err := r.Pinner().Flush(ctx); err != nil {
-						return fmt.Errorf("pin rm: %w", err)
 					}
 					fmt.Fprintf(env.Stdout, "unpinned %s\n", c)
 				}
@@ -112,6 +115,7 @@ func newPinRmCmd(env *Env, g *globalOptions) *cobra.Command {
 type pinJSON struct {
 	Cid  string `json:"cid"`
 	Type string `json:"type"`
+	// Name lists the pin's holders ("site:k51…,user").
 	Name string `json:"name,omitempty"`
 }
 
@@ -131,25 +135,20 @@ func newPinLsCmd(env *Env, g *globalOptions) *cobra.Command {
 			}
 			ctx := cmd.Context()
 			return withRepo(ctx, env, g, func(r *repo.Repo) error {
+				pins, err := r.Pins(ctx)
+				if err != nil {
+					return fmt.Errorf("pin ls: %w", err)
+				}
 				var out []pinJSON
-				collect := func(kind string, ch <-chan pin.StreamedPin) error {
-					for sp := range ch {
-						if sp.Err != nil {
-							return fmt.Errorf("pin ls: %w", sp.Err)
-						}
-						out = append(out, pinJSON{Cid: sp.Pin.Key.String(), Type: kind, Name: sp.Pin.Name})
+				for _, p := range pins {
+					if typ != "all" && typ != string(p.Mode) {
+						continue
 					}
-					return nil
-				}
-				if typ != "direct" {
-					if err := collect("recursive", r.Pinner().RecursiveKeys(ctx, true)); err != nil {
-						return err
+					holders := make([]string, len(p.Holds))
+					for i, h := range p.Holds {
+						holders[i] = h.Holder.String()
 					}
-				}
-				if typ != "recursive" {
-					if err := collect("direct", r.Pinner().DirectKeys(ctx, true)); err != nil {
-						return err
-					}
+					out = append(out, pinJSON{Cid: p.CID.String(), Type: string(p.Mode), Name: strings.Join(holders, ",")})
 				}
 				slices.SortFunc(out, func(a, b pinJSON) int {
 					return strings.Compare(a.Type+a.Cid, b.Type+b.Cid)

@@ -173,7 +173,7 @@ func publishSite(ctx context.Context, env *Env, cr *core.Core, o siteOptions) (s
 	v.CID = res.Root
 	// Every version is pinned as well as kept by the history, so `pin ls`
 	// shows what the site holds, as INTERFACE.md says ("add and pin").
-	if err := cr.Repo.PinRecursive(ctx, res.Root, "site "+name); err != nil {
+	if err := cr.Repo.Pin(ctx, res.Root, repo.Holder{Kind: repo.HolderSite, ID: name}, repo.Recursive); err != nil {
 		return v, fmt.Errorf("publish: %w", err)
 	}
 

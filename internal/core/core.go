@@ -166,45 +166,15 @@ func (c *Core) Immutable(ctx context.Context, p path.Path) (path.ImmutablePath, 
 	return ip, nil
 }
 
-// Roots is everything the node keeps provided and gc keeps: pins, published
-// versions and followed sites.
+// Roots is everything the node keeps provided and gc keeps: the repo's
+// ProvideRoots, once Open has registered the name system's sources.
 func (c *Core) Roots(ctx context.Context) ([]cid.Cid, error) {
 	select {
 	case <-c.ready:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	var out []cid.Cid
-	for sp := range c.Repo.Pinner().RecursiveKeys(ctx, false) {
-		if sp.Err != nil {
-			return nil, fmt.Errorf("core: list pins: %w", sp.Err)
-		}
-		out = append(out, sp.Pin.Key)
-	}
-	if c.Names == nil {
-		return out, nil
-	}
-	hist, err := c.Names.Roots(ctx)
-	if err != nil {
-		return nil, err
-	}
-	fol, err := c.Names.FollowRoots(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return dedupe(append(append(out, hist...), fol...)), nil
-}
-
-func dedupe(cs []cid.Cid) []cid.Cid {
-	seen := make(map[cid.Cid]struct{}, len(cs))
-	out := cs[:0]
-	for _, c := range cs {
-		if _, ok := seen[c]; !ok {
-			seen[c] = struct{}{}
-			out = append(out, c)
-		}
-	}
-	return out
+	return c.Repo.ProvideRoots(ctx)
 }
 
 // Close stops the name system and the node; it leaves the repo open.

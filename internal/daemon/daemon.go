@@ -16,7 +16,6 @@ import (
 	"sync"
 	"time"
 
-	pin "github.com/ipfs/boxo/pinning/pinner"
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/multiformats/go-multiaddr"
@@ -274,9 +273,13 @@ func writeFile(p, s string) error {
 	return nil
 }
 
-// followPinName names the pins the follower makes. A CID has one recursive
-// pin whoever asked for it, so the follower removes only pins of this name.
-const followPinName = "follow"
+// followHolder holds the follower's pins. The follower does not yet say
+// which name it fetches for, so every follow shares this holder.
+var followHolder = repo.Holder{Kind: repo.HolderFollow}
+
+// pinsvcHolder holds the pinning service's pins, every request's alike
+// until the service passes its request IDs.
+var pinsvcHolder = repo.Holder{Kind: repo.HolderPinService}
 
 // fetchFollowed brings a followed version's whole DAG into the repo and pins
 // it before gc may run again: the follower records the version as kept only
@@ -287,36 +290,13 @@ func (d *Daemon) fetchFollowed(ctx context.Context, c cid.Cid) error {
 	if err := d.core.Node.Fetch(ctx, c, nil); err != nil {
 		return err
 	}
-	if _, ok, err := d.recursivePin(ctx, c); err != nil || ok {
-		// Pinned already (`pin add`, a publish, the pinning service): taking
-		// that pin over would let the follower drop it later.
-		return err
-	}
-	return d.repo.PinRecursive(ctx, c, followPinName)
+	return d.repo.Pin(ctx, c, followHolder, repo.Recursive)
 }
 
-// unpinFollowed releases a version the follower pinned, leaving any pin
-// someone else made on the same CID.
+// unpinFollowed releases the follower's hold on a version, leaving any
+// other holder's.
 func (d *Daemon) unpinFollowed(ctx context.Context, c cid.Cid) error {
-	name, ok, err := d.recursivePin(ctx, c)
-	if err != nil || !ok || name != followPinName {
-		return err
-	}
-	return d.unpinCID(ctx, c)
-}
-
-// recursivePin reports whether c is pinned recursively, and the pin's name.
-func (d *Daemon) recursivePin(ctx context.Context, c cid.Cid) (name string, ok bool, err error) {
-	ps, err := d.repo.Pinner().CheckIfPinnedWithType(ctx, pin.Recursive, true, c)
-	if err != nil {
-		return "", false, fmt.Errorf("daemon: check pin of %s: %w", c, err)
-	}
-	for _, p := range ps {
-		if p.Key.Equals(c) && p.Mode == pin.Recursive {
-			return p.Name, true, nil
-		}
-	}
-	return "", false, nil
+	return d.unpinAs(ctx, c, followHolder)
 }
 
 // fetchAndPin serves the pinning service: fetch (origins first) and pin.
@@ -328,7 +308,7 @@ func (d *Daemon) fetchAndPin(ctx context.Context, c cid.Cid, origins []multiaddr
 	if err := d.core.Node.Fetch(ctx, c, nil); err != nil {
 		return err
 	}
-	if err := d.repo.PinRecursive(ctx, c, "pinning service"); err != nil {
+	if err := d.repo.Pin(ctx, c, pinsvcHolder, repo.Recursive); err != nil {
 		return err
 	}
 	return d.core.Node.Provide(ctx, c)

@@ -7,12 +7,12 @@ import (
 	"time"
 
 	"github.com/ipfs/boxo/ipns"
-	pin "github.com/ipfs/boxo/pinning/pinner"
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/islandsite/island/internal/gateway"
+	"github.com/islandsite/island/internal/repo"
 )
 
 // Status is what the gateway's status page and /api/status show.
@@ -72,14 +72,17 @@ func keyName(k crypto.PrivKey) string {
 	return ipns.NameFromPeer(id).String()
 }
 
-// unpinCID removes a recursive or direct pin; not being pinned is fine.
+// unpinCID releases the pinning service's hold on c; not holding it is fine.
 func (d *Daemon) unpinCID(ctx context.Context, c cid.Cid) error {
-	err := d.repo.Pinner().Unpin(ctx, c, true)
-	if errors.Is(err, pin.ErrNotPinned) {
-		return nil
+	return d.unpinAs(ctx, c, pinsvcHolder)
+}
+
+// unpinAs releases h's hold on c, leaving everyone else's; not holding it
+// is fine.
+func (d *Daemon) unpinAs(ctx context.Context, c cid.Cid, h repo.Holder) error {
+	err := d.repo.Unpin(ctx, c, h)
+	if err != nil && !errors.Is(err, repo.ErrNotPinned) {
+		return fmt.Errorf("daemon: %w", err)
 	}
-	if err != nil {
-		return fmt.Errorf("daemon: unpin %s: %w", c, err)
-	}
-	return d.repo.Pinner().Flush(ctx)
+	return nil
 }
