@@ -129,7 +129,7 @@ func TestPinRemoteBetweenDaemons(t *testing.T) {
 	require.Regexp(t, `^CID:\t`+root+`\nName:\tsite\nStatus:\tpinned\nRequest:\t\S+\n$`, out)
 
 	// B pinned the whole DAG, fetched from A.
-	_, pinned, err := b.Core().Repo.Pinner().IsPinned(ctx, c)
+	_, pinned, err := b.Core().Repo.PinOf(ctx, c)
 	require.NoError(t, err)
 	require.True(t, pinned)
 	require.Len(t, testnet.DAGBlocks(t, b.Core().Repo.DAG(), c), 5, "root and four 1 MiB leaves, all in B's repo")
@@ -148,7 +148,7 @@ func TestPinRemoteBetweenDaemons(t *testing.T) {
 
 	require.Equal(t, "removed "+id+"\n", mustRun(t, envA, "pin", "remote", "rm", "--service", "b", id))
 	require.Eventually(t, func() bool {
-		_, pinned, err := b.Core().Repo.Pinner().IsPinned(ctx, c)
+		_, pinned, err := b.Core().Repo.PinOf(ctx, c)
 		require.NoError(t, err)
 		return !pinned
 	}, 30*time.Second, 20*time.Millisecond, "B kept the pin of a removed request")

@@ -299,7 +299,7 @@ func TestCommandsUseTheDaemonsRepo(t *testing.T) {
 	code := Run(context.Background(), []string{"add", "-q", dir}, &e)
 	require.Equal(t, exitOK, code, errOut.String())
 	require.Equal(t, corpusSmallRoot+"\n", out.String(), "the locked repo is used, not opened again")
-	_, pinned, err := r.Pinner().IsPinned(context.Background(), mustCid(t, corpusSmallRoot))
+	_, pinned, err := r.PinOf(context.Background(), mustCid(t, corpusSmallRoot))
 	require.NoError(t, err)
 	require.True(t, pinned, "and left open for the daemon")
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -264,10 +265,14 @@ func TestFollowerPins(t *testing.T) {
 	d, r := startOffline(t)
 	ctx := context.Background()
 	names := d.Core().Names
-	pinName := func(c cid.Cid) (string, bool) {
-		name, ok, err := d.recursivePin(ctx, c)
+	holders := func(c cid.Cid) []repo.Holder {
+		p, _, err := r.PinOf(ctx, c)
 		require.NoError(t, err)
-		return name, ok
+		var hs []repo.Holder
+		for _, h := range p.Holds {
+			hs = append(hs, h.Holder)
+		}
+		return hs
 	}
 
 	site := localBlock(t, r, "friend's site")
@@ -275,17 +280,15 @@ func TestFollowerPins(t *testing.T) {
 	_, err := names.Follow(ctx, name)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
-		n, ok := pinName(site)
-		return ok && n == followPinName
+		return slices.Equal(holders(site), []repo.Holder{followHolder})
 	}, 10*time.Second, 20*time.Millisecond, "the followed version is pinned")
 	require.NoError(t, names.Unfollow(ctx, name))
 	require.Eventually(t, func() bool {
-		_, ok := pinName(site)
-		return !ok
+		return len(holders(site)) == 0
 	}, 10*time.Second, 20*time.Millisecond, "unfollowing unpins it")
 
 	mine := localBlock(t, r, "pinned by the user")
-	require.NoError(t, r.PinRecursive(ctx, mine, ""))
+	require.NoError(t, r.Pin(ctx, mine, repo.Holder{Kind: repo.HolderUser}, repo.Recursive))
 	_, name = publishAs(t, d, mine)
 	_, err = names.Follow(ctx, name)
 	require.NoError(t, err)
@@ -300,9 +303,7 @@ func TestFollowerPins(t *testing.T) {
 		require.NoError(t, err)
 		return len(roots) == 0
 	}, 10*time.Second, 20*time.Millisecond, "the follower let go of the name")
-	n, ok := pinName(mine)
-	require.True(t, ok, "the user's pin stays")
-	require.Empty(t, n)
+	require.Equal(t, []repo.Holder{{Kind: repo.HolderUser}}, holders(mine), "the user's pin stays")
 }
 
 // A daemon that cannot announce itself stops everything it started and

@@ -36,7 +36,7 @@ func benchAdd(b *testing.B, path string, size int64) {
 		res, err := importer.AddPath(ctx, im, path, importer.Options{})
 		require.NoError(b, err)
 		require.NoError(b, im.Commit(ctx))
-		require.NoError(b, r.PinRecursive(ctx, res.Root, ""))
+		require.NoError(b, r.Pin(ctx, res.Root, user, Recursive))
 		require.NoError(b, im.Close())
 		require.NoError(b, r.Close())
 		b.StopTimer()

@@ -8,7 +8,6 @@ import (
 	"io"
 
 	"github.com/ipfs/boxo/ipld/merkledag"
-	pin "github.com/ipfs/boxo/pinning/pinner"
 	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
 	ipld "github.com/ipfs/go-ipld-format"
@@ -48,7 +47,8 @@ func (e *CARError) Error() string {
 
 func (e *CARError) Unwrap() error { return e.Err }
 
-// ImportCAR imports a CAR (v1 or v2) and pins its roots recursively.
+// ImportCAR imports a CAR (v1 or v2) and pins its roots recursively for
+// the user.
 //
 // All or nothing: every block is checked against its CID, and every root's
 // DAG must be complete (each block in the CAR or already in the repo)
@@ -91,20 +91,21 @@ func (r *Repo) ImportCAR(ctx context.Context, in io.Reader) ([]cid.Cid, error) {
 		}
 	}
 	for _, root := range br.Roots {
-		if err := r.checkComplete(ctx, root, inCAR); err != nil {
-			return nil, err
+		missing, err := r.firstMissing(ctx, root, inCAR)
+		if err != nil {
+			return nil, fmt.Errorf("repo: %w", err)
+		}
+		if missing.Defined() {
+			return nil, fmt.Errorf("repo: the DAG of root %s needs block %s, which is neither in the CAR nor in the repo; nothing was imported", root, missing)
 		}
 	}
 	if err := im.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("repo: %w", err)
 	}
 	for _, root := range br.Roots {
-		if err := r.pinner.PinWithMode(ctx, root, pin.Recursive, ""); err != nil {
-			return nil, fmt.Errorf("repo: pin %s: %w", root, err)
+		if err := r.Pin(ctx, root, Holder{Kind: HolderUser}, Recursive); err != nil {
+			return nil, err
 		}
-	}
-	if err := r.pinner.Flush(ctx); err != nil {
-		return nil, fmt.Errorf("repo: pin: %w", err)
 	}
 	return br.Roots, nil
 }
@@ -134,12 +135,16 @@ func blockLinks(ctx context.Context, blk blocks.Block) ([]cid.Cid, error) {
 	return out, nil
 }
 
-// checkComplete walks root's DAG through the CAR's blocks and the repo's
-// and fails on the first block found in neither.
-func (r *Repo) checkComplete(ctx context.Context, root cid.Cid, inCAR map[string][]cid.Cid) error {
+// firstMissing walks root's DAG through pending (the links of blocks not
+// yet in the store, by multihash; may be nil) and the store, and returns
+// the first block found in neither, or cid.Undef if the DAG is complete.
+func (r *Repo) firstMissing(ctx context.Context, root cid.Cid, pending map[string][]cid.Cid) (cid.Cid, error) {
 	seen := map[string]bool{}
 	stack := []cid.Cid{root}
 	for len(stack) > 0 {
+		if err := ctx.Err(); err != nil {
+			return cid.Undef, err
+		}
 		c := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		k := string(c.Hash())
@@ -147,7 +152,7 @@ func (r *Repo) checkComplete(ctx context.Context, root cid.Cid, inCAR map[string
 			continue
 		}
 		seen[k] = true
-		if links, ok := inCAR[k]; ok {
+		if links, ok := pending[k]; ok {
 			stack = append(stack, links...)
 			continue
 		}
@@ -162,16 +167,16 @@ func (r *Repo) checkComplete(ctx context.Context, root cid.Cid, inCAR map[string
 			links, err = r.linksOf(ctx, c)
 		}
 		if ipld.IsNotFound(err) {
-			return fmt.Errorf("repo: the DAG of root %s needs block %s, which is neither in the CAR nor in the repo; nothing was imported", root, c)
+			return c, nil
 		}
 		if err != nil {
-			return fmt.Errorf("repo: %s: %w", c, err)
+			return cid.Undef, fmt.Errorf("%s: %w", c, err)
 		}
 		for _, l := range links {
 			stack = append(stack, l.Cid)
 		}
 	}
-	return nil
+	return cid.Undef, nil
 }
 
 // ExportCAR writes root's whole DAG to w as a CARv1 with root as its only

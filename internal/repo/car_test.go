@@ -5,12 +5,12 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"sort"
 	"testing"
 
 	"github.com/ipfs/boxo/ipld/merkledag"
-	pin "github.com/ipfs/boxo/pinning/pinner"
 	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
 	car "github.com/ipld/go-car/v2"
@@ -35,12 +35,10 @@ func snap(t testing.TB, r *Repo) snapshot {
 		s.Blocks = append(s.Blocks, c.String())
 	}
 	require.NoError(t, errFn())
-	sets, err := r.pinSets(ctx)
+	pins, err := r.Pins(ctx)
 	require.NoError(t, err)
-	for i, set := range sets {
-		for _, c := range set.roots {
-			s.Pins = append(s.Pins, string(rune('0'+i))+c.String())
-		}
+	for _, p := range pins {
+		s.Pins = append(s.Pins, fmt.Sprintf("%s %s %+v", p.CID, p.Mode, p.Holds))
 	}
 	sort.Strings(s.Blocks)
 	sort.Strings(s.Pins)
@@ -105,9 +103,7 @@ func TestCARRoundTrip(t *testing.T) {
 			roots, err := dst.ImportCAR(ctx, bytes.NewReader(data))
 			require.NoError(t, err)
 			require.Equal(t, []cid.Cid{root}, roots)
-			_, pinned, err := dst.Pinner().IsPinnedWithType(ctx, root, pin.Recursive)
-			require.NoError(t, err)
-			require.True(t, pinned, "roots are pinned")
+			require.Equal(t, []Hold{{Holder: user, Mode: Recursive}}, holdsOf(t, dst, root), "roots are pinned for the user")
 			require.Equal(t, snap(t, src).Blocks, snap(t, dst).Blocks)
 
 			c, err := dst.Resolve(ctx, mustPath(t, "/ipfs/"+root.String()+"/big.bin"))
@@ -169,9 +165,7 @@ func TestCARImportRejectsBadInput(t *testing.T) {
 			rep, err := dst.Verify(ctx)
 			require.NoError(t, err)
 			require.True(t, rep.OK())
-			_, pinned, err := dst.Pinner().IsPinned(ctx, keep)
-			require.NoError(t, err)
-			require.True(t, pinned)
+			require.Equal(t, Recursive, pinMode(t, dst, keep))
 		})
 	}
 }
@@ -244,9 +238,7 @@ func FuzzCARImport(f *testing.F) {
 			return
 		}
 		for _, c := range roots {
-			_, pinned, err := r.Pinner().IsPinnedWithType(ctx, c, pin.Recursive)
-			require.NoError(t, err)
-			require.True(t, pinned)
+			require.Equal(t, Recursive, pinMode(t, r, c))
 		}
 		rep, err := r.Verify(ctx)
 		require.NoError(t, err)

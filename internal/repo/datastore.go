@@ -18,7 +18,7 @@ import (
 
 // stores are the datastores of an open repo.
 type stores struct {
-	// root is what the blockstore, the pinner and later namesys and the
+	// root is what the blockstore, the pins, namesys and the
 	// provider use: a mount of blocks at /blocks over meta.
 	root ds.Batching
 	// blocks holds the blocks, keyed like the blockstore's datastore keys

@@ -10,7 +10,7 @@
 //	repo.lock     flock'ed while open; holds the owner's pid
 //	keystore/     one file per key (0600), directory 0700; "self" is the identity
 //	blocks/       flatfs: blocks of 256 KiB and more (file chunks), one file each
-//	datastore/    pebble: smaller blocks (under /blocks), pins, names, provider state
+//	datastore/    pebble: smaller blocks (under /blocks), pins (/island/pins), names, provider state
 //
 // Why two stores: a flatfs block costs a file create, an fsync, a rename and
 // a directory fsync whatever its size, a pebble block only its bytes in a
@@ -21,7 +21,22 @@
 // Durability: every write a method acknowledges (an import, a pin, a CAR)
 // survives a crash of the process or the machine. Block files are fsynced
 // before they are renamed into place; pebble's log is fsynced by Sync, which
-// imports, the pinner and every method here call before returning.
+// imports, Pin, Unpin and every other method here call before returning.
+//
+// Pins and holders: a pin records who keeps a CID, not just that someone
+// does. Each holder (the user; a published site, by its IPNS name; a
+// followed site; a Pinning Service request; a "legacy" pin from before
+// holders) holds a CID in one mode, recursive or direct, and the CID stays
+// pinned while any holder is left, so one holder letting go never takes
+// what another still wants. Each (CID, holder) is one datastore key under
+// /island/pins/holds, so a Pin or an Unpin is one synced write. Pins made
+// by earlier versions with boxo's pinner (under /pins) are moved to holds
+// the first time a repo is opened; the pinner is not used after that.
+//
+// Roots: what gc keeps and the node keeps announced is one root set
+// (Roots): the pins, recursive ones whole and direct ones as single
+// blocks, plus every source given to RegisterRoots (site history, followed
+// sites), whose DAGs are kept whole.
 //
 // Three ways in, by where the blocks come from: an Import (add, CAR) stages
 // a whole DAG and commits it all or nothing; a Stage (blocks fetched from

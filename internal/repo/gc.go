@@ -3,7 +3,6 @@ package repo
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"sync"
 
@@ -12,9 +11,9 @@ import (
 	ipld "github.com/ipfs/go-ipld-format"
 )
 
-// RegisterRoots adds a named source of GC roots (the current site version,
-// followed sites, ...); registering a name again replaces it. Pins are
-// always roots and need no registration.
+// RegisterRoots adds a named source of roots, kept whole by gc and
+// announced by the node (site history, followed sites, ...); registering a
+// name again replaces it. Pins are always roots and need no registration.
 func (r *Repo) RegisterRoots(name string, f RootsFunc) {
 	r.rootsMu.Lock()
 	defer r.rootsMu.Unlock()
@@ -45,7 +44,8 @@ func (e *MissingRootError) Error() string {
 
 func (e *MissingRootError) Unwrap() error { return e.Err }
 
-// GC deletes every block not reachable from a pin or a registered root.
+// GC deletes every block not reachable from Roots: the pins, whoever holds
+// them, and the registered sources.
 //
 // Mark, then sweep, with GC locked so no PinLock holder runs in between:
 // a block written after the mark could otherwise be swept before it is
@@ -92,67 +92,11 @@ func (r *Repo) GC(ctx context.Context) (GCResult, error) {
 	return res, nil
 }
 
-// rootSet is every root GC keeps, by source, in a stable order.
-type rootSet struct {
-	source string
-	roots  []cid.Cid
-	// recursive is false for direct pins: only the block itself is kept.
-	recursive bool
-}
-
-// pinSets are the recursive and the direct pins.
-func (r *Repo) pinSets(ctx context.Context) ([]rootSet, error) {
-	rec, err := r.pinnedCids(ctx, false)
-	if err != nil {
-		return nil, err
-	}
-	direct, err := r.pinnedCids(ctx, true)
-	if err != nil {
-		return nil, err
-	}
-	return []rootSet{{"pins", rec, true}, {"pins", direct, false}}, nil
-}
-
-// rootSets are the pins and every registered source of roots.
-func (r *Repo) rootSets(ctx context.Context) ([]rootSet, error) {
-	sets, err := r.pinSets(ctx)
-	if err != nil {
-		return nil, err
-	}
-
-	r.rootsMu.Lock()
-	fns := maps.Clone(r.roots)
-	r.rootsMu.Unlock()
-	for _, n := range slices.Sorted(maps.Keys(fns)) {
-		cids, err := fns[n](ctx)
-		if err != nil {
-			return nil, fmt.Errorf("repo: gc roots %q: %w", n, err)
-		}
-		sets = append(sets, rootSet{n, cids, true})
-	}
-	return sets, nil
-}
-
-func (r *Repo) pinnedCids(ctx context.Context, direct bool) ([]cid.Cid, error) {
-	ch := r.pinner.RecursiveKeys(ctx, false)
-	if direct {
-		ch = r.pinner.DirectKeys(ctx, false)
-	}
-	var out []cid.Cid
-	for sp := range ch {
-		if sp.Err != nil {
-			return nil, fmt.Errorf("repo: list pins: %w", sp.Err)
-		}
-		out = append(out, sp.Pin.Key)
-	}
-	return out, nil
-}
-
 // mark returns the multihashes of every block reachable from a root. Keys
 // are multihashes because the store is: two CIDs differing only in codec
 // name the same block.
 func (r *Repo) mark(ctx context.Context) (map[string]struct{}, error) {
-	sets, err := r.rootSets(ctx)
+	sets, err := r.Roots(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -170,20 +114,20 @@ func (r *Repo) mark(ctx context.Context) (map[string]struct{}, error) {
 	}
 	// Whole DAGs first: a block marked by a direct pin counts as visited, so
 	// were it marked first, a walk reaching it later would not descend.
-	slices.SortStableFunc(sets, func(a, b rootSet) int {
-		if a.recursive == b.recursive {
+	slices.SortStableFunc(sets, func(a, b RootSet) int {
+		if a.Recursive == b.Recursive {
 			return 0
 		}
-		if a.recursive {
+		if a.Recursive {
 			return -1
 		}
 		return 1
 	})
 	for _, set := range sets {
-		for _, root := range set.roots {
-			if !set.recursive {
+		for _, root := range set.Roots {
+			if !set.Recursive {
 				if _, err := r.bstore.GetSize(ctx, root); err != nil {
-					return nil, &MissingRootError{Source: set.source, Root: root, Err: err}
+					return nil, &MissingRootError{Source: set.Source, Root: root, Err: err}
 				}
 				visit(root)
 				continue
@@ -192,7 +136,7 @@ func (r *Repo) mark(ctx context.Context) (map[string]struct{}, error) {
 				if ctx.Err() != nil {
 					return nil, ctx.Err()
 				}
-				return nil, &MissingRootError{Source: set.source, Root: root, Err: err}
+				return nil, &MissingRootError{Source: set.Source, Root: root, Err: err}
 			}
 		}
 	}

@@ -54,13 +54,11 @@ func TestImportIsAllOrNothing(t *testing.T) {
 	c, err = importer.AddReader(ctx, im, bytes.NewReader([]byte("committed")))
 	require.NoError(t, err)
 	require.NoError(t, im.Commit(ctx))
-	require.NoError(t, r.PinRecursive(ctx, c, ""))
+	require.NoError(t, r.Pin(ctx, c, user, Recursive))
 	has, err = r.Blockstore().Has(ctx, c)
 	require.NoError(t, err)
 	require.True(t, has)
-	_, pinned, err := r.Pinner().IsPinned(ctx, kept)
-	require.NoError(t, err)
-	require.True(t, pinned)
+	require.Equal(t, Recursive, pinMode(t, r, kept))
 }
 
 // mountTmpfs mounts a tmpfs of the given size on a new directory, to fill

@@ -12,8 +12,6 @@ import (
 	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/blockstore"
 	"github.com/ipfs/boxo/ipld/merkledag"
-	pin "github.com/ipfs/boxo/pinning/pinner"
-	"github.com/ipfs/boxo/pinning/pinner/dspinner"
 	"github.com/ipfs/go-cid"
 	ds "github.com/ipfs/go-datastore"
 	ipld "github.com/ipfs/go-ipld-format"
@@ -67,13 +65,14 @@ type Repo struct {
 	bstore   blockstore.Blockstore
 	bserv    blockservice.BlockService
 	dag      ipld.DAGService
-	pinner   pin.Pinner
 	keys     *Keystore
 	identity crypto.PrivKey
 	gcLocker blockstore.GCLocker
 
 	rootsMu sync.Mutex
 	roots   map[string]RootsFunc
+	// holdLocks serialise the read-modify-write of each (CID, holder).
+	holdLocks keyedMutex
 
 	closeOnce sync.Once
 	closeErr  error
@@ -144,8 +143,8 @@ func Open(ctx context.Context, cfg Config) (_ *Repo, err error) {
 	// it has, so the blockservice need not check too.
 	r.bserv = blockservice.New(r.bstore, nil, blockservice.WriteThrough(true))
 	r.dag = merkledag.NewDAGService(r.bserv)
-	if r.pinner, err = dspinner.New(ctx, r.stores.root, r.dag); err != nil {
-		return nil, fmt.Errorf("repo: open pins: %w", err)
+	if err := r.migratePins(ctx); err != nil {
+		return nil, err
 	}
 
 	if fresh {
@@ -180,11 +179,6 @@ func (r *Repo) loadIdentity(fresh bool) (crypto.PrivKey, error) {
 func (r *Repo) Close() error {
 	r.closeOnce.Do(func() {
 		var errs []error
-		if r.pinner != nil {
-			if c, ok := r.pinner.(interface{ Close() error }); ok {
-				errs = append(errs, c.Close())
-			}
-		}
 		if r.bserv != nil {
 			errs = append(errs, r.bserv.Close())
 		}
@@ -204,10 +198,11 @@ func (r *Repo) Close() error {
 // Path is the repo directory (absolute).
 func (r *Repo) Path() string { return r.path }
 
-// Datastore is the root datastore. Blocks live under /blocks and pins under
-// /pins; give namesys, the pinner and the DHT provider this store itself,
-// not a namespace.Wrap of it (see STACK.md: dspinner already prefixes its
-// keys, and wrapping again breaks it).
+// Datastore is the root datastore. Blocks live under /blocks and pins
+// under /island/pins (boxo's pinner, which earlier versions used, wrote
+// under /pins); give namesys and the DHT provider this store itself, not a
+// namespace.Wrap of it (see STACK.md: boxo's stores prefix their own keys,
+// and wrapping again breaks them).
 func (r *Repo) Datastore() ds.Batching { return r.stores.root }
 
 // Blockstore is the block store (hash-checking reads if Config.HashOnRead).
@@ -219,9 +214,6 @@ func (r *Repo) BlockService() blockservice.BlockService { return r.bserv }
 // DAG is the offline DAG service over Blockstore: it never fetches from
 // peers, so a missing block is an error at once.
 func (r *Repo) DAG() ipld.DAGService { return r.dag }
-
-// Pinner is the repo's pinner (boxo's dspinner over Datastore).
-func (r *Repo) Pinner() pin.Pinner { return r.pinner }
 
 // Identity is the node's Ed25519 private key (keystore/self).
 func (r *Repo) Identity() crypto.PrivKey { return r.identity }
@@ -248,19 +240,6 @@ func (r *Repo) Sync(ctx context.Context) error {
 	// and both mounts are the same pebble: sync it once, not per mount.
 	if err := r.stores.meta.Sync(ctx, ds.NewKey("/")); err != nil {
 		return fmt.Errorf("repo: sync: %w", err)
-	}
-	return nil
-}
-
-// PinRecursive records a recursive pin on c, whose whole DAG must already be
-// in the store (as after an import), and makes it durable before returning.
-// Unlike Pinner().Pin it does not walk the DAG again.
-func (r *Repo) PinRecursive(ctx context.Context, c cid.Cid, name string) error {
-	if err := r.pinner.PinWithMode(ctx, c, pin.Recursive, name); err != nil {
-		return fmt.Errorf("repo: pin %s: %w", c, err)
-	}
-	if err := r.pinner.Flush(ctx); err != nil {
-		return fmt.Errorf("repo: pin %s: %w", c, err)
 	}
 	return nil
 }

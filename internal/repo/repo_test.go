@@ -12,7 +12,6 @@ import (
 	"testing/fstest"
 
 	"github.com/ipfs/boxo/path"
-	pin "github.com/ipfs/boxo/pinning/pinner"
 	"github.com/ipfs/go-cid"
 	crypto_pb "github.com/libp2p/go-libp2p/core/crypto/pb"
 	"github.com/stretchr/testify/require"
@@ -31,8 +30,17 @@ func openTestRepo(t *testing.T, dir string) *Repo {
 	return r
 }
 
-// addFS imports a small tree into r, pins it, and returns its root.
+// addFS imports a small tree into r, pins it for the user, and returns
+// its root.
 func addFS(t testing.TB, r *Repo, files map[string]string) cid.Cid {
+	t.Helper()
+	root := importFS(t, r, files)
+	require.NoError(t, r.Pin(context.Background(), root, user, Recursive))
+	return root
+}
+
+// importFS imports a small tree into r, unpinned, and returns its root.
+func importFS(t testing.TB, r *Repo, files map[string]string) cid.Cid {
 	t.Helper()
 	ctx := context.Background()
 	m := fstest.MapFS{}
@@ -45,7 +53,6 @@ func addFS(t testing.TB, r *Repo, files map[string]string) cid.Cid {
 	res, err := importer.AddFS(ctx, im, m, ".", importer.Options{})
 	require.NoError(t, err)
 	require.NoError(t, im.Commit(ctx))
-	require.NoError(t, r.PinRecursive(ctx, res.Root, ""))
 	return res.Root
 }
 
@@ -217,16 +224,16 @@ func TestGC(t *testing.T) {
 	site := addFS(t, r, map[string]string{"index.html": "current site"})
 	direct := addFS(t, r, map[string]string{"d/x.txt": "only the root block stays"})
 	for _, c := range []cid.Cid{gone, site, direct} {
-		require.NoError(t, r.Pinner().Unpin(ctx, c, true))
+		require.NoError(t, r.Unpin(ctx, c, user))
 	}
-	require.NoError(t, r.Pinner().PinWithMode(ctx, direct, pin.Direct, ""))
+	require.NoError(t, r.Pin(ctx, direct, user, Direct))
 	// A directly pinned block inside a registered root's DAG: its children
 	// must still be kept through the root.
 	followed := addFS(t, r, map[string]string{"blog/post.md": "followed"})
-	require.NoError(t, r.Pinner().Unpin(ctx, followed, true))
+	require.NoError(t, r.Unpin(ctx, followed, user))
 	blog, err := r.Resolve(ctx, mustPath(t, followed.String()+"/blog"))
 	require.NoError(t, err)
-	require.NoError(t, r.Pinner().PinWithMode(ctx, blog, pin.Direct, ""))
+	require.NoError(t, r.Pin(ctx, blog, user, Direct))
 	r.RegisterRoots("site", func(context.Context) ([]cid.Cid, error) { return []cid.Cid{site}, nil })
 	r.RegisterRoots("follows", func(context.Context) ([]cid.Cid, error) { return []cid.Cid{followed}, nil })
 
@@ -278,7 +285,7 @@ func TestGCStopsOnIncompletePinnedDAG(t *testing.T) {
 	r := openTestRepo(t, t.TempDir())
 	root := addFS(t, r, map[string]string{"sub/a.txt": "a", "sub/b.txt": "b"})
 	garbage := addFS(t, r, map[string]string{"junk": "junk"})
-	require.NoError(t, r.Pinner().Unpin(ctx, garbage, true))
+	require.NoError(t, r.Unpin(ctx, garbage, user))
 	sub, err := r.Resolve(ctx, mustPath(t, root.String()+"/sub"))
 	require.NoError(t, err)
 	require.NoError(t, r.Blockstore().DeleteBlock(ctx, sub))
@@ -292,9 +299,9 @@ func TestGCStopsOnIncompletePinnedDAG(t *testing.T) {
 	require.Equal(t, before, storedBlocks(t, r), "a.txt and b.txt are only reachable through the missing block: they must stay")
 
 	r.RegisterRoots("broken", func(context.Context) ([]cid.Cid, error) { return nil, errors.New("boom") })
-	require.NoError(t, r.Pinner().Unpin(ctx, root, true))
+	require.NoError(t, r.Unpin(ctx, root, user))
 	_, err = r.GC(ctx)
-	require.ErrorContains(t, err, `gc roots "broken": boom`)
+	require.ErrorContains(t, err, `roots "broken": boom`)
 	require.Equal(t, before, storedBlocks(t, r))
 }
 

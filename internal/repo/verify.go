@@ -58,21 +58,24 @@ func (r *Repo) Verify(ctx context.Context) (VerifyReport, error) {
 	}
 	// Pins only: other roots (a followed site being fetched) may be
 	// incomplete by design.
-	sets, err := r.pinSets(ctx)
+	pins, err := r.Pins(ctx)
 	if err != nil {
 		return rep, err
 	}
-	// pinSets lists the recursive pins first, so a block seen under a
-	// direct pin (not descended into) was already walked if it needs to be.
+	// Recursive pins first, so a block seen under a direct pin (not
+	// descended into) was already walked if it needs to be.
 	seen := map[string]bool{}
-	for _, set := range sets {
-		for _, root := range set.roots {
-			missing, err := r.missingBlocks(ctx, root, set.recursive, bad, seen)
+	for _, mode := range []PinMode{Recursive, Direct} {
+		for _, p := range pins {
+			if p.Mode != mode {
+				continue
+			}
+			missing, err := r.missingBlocks(ctx, p.CID, mode == Recursive, bad, seen)
 			if err != nil {
 				return rep, err
 			}
 			for _, m := range missing {
-				rep.Missing = append(rep.Missing, MissingBlock{Pin: root, Block: m})
+				rep.Missing = append(rep.Missing, MissingBlock{Pin: p.CID, Block: m})
 			}
 		}
 	}

@@ -75,7 +75,7 @@ func benchRepublish(b *testing.B, incremental bool) {
 		if err := im.Commit(ctx); err != nil {
 			b.Fatal(err)
 		}
-		if err := r.PinRecursive(ctx, res.Root, ""); err != nil {
+		if err := r.Pin(ctx, res.Root, repo.Holder{Kind: repo.HolderUser}, repo.Recursive); err != nil {
 			b.Fatal(err)
 		}
 		for i, d := range []time.Duration{t1.Sub(t0), t2.Sub(t1), time.Since(t2)} {
