@@ -69,14 +69,23 @@ type Result struct {
 	Entries []Entry
 }
 
-// maxDepth bounds how deeply directories nest, counting the root. The
-// walker recurses once per level, and a multipart body describes a level
-// for two bytes of a part's name ("a/a/a/…"): unbounded, one request
-// could exhaust the daemon's stack.
+// maxDepth bounds how deeply directories nest, counting the root. A
+// multipart body describes a level for two bytes of a part's name
+// ("a/a/a/…"): unbounded, one request could make the walker recurse
+// millions of times (a fatal stack overflow), and boxo's iterator parses a
+// part's name again at every level it descends.
 const maxDepth = 256
+
+// maxNameLen bounds an entry's name. No file system allows a longer one
+// (255 characters of up to 4 bytes), and with it every block of a
+// directory, a HAMT shard's 256 links included, stays well under the 1 MiB
+// other peers accept: a name of megabytes from a stream would make a
+// directory no one could fetch.
+const maxNameLen = 1024
 
 // AddPath imports the file, directory or symlink at path from disk. A
 // symlink is stored as a UnixFS symlink, never followed, as Kubo does.
+// It is AddNode of PathNode(p, opts.Hidden) under p's base name.
 func AddPath(ctx context.Context, dag ipld.DAGService, p string, opts Options) (Result, error) {
 	abs, err := filepath.Abs(p)
 	if err != nil {
@@ -96,7 +105,7 @@ func AddPath(ctx context.Context, dag ipld.DAGService, p string, opts Options) (
 // times are not recorded (the profile stores neither), so an in-memory tree
 // and the same tree on disk give the same CID. With opts.Cache, importing
 // the next version of the same tree reads only the files that changed
-// (see Cache).
+// (see Cache). It is AddNode of the FSNode of root under its base name.
 func AddFS(ctx context.Context, dag ipld.DAGService, fsys fs.FS, root string, opts Options) (Result, error) {
 	name := path.Base(root)
 	nd, err := fsNode(fsys, root, name, opts.Hidden)
@@ -110,17 +119,22 @@ func AddFS(ctx context.Context, dag ipld.DAGService, fsys fs.FS, root string, op
 // an entry called name: the entries' paths start with name. It gives the
 // CIDs, entries and errors AddPath and AddFS give for the same tree, and
 // it streams: every file is read once, in the order its directory lists
-// it, and memory use does not grow with file sizes, so nd may be a
-// multipart request body read back with files.NewFileFromPartReader.
+// it, and memory use does not grow with file sizes, so nd may be an entry
+// of a multipart request body read back with files.NewFileFromPartReader
+// (for a multipart/mixed body, pass it the media type
+// "application/x-directory": it refuses multipart/mixed).
 //
 // Such a body is outside input, so entry names that no file system gives
-// ("", ".", "..", any with a "/") and a name listed twice in one
-// directory are errors, and so are directories nested more than 256 deep.
-// Directory iterators are run once; every node is closed, nd included.
+// ("", ".", "..", any with a "/", any longer than 1 KiB) and a name listed
+// twice in one directory are errors, and so are directories nested more
+// than 256 deep, whatever the source. name itself is only what the paths
+// start with and is not checked. Each directory's Entries is called once,
+// and every node is closed once imported or skipped, nd included.
 //
 // opts.Cache skips unchanged files only for the nodes of PathNode and
 // FSNode, which can be known by path and version and read again; with
-// other nodes everything is read, and the Cache learns nothing.
+// other nodes every file is read, and the Cache is left knowing nothing
+// (it remembers the last import only).
 func AddNode(ctx context.Context, dag ipld.DAGService, name string, nd files.Node, opts Options) (Result, error) {
 	return add(ctx, dag, name, nd, opts)
 }
@@ -357,6 +371,9 @@ func (im *importer) child(ctx context.Context, display, name string, nd files.No
 	if name == "" || name == "." || name == ".." || strings.Contains(name, "/") {
 		// From a stream: the entry's path would not lead back to it.
 		return child{}, false, &entryError{display, fmt.Errorf("invalid entry name %q", name)}
+	}
+	if len(name) > maxNameLen {
+		return child{}, false, &entryError{display, fmt.Errorf("entry name %.32q… longer than %d bytes", name, maxNameLen)}
 	}
 	if !im.opts.Hidden && isHidden(name) {
 		return child{}, false, nil
