@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/blockstore"
 	chunker "github.com/ipfs/boxo/chunker"
+	"github.com/ipfs/boxo/files"
 	mdag "github.com/ipfs/boxo/ipld/merkledag"
 	ft "github.com/ipfs/boxo/ipld/unixfs"
 	"github.com/ipfs/boxo/ipld/unixfs/importer/balanced"
@@ -69,25 +69,35 @@ type Result struct {
 	Entries []Entry
 }
 
+// maxDepth bounds how deeply directories nest, counting the root. A
+// multipart body describes a level for two bytes of a part's name
+// ("a/a/a/…"): unbounded, one request could make the walker recurse
+// millions of times (a fatal stack overflow), and boxo's iterator parses a
+// part's name again at every level it descends.
+const maxDepth = 256
+
+// maxNameLen bounds an entry's name. No file system allows a longer one
+// (255 characters of up to 4 bytes), and with it every block of a
+// directory, a HAMT shard's 256 links included, stays well under the 1 MiB
+// other peers accept: a name of megabytes from a stream would make a
+// directory no one could fetch.
+const maxNameLen = 1024
+
 // AddPath imports the file, directory or symlink at path from disk. A
 // symlink is stored as a UnixFS symlink, never followed, as Kubo does.
+// It is AddNode of PathNode(p, opts.Hidden) under p's base name.
 func AddPath(ctx context.Context, dag ipld.DAGService, p string, opts Options) (Result, error) {
-	st, err := os.Lstat(p)
-	if err != nil {
-		return Result{}, fmt.Errorf("importer: %w", err)
-	}
 	abs, err := filepath.Abs(p)
 	if err != nil {
 		return Result{}, fmt.Errorf("importer: %w", err)
 	}
+	// Entries are reported under the base name, "site" rather than ".".
 	name := filepath.Base(abs)
-	if st.IsDir() {
-		// Entries are reported under the directory's own name, not ".".
-		return addFS(ctx, dag, os.DirFS(abs), ".", name, opts)
+	nd, err := pathNode(p, name, opts.Hidden)
+	if err != nil {
+		return Result{}, err
 	}
-	// A single file or symlink goes through the FS of its directory so that
-	// one code path handles every kind of entry.
-	return addFS(ctx, dag, os.DirFS(filepath.Dir(abs)), name, name, opts)
+	return add(ctx, dag, name, nd, opts)
 }
 
 // AddFS imports root (a file, symlink or directory; "." for the whole FS)
@@ -95,20 +105,53 @@ func AddPath(ctx context.Context, dag ipld.DAGService, p string, opts Options) (
 // times are not recorded (the profile stores neither), so an in-memory tree
 // and the same tree on disk give the same CID. With opts.Cache, importing
 // the next version of the same tree reads only the files that changed
-// (see Cache).
+// (see Cache). It is AddNode of the FSNode of root under its base name.
 func AddFS(ctx context.Context, dag ipld.DAGService, fsys fs.FS, root string, opts Options) (Result, error) {
-	return addFS(ctx, dag, fsys, root, path.Base(root), opts)
+	name := path.Base(root)
+	nd, err := fsNode(fsys, root, name, opts.Hidden)
+	if err != nil {
+		return Result{}, err
+	}
+	return add(ctx, dag, name, nd, opts)
 }
 
-func addFS(ctx context.Context, dag ipld.DAGService, fsys fs.FS, root, display string, opts Options) (Result, error) {
-	if !fs.ValidPath(root) {
-		return Result{}, fmt.Errorf("importer: %q is not a valid fs.FS path", root)
+// AddNode imports nd, a files.File, files.Directory or *files.Symlink, as
+// an entry called name: the entries' paths start with name. It gives the
+// CIDs, entries and errors AddPath and AddFS give for the same tree, and
+// it streams: every file is read once, in the order its directory lists
+// it, and memory use does not grow with file sizes, so nd may be an entry
+// of a multipart request body read back with files.NewFileFromPartReader
+// (for a multipart/mixed body, pass it the media type
+// "application/x-directory": it refuses multipart/mixed).
+//
+// Such a body is outside input, so entry names that no file system gives
+// ("", ".", "..", any with a "/", any longer than 1 KiB) and a name listed
+// twice in one directory are errors, and so are directories nested more
+// than 256 deep, whatever the source. name itself is only what the paths
+// start with and is not checked. Each directory's Entries is called once,
+// and every node is closed once imported or skipped, nd included.
+//
+// opts.Cache skips unchanged files only for the nodes of PathNode and
+// FSNode, which can be known by path and version and read again; with
+// other nodes every file is read, and the Cache is left knowing nothing
+// (it remembers the last import only).
+func AddNode(ctx context.Context, dag ipld.DAGService, name string, nd files.Node, opts Options) (Result, error) {
+	return add(ctx, dag, name, nd, opts)
+}
+
+// add is the walker behind AddPath, AddFS and AddNode.
+func add(ctx context.Context, dag ipld.DAGService, name string, nd files.Node, opts Options) (Result, error) {
+	if nd == nil {
+		return Result{}, fmt.Errorf("importer: %s: no node to import", name)
 	}
+	// Closing a node is only releasing it (files are read, never written),
+	// so there is nothing to report.
+	defer nd.Close()
 	// Cancelled on return, so that after an error no batch commit still in
 	// flight keeps writing.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	im := &importer{opts: opts, fsys: fsys, dag: dag, buf: ipld.NewBufferedDAG(ctx, dag, ipld.MaxSizeBatchOption(batchBytes))}
+	im := &importer{opts: opts, dag: dag, buf: ipld.NewBufferedDAG(ctx, dag, ipld.MaxSizeBatchOption(batchBytes))}
 	if opts.Cache != nil {
 		im.prev, im.next = opts.Cache.begin()
 		if im.prev.root.Defined() {
@@ -119,17 +162,13 @@ func addFS(ctx context.Context, dag ipld.DAGService, fsys fs.FS, root, display s
 			im.prevStored = stored
 		}
 	}
-	st, err := fs.Lstat(fsys, root)
-	if err != nil {
-		return Result{}, fmt.Errorf("importer: %w", err)
-	}
-	ch, err := im.entry(ctx, root, display, st)
+	ch, err := im.entry(ctx, name, nd, 0)
 	if err != nil {
 		return Result{}, err
 	}
 	if ch.nd == nil {
 		// The root is a file the cache vouched for: make sure it is stored.
-		if _, err := im.nodeOf(ctx, root, display, ch); err != nil {
+		if _, err := im.nodeOf(ctx, name, ch); err != nil {
 			return Result{}, err
 		}
 	}
@@ -162,7 +201,6 @@ func AddReader(ctx context.Context, dag ipld.DAGService, r io.Reader) (cid.Cid, 
 
 type importer struct {
 	opts    Options
-	fsys    fs.FS
 	dag     ipld.DAGService // what buf writes to, read for nodes the cache vouched for
 	buf     *ipld.BufferedDAG
 	entries []Entry
@@ -182,13 +220,15 @@ type child struct {
 	// cached says the cache vouched for the entry: an unchanged file, or a
 	// directory whose node was reused.
 	cached bool
+	// src is where a file the cache vouched for can be read again.
+	src *fsEntry
 }
 
 func nodeChild(nd ipld.Node) child { return child{nd: nd, cid: nd.Cid(), size: nodeSize(nd)} }
 
-// entry imports one file system entry; p is its path in fsys, display the
-// path printed for it.
-func (im *importer) entry(ctx context.Context, p, display string, st fs.FileInfo) (child, error) {
+// entry imports nd, a root or a directory's entry, as display (the path
+// printed for it); depth counts the directories above it.
+func (im *importer) entry(ctx context.Context, display string, nd files.Node, depth int) (child, error) {
 	if err := ctx.Err(); err != nil {
 		return child{}, err
 	}
@@ -196,18 +236,18 @@ func (im *importer) entry(ctx context.Context, p, display string, st fs.FileInfo
 		ch  child
 		err error
 	)
-	switch mode := st.Mode(); {
-	case mode.IsDir():
-		ch, err = im.dir(ctx, p, display)
-	case mode.IsRegular():
-		ch, err = im.file(p, st)
-	case mode&fs.ModeSymlink != 0:
-		var nd ipld.Node
-		if nd, err = im.symlink(p); err == nil {
-			ch = nodeChild(nd)
-		}
+	switch nd := nd.(type) {
+	case *files.Symlink: // before File, which it implements (reading its target)
+		ch, err = im.symlink(ctx, display, nd.Target)
+	case files.Directory:
+		ch, err = im.dir(ctx, display, nd, depth)
+	case files.File:
+		ch, err = im.file(display, nd)
 	default:
-		return child{}, fmt.Errorf("importer: %s: cannot import a %s, only files, directories and symlinks; move it out of the way", display, kindOf(mode))
+		if nd == nil || nd.Mode().Type() == 0 {
+			return child{}, &entryError{display, fmt.Errorf("cannot import a %T, only files, directories and symlinks", nd)}
+		}
+		return child{}, unsupported(display, nd.Mode())
 	}
 	if err != nil {
 		return child{}, err
@@ -216,48 +256,66 @@ func (im *importer) entry(ctx context.Context, p, display string, st fs.FileInfo
 	return ch, nil
 }
 
-func (im *importer) dir(ctx context.Context, p, display string) (child, error) {
-	ents, err := fs.ReadDir(im.fsys, p)
-	if err != nil {
-		return child{}, fmt.Errorf("importer: %s: %w", display, err)
+func (im *importer) dir(ctx context.Context, display string, d files.Directory, depth int) (child, error) {
+	if depth >= maxDepth {
+		return child{}, &entryError{display, fmt.Errorf("directories nested more than %d deep", maxDepth)}
 	}
+	// Only a directory of an fs.FS tree has a path the cache knows it by.
+	src := sourceOf(d)
 	var (
 		dir   uio.Directory // nil while the cached node may still do
 		links []childLink
 		held  []child // the children so far, while dir is nil
+		err   error
 	)
 	// build starts the directory, adding the children held so far.
 	build := func() error {
 		if dir, err = NewDirectory(im.buf); err != nil {
-			return fmt.Errorf("importer: %s: %w", display, err)
+			return entryErr(display, err)
 		}
 		for i, h := range held {
-			if err := im.addChild(ctx, dir, p, display, links[i].name, h); err != nil {
+			if err := im.addChild(ctx, dir, display, links[i].name, h); err != nil {
 				return err
 			}
 		}
 		held = nil
 		return nil
 	}
-	if im.prev == nil || im.prev.dirs[p] == nil {
+	if src == nil || im.prev == nil || im.prev.dirs[src.p] == nil {
 		if err := build(); err != nil {
 			return child{}, err
 		}
 	}
-	// fs.ReadDir sorts by name, the order `ipfs add -r` walks in.
-	for _, e := range ents {
-		if !im.opts.Hidden && strings.HasPrefix(e.Name(), ".") {
-			continue
+	// seen holds the names so far once they stop coming sorted: only then
+	// can one come twice.
+	var seen map[string]struct{}
+	twice := func(name string) bool {
+		if seen == nil {
+			if len(links) == 0 || name > links[len(links)-1].name {
+				return false
+			}
+			seen = make(map[string]struct{}, len(links))
+			for _, l := range links {
+				seen[l.name] = struct{}{}
+			}
 		}
-		info, err := e.Info()
-		if err != nil {
-			return child{}, fmt.Errorf("importer: %s: %w", path.Join(display, e.Name()), err)
-		}
-		ch, err := im.entry(ctx, path.Join(p, e.Name()), path.Join(display, e.Name()), info)
+		_, ok := seen[name]
+		return ok
+	}
+	it := d.Entries()
+	for it.Next() {
+		name := it.Name()
+		ch, ok, err := im.child(ctx, display, name, it.Node(), depth, twice)
 		if err != nil {
 			return child{}, err
 		}
-		links = append(links, childLink{name: e.Name(), cid: ch.cid, tsize: ch.size})
+		if !ok {
+			continue
+		}
+		links = append(links, childLink{name: name, cid: ch.cid, tsize: ch.size})
+		if seen != nil {
+			seen[name] = struct{}{}
+		}
 		if dir == nil && ch.cached {
 			// Cheap to hold: a file's node is not read, a directory's is
 			// in the cache anyway.
@@ -269,12 +327,15 @@ func (im *importer) dir(ctx context.Context, p, display string) (child, error) {
 				return child{}, err
 			}
 		}
-		if err := im.addChild(ctx, dir, p, display, e.Name(), ch); err != nil {
+		if err := im.addChild(ctx, dir, display, name, ch); err != nil {
 			return child{}, err
 		}
 	}
+	if err := it.Err(); err != nil {
+		return child{}, entryErr(display, err)
+	}
 	if dir == nil {
-		nd, err := im.cachedDirAt(ctx, p, links)
+		nd, err := im.cachedDirAt(ctx, src.p, links)
 		if err != nil {
 			return child{}, err
 		}
@@ -289,42 +350,73 @@ func (im *importer) dir(ctx context.Context, p, display string) (child, error) {
 	}
 	nd, err := dir.GetNode()
 	if err != nil {
-		return child{}, fmt.Errorf("importer: %s: %w", display, err)
+		return child{}, entryErr(display, err)
 	}
 	if err := im.buf.Add(ctx, nd); err != nil {
-		return child{}, fmt.Errorf("importer: %s: %w", display, err)
+		return child{}, entryErr(display, err)
 	}
-	im.rememberDir(p, links, nd)
+	if src != nil {
+		im.rememberDir(src.p, links, nd)
+	}
 	return nodeChild(nd), nil
 }
 
-// addChild adds the entry name of the directory at p (display), reading
-// its node when the cache vouched for it without one.
-func (im *importer) addChild(ctx context.Context, dir uio.Directory, p, display, name string, ch child) error {
+// child imports the entry name, nd, of the directory display (at depth),
+// and closes nd. It skips a hidden entry unless asked for (ok false), and
+// refuses a name no file system would list there.
+func (im *importer) child(ctx context.Context, display, name string, nd files.Node, depth int, twice func(string) bool) (ch child, ok bool, err error) {
+	if nd != nil {
+		defer nd.Close()
+	}
+	if name == "" || name == "." || name == ".." || strings.Contains(name, "/") {
+		// From a stream: the entry's path would not lead back to it.
+		return child{}, false, &entryError{display, fmt.Errorf("invalid entry name %q", name)}
+	}
+	if len(name) > maxNameLen {
+		return child{}, false, &entryError{display, fmt.Errorf("entry name %.32q… longer than %d bytes", name, maxNameLen)}
+	}
+	if !im.opts.Hidden && isHidden(name) {
+		return child{}, false, nil
+	}
+	if twice(name) {
+		return child{}, false, &entryError{display, fmt.Errorf("entry %q listed twice", name)}
+	}
+	ch, err = im.entry(ctx, path.Join(display, name), nd, depth+1)
+	return ch, err == nil, err
+}
+
+// addChild adds the entry name of the directory display, reading its node
+// when the cache vouched for it without one.
+func (im *importer) addChild(ctx context.Context, dir uio.Directory, display, name string, ch child) error {
 	nd := ch.nd
 	if nd == nil {
 		var err error
-		if nd, err = im.nodeOf(ctx, path.Join(p, name), path.Join(display, name), ch); err != nil {
+		if nd, err = im.nodeOf(ctx, path.Join(display, name), ch); err != nil {
 			return err
 		}
 	}
 	if err := dir.AddChild(ctx, name, nd); err != nil {
-		return fmt.Errorf("importer: %s: add %s: %w", display, name, err)
+		return &entryError{display, fmt.Errorf("add %s: %w", name, err)}
 	}
 	return nil
 }
 
-// nodeOf reads the root node of the file at p (display) that the cache
-// vouched for. If the store no longer has it, the file is imported again.
-func (im *importer) nodeOf(ctx context.Context, p, display string, ch child) (ipld.Node, error) {
+// nodeOf reads the root node of the file (display) that the cache vouched
+// for. If the store no longer has it, the file is imported again.
+func (im *importer) nodeOf(ctx context.Context, display string, ch child) (ipld.Node, error) {
 	nd, err := im.dag.Get(ctx, ch.cid)
 	switch {
 	case err == nil:
 		return nd, nil
 	case !ipld.IsNotFound(err):
-		return nil, fmt.Errorf("importer: %s: read %s: %w", display, ch.cid, err)
+		return nil, &entryError{display, fmt.Errorf("read %s: %w", ch.cid, err)}
 	}
-	if nd, err = im.readFile(p); err != nil {
+	f, err := ch.src.open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if nd, err = im.read(display, f); err != nil {
 		return nil, err
 	}
 	if !nd.Cid().Equals(ch.cid) {
@@ -334,54 +426,76 @@ func (im *importer) nodeOf(ctx context.Context, p, display string, ch child) (ip
 }
 
 // file imports a regular file, unless the cache has it.
-func (im *importer) file(p string, st fs.FileInfo) (child, error) {
-	if ch, ok := im.cachedFileAt(p, st); ok {
-		ch.cached = true
-		return ch, nil
+func (im *importer) file(display string, f files.File) (child, error) {
+	src := sourceOf(f)
+	if src != nil {
+		if ch, ok := im.cachedFileAt(src.p, src.info); ok {
+			ch.cached = true
+			ch.src = src
+			return ch, nil
+		}
 	}
-	nd, err := im.readFile(p)
+	nd, err := im.read(display, f)
 	if err != nil {
 		return child{}, err
 	}
 	ch := nodeChild(nd)
-	im.rememberFile(p, st, ch)
+	if src != nil {
+		im.rememberFile(src.p, src.info, ch)
+	}
 	return ch, nil
 }
 
-func (im *importer) readFile(p string) (ipld.Node, error) {
-	f, err := im.fsys.Open(p)
-	if err != nil {
-		return nil, fmt.Errorf("importer: %w", err)
-	}
-	defer f.Close()
-	var r io.Reader = f
+// read imports the bytes of r, the file display.
+func (im *importer) read(display string, r io.Reader) (ipld.Node, error) {
 	if im.opts.Progress != nil {
-		r = &progressReader{r: f, report: im.opts.Progress}
+		r = &progressReader{r: r, report: im.opts.Progress}
 	}
 	nd, err := importFile(im.buf, r)
 	if err != nil {
-		return nil, fmt.Errorf("importer: %s: %w", p, err)
+		return nil, entryErr(display, err)
 	}
 	return nd, nil
 }
 
-func (im *importer) symlink(p string) (ipld.Node, error) {
-	target, err := fs.ReadLink(im.fsys, p)
-	if err != nil {
-		return nil, fmt.Errorf("importer: %w", err)
-	}
+func (im *importer) symlink(ctx context.Context, display, target string) (child, error) {
 	data, err := ft.SymlinkData(target)
 	if err != nil {
-		return nil, fmt.Errorf("importer: %s: %w", p, err)
+		return child{}, entryErr(display, err)
 	}
 	nd := mdag.NodeWithData(data)
 	if err := nd.SetCidBuilder(profile.CidBuilder()); err != nil {
-		return nil, fmt.Errorf("importer: %s: %w", p, err)
+		return child{}, entryErr(display, err)
 	}
-	if err := im.buf.Add(context.Background(), nd); err != nil {
-		return nil, fmt.Errorf("importer: %s: %w", p, err)
+	if err := im.buf.Add(ctx, nd); err != nil {
+		return child{}, entryErr(display, err)
 	}
-	return nd, nil
+	return nodeChild(nd), nil
+}
+
+// entryError is an error about one entry, naming it by the path printed
+// for it.
+type entryError struct {
+	path string
+	err  error
+}
+
+func (e *entryError) Error() string { return "importer: " + e.path + ": " + e.err.Error() }
+func (e *entryError) Unwrap() error { return e.err }
+
+// entryErr names the entry p in err, unless err already names one: it
+// comes from an entry below, or from a node of an fs.FS tree reading
+// itself.
+func entryErr(p string, err error) error {
+	if _, ok := err.(*entryError); ok {
+		return err
+	}
+	return &entryError{p, err}
+}
+
+// unsupported is the error for an entry UnixFS cannot hold.
+func unsupported(display string, mode fs.FileMode) error {
+	return &entryError{display, fmt.Errorf("cannot import a %s, only files, directories and symlinks; move it out of the way", kindOf(mode))}
 }
 
 // importFile chunks r and builds its balanced file DAG into dag.
