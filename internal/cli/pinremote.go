@@ -22,7 +22,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/islandsite/island/internal/core"
-	"github.com/islandsite/island/internal/names/pinsvc"
+	"github.com/islandsite/island/internal/pinsvc"
 	"github.com/islandsite/island/internal/repo"
 )
 

@@ -28,7 +28,7 @@ import (
 	"github.com/islandsite/island/internal/core"
 	"github.com/islandsite/island/internal/gateway"
 	"github.com/islandsite/island/internal/names"
-	"github.com/islandsite/island/internal/names/pinsvc"
+	"github.com/islandsite/island/internal/pinsvc"
 	"github.com/islandsite/island/internal/repo"
 )
 
@@ -139,7 +139,7 @@ func New(ctx context.Context, r *repo.Repo, cfg Config) (_ *Daemon, err error) {
 		Token:     token,
 		Datastore: r.Datastore(),
 		Pin:       d.fetchAndPin,
-		Unpin:     d.unpinCID,
+		Unpin:     d.unpinRequest,
 		Delegates: d.delegates,
 		Logger:    log,
 	}); err != nil {
@@ -320,7 +320,8 @@ func (d *Daemon) recursivePin(ctx context.Context, c cid.Cid) (name string, ok b
 }
 
 // fetchAndPin serves the pinning service: fetch (origins first) and pin.
-func (d *Daemon) fetchAndPin(ctx context.Context, c cid.Cid, origins []multiaddr.Multiaddr) error {
+// Pins do not record who holds them yet, so the request is not kept.
+func (d *Daemon) fetchAndPin(ctx context.Context, _ string, c cid.Cid, origins []multiaddr.Multiaddr) error {
 	unlock := d.repo.PinLock(ctx)
 	defer unlock.Unlock(ctx)
 	// The request's origins have the data: the fetch need not wait for the DHT.
@@ -332,6 +333,12 @@ func (d *Daemon) fetchAndPin(ctx context.Context, c cid.Cid, origins []multiaddr
 		return err
 	}
 	return d.core.Node.Provide(ctx, c)
+}
+
+// unpinRequest drops a pinning service request's pin; the pinning service
+// keeps pins other requests still hold.
+func (d *Daemon) unpinRequest(ctx context.Context, _ string, c cid.Cid) error {
+	return d.unpinCID(ctx, c)
 }
 
 func (d *Daemon) delegates() []string {
