@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/islandsite/island/internal/core"
-	"github.com/islandsite/island/internal/names"
+	"github.com/islandsite/island/internal/follow"
 )
 
 func newFollowCmd(env *Env, g *globalOptions) *cobra.Command {
@@ -22,13 +22,13 @@ provides it and re-puts the author's signed record so the name keeps
 resolving while the author is offline.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := names.FollowName(args[0]); err != nil {
+			if _, err := follow.FollowName(args[0]); err != nil {
 				return usageError{fmt.Errorf("follow: %w", err)}
 			}
 			ctx := cmd.Context()
 			return withCore(ctx, env, g, func(cr *core.Core) error {
 				// Follow wakes a running follower, so the first fetch starts now.
-				f, err := cr.Names.Follow(ctx, args[0])
+				f, err := cr.Follows.Follow(ctx, args[0])
 				if err != nil {
 					return fmt.Errorf("follow: %w", err)
 				}
@@ -63,7 +63,7 @@ func optTime(t time.Time) *time.Time {
 	return &t
 }
 
-func toFollowJSON(f names.Follow) followJSON {
+func toFollowJSON(f follow.Entry) followJSON {
 	out := followJSON{Name: f.Name, Added: f.Added, LastSeq: f.LastSeq, LastError: f.LastError,
 		LastCheck: optTime(f.LastCheck), LastChange: optTime(f.LastChange), Kept: []string{}}
 	if f.LastCID.Defined() {
@@ -84,7 +84,7 @@ func newFollowLsCmd(env *Env, g *globalOptions) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			return withCore(ctx, env, g, func(cr *core.Core) error {
-				fs, err := cr.Names.List(ctx)
+				fs, err := cr.Follows.List(ctx)
 				if err != nil {
 					return fmt.Errorf("follow ls: %w", err)
 				}
@@ -121,13 +121,13 @@ func newFollowRmCmd(env *Env, g *globalOptions) *cobra.Command {
 		Short: "Stop following NAME; the daemon then unpins the versions it kept",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			canon, err := names.FollowName(args[0])
+			canon, err := follow.FollowName(args[0])
 			if err != nil {
 				return usageError{fmt.Errorf("follow rm: %w", err)}
 			}
 			ctx := cmd.Context()
 			return withCore(ctx, env, g, func(cr *core.Core) error {
-				fs, err := cr.Names.List(ctx)
+				fs, err := cr.Follows.List(ctx)
 				if err != nil {
 					return fmt.Errorf("follow rm: %w", err)
 				}
@@ -137,8 +137,8 @@ func newFollowRmCmd(env *Env, g *globalOptions) *cobra.Command {
 						kept = len(f.Kept)
 					}
 				}
-				err = cr.Names.Unfollow(ctx, canon)
-				if errors.Is(err, names.ErrNotFollowed) {
+				err = cr.Follows.Unfollow(ctx, canon)
+				if errors.Is(err, follow.ErrNotFollowed) {
 					return fmt.Errorf("follow rm: %w (see 'island follow ls')", err)
 				}
 				if err != nil {

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/islandsite/island/internal/core"
-	"github.com/islandsite/island/internal/names"
+	"github.com/islandsite/island/internal/history"
 )
 
 // versionJSON is one line of `history --json`.
@@ -24,7 +24,7 @@ type versionJSON struct {
 	Current bool      `json:"current"`
 }
 
-func toVersionJSON(e names.Entry, current bool) versionJSON {
+func toVersionJSON(e history.Entry, current bool) versionJSON {
 	v := versionJSON{Version: e.Version, CID: e.CID.String(), Seq: e.Seq, Time: e.Time, Current: current}
 	if e.Prev.Defined() {
 		v.Prev = e.Prev.String()
@@ -54,7 +54,7 @@ key and checked when read. Every version stays in the repo: gc keeps them.`,
 				if err != nil {
 					return fmt.Errorf("history: %w", err)
 				}
-				entries, err := cr.Names.History(ctx, name.String())
+				entries, err := cr.History.History(ctx, name.String())
 				if err != nil {
 					return fmt.Errorf("history: %w", err)
 				}
@@ -128,7 +128,7 @@ recorded as a new version: nothing is lost, and a rollback can be rolled back.`,
 						return err
 					}
 				}
-				e, err := cr.Names.Rollback(ctx, k, version)
+				e, err := cr.History.Rollback(ctx, k, version)
 				warning, err := routingPutWarning(env, err, "rollback")
 				if err != nil {
 					return fmt.Errorf("rollback: %w", err)
@@ -166,7 +166,7 @@ func checkSomethingBefore(ctx context.Context, cr *core.Core, k crypto.PrivKey) 
 	if err != nil {
 		return fmt.Errorf("rollback: %w", err)
 	}
-	cur, err := cr.Names.Current(ctx, name.String())
+	cur, err := cr.History.Current(ctx, name.String())
 	if err != nil {
 		return fmt.Errorf("rollback: %w", err)
 	}

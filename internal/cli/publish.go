@@ -18,8 +18,8 @@ import (
 
 	"github.com/islandsite/island/internal/core"
 	"github.com/islandsite/island/internal/daemon"
+	"github.com/islandsite/island/internal/history"
 	"github.com/islandsite/island/internal/importer"
-	"github.com/islandsite/island/internal/names"
 	"github.com/islandsite/island/internal/node"
 	"github.com/islandsite/island/internal/repo"
 	"github.com/islandsite/island/internal/site"
@@ -177,12 +177,12 @@ func publishSite(ctx context.Context, env *Env, cr *core.Core, o siteOptions) (s
 		return v, fmt.Errorf("publish: %w", err)
 	}
 
-	cur, err := cr.Names.Current(ctx, name)
+	cur, err := cr.History.Current(ctx, name)
 	switch {
 	case err == nil && cur.CID.Equals(res.Root):
 		v.Unchanged, v.Version, v.Seq = true, cur.Version, cur.Seq
-	case err == nil || errors.Is(err, names.ErrNoHistory):
-		e, err := cr.Names.PublishVersion(ctx, key, res.Root)
+	case err == nil || errors.Is(err, history.ErrNoHistory):
+		e, err := cr.History.PublishVersion(ctx, key, res.Root)
 		if v.Warning, err = routingPutWarning(env, err, "publish"); err != nil {
 			return v, fmt.Errorf("publish: %w", err)
 		}

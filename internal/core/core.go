@@ -1,5 +1,6 @@
 // Package core owns what every repo command works with: the open repo, the
-// name system and, when the node runs, the node. The daemon keeps one Core
+// name system, the site history, the followed names and, when the node
+// runs, the node. The daemon keeps one Core
 // for its whole life and runs every API command on it; a command run without
 // a daemon opens an offline Core for itself. Either way commands see the same
 // interface, which is how "through the daemon or not, the result is the same"
@@ -22,6 +23,8 @@ import (
 	record "github.com/libp2p/go-libp2p-record"
 	"github.com/libp2p/go-libp2p/core/routing"
 
+	"github.com/islandsite/island/internal/follow"
+	"github.com/islandsite/island/internal/history"
 	"github.com/islandsite/island/internal/names"
 	"github.com/islandsite/island/internal/node"
 	"github.com/islandsite/island/internal/repo"
@@ -34,23 +37,29 @@ type Config struct {
 	Online bool
 	Node   node.Config
 	// Names configures the name system; Routing and Datastore are filled in.
-	Names  names.Config
+	Names names.Config
+	// Follow configures the followed names; Datastore and Names are filled in.
+	Follow follow.Config
 	Logger *slog.Logger
 }
 
 // DefaultConfig is an offline Core.
 func DefaultConfig() Config {
-	return Config{Node: node.DefaultConfig(), Names: names.DefaultConfig()}
+	return Config{Node: node.DefaultConfig(), Names: names.DefaultConfig(), Follow: follow.DefaultConfig()}
 }
 
-// Core is an open repo with its name system and, online, its node.
+// Core is an open repo with its name system, site history and followed
+// names and, online, its node.
 type Core struct {
-	Repo  *repo.Repo
-	Node  *node.Node // nil when offline
-	Names *names.System
+	Repo    *repo.Repo
+	Node    *node.Node // nil when offline
+	Names   *names.System
+	History *history.Store
+	Follows *follow.Store
 
 	// ready is closed once Open has set every field: the node asks for
-	// Roots from its own goroutine as soon as it starts, before Names exists.
+	// Roots from its own goroutine as soon as it starts, before the stores
+	// exist.
 	ready chan struct{}
 
 	closeOnce sync.Once
@@ -109,10 +118,22 @@ func Open(ctx context.Context, r *repo.Repo, cfg Config) (_ *Core, err error) {
 	if c.Names, err = names.New(ctx, nc); err != nil {
 		return nil, fmt.Errorf("core: %w", err)
 	}
+	if c.History, err = history.New(history.Config{Datastore: r.Datastore(), Names: c.Names, Logger: nc.Logger}); err != nil {
+		return nil, fmt.Errorf("core: %w", err)
+	}
+	fc := cfg.Follow
+	fc.Datastore = r.Datastore()
+	fc.Names = c.Names
+	if fc.Logger == nil {
+		fc.Logger = cfg.Logger
+	}
+	if c.Follows, err = follow.New(ctx, fc); err != nil {
+		return nil, fmt.Errorf("core: %w", err)
+	}
 	// Every published version and every followed site survives gc, with or
 	// without a daemon.
-	r.RegisterRoots("site history", c.Names.Roots)
-	r.RegisterRoots("followed sites", c.Names.FollowRoots)
+	r.RegisterRoots("site history", c.History.Roots)
+	r.RegisterRoots("followed sites", c.Follows.Roots)
 	return c, nil
 }
 
@@ -181,14 +202,14 @@ func (c *Core) Roots(ctx context.Context) ([]cid.Cid, error) {
 		}
 		out = append(out, sp.Pin.Key)
 	}
-	if c.Names == nil {
+	if c.Follows == nil {
 		return out, nil
 	}
-	hist, err := c.Names.Roots(ctx)
+	hist, err := c.History.Roots(ctx)
 	if err != nil {
 		return nil, err
 	}
-	fol, err := c.Names.FollowRoots(ctx)
+	fol, err := c.Follows.Roots(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -207,12 +228,12 @@ func dedupe(cs []cid.Cid) []cid.Cid {
 	return out
 }
 
-// Close stops the name system and the node; it leaves the repo open.
+// Close stops the follower and the node; it leaves the repo open.
 func (c *Core) Close() error {
 	c.closeOnce.Do(func() {
 		var errs []error
-		if c.Names != nil {
-			errs = append(errs, c.Names.Close())
+		if c.Follows != nil {
+			errs = append(errs, c.Follows.Close())
 		}
 		if c.Node != nil {
 			errs = append(errs, c.Node.Close())

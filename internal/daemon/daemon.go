@@ -26,6 +26,7 @@ import (
 
 	"github.com/islandsite/island/internal/api"
 	"github.com/islandsite/island/internal/core"
+	"github.com/islandsite/island/internal/follow"
 	"github.com/islandsite/island/internal/gateway"
 	"github.com/islandsite/island/internal/names"
 	"github.com/islandsite/island/internal/pinsvc"
@@ -57,7 +58,7 @@ type Config struct {
 	// API, which controls the repo, stays on loopback whatever this says.
 	PinningAddr string
 	// Follow configures the follower; Fetch, Unpin and Provide are filled in.
-	Follow names.FollowConfig
+	Follow follow.RunConfig
 	// RepublishInterval is how often our own names' records are re-put
 	// (and re-signed when half their lifetime has passed).
 	RepublishInterval time.Duration
@@ -76,7 +77,7 @@ func DefaultConfig() Config {
 		Core:              core.DefaultConfig(),
 		Gateway:           gateway.DefaultConfig(),
 		API:               api.DefaultConfig(),
-		Follow:            names.DefaultFollowConfig(),
+		Follow:            follow.DefaultRunConfig(),
 		RepublishInterval: 4 * time.Hour,
 		RepublishRetry:    time.Minute,
 	}
@@ -219,7 +220,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	fc.Fetch = d.fetchFollowed
 	fc.Unpin = d.unpinFollowed
 	fc.Provide = func(ctx context.Context, c cid.Cid) error { return d.core.Node.Provide(ctx, c) }
-	g.Go(func() error { return d.core.Names.RunFollower(ctx, fc) })
+	g.Go(func() error { return d.core.Follows.Run(ctx, fc) })
 	if d.core.Node.DHT() != nil {
 		// An --offline node has no routing to put records to.
 		g.Go(func() error { return d.republishLoop(ctx) })
@@ -281,7 +282,8 @@ const followPinName = "follow"
 // fetchFollowed brings a followed version's whole DAG into the repo and pins
 // it before gc may run again: the follower records the version as kept only
 // after providing it and re-putting the author's record, which takes a while.
-func (d *Daemon) fetchFollowed(ctx context.Context, c cid.Cid) error {
+// Pins do not record who holds them yet, so the followed name is not kept.
+func (d *Daemon) fetchFollowed(ctx context.Context, _ string, c cid.Cid) error {
 	unlock := d.repo.PinLock(ctx)
 	defer unlock.Unlock(ctx)
 	if err := d.core.Node.Fetch(ctx, c, nil); err != nil {
@@ -297,7 +299,7 @@ func (d *Daemon) fetchFollowed(ctx context.Context, c cid.Cid) error {
 
 // unpinFollowed releases a version the follower pinned, leaving any pin
 // someone else made on the same CID.
-func (d *Daemon) unpinFollowed(ctx context.Context, c cid.Cid) error {
+func (d *Daemon) unpinFollowed(ctx context.Context, _ string, c cid.Cid) error {
 	name, ok, err := d.recursivePin(ctx, c)
 	if err != nil || !ok || name != followPinName {
 		return err

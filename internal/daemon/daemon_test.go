@@ -263,7 +263,7 @@ func TestFollowerPins(t *testing.T) {
 	}
 	d, r := startOffline(t)
 	ctx := context.Background()
-	names := d.Core().Names
+	follows := d.Core().Follows
 	pinName := func(c cid.Cid) (string, bool) {
 		name, ok, err := d.recursivePin(ctx, c)
 		require.NoError(t, err)
@@ -272,13 +272,13 @@ func TestFollowerPins(t *testing.T) {
 
 	site := localBlock(t, r, "friend's site")
 	_, name := publishAs(t, d, site)
-	_, err := names.Follow(ctx, name)
+	_, err := follows.Follow(ctx, name)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
 		n, ok := pinName(site)
 		return ok && n == followPinName
 	}, 10*time.Second, 20*time.Millisecond, "the followed version is pinned")
-	require.NoError(t, names.Unfollow(ctx, name))
+	require.NoError(t, follows.Unfollow(ctx, name))
 	require.Eventually(t, func() bool {
 		_, ok := pinName(site)
 		return !ok
@@ -287,16 +287,16 @@ func TestFollowerPins(t *testing.T) {
 	mine := localBlock(t, r, "pinned by the user")
 	require.NoError(t, r.PinRecursive(ctx, mine, ""))
 	_, name = publishAs(t, d, mine)
-	_, err = names.Follow(ctx, name)
+	_, err = follows.Follow(ctx, name)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
-		fs, err := names.List(ctx)
+		fs, err := follows.List(ctx)
 		require.NoError(t, err)
 		return len(fs) == 1 && fs[0].LastCID.Equals(mine)
 	}, 10*time.Second, 20*time.Millisecond)
-	require.NoError(t, names.Unfollow(ctx, name))
+	require.NoError(t, follows.Unfollow(ctx, name))
 	require.Eventually(t, func() bool {
-		roots, err := names.FollowRoots(ctx)
+		roots, err := follows.Roots(ctx)
 		require.NoError(t, err)
 		return len(roots) == 0
 	}, 10*time.Second, 20*time.Millisecond, "the follower let go of the name")

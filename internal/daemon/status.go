@@ -32,10 +32,10 @@ func (d *Daemon) Status(ctx context.Context) (gateway.Status, error) {
 		}
 	}
 	self := keyName(d.repo.Identity())
-	if cur, err := d.core.Names.Current(ctx, self); err == nil {
+	if cur, err := d.core.History.Current(ctx, self); err == nil {
 		st.Site = &gateway.Site{CID: cur.CID.String(), Name: self}
 	}
-	fs, err := d.core.Names.List(ctx)
+	fs, err := d.core.Follows.List(ctx)
 	if err != nil {
 		return st, err
 	}

@@ -35,6 +35,13 @@ func (s *System) Resolve(ctx context.Context, name string) (ResolveResult, error
 	return s.resolve(ctx, name, false)
 }
 
+// ResolveFresh is Resolve without the cache: every IPNS record on the way
+// is looked up locally and in routing, for a caller that polls a name for
+// changes (the follower) and must not wait out a record's TTL.
+func (s *System) ResolveFresh(ctx context.Context, name string) (ResolveResult, error) {
+	return s.resolve(ctx, name, true)
+}
+
 func (s *System) resolve(ctx context.Context, name string, fresh bool) (ResolveResult, error) {
 	p, err := namePath(name)
 	if err != nil {
