@@ -1,6 +1,7 @@
 // Package names owns island's naming: IPNS records (signing, validating,
 // putting to and reading from routing, caching) and DNSLink resolution with
-// overrides (Config.DNSLinkOverrides). What is built on names lives elsewhere: the signed site
+// overrides, configured (Config.DNSLinkOverrides) or per request
+// (WithNSMap). What is built on names lives elsewhere: the signed site
 // history in package history, following friends' sites in package follow.
 //
 // It builds on boxo/ipns and boxo/namesys and takes routing and the
@@ -17,5 +18,6 @@
 // goroutines. Storing a record is serialised per name (read, compare
 // sequence, write), so concurrent publishes and puts of one name keep the
 // newest. Resolved IPNS records are cached for their TTL, keyed by name
-// only; DNSLink results are never cached.
+// only; DNSLink results are never cached, which is what keeps WithNSMap
+// overrides to the request that set them.
 package names

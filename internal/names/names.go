@@ -127,10 +127,17 @@ func New(_ context.Context, cfg Config) (*System, error) {
 	return s, nil
 }
 
-// lookupTXT answers DNSLink TXT lookups for namesys: overrides first, then
-// the configured resolver, and nothing at all without one.
+// lookupTXT answers DNSLink TXT lookups for namesys: the request's overrides
+// (WithNSMap) first, then the configured ones, then the configured resolver,
+// and nothing at all without one.
 func (s *System) lookupTXT(ctx context.Context, name string) ([]string, time.Duration, error) {
 	domain := NormalizeDomain(strings.TrimPrefix(name, "_dnslink."))
+	if o, ok := requestOverride(ctx, domain); ok {
+		if o.err != nil {
+			return nil, 0, o.err
+		}
+		return []string{"dnslink=" + o.path.String()}, 0, nil
+	}
 	if p, ok := s.overrides[domain]; ok {
 		return []string{"dnslink=" + p.String()}, 0, nil
 	}

@@ -95,6 +95,10 @@ func namePath(name string) (path.Path, error) {
 
 // dnslink resolves one DNSLink step of domain.
 func (s *System) dnslink(ctx context.Context, domain string) (path.Path, time.Duration, error) {
+	if o, ok := requestOverride(ctx, NormalizeDomain(domain)); ok && o.err != nil {
+		// Reported as it is: boxo's wrapping would only repeat the domain.
+		return nil, 0, o.err
+	}
 	p, err := path.NewPath(ipns.NamespacePrefix + domain)
 	if err != nil {
 		return nil, 0, fmt.Errorf("names: DNSLink %s: %w", domain, err)
