@@ -119,7 +119,7 @@ type Entry struct {
 	Kept       []cid.Cid // versions the follower pinned, newest first
 }
 
-// followState is a Follow as stored, with the follower's bookkeeping.
+// followState is an Entry as stored, with the follower's bookkeeping.
 type followState struct {
 	Entry
 	putDigest string // sha256 of the record bytes last re-put
@@ -346,11 +346,9 @@ func (s *Store) KeptBy(ctx context.Context) (map[cid.Cid][]string, error) {
 		return nil, err
 	}
 	out := make(map[cid.Cid][]string)
-	for _, st := range all { // sorted by name
+	for _, st := range all { // sorted by name; Kept holds a CID once
 		for _, c := range st.Kept {
-			if !slices.Contains(out[c], st.Name) {
-				out[c] = append(out[c], st.Name)
-			}
+			out[c] = append(out[c], st.Name)
 		}
 	}
 	return out, nil
