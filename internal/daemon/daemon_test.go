@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -264,46 +263,46 @@ func TestFollowerPins(t *testing.T) {
 	}
 	d, r := startOffline(t)
 	ctx := context.Background()
-	names := d.Core().Names
-	holders := func(c cid.Cid) []repo.Holder {
-		p, _, err := r.PinOf(ctx, c)
+	follows := d.Core().Follows
+	pinName := func(c cid.Cid) (string, bool) {
+		name, ok, err := d.recursivePin(ctx, c)
 		require.NoError(t, err)
-		var hs []repo.Holder
-		for _, h := range p.Holds {
-			hs = append(hs, h.Holder)
-		}
-		return hs
+		return name, ok
 	}
 
 	site := localBlock(t, r, "friend's site")
 	_, name := publishAs(t, d, site)
-	_, err := names.Follow(ctx, name)
+	_, err := follows.Follow(ctx, name)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
-		return slices.Equal(holders(site), []repo.Holder{followHolder})
+		n, ok := pinName(site)
+		return ok && n == followPinName
 	}, 10*time.Second, 20*time.Millisecond, "the followed version is pinned")
-	require.NoError(t, names.Unfollow(ctx, name))
+	require.NoError(t, follows.Unfollow(ctx, name))
 	require.Eventually(t, func() bool {
-		return len(holders(site)) == 0
+		_, ok := pinName(site)
+		return !ok
 	}, 10*time.Second, 20*time.Millisecond, "unfollowing unpins it")
 
 	mine := localBlock(t, r, "pinned by the user")
-	require.NoError(t, r.Pin(ctx, mine, repo.Holder{Kind: repo.HolderUser}, repo.Recursive))
+	require.NoError(t, r.PinRecursive(ctx, mine, ""))
 	_, name = publishAs(t, d, mine)
-	_, err = names.Follow(ctx, name)
+	_, err = follows.Follow(ctx, name)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
-		fs, err := names.List(ctx)
+		fs, err := follows.List(ctx)
 		require.NoError(t, err)
 		return len(fs) == 1 && fs[0].LastCID.Equals(mine)
 	}, 10*time.Second, 20*time.Millisecond)
-	require.NoError(t, names.Unfollow(ctx, name))
+	require.NoError(t, follows.Unfollow(ctx, name))
 	require.Eventually(t, func() bool {
-		roots, err := names.FollowRoots(ctx)
+		roots, err := follows.Roots(ctx)
 		require.NoError(t, err)
 		return len(roots) == 0
 	}, 10*time.Second, 20*time.Millisecond, "the follower let go of the name")
-	require.Equal(t, []repo.Holder{{Kind: repo.HolderUser}}, holders(mine), "the user's pin stays")
+	n, ok := pinName(mine)
+	require.True(t, ok, "the user's pin stays")
+	require.Empty(t, n)
 }
 
 // A daemon that cannot announce itself stops everything it started and

@@ -1,19 +1,23 @@
 // Package names owns island's naming: IPNS records (signing, validating,
-// putting to and reading from routing, caching), DNSLink resolution with
-// offline overrides, the signed version history of a published site
-// (history, rollback, gc roots) and the follow manager that keeps friends'
-// sites pinned and their records alive while the authors are offline.
+// putting to and reading from routing, caching) and DNSLink resolution with
+// overrides, configured (Config.DNSLinkOverrides) or per request
+// (WithNSMap). What is built on names lives elsewhere: the signed site
+// history in package history, following friends' sites in package follow.
 //
-// It builds on boxo/ipns and boxo/namesys and takes everything else it needs
-// (routing, datastore, fetch/pin/provide) through its Config and
-// FollowConfig, so it depends on no other island package.
+// It builds on boxo/ipns and boxo/namesys and takes routing and the
+// datastore through its Config; of island it imports only the keyed mutex.
 //
 // Datastore layout (the root datastore, shared with others):
 //
-//	/ipns/<base32 peer ID>            best known IPNS record per name (namesys's own key)
-//	/island/history/<name>/<seq>      signed history entries
-//	/island/follow/<name>             followed names and their state
+//	/ipns/<base32 peer ID>   best known IPNS record per name (namesys's own key)
 //
 // The /ipns/ key is the one boxo/namesys (and so Kubo) keeps published
 // records under, so a repo's records stay where those tools look for them.
+//
+// Concurrency: a System is safe for concurrent use and starts no
+// goroutines. Storing a record is serialised per name (read, compare
+// sequence, write), so concurrent publishes and puts of one name keep the
+// newest. Resolved IPNS records are cached for their TTL, keyed by name
+// only; DNSLink results are never cached, which is what keeps WithNSMap
+// overrides to the request that set them.
 package names

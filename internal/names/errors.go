@@ -25,8 +25,6 @@ var (
 	// ErrDNSDisabled is returned for a DNSLink name that is not overridden
 	// when no DNS resolver is configured (offline, tests).
 	ErrDNSDisabled = errors.New("names: DNS lookups are disabled")
-	// ErrClosed is returned after Close.
-	ErrClosed = errors.New("names: closed")
 )
 
 // RecordError says why an IPNS record for Name was refused.

@@ -1,4 +1,4 @@
-package names
+package names_test
 
 import (
 	"bytes"
@@ -8,6 +8,9 @@ import (
 	"github.com/ipfs/boxo/ipns"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/stretchr/testify/require"
+
+	"github.com/islandsite/island/internal/names"
+	"github.com/islandsite/island/internal/names/namestest"
 )
 
 // FuzzIPNSRecord feeds arbitrary bytes through the validation every record
@@ -17,8 +20,8 @@ import (
 func FuzzIPNSRecord(f *testing.F) {
 	key, _, err := crypto.GenerateEd25519Key(bytes.NewReader(make([]byte, 64)))
 	require.NoError(f, err)
-	name := nameOf(f, key)
-	value := ipfsPath(f, "fuzz")
+	name := namestest.NameOf(f, key)
+	value := namestest.IPFSPath(f, "fuzz")
 	seed := func(sk crypto.PrivKey, eol time.Time, opts ...ipns.Option) []byte {
 		rec, err := ipns.NewRecord(sk, value, 3, eol, time.Minute, opts...)
 		require.NoError(f, err)
@@ -32,15 +35,15 @@ func FuzzIPNSRecord(f *testing.F) {
 	f.Add(seed(key, future, ipns.WithV1Compatibility(false)))
 	f.Add(seed(key, future, ipns.WithPublicKey(true)))
 	f.Add(seed(key, time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)))
-	f.Add(seed(mustKey(f), future, ipns.WithPublicKey(true)))
+	f.Add(seed(namestest.Key(f), future, ipns.WithPublicKey(true)))
 	f.Add([]byte{})
 	f.Add([]byte("\x0a\x00\x12\x00"))
 
 	routingKey := string(name.RoutingKey())
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rec, err := CheckRecord(name, data)
+		rec, err := names.CheckRecord(name, data)
 		if err != nil {
-			var rerr *RecordError
+			var rerr *names.RecordError
 			require.ErrorAs(t, err, &rerr)
 			require.NotEmpty(t, rerr.Detail)
 			require.NotNil(t, rerr.Reason)

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -20,6 +18,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/routing"
 	madns "github.com/multiformats/go-multiaddr-dns"
+
+	"github.com/islandsite/island/internal/keyed"
 )
 
 // Config configures a System.
@@ -44,8 +44,6 @@ type Config struct {
 	// DNSResolver looks up DNSLink TXT records. Nil means no DNS lookups at
 	// all (offline, tests): only overrides resolve.
 	DNSResolver madns.BasicResolver
-	// MaxFollows bounds how many names may be followed.
-	MaxFollows int
 }
 
 // DefaultConfig returns Kubo's defaults (48h record lifetime, 1 min lookups)
@@ -56,14 +54,13 @@ func DefaultConfig() Config {
 		RecordLifetime: ipns.DefaultRecordLifetime,
 		TTL:            5 * time.Minute,
 		ResolveTimeout: namesys.DefaultResolverDhtTimeout,
-		MaxFollows:     1024,
 	}
 }
 
 // maxResolveDepth bounds DNSLink/IPNS chains (a name pointing at a name …).
 const maxResolveDepth = namesys.DefaultDepthLimit
 
-// System publishes and resolves names, keeps site histories and follows names.
+// System publishes and resolves names. It is safe for concurrent use.
 type System struct {
 	cfg       Config
 	log       *slog.Logger
@@ -72,23 +69,7 @@ type System struct {
 	cache     *lru.Cache[string, cacheEntry]
 
 	// nameLocks serialises read-compare-write of the record held per name.
-	nameLocks keyedMutex
-	// histLocks serialises appends to one name's history.
-	histLocks keyedMutex
-	// followMu serialises read-modify-write of follow entries.
-	followMu sync.Mutex
-	// trigger wakes the follower (Follow, CheckFollows); capacity 1 so that
-	// wake-ups coalesce and senders never block.
-	trigger    chan struct{}
-	followerOn atomic.Bool
-
-	// lifeMu orders RunFollower's start against Close, so that Close waits
-	// for every follower that started.
-	lifeMu sync.Mutex
-	closed bool
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	nameLocks keyed.Mutex
 }
 
 type cacheEntry struct {
@@ -96,9 +77,9 @@ type cacheEntry struct {
 	until time.Time
 }
 
-// New checks cfg and builds a System. It starts no goroutines; RunFollower
-// runs the follower on the caller's goroutine.
-func New(ctx context.Context, cfg Config) (*System, error) {
+// New checks cfg and builds a System. It starts no goroutines, so there is
+// nothing to close.
+func New(_ context.Context, cfg Config) (*System, error) {
 	if cfg.Routing == nil {
 		return nil, errors.New("names: no routing configured")
 	}
@@ -121,16 +102,13 @@ func New(ctx context.Context, cfg Config) (*System, error) {
 	if cfg.ResolveTimeout <= 0 {
 		cfg.ResolveTimeout = def.ResolveTimeout
 	}
-	if cfg.MaxFollows <= 0 {
-		cfg.MaxFollows = def.MaxFollows
-	}
 	overrides := make(map[string]path.Path, len(cfg.DNSLinkOverrides))
 	for domain, value := range cfg.DNSLinkOverrides {
 		p, err := path.NewPath(value)
 		if err != nil {
 			return nil, fmt.Errorf("names: DNSLink override for %s: %q is not a content path: %w", domain, value, err)
 		}
-		overrides[normDomain(domain)] = p
+		overrides[NormalizeDomain(domain)] = p
 	}
 	cache, err := lru.New[string, cacheEntry](cfg.CacheSize)
 	if err != nil {
@@ -141,53 +119,25 @@ func New(ctx context.Context, cfg Config) (*System, error) {
 		log:       cfg.Logger.With("system", "names"),
 		overrides: overrides,
 		cache:     cache,
-		trigger:   make(chan struct{}, 1),
 	}
 	// Only boxo's DNSLink resolver, not its whole name system: that one
 	// reads IPFS_NS_MAP itself and panics or fails on a value the CLI has
 	// already reported and chosen to ignore.
 	s.dns = namesys.NewDNSResolverWithTTL(s.lookupTXT)
-	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	return s, nil
 }
 
-// Close stops a running follower and waits for it. It is idempotent.
-func (s *System) Close() error {
-	s.lifeMu.Lock()
-	s.closed = true
-	s.lifeMu.Unlock()
-	s.cancel()
-	s.wg.Wait()
-	return nil
-}
-
-// ParseNSMap parses Kubo's IPFS_NS_MAP format,
-// "example.com:/ipfs/CID,other.net:/ipns/NAME", into DNSLink overrides.
-func ParseNSMap(s string) (map[string]string, error) {
-	out := make(map[string]string)
-	for pair := range strings.SplitSeq(s, ",") {
-		pair = strings.TrimSpace(pair)
-		if pair == "" {
-			continue
-		}
-		domain, value, ok := strings.Cut(pair, ":")
-		if !ok || domain == "" || strings.Contains(domain, "/") {
-			return nil, fmt.Errorf("names: IPFS_NS_MAP entry %q: want domain:/ipfs/CID or domain:/ipns/NAME", pair)
-		}
-		if _, err := path.NewPath(value); err != nil {
-			return nil, fmt.Errorf("names: IPFS_NS_MAP entry %q: %q is not a content path: %w", pair, value, err)
-		}
-		out[normDomain(domain)] = value
-	}
-	return out, nil
-}
-
-func normDomain(d string) string { return strings.ToLower(strings.TrimSuffix(d, ".")) }
-
-// lookupTXT answers DNSLink TXT lookups for namesys: overrides first, then
-// the configured resolver, and nothing at all without one.
+// lookupTXT answers DNSLink TXT lookups for namesys: the request's overrides
+// (WithNSMap) first, then the configured ones, then the configured resolver,
+// and nothing at all without one.
 func (s *System) lookupTXT(ctx context.Context, name string) ([]string, time.Duration, error) {
-	domain := normDomain(strings.TrimPrefix(name, "_dnslink."))
+	domain := NormalizeDomain(strings.TrimPrefix(name, "_dnslink."))
+	if o, ok := requestOverride(ctx, domain); ok {
+		if o.err != nil {
+			return nil, 0, o.err
+		}
+		return []string{"dnslink=" + o.path.String()}, 0, nil
+	}
 	if p, ok := s.overrides[domain]; ok {
 		return []string{"dnslink=" + p.String()}, 0, nil
 	}
@@ -302,7 +252,7 @@ func (s *System) bestRecord(ctx context.Context, name ipns.Name, fresh bool) (Re
 		s.cacheSet(local)
 		return local, nil
 	case rerr == nil:
-		unlock := s.nameLocks.lock(name.String())
+		unlock := s.nameLocks.Lock(name.String())
 		_, err := s.storeIfNewer(ctx, remote)
 		unlock()
 		if err != nil && !errors.Is(err, ErrLowerSequence) {
@@ -367,7 +317,7 @@ func (s *System) publish(ctx context.Context, key crypto.PrivKey, value path.Pat
 		return Record{}, fmt.Errorf("names: publish: %w", err)
 	}
 	name := ipns.NameFromPeer(pid)
-	unlock := s.nameLocks.lock(name.String())
+	unlock := s.nameLocks.Lock(name.String())
 	defer unlock()
 
 	var seq uint64
@@ -441,10 +391,15 @@ func (s *System) Republish(ctx context.Context, key crypto.PrivKey) (Record, err
 	if time.Until(h.EOL) < s.cfg.RecordLifetime/2 {
 		return s.Publish(ctx, key, h.Value)
 	}
-	return h, s.putRouting(ctx, h)
+	return h, s.Reput(ctx, h)
 }
 
-func (s *System) putRouting(ctx context.Context, rec Record) error {
+// Reput puts rec's signed bytes to routing unchanged, to keep its name
+// resolvable while the author is offline; an error wraps ErrRoutingPut.
+// Only rec.Name and rec.Raw are read, so the Name and Record of a
+// ResolveResult will do. It neither checks nor stores the record: use it
+// for records this System returned, and PutRecord for any other.
+func (s *System) Reput(ctx context.Context, rec Record) error {
 	if err := s.cfg.Routing.PutValue(ctx, string(rec.Name.RoutingKey()), rec.Raw); err != nil {
 		return fmt.Errorf("%w: put record for %s: %w", ErrRoutingPut, rec.Name, err)
 	}
@@ -464,14 +419,14 @@ func (s *System) PutRecord(ctx context.Context, name string, data []byte) (Recor
 	if err != nil {
 		return Record{}, err
 	}
-	unlock := s.nameLocks.lock(n.String())
+	unlock := s.nameLocks.Lock(n.String())
 	_, err = s.storeIfNewer(ctx, rec)
 	unlock()
 	if err != nil {
 		return Record{}, err
 	}
 	s.cacheSet(rec)
-	return rec, s.putRouting(ctx, rec)
+	return rec, s.Reput(ctx, rec)
 }
 
 // Record returns the signed bytes of the best valid record known for name
@@ -486,38 +441,4 @@ func (s *System) Record(ctx context.Context, name string) ([]byte, error) {
 		return nil, err
 	}
 	return rec.Raw, nil
-}
-
-// keyedMutex is one mutex per key, dropped when nobody holds or waits for it.
-type keyedMutex struct {
-	mu sync.Mutex
-	m  map[string]*keyedEntry
-}
-
-type keyedEntry struct {
-	mu sync.Mutex
-	n  int
-}
-
-func (k *keyedMutex) lock(key string) (unlock func()) {
-	k.mu.Lock()
-	if k.m == nil {
-		k.m = make(map[string]*keyedEntry)
-	}
-	e := k.m[key]
-	if e == nil {
-		e = &keyedEntry{}
-		k.m[key] = e
-	}
-	e.n++
-	k.mu.Unlock()
-	e.mu.Lock()
-	return func() {
-		e.mu.Unlock()
-		k.mu.Lock()
-		if e.n--; e.n == 0 {
-			delete(k.m, key)
-		}
-		k.mu.Unlock()
-	}
 }

@@ -1,4 +1,4 @@
-package names
+package names_test
 
 import (
 	"context"
@@ -9,19 +9,22 @@ import (
 	"github.com/ipfs/boxo/namesys"
 	"github.com/ipfs/boxo/path"
 	"github.com/ipfs/boxo/routing/offline"
-	"github.com/ipfs/go-datastore"
 	record "github.com/libp2p/go-libp2p-record"
 	"github.com/stretchr/testify/require"
+
+	"github.com/islandsite/island/internal/names"
+	"github.com/islandsite/island/internal/names/namestest"
 )
 
 func TestPublishResolve(t *testing.T) {
 	ctx := context.Background()
-	r, _ := mustRouting(t)
-	author := mustSystem(t, r, nil, nil)
-	reader := mustSystem(t, r, nil, nil)
-	key := mustKey(t)
-	name := nameOf(t, key)
-	value := ipfsPath(t, "site v1")
+	r, _ := namestest.Routing(t)
+	author := namestest.System(t, r, nil, nil)
+	readerDS := namestest.Datastore(t)
+	reader := namestest.System(t, r, readerDS, nil)
+	key := namestest.Key(t)
+	name := namestest.NameOf(t, key)
+	value := namestest.IPFSPath(t, "site v1")
 
 	rec, err := author.Publish(ctx, key, value)
 	require.NoError(t, err)
@@ -43,7 +46,7 @@ func TestPublishResolve(t *testing.T) {
 	}
 	for _, sys := range []struct {
 		label string
-		s     *System
+		s     *names.System
 	}{{"author", author}, {"reader via routing", reader}} {
 		for _, tt := range tests {
 			t.Run(sys.label+"/"+tt.name, func(t *testing.T) {
@@ -61,9 +64,9 @@ func TestPublishResolve(t *testing.T) {
 	}
 
 	// The reader kept the record it resolved, so it answers offline too.
-	h, err := reader.held(ctx, name)
+	held, err := readerDS.Get(ctx, namesys.IpnsDsKey(name))
 	require.NoError(t, err)
-	require.Equal(t, rec.Raw, h.Raw)
+	require.Equal(t, rec.Raw, held)
 
 	// The gateway's name system sees the same record.
 	nres, err := author.NameSystem().Resolve(ctx, name.AsPath())
@@ -72,10 +75,10 @@ func TestPublishResolve(t *testing.T) {
 }
 
 func TestResolveNotFound(t *testing.T) {
-	r, _ := mustRouting(t)
-	s := mustSystem(t, r, nil, nil)
-	_, err := s.Resolve(context.Background(), nameOf(t, mustKey(t)).String())
-	require.ErrorIs(t, err, ErrNotFound)
+	r, _ := namestest.Routing(t)
+	s := namestest.System(t, r, nil, nil)
+	_, err := s.Resolve(context.Background(), namestest.NameOf(t, namestest.Key(t)).String())
+	require.ErrorIs(t, err, names.ErrNotFound)
 
 	_, err = s.Resolve(context.Background(), "not a name!")
 	require.Error(t, err)
@@ -85,11 +88,11 @@ func TestResolveNotFound(t *testing.T) {
 // local copy and what routing holds, even when the value is unchanged.
 func TestPublishSequenceIncreases(t *testing.T) {
 	ctx := context.Background()
-	key := mustKey(t)
-	r1, _ := mustRouting(t)
-	ds := mustDatastore(t)
-	a := mustSystem(t, r1, ds, nil)
-	value := ipfsPath(t, "same")
+	key := namestest.Key(t)
+	r1, _ := namestest.Routing(t)
+	ds := namestest.Datastore(t)
+	a := namestest.System(t, r1, ds, nil)
+	value := namestest.IPFSPath(t, "same")
 	for want := uint64(1); want <= 3; want++ {
 		rec, err := a.Publish(ctx, key, value)
 		require.NoError(t, err)
@@ -98,15 +101,15 @@ func TestPublishSequenceIncreases(t *testing.T) {
 
 	// A second machine with the same key but an empty store learns seq 3
 	// from routing.
-	b := mustSystem(t, r1, nil, nil)
-	rec, err := b.Publish(ctx, key, ipfsPath(t, "from b"))
+	b := namestest.System(t, r1, nil, nil)
+	rec, err := b.Publish(ctx, key, namestest.IPFSPath(t, "from b"))
 	require.NoError(t, err)
 	require.Equal(t, uint64(4), rec.Seq)
 
 	// The first store with a routing that knows nothing goes on from its
 	// local copy (seq 3), not from scratch.
-	r2, _ := mustRouting(t)
-	c := mustSystem(t, r2, ds, nil)
+	r2, _ := namestest.Routing(t)
+	c := namestest.System(t, r2, ds, nil)
 	rec, err = c.Publish(ctx, key, value)
 	require.NoError(t, err)
 	require.Equal(t, uint64(4), rec.Seq)
@@ -114,11 +117,11 @@ func TestPublishSequenceIncreases(t *testing.T) {
 
 func TestRecordsRefused(t *testing.T) {
 	ctx := context.Background()
-	r, _ := mustRouting(t)
-	s := mustSystem(t, r, nil, nil)
-	key := mustKey(t)
-	name := nameOf(t, key)
-	value := ipfsPath(t, "good")
+	r, _ := namestest.Routing(t)
+	s := namestest.System(t, r, nil, nil)
+	key := namestest.Key(t)
+	name := namestest.NameOf(t, key)
+	value := namestest.IPFSPath(t, "good")
 	first, err := s.Publish(ctx, key, value)
 	require.NoError(t, err)
 	second, err := s.Publish(ctx, key, value)
@@ -126,16 +129,16 @@ func TestRecordsRefused(t *testing.T) {
 	require.Equal(t, uint64(2), second.Seq)
 
 	eol := time.Now().Add(time.Hour)
-	forger := mustKey(t)
+	forger := namestest.Key(t)
 	signed := func(opts ...ipns.Option) []byte {
 		t.Helper()
-		rec, err := ipns.NewRecord(forger, ipfsPath(t, "evil"), 100, eol, time.Minute, opts...)
+		rec, err := ipns.NewRecord(forger, namestest.IPFSPath(t, "evil"), 100, eol, time.Minute, opts...)
 		require.NoError(t, err)
 		b, err := ipns.MarshalRecord(rec)
 		require.NoError(t, err)
 		return b
 	}
-	expired, err := ipns.NewRecord(key, ipfsPath(t, "old"), 100, time.Now().Add(-time.Hour), time.Minute)
+	expired, err := ipns.NewRecord(key, namestest.IPFSPath(t, "old"), 100, time.Now().Add(-time.Hour), time.Minute)
 	require.NoError(t, err)
 	expiredBytes, err := ipns.MarshalRecord(expired)
 	require.NoError(t, err)
@@ -148,13 +151,13 @@ func TestRecordsRefused(t *testing.T) {
 		reason  error
 		message string
 	}{
-		{"forged, embedding the forger's key", signed(ipns.WithPublicKey(true)), ErrWrongKey, "is signed by another key"},
-		{"forged, signed by another key", signed(), ErrBadSignature, "does not verify"},
-		{"expired", expiredBytes, ErrExpired, "record for " + name.String() + " expired at "},
-		{"lower sequence", first.Raw, ErrLowerSequence, "record sequence 1 is lower than the 2 already held for " + name.String()},
-		{"not protobuf", []byte("hello, I am not a record"), ErrMalformed, "is malformed"},
-		{"empty", nil, ErrMalformed, "is malformed"},
-		{"too big", make([]byte, ipns.MaxRecordSize+1), ErrMalformed, "more than the"},
+		{"forged, embedding the forger's key", signed(ipns.WithPublicKey(true)), names.ErrWrongKey, "is signed by another key"},
+		{"forged, signed by another key", signed(), names.ErrBadSignature, "does not verify"},
+		{"expired", expiredBytes, names.ErrExpired, "record for " + name.String() + " expired at "},
+		{"lower sequence", first.Raw, names.ErrLowerSequence, "record sequence 1 is lower than the 2 already held for " + name.String()},
+		{"not protobuf", []byte("hello, I am not a record"), names.ErrMalformed, "is malformed"},
+		{"empty", nil, names.ErrMalformed, "is malformed"},
+		{"too big", make([]byte, ipns.MaxRecordSize+1), names.ErrMalformed, "more than the"},
 		{"tampered bytes", flipped, nil, ""},
 	}
 	for _, tt := range tests {
@@ -162,7 +165,7 @@ func TestRecordsRefused(t *testing.T) {
 			_, err := s.PutRecord(ctx, "/ipns/"+name.String(), tt.data)
 			require.Error(t, err)
 			t.Log(err)
-			var rerr *RecordError
+			var rerr *names.RecordError
 			require.ErrorAs(t, err, &rerr)
 			require.Equal(t, name.String(), rerr.Name)
 			if tt.reason != nil {
@@ -184,19 +187,19 @@ func TestRecordsRefused(t *testing.T) {
 
 func TestPutRecordAcceptsNewerAndEqual(t *testing.T) {
 	ctx := context.Background()
-	rAuthor, _ := mustRouting(t)
-	author := mustSystem(t, rAuthor, nil, nil)
-	key := mustKey(t)
-	name := nameOf(t, key)
-	v1, err := author.Publish(ctx, key, ipfsPath(t, "v1"))
+	rAuthor, _ := namestest.Routing(t)
+	author := namestest.System(t, rAuthor, nil, nil)
+	key := namestest.Key(t)
+	name := namestest.NameOf(t, key)
+	v1, err := author.Publish(ctx, key, namestest.IPFSPath(t, "v1"))
 	require.NoError(t, err)
-	v2, err := author.Publish(ctx, key, ipfsPath(t, "v2"))
+	v2, err := author.Publish(ctx, key, namestest.IPFSPath(t, "v2"))
 	require.NoError(t, err)
 
-	rFriend, _ := mustRouting(t)
-	friend := mustSystem(t, rFriend, nil, nil)
+	rFriend, _ := namestest.Routing(t)
+	friend := namestest.System(t, rFriend, nil, nil)
 	for _, step := range []struct {
-		rec  Record
+		rec  names.Record
 		want uint64
 	}{{v1, 1}, {v1, 1}, {v2, 2}, {v2, 2}} {
 		got, err := friend.PutRecord(ctx, name.String(), step.rec.Raw)
@@ -204,7 +207,7 @@ func TestPutRecordAcceptsNewerAndEqual(t *testing.T) {
 		require.Equal(t, step.rec.Seq, got.Seq)
 		raw, err := friend.Record(ctx, name.String())
 		require.NoError(t, err)
-		best, err := CheckRecord(name, raw)
+		best, err := names.CheckRecord(name, raw)
 		require.NoError(t, err)
 		require.Equal(t, step.want, best.Seq)
 	}
@@ -221,36 +224,36 @@ func TestPutRecordAcceptsNewerAndEqual(t *testing.T) {
 // routing, whichever side holds it.
 func TestResolveHighestSequence(t *testing.T) {
 	ctx := context.Background()
-	key := mustKey(t)
-	name := nameOf(t, key)
-	rAuthor, _ := mustRouting(t)
-	author := mustSystem(t, rAuthor, nil, nil)
-	var recs []Record
+	key := namestest.Key(t)
+	name := namestest.NameOf(t, key)
+	rAuthor, _ := namestest.Routing(t)
+	author := namestest.System(t, rAuthor, nil, nil)
+	var recs []names.Record
 	for i := range 3 {
-		rec, err := author.Publish(ctx, key, ipfsPath(t, string(rune('a'+i))))
+		rec, err := author.Publish(ctx, key, namestest.IPFSPath(t, string(rune('a'+i))))
 		require.NoError(t, err)
 		recs = append(recs, rec)
 	}
 
 	t.Run("routing newer than local", func(t *testing.T) {
-		rOther, _ := mustRouting(t)
-		ds := mustDatastore(t)
-		seed := mustSystem(t, rOther, ds, nil)
+		rOther, _ := namestest.Routing(t)
+		ds := namestest.Datastore(t)
+		seed := namestest.System(t, rOther, ds, nil)
 		_, err := seed.PutRecord(ctx, name.String(), recs[0].Raw)
 		require.NoError(t, err)
-		s := mustSystem(t, rAuthor, ds, nil)
+		s := namestest.System(t, rAuthor, ds, nil)
 		res, err := s.Resolve(ctx, name.String())
 		require.NoError(t, err)
 		require.Equal(t, uint64(3), res.Seq)
 		require.Equal(t, recs[2].Value.String(), res.Path.String())
 	})
 	t.Run("local newer than routing", func(t *testing.T) {
-		rOther, _ := mustRouting(t)
-		_, err := mustSystem(t, rOther, nil, nil).PutRecord(ctx, name.String(), recs[0].Raw)
+		rOther, _ := namestest.Routing(t)
+		_, err := namestest.System(t, rOther, nil, nil).PutRecord(ctx, name.String(), recs[0].Raw)
 		require.NoError(t, err)
-		ds := mustDatastore(t)
+		ds := namestest.Datastore(t)
 		require.NoError(t, ds.Put(ctx, namesys.IpnsDsKey(name), recs[2].Raw))
-		s := mustSystem(t, rOther, ds, nil) // routing holds seq 1 only
+		s := namestest.System(t, rOther, ds, nil) // routing holds seq 1 only
 		res, err := s.Resolve(ctx, name.String())
 		require.NoError(t, err)
 		require.Equal(t, uint64(3), res.Seq)
@@ -260,12 +263,12 @@ func TestResolveHighestSequence(t *testing.T) {
 
 func TestResolveExpiredLocalRecord(t *testing.T) {
 	ctx := context.Background()
-	r, _ := mustRouting(t)
-	ds := mustDatastore(t)
-	s := mustSystem(t, r, ds, nil)
-	key := mustKey(t)
-	name := nameOf(t, key)
-	old, err := ipns.NewRecord(key, ipfsPath(t, "old"), 7, time.Now().Add(-time.Minute), time.Minute)
+	r, _ := namestest.Routing(t)
+	ds := namestest.Datastore(t)
+	s := namestest.System(t, r, ds, nil)
+	key := namestest.Key(t)
+	name := namestest.NameOf(t, key)
+	old, err := ipns.NewRecord(key, namestest.IPFSPath(t, "old"), 7, time.Now().Add(-time.Minute), time.Minute)
 	require.NoError(t, err)
 	raw, err := ipns.MarshalRecord(old)
 	require.NoError(t, err)
@@ -273,35 +276,35 @@ func TestResolveExpiredLocalRecord(t *testing.T) {
 	require.NoError(t, ds.Put(ctx, namesys.IpnsDsKey(name), raw))
 
 	_, err = s.Resolve(ctx, name.String())
-	require.ErrorIs(t, err, ErrExpired)
+	require.ErrorIs(t, err, names.ErrExpired)
 	require.Contains(t, err.Error(), "expired at")
 
 	// Publishing again goes above the expired record's sequence.
-	rec, err := s.Publish(ctx, key, ipfsPath(t, "new"))
+	rec, err := s.Publish(ctx, key, namestest.IPFSPath(t, "new"))
 	require.NoError(t, err)
 	require.Equal(t, uint64(8), rec.Seq)
 }
 
 func TestPublishReplacesCorruptLocalRecord(t *testing.T) {
 	ctx := context.Background()
-	r, _ := mustRouting(t)
-	ds := mustDatastore(t)
-	s := mustSystem(t, r, ds, nil)
-	key := mustKey(t)
-	require.NoError(t, ds.Put(ctx, namesys.IpnsDsKey(nameOf(t, key)), []byte("garbage")))
-	rec, err := s.Publish(ctx, key, ipfsPath(t, "v"))
+	r, _ := namestest.Routing(t)
+	ds := namestest.Datastore(t)
+	s := namestest.System(t, r, ds, nil)
+	key := namestest.Key(t)
+	require.NoError(t, ds.Put(ctx, namesys.IpnsDsKey(namestest.NameOf(t, key)), []byte("garbage")))
+	rec, err := s.Publish(ctx, key, namestest.IPFSPath(t, "v"))
 	require.NoError(t, err)
 	require.Equal(t, uint64(1), rec.Seq)
 }
 
 func TestRepublish(t *testing.T) {
 	ctx := context.Background()
-	r, rds := mustRouting(t)
-	ds := mustDatastore(t)
-	key := mustKey(t)
-	name := nameOf(t, key)
-	short := mustSystem(t, r, ds, func(c *Config) { c.RecordLifetime = time.Hour })
-	first, err := short.Publish(ctx, key, ipfsPath(t, "v"))
+	r, rds := namestest.Routing(t)
+	ds := namestest.Datastore(t)
+	key := namestest.Key(t)
+	name := namestest.NameOf(t, key)
+	short := namestest.System(t, r, ds, func(c *names.Config) { c.RecordLifetime = time.Hour })
+	first, err := short.Publish(ctx, key, namestest.IPFSPath(t, "v"))
 	require.NoError(t, err)
 
 	// Plenty of lifetime left: the same bytes go out again.
@@ -310,7 +313,7 @@ func TestRepublish(t *testing.T) {
 	require.Equal(t, first.Raw, got.Raw)
 
 	// Routing lost it (peers churned); republish puts it back.
-	clearRouting(t, rds)
+	namestest.ClearRouting(t, rds)
 	_, err = r.GetValue(ctx, string(name.RoutingKey()))
 	require.Error(t, err)
 	_, err = short.Republish(ctx, key)
@@ -320,38 +323,27 @@ func TestRepublish(t *testing.T) {
 	require.Equal(t, first.Raw, back)
 
 	// Less than half of a 48h lifetime left: re-signed with a new sequence.
-	long := mustSystem(t, r, ds, nil)
+	long := namestest.System(t, r, ds, nil)
 	got, err = long.Republish(ctx, key)
 	require.NoError(t, err)
 	require.Equal(t, uint64(2), got.Seq)
 	require.Equal(t, first.Value.String(), got.Value.String())
 	require.True(t, got.EOL.After(first.EOL))
 
-	_, err = long.Republish(ctx, mustKey(t))
-	require.ErrorIs(t, err, ErrNotFound)
-}
-
-// clearRouting deletes every value record from a router's datastore, as if
-// every peer holding it had dropped it.
-func clearRouting(t testing.TB, rds datastore.Batching) {
-	t.Helper()
-	ctx := context.Background()
-	keys := allKeys(t, rds, "/ipns")
-	for _, k := range keys {
-		require.NoError(t, rds.Delete(ctx, datastore.NewKey(k)))
-	}
+	_, err = long.Republish(ctx, namestest.Key(t))
+	require.ErrorIs(t, err, names.ErrNotFound)
 }
 
 func TestDNSLink(t *testing.T) {
 	ctx := context.Background()
-	r, _ := mustRouting(t)
-	key := mustKey(t)
-	name := nameOf(t, key)
-	direct := ipfsPath(t, "dnslink target")
-	overrides, err := ParseNSMap("example.com:" + direct.String() + ", Site.Test.:/ipns/" + name.String())
+	r, _ := namestest.Routing(t)
+	key := namestest.Key(t)
+	name := namestest.NameOf(t, key)
+	direct := namestest.IPFSPath(t, "dnslink target")
+	overrides, err := names.ParseNSMap("example.com:" + direct.String() + ", Site.Test.:/ipns/" + name.String())
 	require.NoError(t, err)
-	s := mustSystem(t, r, nil, func(c *Config) { c.DNSLinkOverrides = overrides })
-	published := ipfsPath(t, "published")
+	s := namestest.System(t, r, nil, func(c *names.Config) { c.DNSLinkOverrides = overrides })
+	published := namestest.IPFSPath(t, "published")
 	_, err = s.Publish(ctx, key, published)
 	require.NoError(t, err)
 
@@ -364,7 +356,7 @@ func TestDNSLink(t *testing.T) {
 		{"example.com", direct.String(), false, nil},
 		{"/ipns/example.com/about/", direct.String() + "/about", false, nil},
 		{"site.test/a/b", published.String() + "/a/b", true, nil},
-		{"unknown.example", "", false, ErrDNSDisabled},
+		{"unknown.example", "", false, names.ErrDNSDisabled},
 	}
 	for _, tt := range tests {
 		t.Run(tt.input, func(t *testing.T) {
@@ -408,7 +400,7 @@ func TestParseNSMap(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParseNSMap(tt.in)
+			got, err := names.ParseNSMap(tt.in)
 			if tt.wantErr != "" {
 				require.ErrorContains(t, err, tt.wantErr)
 				return
@@ -420,28 +412,21 @@ func TestParseNSMap(t *testing.T) {
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {
-	r, _ := mustRouting(t)
-	ds := mustDatastore(t)
+	r, _ := namestest.Routing(t)
+	ds := namestest.Datastore(t)
 	for _, tt := range []struct {
 		name string
-		cfg  Config
+		cfg  names.Config
 	}{
-		{"no routing", Config{Datastore: ds}},
-		{"no datastore", Config{Routing: r}},
-		{"bad override", Config{Routing: r, Datastore: ds, DNSLinkOverrides: map[string]string{"a.com": "nope"}}},
+		{"no routing", names.Config{Datastore: ds}},
+		{"no datastore", names.Config{Routing: r}},
+		{"bad override", names.Config{Routing: r, Datastore: ds, DNSLinkOverrides: map[string]string{"a.com": "nope"}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(context.Background(), tt.cfg)
+			_, err := names.New(context.Background(), tt.cfg)
 			require.Error(t, err)
 		})
 	}
-}
-
-func TestCloseIdempotent(t *testing.T) {
-	r, _ := mustRouting(t)
-	s := mustSystem(t, r, nil, nil)
-	require.NoError(t, s.Close())
-	require.NoError(t, s.Close())
 }
 
 // A routing that takes no IPNS records (like a DHT with no peers): the
@@ -449,48 +434,40 @@ func TestCloseIdempotent(t *testing.T) {
 // only the put failed.
 func TestPublishWhenRoutingRefuses(t *testing.T) {
 	ctx := context.Background()
-	refusing := offline.NewOfflineRouter(mustDatastore(t), record.NamespacedValidator{"pk": record.PublicKeyValidator{}})
-	s := mustSystem(t, refusing, nil, nil)
-	key := mustKey(t)
-	v := testCID(t, "offline")
+	refusing := offline.NewOfflineRouter(namestest.Datastore(t), record.NamespacedValidator{"pk": record.PublicKeyValidator{}})
+	s := namestest.System(t, refusing, nil, nil)
+	key := namestest.Key(t)
+	v := namestest.CID(t, "offline")
 
 	rec, err := s.Publish(ctx, key, path.FromCid(v))
-	require.ErrorIs(t, err, ErrRoutingPut)
+	require.ErrorIs(t, err, names.ErrRoutingPut)
 	require.Equal(t, uint64(1), rec.Seq)
-	res, err := s.Resolve(ctx, nameOf(t, key).String())
+	res, err := s.Resolve(ctx, namestest.NameOf(t, key).String())
 	require.NoError(t, err)
 	require.Equal(t, "/ipfs/"+v.String(), res.Path.String())
-
-	e, err := s.PublishVersion(ctx, key, testCID(t, "offline 2"))
-	require.ErrorIs(t, err, ErrRoutingPut)
-	require.Equal(t, 1, e.Version)
-	require.Equal(t, uint64(2), e.Seq)
-	hist, err := s.History(ctx, nameOf(t, key).String())
-	require.NoError(t, err)
-	require.Len(t, hist, 1)
 }
 
 func TestPublishOptions(t *testing.T) {
 	ctx := context.Background()
-	r, _ := mustRouting(t)
-	s := mustSystem(t, r, nil, nil)
-	key := mustKey(t)
+	r, _ := namestest.Routing(t)
+	s := namestest.System(t, r, nil, nil)
+	key := namestest.Key(t)
 	tests := []struct {
 		name    string
-		opts    []PublishOption
+		opts    []names.PublishOption
 		ttl     time.Duration
 		life    time.Duration
 		wantErr string
 	}{
-		{"defaults", nil, DefaultConfig().TTL, DefaultConfig().RecordLifetime, ""},
-		{"ttl and lifetime", []PublishOption{WithTTL(time.Minute), WithLifetime(2 * time.Hour)}, time.Minute, 2 * time.Hour, ""},
-		{"zero ttl", []PublishOption{WithTTL(0)}, 0, 0, "must be positive"},
-		{"negative lifetime", []PublishOption{WithLifetime(-time.Hour)}, 0, 0, "must be positive"},
+		{"defaults", nil, names.DefaultConfig().TTL, names.DefaultConfig().RecordLifetime, ""},
+		{"ttl and lifetime", []names.PublishOption{names.WithTTL(time.Minute), names.WithLifetime(2 * time.Hour)}, time.Minute, 2 * time.Hour, ""},
+		{"zero ttl", []names.PublishOption{names.WithTTL(0)}, 0, 0, "must be positive"},
+		{"negative lifetime", []names.PublishOption{names.WithLifetime(-time.Hour)}, 0, 0, "must be positive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := time.Now()
-			rec, err := s.Publish(ctx, key, ipfsPath(t, tt.name), tt.opts...)
+			rec, err := s.Publish(ctx, key, namestest.IPFSPath(t, tt.name), tt.opts...)
 			if tt.wantErr != "" {
 				require.ErrorContains(t, err, tt.wantErr)
 				return
@@ -500,4 +477,67 @@ func TestPublishOptions(t *testing.T) {
 			require.WithinRange(t, rec.EOL, before.Add(tt.life), time.Now().Add(tt.life))
 		})
 	}
+}
+
+// Resolve answers from the cache for a record's TTL; ResolveFresh looks
+// again, so a poller sees a new version at once.
+func TestResolveFresh(t *testing.T) {
+	ctx := context.Background()
+	r, _ := namestest.Routing(t)
+	author := namestest.System(t, r, nil, nil)
+	reader := namestest.System(t, r, nil, nil)
+	key := namestest.Key(t)
+	name := namestest.NameOf(t, key).String()
+	v1, v2 := namestest.IPFSPath(t, "v1"), namestest.IPFSPath(t, "v2")
+
+	_, err := author.Publish(ctx, key, v1)
+	require.NoError(t, err)
+	res, err := reader.Resolve(ctx, name)
+	require.NoError(t, err)
+	require.Equal(t, v1.String(), res.Path.String())
+	_, err = author.Publish(ctx, key, v2)
+	require.NoError(t, err)
+
+	for _, tt := range []struct {
+		name    string
+		resolve func(context.Context, string) (names.ResolveResult, error)
+		want    string
+		seq     uint64
+	}{
+		{"cached", reader.Resolve, v1.String(), 1},
+		{"fresh", reader.ResolveFresh, v2.String(), 2},
+		{"cache refreshed by the fresh lookup", reader.Resolve, v2.String(), 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := tt.resolve(ctx, name)
+			require.NoError(t, err)
+			require.Equal(t, tt.want, res.Path.String())
+			require.Equal(t, tt.seq, res.Seq)
+		})
+	}
+}
+
+// Reput puts a resolved record's exact bytes back to routing, which is how
+// a friend keeps an offline author's name alive.
+func TestReput(t *testing.T) {
+	ctx := context.Background()
+	r, rds := namestest.Routing(t)
+	author := namestest.System(t, r, nil, nil)
+	friend := namestest.System(t, r, nil, nil)
+	key := namestest.Key(t)
+	name := namestest.NameOf(t, key)
+	rec, err := author.Publish(ctx, key, namestest.IPFSPath(t, "v"))
+	require.NoError(t, err)
+	res, err := friend.ResolveFresh(ctx, name.String())
+	require.NoError(t, err)
+
+	namestest.ClearRouting(t, rds)
+	require.NoError(t, friend.Reput(ctx, names.Record{Name: res.Name, Raw: res.Record}))
+	got, err := r.GetValue(ctx, string(name.RoutingKey()))
+	require.NoError(t, err)
+	require.Equal(t, rec.Raw, got)
+
+	refusing := offline.NewOfflineRouter(namestest.Datastore(t), record.NamespacedValidator{"pk": record.PublicKeyValidator{}})
+	err = namestest.System(t, refusing, nil, nil).Reput(ctx, rec)
+	require.ErrorIs(t, err, names.ErrRoutingPut)
 }

@@ -35,6 +35,13 @@ func (s *System) Resolve(ctx context.Context, name string) (ResolveResult, error
 	return s.resolve(ctx, name, false)
 }
 
+// ResolveFresh is Resolve without the cache: every IPNS record on the way
+// is looked up locally and in routing, for a caller that polls a name for
+// changes (the follower) and must not wait out a record's TTL.
+func (s *System) ResolveFresh(ctx context.Context, name string) (ResolveResult, error) {
+	return s.resolve(ctx, name, true)
+}
+
 func (s *System) resolve(ctx context.Context, name string, fresh bool) (ResolveResult, error) {
 	p, err := namePath(name)
 	if err != nil {
@@ -88,6 +95,10 @@ func namePath(name string) (path.Path, error) {
 
 // dnslink resolves one DNSLink step of domain.
 func (s *System) dnslink(ctx context.Context, domain string) (path.Path, time.Duration, error) {
+	if o, ok := requestOverride(ctx, NormalizeDomain(domain)); ok && o.err != nil {
+		// Reported as it is: boxo's wrapping would only repeat the domain.
+		return nil, 0, o.err
+	}
 	p, err := path.NewPath(ipns.NamespacePrefix + domain)
 	if err != nil {
 		return nil, 0, fmt.Errorf("names: DNSLink %s: %w", domain, err)

@@ -1,10 +1,11 @@
-package names
+package history
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,17 +18,53 @@ import (
 	"github.com/ipfs/go-datastore/query"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/islandsite/island/internal/cidtext"
+	"github.com/islandsite/island/internal/keyed"
+	"github.com/islandsite/island/internal/names"
 )
 
 var (
 	// ErrNoHistory means nothing was ever published as a version under a name.
-	ErrNoHistory = errors.New("names: no published versions")
+	ErrNoHistory = errors.New("history: no published versions")
 	// ErrTamperedHistory means a stored history entry does not verify or the
 	// chain of versions is broken.
-	ErrTamperedHistory = errors.New("names: history does not verify")
+	ErrTamperedHistory = errors.New("history: entries do not verify")
 )
 
 const historyRoot = "/island/history"
+
+// Config configures a Store.
+type Config struct {
+	// Datastore is the repo's root datastore (see the package doc for keys).
+	Datastore datastore.Batching
+	// Names publishes each version's record.
+	Names  *names.System
+	Logger *slog.Logger
+}
+
+// Store keeps the signed history of the sites published with this repo's
+// keys and publishes their versions.
+type Store struct {
+	cfg Config
+	log *slog.Logger
+	// locks serialises read-verify-publish-append of one name's history.
+	locks keyed.Mutex
+}
+
+// New checks cfg and builds a Store; it starts nothing.
+func New(cfg Config) (*Store, error) {
+	switch {
+	case cfg.Datastore == nil:
+		return nil, errors.New("history: no datastore configured")
+	case cfg.Names == nil:
+		return nil, errors.New("history: no name system configured")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Store{cfg: cfg, log: cfg.Logger.With("system", "history")}, nil
+}
 
 // historySigDomain separates history signatures from anything else the key
 // signs (IPNS records, libp2p handshakes).
@@ -61,8 +98,8 @@ type entryJSON struct {
 // MarshalJSON writes CIDs as plain strings; it is also the stored form.
 func (e Entry) MarshalJSON() ([]byte, error) {
 	return json.Marshal(entryJSON{
-		Name: e.Name.String(), Version: e.Version, CID: cidString(e.CID), Seq: e.Seq,
-		Time: e.Time, Prev: cidString(e.Prev), PublicKey: e.PublicKey, Signature: e.Signature,
+		Name: e.Name.String(), Version: e.Version, CID: cidtext.Format(e.CID), Seq: e.Seq,
+		Time: e.Time, Prev: cidtext.Format(e.Prev), PublicKey: e.PublicKey, Signature: e.Signature,
 	})
 }
 
@@ -80,27 +117,13 @@ func (e *Entry) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("cid: %w", err)
 	}
-	prev, err := optCid(j.Prev)
+	prev, err := cidtext.Parse(j.Prev)
 	if err != nil {
 		return fmt.Errorf("prev: %w", err)
 	}
 	*e = Entry{Name: name, Version: j.Version, CID: c, Seq: j.Seq, Time: j.Time, Prev: prev,
 		PublicKey: j.PublicKey, Signature: j.Signature}
 	return nil
-}
-
-func cidString(c cid.Cid) string {
-	if !c.Defined() {
-		return ""
-	}
-	return c.String()
-}
-
-func optCid(s string) (cid.Cid, error) {
-	if s == "" {
-		return cid.Undef, nil
-	}
-	return cid.Decode(s)
 }
 
 // signedBytes is the canonical encoding the signature covers: every field
@@ -110,10 +133,10 @@ func (e Entry) signedBytes() []byte {
 		historySigDomain,
 		e.Name.String(),
 		strconv.Itoa(e.Version),
-		cidString(e.CID),
+		cidtext.Format(e.CID),
 		strconv.FormatUint(e.Seq, 10),
 		e.Time.UTC().Format(time.RFC3339Nano),
-		cidString(e.Prev),
+		cidtext.Format(e.Prev),
 		string(e.PublicKey),
 	}, "\x00"))
 }
@@ -164,22 +187,22 @@ func entryKey(name ipns.Name, seq uint64) datastore.Key {
 
 // History lists the published versions of name, oldest first, after
 // verifying every signature and that each version follows the one before.
-func (s *System) History(ctx context.Context, name string) ([]Entry, error) {
-	n, err := ParseName(name)
+func (s *Store) History(ctx context.Context, name string) ([]Entry, error) {
+	n, err := names.ParseName(name)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("history: %w", err)
 	}
 	return s.history(ctx, n)
 }
 
-func (s *System) history(ctx context.Context, n ipns.Name) ([]Entry, error) {
+func (s *Store) history(ctx context.Context, n ipns.Name) ([]Entry, error) {
 	res, err := s.cfg.Datastore.Query(ctx, query.Query{Prefix: historyPrefix(n)})
 	if err != nil {
-		return nil, fmt.Errorf("names: read history of %s: %w", n, err)
+		return nil, fmt.Errorf("history: read history of %s: %w", n, err)
 	}
 	all, err := res.Rest()
 	if err != nil {
-		return nil, fmt.Errorf("names: read history of %s: %w", n, err)
+		return nil, fmt.Errorf("history: read history of %s: %w", n, err)
 	}
 	slices.SortFunc(all, func(a, b query.Entry) int { return strings.Compare(a.Key, b.Key) })
 	entries := make([]Entry, 0, len(all))
@@ -200,7 +223,7 @@ func (s *System) history(ctx context.Context, n ipns.Name) ([]Entry, error) {
 		}
 		if i > 0 && !e.Prev.Equals(entries[i-1].CID) {
 			return nil, fmt.Errorf("%w: version %d of %s says it followed %s, but version %d was %s",
-				ErrTamperedHistory, e.Version, n, cidString(e.Prev), i, entries[i-1].CID)
+				ErrTamperedHistory, e.Version, n, cidtext.Format(e.Prev), i, entries[i-1].CID)
 		}
 		entries = append(entries, e)
 	}
@@ -208,10 +231,10 @@ func (s *System) history(ctx context.Context, n ipns.Name) ([]Entry, error) {
 }
 
 // Current is the latest published version of name.
-func (s *System) Current(ctx context.Context, name string) (Entry, error) {
-	n, err := ParseName(name)
+func (s *Store) Current(ctx context.Context, name string) (Entry, error) {
+	n, err := names.ParseName(name)
 	if err != nil {
-		return Entry{}, err
+		return Entry{}, fmt.Errorf("history: %w", err)
 	}
 	entries, err := s.history(ctx, n)
 	if err != nil {
@@ -225,10 +248,10 @@ func (s *System) Current(ctx context.Context, name string) (Entry, error) {
 
 // PublishVersion publishes /ipfs/c under key's name and appends a signed
 // history entry. Publishing the current CID again refreshes the record (new
-// sequence, new EOL) without adding an entry. As with Publish, an error
-// wrapping ErrRoutingPut comes with a valid entry: the version is published
-// locally and recorded.
-func (s *System) PublishVersion(ctx context.Context, key crypto.PrivKey, c cid.Cid) (Entry, error) {
+// sequence, new EOL) without adding an entry. As with names.System.Publish,
+// an error wrapping names.ErrRoutingPut comes with a valid entry: the
+// version is published locally and recorded.
+func (s *Store) PublishVersion(ctx context.Context, key crypto.PrivKey, c cid.Cid) (Entry, error) {
 	n, entries, unlock, err := s.lockHistory(ctx, key)
 	if err != nil {
 		return Entry{}, err
@@ -239,13 +262,13 @@ func (s *System) PublishVersion(ctx context.Context, key crypto.PrivKey, c cid.C
 
 // lockHistory takes the history lock of key's name and reads its verified
 // history; on success the caller must unlock.
-func (s *System) lockHistory(ctx context.Context, key crypto.PrivKey) (ipns.Name, []Entry, func(), error) {
+func (s *Store) lockHistory(ctx context.Context, key crypto.PrivKey) (ipns.Name, []Entry, func(), error) {
 	pid, err := peer.IDFromPrivateKey(key)
 	if err != nil {
-		return ipns.Name{}, nil, nil, fmt.Errorf("names: key: %w", err)
+		return ipns.Name{}, nil, nil, fmt.Errorf("history: key: %w", err)
 	}
 	n := ipns.NameFromPeer(pid)
-	unlock := s.histLocks.lock(n.String())
+	unlock := s.locks.Lock(n.String())
 	entries, err := s.history(ctx, n)
 	if err != nil {
 		unlock()
@@ -256,14 +279,16 @@ func (s *System) lockHistory(ctx context.Context, key crypto.PrivKey) (ipns.Name
 
 // appendVersion publishes c and records it after entries; the caller holds
 // the history lock of n.
-func (s *System) appendVersion(ctx context.Context, key crypto.PrivKey, n ipns.Name, entries []Entry, c cid.Cid) (Entry, error) {
+func (s *Store) appendVersion(ctx context.Context, key crypto.PrivKey, n ipns.Name, entries []Entry, c cid.Cid) (Entry, error) {
 	if !c.Defined() {
-		return Entry{}, errors.New("names: publish version: undefined CID")
+		return Entry{}, errors.New("history: publish version: undefined CID")
 	}
-	rec, perr := s.Publish(ctx, key, path.FromCid(c))
-	if perr != nil && !errors.Is(perr, ErrRoutingPut) {
-		return Entry{}, perr
+	rec, perr := s.cfg.Names.Publish(ctx, key, path.FromCid(c))
+	if perr != nil && !errors.Is(perr, names.ErrRoutingPut) {
+		return Entry{}, fmt.Errorf("history: %w", perr)
 	}
+	// A failed put is passed on as names said it: the caller reports it as a
+	// warning about the record, not as a failure of the history.
 	e := Entry{Name: n, Version: 1, CID: c, Seq: rec.Seq, Time: time.Now().UTC().Round(0)}
 	if len(entries) > 0 {
 		cur := entries[len(entries)-1]
@@ -273,18 +298,18 @@ func (s *System) appendVersion(ctx context.Context, key crypto.PrivKey, n ipns.N
 		e.Version, e.Prev = cur.Version+1, cur.CID
 	}
 	if err := e.sign(key); err != nil {
-		return Entry{}, fmt.Errorf("names: sign version %d of %s: %w", e.Version, n, err)
+		return Entry{}, fmt.Errorf("history: sign version %d of %s: %w", e.Version, n, err)
 	}
 	b, err := json.Marshal(e)
 	if err != nil {
-		return Entry{}, fmt.Errorf("names: encode version %d of %s: %w", e.Version, n, err)
+		return Entry{}, fmt.Errorf("history: encode version %d of %s: %w", e.Version, n, err)
 	}
 	k := entryKey(n, e.Seq)
 	if err := s.cfg.Datastore.Put(ctx, k, b); err != nil {
-		return Entry{}, fmt.Errorf("names: store version %d of %s: %w", e.Version, n, err)
+		return Entry{}, fmt.Errorf("history: store version %d of %s: %w", e.Version, n, err)
 	}
 	if err := s.cfg.Datastore.Sync(ctx, k); err != nil {
-		return Entry{}, fmt.Errorf("names: store version %d of %s: %w", e.Version, n, err)
+		return Entry{}, fmt.Errorf("history: store version %d of %s: %w", e.Version, n, err)
 	}
 	s.log.Info("recorded version", "name", n.String(), "version", e.Version, "cid", c.String(), "seq", e.Seq)
 	return e, perr
@@ -293,7 +318,7 @@ func (s *System) appendVersion(ctx context.Context, key crypto.PrivKey, n ipns.N
 // Rollback republishes an older version of key's site under a new, higher
 // sequence number and records it as a new version whose Prev is the one it
 // replaces. version 0 means the one before the current.
-func (s *System) Rollback(ctx context.Context, key crypto.PrivKey, version int) (Entry, error) {
+func (s *Store) Rollback(ctx context.Context, key crypto.PrivKey, version int) (Entry, error) {
 	n, entries, unlock, err := s.lockHistory(ctx, key)
 	if err != nil {
 		return Entry{}, err
@@ -307,11 +332,11 @@ func (s *System) Rollback(ctx context.Context, key crypto.PrivKey, version int) 
 		version = cur.Version - 1
 	}
 	if version < 1 || version > len(entries) {
-		return Entry{}, fmt.Errorf("names: rollback %s: no version %d (there are versions 1 to %d)", n, version, len(entries))
+		return Entry{}, fmt.Errorf("history: rollback %s: no version %d (there are versions 1 to %d)", n, version, len(entries))
 	}
 	target := entries[version-1]
 	if target.CID.Equals(cur.CID) {
-		return Entry{}, fmt.Errorf("names: rollback %s: version %d (%s) is already the current content", n, version, target.CID)
+		return Entry{}, fmt.Errorf("history: rollback %s: version %d (%s) is already the current content", n, version, target.CID)
 	}
 	return s.appendVersion(ctx, key, n, entries, target.CID)
 }
@@ -319,10 +344,10 @@ func (s *System) Rollback(ctx context.Context, key crypto.PrivKey, version int) 
 // Roots lists every CID in every site history (each version and its Prev):
 // a gc root set. It does not verify signatures, so that a damaged entry still
 // keeps its content.
-func (s *System) Roots(ctx context.Context) ([]cid.Cid, error) {
+func (s *Store) Roots(ctx context.Context) ([]cid.Cid, error) {
 	res, err := s.cfg.Datastore.Query(ctx, query.Query{Prefix: historyRoot})
 	if err != nil {
-		return nil, fmt.Errorf("names: history roots: %w", err)
+		return nil, fmt.Errorf("history: roots: %w", err)
 	}
 	defer res.Close()
 	seen := make(map[cid.Cid]struct{})
@@ -335,7 +360,7 @@ func (s *System) Roots(ctx context.Context) ([]cid.Cid, error) {
 	}
 	for r := range res.Next() {
 		if r.Error != nil {
-			return nil, fmt.Errorf("names: history roots: %w", r.Error)
+			return nil, fmt.Errorf("history: roots: %w", r.Error)
 		}
 		var e entryJSON
 		if err := json.Unmarshal(r.Value, &e); err != nil {
@@ -343,7 +368,7 @@ func (s *System) Roots(ctx context.Context) ([]cid.Cid, error) {
 			continue
 		}
 		for _, str := range []string{e.CID, e.Prev} {
-			if c, err := optCid(str); err == nil {
+			if c, err := cidtext.Parse(str); err == nil {
 				add(c)
 			}
 		}

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
+	"sync"
 	"testing"
 
 	"github.com/ipfs/boxo/blockservice"
@@ -30,6 +32,10 @@ type node struct {
 	ds     *pebbleds.Datastore
 	dag    ipld.DAGService
 	pinner pin.Pinner
+
+	mu     sync.Mutex
+	pinBy  map[cid.Cid]string // the request each Pin call was for, last one wins
+	unpins []release          // every Unpin call, in order
 }
 
 func mustNode(t testing.TB, dir string) *node {
@@ -43,10 +49,13 @@ func mustNode(t testing.TB, dir string) *node {
 	dag := merkledag.NewDAGService(blockservice.New(bs, offline.Exchange(bs)))
 	pinner, err := dspinner.New(ctx, ds, dag)
 	require.NoError(t, err)
-	return &node{ds: ds, dag: dag, pinner: pinner}
+	return &node{ds: ds, dag: dag, pinner: pinner, pinBy: map[cid.Cid]string{}}
 }
 
-func (n *node) pin(ctx context.Context, c cid.Cid, _ []multiaddr.Multiaddr) error {
+func (n *node) pin(ctx context.Context, requestID string, c cid.Cid, _ []multiaddr.Multiaddr) error {
+	n.mu.Lock()
+	n.pinBy[c] = requestID
+	n.mu.Unlock()
 	nd, err := n.dag.Get(ctx, c)
 	if err != nil {
 		return err
@@ -57,11 +66,28 @@ func (n *node) pin(ctx context.Context, c cid.Cid, _ []multiaddr.Multiaddr) erro
 	return n.pinner.Flush(ctx)
 }
 
-func (n *node) unpin(ctx context.Context, c cid.Cid) error {
+func (n *node) unpin(ctx context.Context, requestID string, c cid.Cid) error {
+	n.mu.Lock()
+	n.unpins = append(n.unpins, release{RequestID: requestID, CID: c})
+	n.mu.Unlock()
 	if err := n.pinner.Unpin(ctx, c, true); err != nil && !errors.Is(err, pin.ErrNotPinned) {
 		return err
 	}
 	return n.pinner.Flush(ctx)
+}
+
+// pinnedFor is the request the last Pin of c was for.
+func (n *node) pinnedFor(c cid.Cid) string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.pinBy[c]
+}
+
+// unpinned lists the Unpin calls so far.
+func (n *node) unpinned() []release {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return slices.Clone(n.unpins)
 }
 
 func (n *node) isPinned(t testing.TB, c cid.Cid) bool {

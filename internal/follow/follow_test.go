@@ -1,52 +1,65 @@
-package names
+package follow
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/ipfs/boxo/path"
 	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/routing"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/islandsite/island/internal/names"
+	"github.com/islandsite/island/internal/names/namestest"
 )
 
-// pinSet is the follower's side of a node in these tests: what Fetch pinned,
-// what Provide announced, and a switch to make fetching fail.
+// pinSet is the follower's side of a node in these tests: which followed
+// names hold which versions (Fetch and Unpin), what Provide announced, and a
+// switch to make fetching fail.
 type pinSet struct {
 	mu       sync.Mutex
-	pinned   map[cid.Cid]bool
+	holds    map[cid.Cid]map[string]bool
 	provided []cid.Cid
 	fetches  int
 	failing  map[cid.Cid]bool
 }
 
 func newPinSet() *pinSet {
-	return &pinSet{pinned: map[cid.Cid]bool{}, failing: map[cid.Cid]bool{}}
+	return &pinSet{holds: map[cid.Cid]map[string]bool{}, failing: map[cid.Cid]bool{}}
 }
 
-func (p *pinSet) config() FollowConfig {
-	return FollowConfig{
+func (p *pinSet) config() RunConfig {
+	return RunConfig{
 		Interval:     50 * time.Millisecond,
 		KeepVersions: 2,
 		// Re-put on every round, so the test sees it without waiting hours.
 		RepublishInterval: time.Nanosecond,
-		Fetch: func(_ context.Context, c cid.Cid) error {
+		Fetch: func(_ context.Context, name string, c cid.Cid) error {
 			p.mu.Lock()
 			defer p.mu.Unlock()
 			p.fetches++
 			if p.failing[c] {
 				return fmt.Errorf("no provider for %s", c)
 			}
-			p.pinned[c] = true
+			if p.holds[c] == nil {
+				p.holds[c] = map[string]bool{}
+			}
+			p.holds[c][name] = true
 			return nil
 		},
-		Unpin: func(_ context.Context, c cid.Cid) error {
+		Unpin: func(_ context.Context, name string, c cid.Cid) error {
 			p.mu.Lock()
 			defer p.mu.Unlock()
-			delete(p.pinned, c)
+			if delete(p.holds[c], name); len(p.holds[c]) == 0 {
+				delete(p.holds, c)
+			}
 			return nil
 		},
 		Provide: func(_ context.Context, c cid.Cid) error {
@@ -58,14 +71,22 @@ func (p *pinSet) config() FollowConfig {
 	}
 }
 
+// pins lists the versions some followed name holds.
 func (p *pinSet) pins() []cid.Cid {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []cid.Cid
-	for c := range p.pinned {
+	for c := range p.holds {
 		out = append(out, c)
 	}
 	return out
+}
+
+// holders lists the followed names holding c, sorted.
+func (p *pinSet) holders(c cid.Cid) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Sorted(maps.Keys(p.holds[c]))
 }
 
 func (p *pinSet) setFailing(c cid.Cid, fail bool) {
@@ -74,19 +95,37 @@ func (p *pinSet) setFailing(c cid.Cid, fail bool) {
 	p.failing[c] = fail
 }
 
+// mustStore builds a Store and the name system it resolves with over r,
+// both on one fresh datastore as in a repo; nsEdit and edit, when given,
+// change their configs.
+func mustStore(t *testing.T, r routing.ValueStore, nsEdit func(*names.Config), edit func(*Config)) *Store {
+	t.Helper()
+	ds := namestest.Datastore(t)
+	cfg := DefaultConfig()
+	cfg.Datastore = ds
+	cfg.Names = namestest.System(t, r, ds, nsEdit)
+	if edit != nil {
+		edit(&cfg)
+	}
+	s, err := New(context.Background(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	return s
+}
+
 // runFollower runs s's follower until the test ends.
-func runFollower(t *testing.T, s *System, fc FollowConfig) {
+func runFollower(t *testing.T, s *Store, fc RunConfig) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- s.RunFollower(ctx, fc) }()
+	go func() { done <- s.Run(ctx, fc) }()
 	t.Cleanup(func() {
 		cancel()
 		require.NoError(t, <-done)
 	})
 }
 
-func followOf(t *testing.T, s *System, name string) Follow {
+func followOf(t *testing.T, s *Store, name string) Entry {
 	t.Helper()
 	list, err := s.List(context.Background())
 	require.NoError(t, err)
@@ -96,7 +135,7 @@ func followOf(t *testing.T, s *System, name string) Follow {
 		}
 	}
 	t.Fatalf("%s is not followed", name)
-	return Follow{}
+	return Entry{}
 }
 
 const eventually = 10 * time.Second
@@ -104,16 +143,16 @@ const tick = 10 * time.Millisecond
 
 func TestFollowerKeepsNewestVersions(t *testing.T) {
 	ctx := context.Background()
-	r, rds := mustRouting(t)
-	author := mustSystem(t, r, nil, nil)
-	friend := mustSystem(t, r, nil, nil)
-	key := mustKey(t)
-	name := nameOf(t, key).String()
+	r, rds := namestest.Routing(t)
+	author := namestest.System(t, r, nil, nil)
+	friend := mustStore(t, r, nil, nil)
+	key := namestest.Key(t)
+	name := namestest.NameOf(t, key).String()
 	pins := newPinSet()
 	runFollower(t, friend, pins.config())
 
-	v1, v2, v3 := testCID(t, "v1"), testCID(t, "v2"), testCID(t, "v3")
-	_, err := author.PublishVersion(ctx, key, v1)
+	v1, v2, v3 := namestest.CID(t, "v1"), namestest.CID(t, "v2"), namestest.CID(t, "v3")
+	_, err := author.Publish(ctx, key, path.FromCid(v1))
 	require.NoError(t, err)
 	f, err := friend.Follow(ctx, "/ipns/"+name)
 	require.NoError(t, err)
@@ -131,11 +170,11 @@ func TestFollowerKeepsNewestVersions(t *testing.T) {
 	require.ElementsMatch(t, []cid.Cid{v1}, pins.pins())
 	require.Equal(t, uint64(1), followOf(t, friend, name).LastSeq)
 
-	_, err = author.PublishVersion(ctx, key, v2)
+	_, err = author.Publish(ctx, key, path.FromCid(v2))
 	require.NoError(t, err)
-	friend.CheckFollows()
+	friend.Wake()
 	waitFor(v2)
-	_, err = author.PublishVersion(ctx, key, v3)
+	_, err = author.Publish(ctx, key, path.FromCid(v3))
 	require.NoError(t, err)
 	waitFor(v3)
 
@@ -146,9 +185,10 @@ func TestFollowerKeepsNewestVersions(t *testing.T) {
 	f = followOf(t, friend, name)
 	require.Equal(t, []cid.Cid{v3, v2}, f.Kept)
 	require.Equal(t, uint64(3), f.LastSeq)
-	roots, err := friend.FollowRoots(ctx)
+	roots, err := friend.Roots(ctx)
 	require.NoError(t, err)
 	require.ElementsMatch(t, []cid.Cid{v3, v2}, roots)
+	require.Equal(t, []string{name}, pins.holders(v3), "Fetch is told which name it holds a version for")
 	pins.mu.Lock()
 	require.Equal(t, []cid.Cid{v1, v2, v3}, pins.provided)
 	pins.mu.Unlock()
@@ -157,15 +197,15 @@ func TestFollowerKeepsNewestVersions(t *testing.T) {
 	// dropped: the friend puts the author's exact bytes back.
 	authorRecord, err := author.Record(ctx, name)
 	require.NoError(t, err)
-	clearRouting(t, rds)
-	friend.CheckFollows()
+	namestest.ClearRouting(t, rds)
+	friend.Wake()
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		got, err := r.GetValue(ctx, string(nameOf(t, key).RoutingKey()))
+		got, err := r.GetValue(ctx, string(namestest.NameOf(t, key).RoutingKey()))
 		require.NoError(c, err)
 		require.Equal(c, authorRecord, got)
 	}, eventually, tick)
 	// So a stranger still resolves the name.
-	res, err := mustSystem(t, r, nil, nil).Resolve(ctx, name)
+	res, err := namestest.System(t, r, nil, nil).Resolve(ctx, name)
 	require.NoError(t, err)
 	require.Equal(t, "/ipfs/"+v3.String(), res.Path.String())
 
@@ -173,7 +213,7 @@ func TestFollowerKeepsNewestVersions(t *testing.T) {
 	require.NoError(t, friend.Unfollow(ctx, name))
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		require.Empty(c, pins.pins())
-		roots, err := friend.FollowRoots(ctx)
+		roots, err := friend.Roots(ctx)
 		require.NoError(c, err)
 		require.Empty(c, roots)
 	}, eventually, tick)
@@ -185,14 +225,14 @@ func TestFollowerKeepsNewestVersions(t *testing.T) {
 
 func TestFollowerRecordsErrorsAndGoesOn(t *testing.T) {
 	ctx := context.Background()
-	r, _ := mustRouting(t)
-	author := mustSystem(t, r, nil, nil)
-	friend := mustSystem(t, r, nil, nil)
-	key := mustKey(t)
-	name := nameOf(t, key).String()
-	missing := nameOf(t, mustKey(t)).String()
-	v1 := testCID(t, "unfetchable at first")
-	_, err := author.PublishVersion(ctx, key, v1)
+	r, _ := namestest.Routing(t)
+	author := namestest.System(t, r, nil, nil)
+	friend := mustStore(t, r, nil, nil)
+	key := namestest.Key(t)
+	name := namestest.NameOf(t, key).String()
+	missing := namestest.NameOf(t, namestest.Key(t)).String()
+	v1 := namestest.CID(t, "unfetchable at first")
+	_, err := author.Publish(ctx, key, path.FromCid(v1))
 	require.NoError(t, err)
 
 	pins := newPinSet()
@@ -226,18 +266,18 @@ func TestFollowerRecordsErrorsAndGoesOn(t *testing.T) {
 // unpin what the other keeps.
 func TestFollowerSharedContent(t *testing.T) {
 	ctx := context.Background()
-	r, _ := mustRouting(t)
-	author := mustSystem(t, r, nil, nil)
-	friend := mustSystem(t, r, nil, nil)
-	k1, k2 := mustKey(t), mustKey(t)
-	shared := testCID(t, "shared")
-	_, err := author.PublishVersion(ctx, k1, shared)
+	r, _ := namestest.Routing(t)
+	author := namestest.System(t, r, nil, nil)
+	friend := mustStore(t, r, nil, nil)
+	k1, k2 := namestest.Key(t), namestest.Key(t)
+	shared := namestest.CID(t, "shared")
+	_, err := author.Publish(ctx, k1, path.FromCid(shared))
 	require.NoError(t, err)
-	_, err = author.PublishVersion(ctx, k2, shared)
+	_, err = author.Publish(ctx, k2, path.FromCid(shared))
 	require.NoError(t, err)
 	pins := newPinSet()
 	runFollower(t, friend, pins.config())
-	n1, n2 := nameOf(t, k1).String(), nameOf(t, k2).String()
+	n1, n2 := namestest.NameOf(t, k1).String(), namestest.NameOf(t, k2).String()
 	for _, n := range []string{n1, n2} {
 		_, err := friend.Follow(ctx, n)
 		require.NoError(t, err)
@@ -246,6 +286,13 @@ func TestFollowerSharedContent(t *testing.T) {
 		require.Equal(c, shared, followOf(t, friend, n1).LastCID)
 		require.Equal(c, shared, followOf(t, friend, n2).LastCID)
 	}, eventually, tick)
+	keptBy := func() map[cid.Cid][]string {
+		t.Helper()
+		m, err := friend.KeptBy(ctx)
+		require.NoError(t, err)
+		return m
+	}
+	require.Equal(t, map[cid.Cid][]string{shared: slices.Sorted(slices.Values([]string{n1, n2}))}, keptBy())
 
 	require.NoError(t, friend.Unfollow(ctx, n1))
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
@@ -257,18 +304,16 @@ func TestFollowerSharedContent(t *testing.T) {
 		require.Len(c, all, 1, "the unfollowed name is forgotten")
 	}, eventually, tick)
 	require.Equal(t, []cid.Cid{shared}, pins.pins())
+	require.Equal(t, map[cid.Cid][]string{shared: {n2}}, keptBy())
 }
 
 func TestFollowNames(t *testing.T) {
 	ctx := context.Background()
-	r, _ := mustRouting(t)
-	overrides := map[string]string{"friend.example": "/ipfs/" + testCID(t, "dnslink site").String()}
-	s := mustSystem(t, r, nil, func(c *Config) {
-		c.MaxFollows = 2
-		c.DNSLinkOverrides = overrides
-	})
-	key := mustKey(t)
-	name := nameOf(t, key)
+	r, _ := namestest.Routing(t)
+	overrides := map[string]string{"friend.example": "/ipfs/" + namestest.CID(t, "dnslink site").String()}
+	s := mustStore(t, r, func(c *names.Config) { c.DNSLinkOverrides = overrides }, func(c *Config) { c.MaxFollows = 2 })
+	key := namestest.Key(t)
+	name := namestest.NameOf(t, key)
 
 	tests := []struct {
 		in      string
@@ -278,7 +323,7 @@ func TestFollowNames(t *testing.T) {
 		{"/ipns/" + name.String(), name.String(), ""},
 		{name.Peer().String(), name.String(), ""},
 		{"Friend.Example.", "friend.example", ""},
-		{"/ipfs/" + testCID(t, "x").String(), "", "cannot follow"},
+		{"/ipfs/" + namestest.CID(t, "x").String(), "", "cannot follow"},
 		{"friend.example/sub", "", "cannot follow"},
 		{"", "", "cannot follow"},
 	}
@@ -298,7 +343,7 @@ func TestFollowNames(t *testing.T) {
 	require.NoError(t, err)
 	_, err = s.Follow(ctx, "friend.example")
 	require.NoError(t, err)
-	_, err = s.Follow(ctx, nameOf(t, mustKey(t)).String())
+	_, err = s.Follow(ctx, namestest.NameOf(t, namestest.Key(t)).String())
 	require.ErrorIs(t, err, ErrTooManyFollows)
 	list, err := s.List(ctx)
 	require.NoError(t, err)
@@ -315,21 +360,41 @@ func TestFollowNames(t *testing.T) {
 	}, eventually, tick)
 }
 
-func TestRunFollowerLifecycle(t *testing.T) {
-	r, _ := mustRouting(t)
-	s := mustSystem(t, r, nil, nil)
+func TestRunLifecycle(t *testing.T) {
+	r, _ := namestest.Routing(t)
+	s := mustStore(t, r, nil, nil)
 	pins := newPinSet()
 
-	err := s.RunFollower(context.Background(), FollowConfig{})
+	err := s.Run(context.Background(), RunConfig{})
 	require.ErrorContains(t, err, "needs Fetch and Unpin")
 
 	done := make(chan error, 1)
-	go func() { done <- s.RunFollower(context.Background(), pins.config()) }()
-	require.Eventually(t, s.followerOn.Load, eventually, tick)
-	require.ErrorContains(t, s.RunFollower(context.Background(), pins.config()), "already running")
+	go func() { done <- s.Run(context.Background(), pins.config()) }()
+	require.Eventually(t, s.running.Load, eventually, tick)
+	require.ErrorContains(t, s.Run(context.Background(), pins.config()), "already running")
 
-	// Close stops the running follower and waits for it.
+	// Close stops the running follower and waits for it, and again is fine.
 	require.NoError(t, s.Close())
 	require.NoError(t, <-done)
-	require.True(t, errors.Is(s.RunFollower(context.Background(), pins.config()), ErrClosed))
+	require.NoError(t, s.Close())
+	require.True(t, errors.Is(s.Run(context.Background(), pins.config()), ErrClosed))
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	r, _ := namestest.Routing(t)
+	ds := namestest.Datastore(t)
+	ns := namestest.System(t, r, ds, nil)
+	for _, tt := range []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"no datastore", Config{Names: ns}, "no datastore"},
+		{"no name system", Config{Datastore: ds}, "no name system"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(context.Background(), tt.cfg)
+			require.ErrorContains(t, err, tt.want)
+		})
+	}
 }

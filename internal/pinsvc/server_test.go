@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -47,6 +48,7 @@ func TestPinLifecycle(t *testing.T) {
 	require.Equal(t, Pinned, done.Status)
 	require.Equal(t, st.Created, done.Created)
 	require.True(t, n.isPinned(t, root))
+	require.Equal(t, st.RequestID, n.pinnedFor(root), "Pin is told which request it pins for")
 
 	// A second request for the same CID: removing one keeps the pin.
 	st2, err := c.Add(ctx, Pin{CID: root})
@@ -64,8 +66,10 @@ func TestPinLifecycle(t *testing.T) {
 	require.True(t, n.isPinned(t, root))
 	_, err = c.Get(ctx, st.RequestID)
 	require.ErrorIs(t, err, ErrNotFound)
+	require.Empty(t, n.unpinned())
 	require.NoError(t, c.Remove(ctx, st2.RequestID))
 	require.False(t, n.isPinned(t, root))
+	require.Equal(t, []release{{RequestID: st2.RequestID, CID: root}}, n.unpinned())
 	require.ErrorIs(t, c.Remove(ctx, st2.RequestID), ErrNotFound)
 }
 
@@ -270,15 +274,15 @@ type gate struct {
 
 func newGate() *gate { return &gate{started: make(chan cid.Cid, 100), release: make(chan struct{})} }
 
-func (g *gate) wrap(n *node) func(context.Context, cid.Cid, []multiaddr.Multiaddr) error {
-	return func(ctx context.Context, c cid.Cid, origins []multiaddr.Multiaddr) error {
+func (g *gate) wrap(n *node) func(context.Context, string, cid.Cid, []multiaddr.Multiaddr) error {
+	return func(ctx context.Context, id string, c cid.Cid, origins []multiaddr.Multiaddr) error {
 		g.started <- c
 		select {
 		case <-g.release:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		return n.pin(ctx, c, origins)
+		return n.pin(ctx, id, c, origins)
 	}
 }
 
@@ -341,6 +345,8 @@ func TestReplace(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, n.isPinned(t, v2))
 	require.Eventually(t, func() bool { return !n.isPinned(t, v1) }, eventually, tick)
+	// The replaced request lets go of its own pin.
+	require.Equal(t, []release{{RequestID: st.RequestID, CID: v1}}, n.unpinned())
 
 	// Replacing with the same CID never lets go of it.
 	same, err := c.Replace(ctx, rep.RequestID, Pin{CID: v2, Name: "renamed"})
@@ -349,6 +355,7 @@ func TestReplace(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "renamed", got.Pin.Name)
 	require.True(t, n.isPinned(t, v2))
+	require.Len(t, n.unpinned(), 1)
 }
 
 func TestRemoveWhilePinning(t *testing.T) {
@@ -369,8 +376,9 @@ func TestRemoveWhilePinning(t *testing.T) {
 	close(g.release)
 	// The worker finishes, finds the request gone and lets go of the pin.
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		assert.False(c, n.isPinned(t, root))
+		assert.Equal(c, []release{{RequestID: st.RequestID, CID: root}}, n.unpinned())
 	}, eventually, tick)
+	require.False(t, n.isPinned(t, root))
 	list, err := c.List(ctx, ListFilter{Statuses: []Status{Queued, Pinning, Pinned, Failed}})
 	require.NoError(t, err)
 	require.Empty(t, list)
@@ -457,4 +465,104 @@ func TestDelegatesPerResponse(t *testing.T) {
 	for _, e := range stored {
 		require.NotContains(t, string(e.Value), "/ip4/")
 	}
+}
+
+// A replacement replaced again before it settles passes on the pin to
+// release, with the ID of the request that held it; the pin it was making
+// is released under its own ID.
+func TestReplaceChain(t *testing.T) {
+	ctx := context.Background()
+	n := mustNode(t, tempDir(t))
+	v1, v2, v3 := n.addDAG(t, "v1", true), n.addDAG(t, "v2", true), n.addDAG(t, "v3", true)
+	block := make(chan struct{})
+	_, ts := mustServer(t, n, func(c *Config) {
+		c.Pin = func(ctx context.Context, id string, c cid.Cid, origins []multiaddr.Multiaddr) error {
+			if c.Equals(v2) {
+				select {
+				case <-block:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			return n.pin(ctx, id, c, origins)
+		}
+	})
+	c := NewClient(ts.URL, testToken)
+
+	a, err := c.Add(ctx, Pin{CID: v1})
+	require.NoError(t, err)
+	_, err = c.WaitPinned(ctx, a.RequestID, poll)
+	require.NoError(t, err)
+	b, err := c.Replace(ctx, a.RequestID, Pin{CID: v2})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		got, err := c.Get(ctx, b.RequestID)
+		return err == nil && got.Status == Pinning
+	}, eventually, tick)
+	cc, err := c.Replace(ctx, b.RequestID, Pin{CID: v3})
+	require.NoError(t, err)
+	_, err = c.WaitPinned(ctx, cc.RequestID, poll)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return !n.isPinned(t, v1) }, eventually, tick)
+	require.Equal(t, []release{{RequestID: a.RequestID, CID: v1}}, n.unpinned())
+
+	close(block)
+	require.Eventually(t, func() bool { return len(n.unpinned()) == 2 }, eventually, tick)
+	require.Equal(t, release{RequestID: b.RequestID, CID: v2}, n.unpinned()[1])
+	require.False(t, n.isPinned(t, v2))
+	require.True(t, n.isPinned(t, v3))
+}
+
+// A replacement stored by a version that kept only the replaced CID
+// releases it with an unknown ("") request ID.
+func TestReplacementFromOlderVersion(t *testing.T) {
+	ctx := context.Background()
+	n := mustNode(t, tempDir(t))
+	v1, v2 := n.addDAG(t, "v1", true), n.addDAG(t, "v2", true)
+	require.NoError(t, n.pin(ctx, "gone", v1, nil))
+	stored := fmt.Sprintf(`{"requestid":"b","status":"queued","created":"2025-01-02T03:04:05Z",`+
+		`"pin":{"cid":%q},"delegates":[],"info":{},"unpinAfter":%q}`, v2, v1)
+	require.NoError(t, n.ds.Put(ctx, requestKey("b"), []byte(stored)))
+
+	_, ts := mustServer(t, n, nil)
+	_, err := NewClient(ts.URL, testToken).WaitPinned(ctx, "b", poll)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return len(n.unpinned()) == 1 }, eventually, tick)
+	require.Equal(t, []release{{RequestID: "", CID: v1}}, n.unpinned())
+	require.False(t, n.isPinned(t, v1))
+}
+
+func TestPinnedRequests(t *testing.T) {
+	ctx := context.Background()
+	n := mustNode(t, tempDir(t))
+	_, ts := mustServer(t, n, nil)
+	c := NewClient(ts.URL, testToken)
+	shared, own, broken := n.addDAG(t, "shared", true), n.addDAG(t, "own", true), n.addDAG(t, "broken", false)
+
+	got, err := PinnedRequests(ctx, n.ds)
+	require.NoError(t, err)
+	require.Empty(t, got)
+
+	add := func(p Pin, want Status) string {
+		t.Helper()
+		st, err := c.Add(ctx, p)
+		require.NoError(t, err)
+		require.Eventually(t, func() bool {
+			got, err := c.Get(ctx, st.RequestID)
+			return err == nil && got.Status == want
+		}, eventually, tick)
+		return st.RequestID
+	}
+	s1 := add(Pin{CID: shared, Name: "one"}, Pinned)
+	s2 := add(Pin{CID: shared, Name: "two"}, Pinned)
+	o := add(Pin{CID: own}, Pinned)
+	add(Pin{CID: broken}, Failed)
+	// Left on disk by something else, or damaged: skipped.
+	require.NoError(t, n.ds.Put(ctx, requestKey("junk"), []byte("{not json")))
+
+	got, err = PinnedRequests(ctx, n.ds)
+	require.NoError(t, err)
+	want := map[cid.Cid][]string{shared: {s1, s2}, own: {o}}
+	slices.Sort(want[shared])
+	require.Equal(t, want, got)
 }

@@ -34,11 +34,12 @@ type Config struct {
 	// Datastore keeps pin requests (under /island/pinsvc/). Required.
 	Datastore datastore.Batching
 	// Pin fetches the DAG under c (trying origins first) and pins it
-	// recursively. Required.
-	Pin func(ctx context.Context, c cid.Cid, origins []multiaddr.Multiaddr) error
-	// Unpin removes a pin made by Pin; a CID that is not pinned is not an
-	// error. Required.
-	Unpin func(ctx context.Context, c cid.Cid) error
+	// recursively for the request requestID. Required.
+	Pin func(ctx context.Context, requestID string, c cid.Cid, origins []multiaddr.Multiaddr) error
+	// Unpin drops request requestID's pin of c; a CID that is not pinned is
+	// not an error. requestID is "" for the replaced request of a
+	// replacement stored before replaced requests' IDs were kept. Required.
+	Unpin func(ctx context.Context, requestID string, c cid.Cid) error
 	// Delegates are this node's multiaddrs for clients to connect to.
 	Delegates func() []string
 	// Workers bounds pins running at once.
@@ -92,14 +93,21 @@ type request struct {
 	Created time.Time
 	Pin     Pin
 	Info    map[string]string
-	// UnpinAfter is the CID of the pin this request replaced: released
-	// once this one settles, so blocks both share are never unpinned.
-	UnpinAfter cid.Cid
+	// UnpinAfter is the pin this request replaced: released once this one
+	// settles, so blocks both share are never unpinned.
+	UnpinAfter release
+}
+
+// release is a pin to let go of: the request that holds it and its CID.
+type release struct {
+	RequestID string // "" when stored by a version that did not keep it
+	CID       cid.Cid
 }
 
 type requestWire struct {
 	statusWire
-	UnpinAfter string `json:"unpinAfter,omitempty"`
+	UnpinAfter   string `json:"unpinAfter,omitempty"`
+	UnpinAfterID string `json:"unpinAfterId,omitempty"`
 }
 
 func requestKey(id string) datastore.Key { return datastore.NewKey(requestsRoot + "/" + id) }
@@ -223,11 +231,40 @@ func decodeRequest(b []byte) (*request, error) {
 	}
 	r := &request{ID: w.RequestID, Status: w.Status, Created: w.Created, Pin: p, Info: w.Info}
 	if w.UnpinAfter != "" {
-		if r.UnpinAfter, err = cid.Decode(w.UnpinAfter); err != nil {
+		if r.UnpinAfter.CID, err = cid.Decode(w.UnpinAfter); err != nil {
 			return nil, err
 		}
+		r.UnpinAfter.RequestID = w.UnpinAfterID
 	}
 	return r, nil
+}
+
+// PinnedRequests reads the requests a Server keeps in ds and returns the
+// IDs of those that are pinned, per CID, sorted: who holds which pin, for
+// recording holders of pins made before pins named them. Unreadable
+// requests are skipped, as New skips them. A replaced pin that is kept
+// until its replacement settles is not listed: its request is gone.
+func PinnedRequests(ctx context.Context, ds datastore.Datastore) (map[cid.Cid][]string, error) {
+	res, err := ds.Query(ctx, query.Query{Prefix: requestsRoot})
+	if err != nil {
+		return nil, fmt.Errorf("pinsvc: read requests: %w", err)
+	}
+	defer res.Close()
+	out := make(map[cid.Cid][]string)
+	for e := range res.Next() {
+		if e.Error != nil {
+			return nil, fmt.Errorf("pinsvc: read requests: %w", e.Error)
+		}
+		r, err := decodeRequest(e.Value)
+		if err != nil || r.Status != Pinned {
+			continue
+		}
+		out[r.Pin.CID] = append(out[r.Pin.CID], r.ID)
+	}
+	for _, ids := range out {
+		slices.Sort(ids)
+	}
+	return out, nil
 }
 
 // persist writes r; the caller holds s.mu so writes of one request stay in order.
@@ -235,8 +272,8 @@ func decodeRequest(b []byte) (*request, error) {
 // are not kept.
 func (s *Server) persist(ctx context.Context, r *request) error {
 	w := requestWire{statusWire: r.wire(nil)}
-	if r.UnpinAfter.Defined() {
-		w.UnpinAfter = r.UnpinAfter.String()
+	if r.UnpinAfter.CID.Defined() {
+		w.UnpinAfter, w.UnpinAfterID = r.UnpinAfter.CID.String(), r.UnpinAfter.RequestID
 	}
 	b, err := json.Marshal(w)
 	if err != nil {
@@ -423,7 +460,7 @@ func (s *Server) handleReplace(w http.ResponseWriter, r *http.Request) {
 	// never got pinned passes on what it was to release.
 	req.UnpinAfter = old.UnpinAfter
 	if old.Status == Pinned {
-		req.UnpinAfter = old.Pin.CID
+		req.UnpinAfter = release{RequestID: old.ID, CID: old.Pin.CID}
 	}
 	if err := s.persist(r.Context(), req); err != nil {
 		s.mu.Unlock()
@@ -454,22 +491,22 @@ func (s *Server) handleRemove(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	delete(s.reqs, id)
-	var release []cid.Cid
+	var drop []release
 	if req.Status == Pinned && !s.heldByOthers(req.Pin.CID) {
-		release = append(release, req.Pin.CID)
+		drop = append(drop, release{RequestID: id, CID: req.Pin.CID})
 	}
-	if req.UnpinAfter.Defined() && !s.heldByOthers(req.UnpinAfter) {
-		release = append(release, req.UnpinAfter)
+	if req.UnpinAfter.CID.Defined() && !s.heldByOthers(req.UnpinAfter.CID) {
+		drop = append(drop, req.UnpinAfter)
 	}
 	s.mu.Unlock()
 
-	for _, c := range release {
-		if err := s.cfg.Unpin(ctx, c); err != nil {
+	for _, rel := range drop {
+		if err := s.cfg.Unpin(ctx, rel.RequestID, rel.CID); err != nil {
 			// Keep the request so the user can try again and nothing is lost.
 			s.mu.Lock()
 			s.reqs[id] = req
 			s.mu.Unlock()
-			s.internalError(w, fmt.Errorf("unpin %s: %w", c, err))
+			s.internalError(w, fmt.Errorf("unpin %s: %w", rel.CID, err))
 			return
 		}
 	}
@@ -698,18 +735,18 @@ func (s *Server) process(id string) {
 	s.mu.Unlock()
 
 	pctx, cancel := context.WithTimeout(ctx, s.cfg.PinTimeout)
-	err := s.cfg.Pin(pctx, c, origins)
+	err := s.cfg.Pin(pctx, id, c, origins)
 	cancel()
 	if ctx.Err() != nil {
 		return // shutting down: stays "pinning" on disk and is queued again at start
 	}
 
-	var release []cid.Cid
+	var drop []release
 	s.mu.Lock()
 	if req = s.reqs[id]; req == nil {
 		// Removed while pinning: let go of what we just pinned.
 		if err == nil && !s.heldByOthers(c) {
-			release = append(release, c)
+			drop = append(drop, release{RequestID: id, CID: c})
 		}
 	} else {
 		if err == nil {
@@ -724,10 +761,10 @@ func (s *Server) process(id string) {
 			req.Info = map[string]string{"status_details": details}
 			s.log.Warn("pin failed", "requestid", id, "cid", c.String(), "err", err)
 		}
-		if old := req.UnpinAfter; old.Defined() {
-			req.UnpinAfter = cid.Undef
-			if !s.heldByOthers(old) {
-				release = append(release, old)
+		if old := req.UnpinAfter; old.CID.Defined() {
+			req.UnpinAfter = release{}
+			if !s.heldByOthers(old.CID) {
+				drop = append(drop, old)
 			}
 		}
 		if perr := s.persist(ctx, req); perr != nil {
@@ -735,9 +772,9 @@ func (s *Server) process(id string) {
 		}
 	}
 	s.mu.Unlock()
-	for _, c := range release {
-		if err := s.cfg.Unpin(ctx, c); err != nil {
-			s.log.Warn("unpin failed", "cid", c.String(), "err", err)
+	for _, rel := range drop {
+		if err := s.cfg.Unpin(ctx, rel.RequestID, rel.CID); err != nil {
+			s.log.Warn("unpin failed", "requestid", rel.RequestID, "cid", rel.CID.String(), "err", err)
 		}
 	}
 }

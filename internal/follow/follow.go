@@ -1,4 +1,4 @@
-package names
+package follow
 
 import (
 	"context"
@@ -7,8 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ipfs/boxo/ipns"
@@ -18,19 +21,93 @@ import (
 	"github.com/ipfs/go-datastore/query"
 	"github.com/miekg/dns"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/islandsite/island/internal/cidtext"
+	"github.com/islandsite/island/internal/names"
 )
 
 var (
 	// ErrTooManyFollows is returned by Follow past Config.MaxFollows.
-	ErrTooManyFollows = errors.New("names: too many followed names")
+	ErrTooManyFollows = errors.New("follow: too many followed names")
 	// ErrNotFollowed is returned by Unfollow for a name that is not followed.
-	ErrNotFollowed = errors.New("names: not followed")
+	ErrNotFollowed = errors.New("follow: not followed")
+	// ErrClosed is returned by Run after Close.
+	ErrClosed = errors.New("follow: closed")
 )
 
 const followRoot = "/island/follow"
 
-// Follow is a followed name and what the follower last did with it.
-type Follow struct {
+// Config configures a Store.
+type Config struct {
+	// Datastore is the repo's root datastore (see the package doc for keys).
+	Datastore datastore.Batching
+	// Names resolves followed names and re-puts their records.
+	Names *names.System
+	// MaxFollows bounds how many names may be followed.
+	MaxFollows int
+	Logger     *slog.Logger
+}
+
+// DefaultConfig allows 1024 followed names.
+func DefaultConfig() Config { return Config{MaxFollows: 1024} }
+
+// Store keeps the followed names and runs the follower over them.
+type Store struct {
+	cfg Config
+	log *slog.Logger
+
+	// mu serialises read-modify-write of follow entries.
+	mu sync.Mutex
+	// trigger wakes the follower (Follow, Unfollow, Wake); capacity 1 so
+	// that wake-ups coalesce and senders never block.
+	trigger chan struct{}
+	running atomic.Bool
+
+	// lifeMu orders Run's start against Close, so that Close waits for
+	// every follower that started.
+	lifeMu sync.Mutex
+	closed bool
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New checks cfg and builds a Store. It starts no goroutines; Run runs the
+// follower on the caller's goroutine until ctx ends or Close.
+func New(ctx context.Context, cfg Config) (*Store, error) {
+	switch {
+	case cfg.Datastore == nil:
+		return nil, errors.New("follow: no datastore configured")
+	case cfg.Names == nil:
+		return nil, errors.New("follow: no name system configured")
+	}
+	if cfg.MaxFollows <= 0 {
+		cfg.MaxFollows = DefaultConfig().MaxFollows
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{
+		cfg:     cfg,
+		log:     cfg.Logger.With("system", "follow"),
+		trigger: make(chan struct{}, 1),
+	}
+	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	return s, nil
+}
+
+// Close stops a running follower and waits for it. It is idempotent.
+func (s *Store) Close() error {
+	s.lifeMu.Lock()
+	s.closed = true
+	s.lifeMu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+	return nil
+}
+
+// Entry is a followed name and what the follower last did with it.
+type Entry struct {
 	Name       string // canonical IPNS name (k51…) or DNSLink domain
 	Added      time.Time
 	LastCID    cid.Cid // newest version fetched and pinned
@@ -42,9 +119,9 @@ type Follow struct {
 	Kept       []cid.Cid // versions the follower pinned, newest first
 }
 
-// followState is a Follow as stored, with the follower's bookkeeping.
+// followState is an Entry as stored, with the follower's bookkeeping.
 type followState struct {
-	Follow
+	Entry
 	putDigest string // sha256 of the record bytes last re-put
 	removed   bool   // unfollowed; kept until the follower unpinned Kept
 }
@@ -64,7 +141,7 @@ type followJSON struct {
 }
 
 func (st followState) marshal() ([]byte, error) {
-	j := followJSON{Name: st.Name, Added: st.Added, LastCID: cidString(st.LastCID), LastSeq: st.LastSeq,
+	j := followJSON{Name: st.Name, Added: st.Added, LastCID: cidtext.Format(st.LastCID), LastSeq: st.LastSeq,
 		LastCheck: st.LastCheck, LastChange: st.LastChange, LastPut: st.LastPut, LastError: st.LastError,
 		PutDigest: st.putDigest, Removed: st.removed}
 	for _, c := range st.Kept {
@@ -78,11 +155,11 @@ func unmarshalFollow(b []byte) (followState, error) {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return followState{}, err
 	}
-	last, err := optCid(j.LastCID)
+	last, err := cidtext.Parse(j.LastCID)
 	if err != nil {
 		return followState{}, fmt.Errorf("lastCid: %w", err)
 	}
-	st := followState{Follow: Follow{Name: j.Name, Added: j.Added, LastCID: last, LastSeq: j.LastSeq,
+	st := followState{Entry: Entry{Name: j.Name, Added: j.Added, LastCID: last, LastSeq: j.LastSeq,
 		LastCheck: j.LastCheck, LastChange: j.LastChange, LastPut: j.LastPut, LastError: j.LastError},
 		putDigest: j.PutDigest, removed: j.Removed}
 	for _, s := range j.Kept {
@@ -105,43 +182,43 @@ func FollowName(s string) (string, error) {
 		return n.String(), nil
 	}
 	if _, ok := dns.IsDomainName(raw); ok && strings.Contains(raw, ".") && !strings.Contains(raw, "/") {
-		return normDomain(raw), nil
+		return names.NormalizeDomain(raw), nil
 	}
-	return "", fmt.Errorf("names: cannot follow %q: want /ipns/<key>, <key> or a DNSLink domain", s)
+	return "", fmt.Errorf("follow: cannot follow %q: want /ipns/<key>, <key> or a DNSLink domain", s)
 }
 
-func (s *System) loadFollow(ctx context.Context, name string) (followState, error) {
+func (s *Store) loadFollow(ctx context.Context, name string) (followState, error) {
 	b, err := s.cfg.Datastore.Get(ctx, followKey(name))
 	if err != nil {
 		return followState{}, err
 	}
 	st, err := unmarshalFollow(b)
 	if err != nil {
-		return followState{}, fmt.Errorf("names: follow entry %s cannot be read: %w", name, err)
+		return followState{}, fmt.Errorf("follow: follow entry %s cannot be read: %w", name, err)
 	}
 	return st, nil
 }
 
-func (s *System) storeFollow(ctx context.Context, st followState) error {
+func (s *Store) storeFollow(ctx context.Context, st followState) error {
 	b, err := st.marshal()
 	if err != nil {
-		return fmt.Errorf("names: encode follow entry %s: %w", st.Name, err)
+		return fmt.Errorf("follow: encode follow entry %s: %w", st.Name, err)
 	}
 	if err := s.cfg.Datastore.Put(ctx, followKey(st.Name), b); err != nil {
-		return fmt.Errorf("names: store follow entry %s: %w", st.Name, err)
+		return fmt.Errorf("follow: store follow entry %s: %w", st.Name, err)
 	}
 	return nil
 }
 
 // follows returns every stored entry, unfollowed ones included.
-func (s *System) follows(ctx context.Context) ([]followState, error) {
+func (s *Store) follows(ctx context.Context) ([]followState, error) {
 	res, err := s.cfg.Datastore.Query(ctx, query.Query{Prefix: followRoot})
 	if err != nil {
-		return nil, fmt.Errorf("names: list follows: %w", err)
+		return nil, fmt.Errorf("follow: list follows: %w", err)
 	}
 	all, err := res.Rest()
 	if err != nil {
-		return nil, fmt.Errorf("names: list follows: %w", err)
+		return nil, fmt.Errorf("follow: list follows: %w", err)
 	}
 	out := make([]followState, 0, len(all))
 	for _, kv := range all {
@@ -157,23 +234,23 @@ func (s *System) follows(ctx context.Context) ([]followState, error) {
 }
 
 // Follow adds name to the followed names (idempotent) and wakes the follower.
-func (s *System) Follow(ctx context.Context, name string) (Follow, error) {
+func (s *Store) Follow(ctx context.Context, name string) (Entry, error) {
 	canon, err := FollowName(name)
 	if err != nil {
-		return Follow{}, err
+		return Entry{}, err
 	}
-	s.followMu.Lock()
-	defer s.followMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	st, err := s.loadFollow(ctx, canon)
 	switch {
 	case err == nil && !st.removed:
-		return st.Follow, nil
+		return st.Entry, nil
 	case err == nil:
 		st.removed = false // followed again before the follower let go of it
 	case errors.Is(err, datastore.ErrNotFound):
 		all, err := s.follows(ctx)
 		if err != nil {
-			return Follow{}, err
+			return Entry{}, err
 		}
 		active := 0
 		for _, f := range all {
@@ -182,28 +259,28 @@ func (s *System) Follow(ctx context.Context, name string) (Follow, error) {
 			}
 		}
 		if active >= s.cfg.MaxFollows {
-			return Follow{}, fmt.Errorf("%w: %d already followed (the limit); unfollow one first", ErrTooManyFollows, active)
+			return Entry{}, fmt.Errorf("%w: %d already followed (the limit); unfollow one first", ErrTooManyFollows, active)
 		}
-		st = followState{Follow: Follow{Name: canon, Added: time.Now().UTC()}}
+		st = followState{Entry: Entry{Name: canon, Added: time.Now().UTC()}}
 	default:
-		return Follow{}, err
+		return Entry{}, err
 	}
 	if err := s.storeFollow(ctx, st); err != nil {
-		return Follow{}, err
+		return Entry{}, err
 	}
-	s.CheckFollows()
-	return st.Follow, nil
+	s.Wake()
+	return st.Entry, nil
 }
 
 // Unfollow stops following name. The running follower unpins the versions
 // it kept for it and then forgets the name; until then they stay gc roots.
-func (s *System) Unfollow(ctx context.Context, name string) error {
+func (s *Store) Unfollow(ctx context.Context, name string) error {
 	canon, err := FollowName(name)
 	if err != nil {
 		return err
 	}
-	s.followMu.Lock()
-	defer s.followMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	st, err := s.loadFollow(ctx, canon)
 	if errors.Is(err, datastore.ErrNotFound) || (err == nil && st.removed) {
 		return fmt.Errorf("%w: %s", ErrNotFollowed, canon)
@@ -213,7 +290,7 @@ func (s *System) Unfollow(ctx context.Context, name string) error {
 	}
 	if len(st.Kept) == 0 {
 		if err := s.cfg.Datastore.Delete(ctx, followKey(canon)); err != nil {
-			return fmt.Errorf("names: unfollow %s: %w", canon, err)
+			return fmt.Errorf("follow: unfollow %s: %w", canon, err)
 		}
 		return nil
 	}
@@ -221,28 +298,28 @@ func (s *System) Unfollow(ctx context.Context, name string) error {
 	if err := s.storeFollow(ctx, st); err != nil {
 		return err
 	}
-	s.CheckFollows()
+	s.Wake()
 	return nil
 }
 
 // List returns the followed names, sorted.
-func (s *System) List(ctx context.Context) ([]Follow, error) {
+func (s *Store) List(ctx context.Context) ([]Entry, error) {
 	all, err := s.follows(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Follow, 0, len(all))
+	out := make([]Entry, 0, len(all))
 	for _, st := range all {
 		if !st.removed {
-			out = append(out, st.Follow)
+			out = append(out, st.Entry)
 		}
 	}
 	return out, nil
 }
 
-// FollowRoots lists every version the follower keeps pinned (also of names
+// Roots lists every version the follower keeps pinned (also of names
 // unfollowed but not yet released): a gc root set.
-func (s *System) FollowRoots(ctx context.Context) ([]cid.Cid, error) {
+func (s *Store) Roots(ctx context.Context) ([]cid.Cid, error) {
 	all, err := s.follows(ctx)
 	if err != nil {
 		return nil, err
@@ -260,17 +337,34 @@ func (s *System) FollowRoots(ctx context.Context) ([]cid.Cid, error) {
 	return out, nil
 }
 
-// CheckFollows wakes the running follower to check every name now (for an
-// IPNS pubsub or DHT update hook). It never blocks.
-func (s *System) CheckFollows() {
+// KeptBy maps every version the follower keeps to the followed names
+// keeping it, sorted; unfollowed names not yet released count, as they do
+// for Roots. For recording the holders of pins made before pins named them.
+func (s *Store) KeptBy(ctx context.Context) (map[cid.Cid][]string, error) {
+	all, err := s.follows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[cid.Cid][]string)
+	for _, st := range all { // sorted by name; Kept holds a CID once
+		for _, c := range st.Kept {
+			out[c] = append(out[c], st.Name)
+		}
+	}
+	return out, nil
+}
+
+// Wake wakes the running follower to check every name now (for an IPNS
+// pubsub or DHT update hook). It never blocks.
+func (s *Store) Wake() {
 	select {
 	case s.trigger <- struct{}{}:
 	default:
 	}
 }
 
-// FollowConfig configures RunFollower.
-type FollowConfig struct {
+// RunConfig configures Run.
+type RunConfig struct {
 	// Interval between checks of every followed name.
 	Interval time.Duration
 	// KeepVersions is how many versions of each name stay pinned.
@@ -282,20 +376,22 @@ type FollowConfig struct {
 	RepublishInterval time.Duration
 	// Parallel bounds how many names are checked at once.
 	Parallel int
-	// Fetch fetches the whole DAG under c and pins it recursively. Required.
-	Fetch func(ctx context.Context, c cid.Cid) error
-	// Unpin releases a version Fetch pinned; a CID that is not pinned is
-	// not an error. Required.
-	Unpin func(ctx context.Context, c cid.Cid) error
+	// Fetch fetches the whole DAG under c and holds it for the followed
+	// name. Required.
+	Fetch func(ctx context.Context, name string, c cid.Cid) error
+	// Unpin drops name's hold on c, taken by Fetch; a CID that is not held
+	// is not an error. It is not called while another followed name keeps
+	// c. Required.
+	Unpin func(ctx context.Context, name string, c cid.Cid) error
 	// Provide announces a newly fetched version; nil skips it.
 	Provide func(ctx context.Context, c cid.Cid) error
 }
 
-// DefaultFollowConfig checks every 5 minutes, keeps 3 versions and re-puts
+// DefaultRunConfig checks every 5 minutes, keeps 3 versions and re-puts
 // records every 4 hours (Kubo's republish period; DHT peers drop records
 // after 48h).
-func DefaultFollowConfig() FollowConfig {
-	return FollowConfig{
+func DefaultRunConfig() RunConfig {
+	return RunConfig{
 		Interval:          5 * time.Minute,
 		KeepVersions:      3,
 		FetchTimeout:      10 * time.Minute,
@@ -304,18 +400,18 @@ func DefaultFollowConfig() FollowConfig {
 	}
 }
 
-// RunFollower checks every followed name at once, then every Interval and
-// whenever Follow or CheckFollows asks: it resolves the name (highest valid
+// Run is the follower: it checks every followed name at once, then every
+// Interval and whenever Follow, Unfollow or Wake asks: it resolves the name (highest valid
 // sequence), fetches and pins a new version, provides it, unpins versions
 // beyond KeepVersions, and re-puts the author's signed record unchanged so
 // that the name keeps resolving while the author is offline. Errors are
-// recorded per name (Follow.LastError) and logged; they never stop the loop.
-// It returns nil when ctx ends or the System is closed. One at a time.
-func (s *System) RunFollower(ctx context.Context, fc FollowConfig) error {
+// recorded per name (Entry.LastError) and logged; they never stop the loop.
+// It returns nil when ctx ends or the Store is closed. One at a time.
+func (s *Store) Run(ctx context.Context, fc RunConfig) error {
 	if fc.Fetch == nil || fc.Unpin == nil {
-		return errors.New("names: follower needs Fetch and Unpin")
+		return errors.New("follow: follower needs Fetch and Unpin")
 	}
-	def := DefaultFollowConfig()
+	def := DefaultRunConfig()
 	if fc.Interval <= 0 {
 		fc.Interval = def.Interval
 	}
@@ -331,10 +427,10 @@ func (s *System) RunFollower(ctx context.Context, fc FollowConfig) error {
 	if fc.Parallel <= 0 {
 		fc.Parallel = def.Parallel
 	}
-	if !s.followerOn.CompareAndSwap(false, true) {
-		return errors.New("names: a follower is already running")
+	if !s.running.CompareAndSwap(false, true) {
+		return errors.New("follow: a follower is already running")
 	}
-	defer s.followerOn.Store(false)
+	defer s.running.Store(false)
 	s.lifeMu.Lock()
 	if s.closed {
 		s.lifeMu.Unlock()
@@ -362,7 +458,7 @@ func (s *System) RunFollower(ctx context.Context, fc FollowConfig) error {
 	}
 }
 
-func (s *System) checkAll(ctx context.Context, fc FollowConfig) {
+func (s *Store) checkAll(ctx context.Context, fc RunConfig) {
 	all, err := s.follows(ctx)
 	if err != nil {
 		s.log.Error("follower cannot list follows", "err", err)
@@ -384,14 +480,14 @@ func (s *System) checkAll(ctx context.Context, fc FollowConfig) {
 }
 
 // check does one round for one followed name.
-func (s *System) check(ctx context.Context, fc FollowConfig, st followState) {
+func (s *Store) check(ctx context.Context, fc RunConfig, st followState) {
 	log := s.log.With("follow", st.Name)
 	var errs []error
 	var fetched cid.Cid
 	var put bool
 	var digest string
 
-	res, err := s.resolve(ctx, st.Name, true)
+	res, err := s.cfg.Names.ResolveFresh(ctx, st.Name)
 	if err != nil {
 		errs = append(errs, err)
 	} else {
@@ -401,7 +497,7 @@ func (s *System) check(ctx context.Context, fc FollowConfig, st followState) {
 			errs = append(errs, cerr)
 		case !c.Equals(st.LastCID):
 			fctx, cancel := context.WithTimeout(ctx, fc.FetchTimeout)
-			ferr := fc.Fetch(fctx, c)
+			ferr := fc.Fetch(fctx, st.Name, c)
 			cancel()
 			if ferr != nil {
 				errs = append(errs, fmt.Errorf("fetch %s: %w", c, ferr))
@@ -421,8 +517,8 @@ func (s *System) check(ctx context.Context, fc FollowConfig, st followState) {
 			sum := sha256.Sum256(res.Record)
 			digest = hex.EncodeToString(sum[:])
 			if digest != st.putDigest || time.Since(st.LastPut) >= fc.RepublishInterval {
-				// resolve checked this record and keeps it: only routing needs it.
-				if perr := s.putRouting(ctx, Record{Name: res.Name, Raw: res.Record}); perr != nil {
+				// Resolving checked this record and keeps it: only routing needs it.
+				if perr := s.cfg.Names.Reput(ctx, names.Record{Name: res.Name, Raw: res.Record}); perr != nil {
 					errs = append(errs, fmt.Errorf("re-put record: %w", perr))
 				} else {
 					put = true
@@ -435,10 +531,10 @@ func (s *System) check(ctx context.Context, fc FollowConfig, st followState) {
 	}
 
 	now := time.Now().UTC()
-	s.followMu.Lock()
+	s.mu.Lock()
 	cur, lerr := s.loadFollow(ctx, st.Name)
 	if lerr != nil {
-		s.followMu.Unlock()
+		s.mu.Unlock()
 		// Unfollowed (and forgotten) while we fetched: let go of the new pin.
 		if fetched.Defined() && errors.Is(lerr, datastore.ErrNotFound) {
 			s.unpinUnlessKept(ctx, fc, st.Name, fetched)
@@ -467,7 +563,7 @@ func (s *System) check(ctx context.Context, fc FollowConfig, st followState) {
 	if !cur.removed && len(cur.Kept) > fc.KeepVersions {
 		extra = slices.Clone(cur.Kept[fc.KeepVersions:])
 	}
-	s.followMu.Unlock()
+	s.mu.Unlock()
 
 	for _, c := range extra {
 		if err := s.unpinUnlessKept(ctx, fc, st.Name, c); err != nil {
@@ -479,10 +575,10 @@ func (s *System) check(ctx context.Context, fc FollowConfig, st followState) {
 }
 
 // release unpins what the follower kept for an unfollowed name, then forgets it.
-func (s *System) release(ctx context.Context, fc FollowConfig, name string) {
-	s.followMu.Lock()
+func (s *Store) release(ctx context.Context, fc RunConfig, name string) {
+	s.mu.Lock()
 	st, err := s.loadFollow(ctx, name)
-	s.followMu.Unlock()
+	s.mu.Unlock()
 	if err != nil || !st.removed {
 		return
 	}
@@ -493,8 +589,8 @@ func (s *System) release(ctx context.Context, fc FollowConfig, name string) {
 		}
 		s.dropKept(ctx, name, c)
 	}
-	s.followMu.Lock()
-	defer s.followMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if st, err := s.loadFollow(ctx, name); err == nil && st.removed && len(st.Kept) == 0 {
 		if err := s.cfg.Datastore.Delete(ctx, followKey(name)); err != nil {
 			s.log.Error("cannot forget unfollowed name", "follow", name, "err", err)
@@ -503,9 +599,9 @@ func (s *System) release(ctx context.Context, fc FollowConfig, name string) {
 }
 
 // dropKept removes c from the kept versions of name once it is unpinned.
-func (s *System) dropKept(ctx context.Context, name string, c cid.Cid) {
-	s.followMu.Lock()
-	defer s.followMu.Unlock()
+func (s *Store) dropKept(ctx context.Context, name string, c cid.Cid) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	st, err := s.loadFollow(ctx, name)
 	if err != nil {
 		return
@@ -517,7 +613,7 @@ func (s *System) dropKept(ctx context.Context, name string, c cid.Cid) {
 }
 
 // unpinUnlessKept unpins c unless another followed name still keeps it.
-func (s *System) unpinUnlessKept(ctx context.Context, fc FollowConfig, name string, c cid.Cid) error {
+func (s *Store) unpinUnlessKept(ctx context.Context, fc RunConfig, name string, c cid.Cid) error {
 	all, err := s.follows(ctx)
 	if err != nil {
 		return err
@@ -527,14 +623,14 @@ func (s *System) unpinUnlessKept(ctx context.Context, fc FollowConfig, name stri
 			return nil
 		}
 	}
-	return fc.Unpin(ctx, c)
+	return fc.Unpin(ctx, name, c)
 }
 
 // rootCID is the CID a resolved path starts at: what to fetch and pin.
 func rootCID(p path.Path) (cid.Cid, error) {
 	ip, err := path.NewImmutablePath(p)
 	if err != nil {
-		return cid.Undef, fmt.Errorf("names: %s is not an immutable path: %w", p, err)
+		return cid.Undef, fmt.Errorf("follow: %s is not an immutable path: %w", p, err)
 	}
 	return ip.RootCid(), nil
 }
