@@ -295,7 +295,7 @@ func (c *Client) Get(ctx context.Context, req core.PathRequest) (core.Tree, erro
 		body.Close()
 		return core.Tree{}, fmt.Errorf("api: the daemon answered get with %q, not %s", resp.Header.Get("Content-Type"), typeMultipart)
 	}
-	dir, err := files.NewFileFromPartReader(multipart.NewReader(body, params["boundary"]), mt)
+	dir, err := files.NewFileFromPartReader(multipart.NewReader(body, params["boundary"]), partDirectory)
 	if err != nil {
 		body.Close()
 		return core.Tree{}, fmt.Errorf("api: read the daemon's answer: %w", err)

@@ -321,13 +321,17 @@ func copyWithTrailer(w http.ResponseWriter, src io.Reader) {
 // no one to tell.
 type writeFailed struct{ error }
 
+// partDirectory is the media type boxo/files' reader takes for "the parts
+// are a directory"; the wire type stays multipart/mixed.
+const partDirectory = "multipart/form-data"
+
 // multipartDir reads a multipart/mixed body of files as a streamed directory.
 func multipartDir(r *http.Request) (files.Directory, error) {
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != typeMultipart || params["boundary"] == "" {
 		return nil, core.Errorf(core.CodeInvalid, "api: %s %s takes %s with a boundary, not %q", r.Method, r.URL.Path, typeMultipart, r.Header.Get("Content-Type"))
 	}
-	d, err := files.NewFileFromPartReader(multipart.NewReader(r.Body, params["boundary"]), mt)
+	d, err := files.NewFileFromPartReader(multipart.NewReader(r.Body, params["boundary"]), partDirectory)
 	if err != nil {
 		return nil, core.Errorf(core.CodeInvalid, "api: request body: %w", err)
 	}

@@ -117,7 +117,18 @@ func (s *Server) Handler() http.Handler {
 		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { op.serve(s, s.cfg.API)(w, r) })
 		mux.Handle(op.Method+" "+op.Path, s.authorized(s.bounded(h)))
 	}
+	methods := map[string][]string{}
+	for _, op := range operations {
+		methods[op.Path] = append(methods[op.Path], op.Method)
+	}
 	mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
+		if ms, ok := methods[r.URL.Path]; ok {
+			// Changes are POSTed: a GET (an <img>, a link) must not make one.
+			w.Header().Set("Allow", strings.Join(ms, ", "))
+			writeJSON(w, http.StatusMethodNotAllowed, errorBody{wireError{core.CodeInvalid,
+				fmt.Sprintf("api: %s takes %s, not %s", r.URL.Path, strings.Join(ms, " or "), r.Method)}})
+			return
+		}
 		writeError(w, core.Errorf(core.CodeNotFound, "api: no operation %s %s (see %s/openapi.yaml)", r.Method, r.URL.Path, Prefix))
 	})
 	if s.cfg.Gatherer != nil {

@@ -191,7 +191,7 @@ func (c *Core) DagImport(ctx context.Context, req DagImportRequest) (_ DagImport
 	if req.CAR == nil {
 		return DagImported{}, Errorf(CodeInvalid, "no CAR to import")
 	}
-	roots, err := c.repo.ImportCAR(ctx, bufio.NewReaderSize(req.CAR, 1<<20), userHolder)
+	roots, err := c.repo.ImportCAR(ctx, bufio.NewReaderSize(req.CAR, 1<<20))
 	if err != nil {
 		return DagImported{}, err
 	}

@@ -127,7 +127,12 @@ func Open(ctx context.Context, cfg Config) (_ *Core, err error) {
 		log = slog.Default()
 	}
 	c := &Core{cfg: cfg, log: log.With("system", "core"), sites: map[string]*importer.Cache{}, republish: make(chan struct{}, 1)}
+	// ready is closed once Open is done: the node asks the repo for the
+	// roots to announce from its own goroutine as soon as it starts, and
+	// the history that registers some of them comes after the node.
+	ready := make(chan struct{})
 	defer func() {
+		close(ready)
 		if err != nil {
 			c.Close()
 		}
@@ -138,6 +143,19 @@ func Open(ctx context.Context, cfg Config) (_ *Core, err error) {
 		return nil, err
 	}
 	c.remotes.dir = c.repo.Path()
+	// Every published version survives gc (and stays announced), also
+	// versions published before each was held by its site.
+	c.repo.RegisterRoots("site history", func(ctx context.Context) ([]cid.Cid, error) {
+		select {
+		case <-ready:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if c.history == nil {
+			return nil, errors.New("core: closed")
+		}
+		return c.history.Roots(ctx)
+	})
 
 	var rt routing.ValueStore
 	if cfg.Mode != ModeOffline {
@@ -187,9 +205,6 @@ func Open(ctx context.Context, cfg Config) (_ *Core, err error) {
 	if c.follows, err = follow.New(ctx, follow.Config{Datastore: c.repo.Datastore(), Names: c.names, MaxFollows: cfg.MaxFollows, Logger: log}); err != nil {
 		return nil, fmt.Errorf("core: %w", err)
 	}
-	// Every published version survives gc (and stays announced), also
-	// versions published before each was held by its site.
-	c.repo.RegisterRoots("site history", c.history.Roots)
 	if err := c.migrateHolders(ctx); err != nil {
 		return nil, err
 	}
@@ -203,9 +218,6 @@ func (c *Core) Close() error {
 		var errs []error
 		if c.follows != nil {
 			errs = append(errs, c.follows.Close())
-		}
-		if c.names != nil {
-			errs = append(errs, c.names.Close())
 		}
 		if c.node != nil {
 			errs = append(errs, c.node.Close())

@@ -39,7 +39,7 @@ func optTime(t time.Time) *time.Time {
 	return &t
 }
 
-func toFollow(f follow.Follow) Follow {
+func toFollow(f follow.Entry) Follow {
 	out := Follow{Name: f.Name, Added: f.Added, LastSeq: f.LastSeq, LastError: f.LastError,
 		LastCheck: optTime(f.LastCheck), LastChange: optTime(f.LastChange), Kept: []string{}}
 	if f.LastCID.Defined() {

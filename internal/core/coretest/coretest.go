@@ -61,37 +61,40 @@ func tree() map[string]string {
 }
 
 // dir builds a files.Directory of files (slash paths to content).
-func dir(files_ map[string]string) files.Directory {
-	m := map[string]files.Node{}
-	for p, content := range files_ {
+func dir(fs map[string]string) files.Directory {
+	type node = map[string]any
+	top := node{}
+	for p, content := range fs {
 		parts := strings.Split(p, "/")
-		cur := m
+		cur := top
 		for _, d := range parts[:len(parts)-1] {
-			sub, ok := cur[d].(mapDir)
+			sub, ok := cur[d].(node)
 			if !ok {
-				sub = mapDir{}
+				sub = node{}
 				cur[d] = sub
 			}
 			cur = sub
 		}
-		cur[parts[len(parts)-1]] = files.NewBytesFile([]byte(content))
+		cur[parts[len(parts)-1]] = content
 	}
-	return toDir(m)
-}
-
-type mapDir map[string]files.Node
-
-func toDir(m map[string]files.Node) files.Directory {
-	out := map[string]files.Node{}
-	for k, v := range m {
-		if sub, ok := v.(mapDir); ok {
-			out[k] = toDir(sub)
-		} else {
-			out[k] = v
+	var build func(node) files.Directory
+	build = func(n node) files.Directory {
+		m := map[string]files.Node{}
+		for k, v := range n {
+			switch v := v.(type) {
+			case node:
+				m[k] = build(v)
+			case string:
+				m[k] = files.NewBytesFile([]byte(v))
+			}
 		}
+		return files.NewMapDirectory(m)
 	}
-	return files.NewMapDirectory(out)
+	return build(top)
 }
+
+// toDir is a directory of the given nodes.
+func toDir(m map[string]files.Node) files.Directory { return files.NewMapDirectory(m) }
 
 // roots wraps entries as an AddRequest's top-level roots.
 func roots(entries map[string]files.Node) files.Directory {
