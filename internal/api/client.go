@@ -467,7 +467,9 @@ type progressDir struct {
 	report func(int64)
 }
 
-func (d progressDir) Entries() files.DirIterator { return progressIter{d.Directory.Entries(), d.report} }
+func (d progressDir) Entries() files.DirIterator {
+	return progressIter{d.Directory.Entries(), d.report}
+}
 
 type progressIter struct {
 	files.DirIterator

@@ -11,8 +11,8 @@ func newBuildCmd(env *Env, _ *globalOptions) *cobra.Command {
 	var content, out string
 	var drafts, future bool
 	cmd := &cobra.Command{
-		Use:         "build [--content DIR] [--out DIR] [--drafts] [--future]",
-		Short:       "Render the site to a directory; no node, no repo",
+		Use:   "build [--content DIR] [--out DIR] [--drafts] [--future]",
+		Short: "Render the site to a directory; no node, no repo",
 		Long: "Render the Markdown in --content into a static site in --out, checking every\n" +
 			"internal link. The output is replaced in one step; when the build fails, the\n" +
 			"previous output stays as it was.",

@@ -230,4 +230,3 @@ func (c *Core) DagExport(ctx context.Context, req PathRequest) (_ io.ReadCloser,
 	}()
 	return pr, nil
 }
-

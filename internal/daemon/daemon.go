@@ -103,6 +103,8 @@ type Daemon struct {
 	pins   *pinsvc.Server
 	pinSrv *httpserver.Server // the pinning service's own listener
 	site   *watcher
+	// parts are run by Run next to the daemon's own (Go).
+	parts []func(context.Context) error
 	// events serialises Config.Events across the daemon's goroutines.
 	eventsMu sync.Mutex
 
@@ -248,6 +250,13 @@ func (d *Daemon) PinningURL() string {
 	return d.api.URL() + PinningPrefix
 }
 
+// Go adds f to what Run runs, with Run's context: f must return once that
+// context ends, and Run waits for it before closing the Core. An error
+// from f stops the daemon with it. Call Go before Run.
+func (d *Daemon) Go(f func(ctx context.Context) error) {
+	d.parts = append(d.parts, f)
+}
+
 // emit reports ev to Config.Events, one at a time.
 func (d *Daemon) emit(ev Event) {
 	if d.cfg.Events == nil {
@@ -273,6 +282,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.core.Mode() != core.ModeOffline {
 		g.Go(func() error { return d.core.RunFollower(gctx, d.cfg.Follow) })
 		g.Go(func() error { return d.core.RunRepublisher(gctx, d.cfg.RepublishInterval, d.cfg.RepublishRetry) })
+	}
+	for _, f := range d.parts {
+		g.Go(func() error { return f(gctx) })
 	}
 	var err error
 	if d.site != nil {
