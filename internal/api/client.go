@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ipfs/boxo/files"
+	"github.com/ipfs/boxo/ipns"
 
 	"github.com/islandsite/island/internal/core"
 	"github.com/islandsite/island/internal/repo"
@@ -381,15 +382,22 @@ func (c *Client) RoutingPut(ctx context.Context, req core.RoutingPutRequest) (co
 }
 
 func (c *Client) RoutingGet(ctx context.Context, req core.RoutingGetRequest) ([]byte, error) {
-	_, rc, err := c.postStream(ctx, "/routing/get", req)
+	body, err := jsonBody(req)
 	if err != nil {
 		return nil, err
 	}
-	defer rc.Close()
-	// A record is at most 10 KiB; a longer answer is not one.
-	b, err := io.ReadAll(io.LimitReader(rc, maxJSONBody))
+	resp, err := c.request(ctx, http.MethodPost, "/routing/get", typeJSON, body, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	// A record is at most 10 KiB: a longer answer is not one.
+	b, err := io.ReadAll(io.LimitReader(resp.Body, int64(ipns.MaxRecordSize)+1))
 	if err != nil {
 		return nil, fmt.Errorf("api: read the daemon's answer: %w", err)
+	}
+	if len(b) > ipns.MaxRecordSize {
+		return nil, fmt.Errorf("api: the daemon's answer to routing get is longer than an IPNS record may be")
 	}
 	return b, nil
 }

@@ -208,6 +208,7 @@ func rawOut[Req any](f func(context.Context, Req) ([]byte, error), contentType s
 			return
 		}
 		w.Header().Set("Content-Type", contentType)
+		w.Header().Set("X-Content-Type-Options", "nosniff")
 		_, _ = w.Write(b)
 	}
 }

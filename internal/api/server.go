@@ -121,7 +121,7 @@ func (s *Server) Handler() http.Handler {
 	for _, op := range operations {
 		methods[op.Path] = append(methods[op.Path], op.Method)
 	}
-	mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle(Prefix+"/", s.authorized(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if ms, ok := methods[r.URL.Path]; ok {
 			// Changes are POSTed: a GET (an <img>, a link) must not make one.
 			w.Header().Set("Allow", strings.Join(ms, ", "))
@@ -130,7 +130,7 @@ func (s *Server) Handler() http.Handler {
 			return
 		}
 		writeError(w, core.Errorf(core.CodeNotFound, "api: no operation %s %s (see %s/openapi.yaml)", r.Method, r.URL.Path, Prefix))
-	})
+	})))
 	if s.cfg.Gatherer != nil {
 		metrics := promhttp.HandlerFor(s.cfg.Gatherer, promhttp.HandlerOpts{MaxRequestsInFlight: 4})
 		mux.Handle("GET /debug/metrics/prometheus", s.authorized(metrics))

@@ -512,6 +512,6 @@ type SiteStatus struct {
 type ProvideState struct {
 	Provided      int       `json:"provided"`
 	Queued        int       `json:"queued"`
-	LastReprovide time.Time `json:"last_reprovide"`
-	NextReprovide time.Time `json:"next_reprovide"`
+	LastReprovide time.Time `json:"last_reprovide,omitzero"`
+	NextReprovide time.Time `json:"next_reprovide,omitzero"`
 }
