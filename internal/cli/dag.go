@@ -42,7 +42,7 @@ func newDagImportCmd(env *Env, g *globalOptions) *cobra.Command {
 					res, err := a.DagImport(ctx, core.DagImportRequest{CAR: f})
 					f.Close()
 					if err != nil {
-						return fmt.Errorf("%s: %w", name, err)
+						return aboutFile(err, "dag import", name)
 					}
 					for _, c := range res.Roots {
 						if !asJSON {

@@ -8,12 +8,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/islandsite/island/internal/core"
+
 	"github.com/islandsite/island/internal/testutil/testnet"
 )
 
-func followed(t *testing.T, env *Env) []followJSON {
+func followed(t *testing.T, env *Env) []core.Follow {
 	t.Helper()
-	var out []followJSON
+	var out []core.Follow
 	require.NoError(t, json.Unmarshal([]byte(mustRun(t, env, "follow", "ls", "--json")), &out))
 	return out
 }
@@ -82,7 +84,7 @@ func TestFollowThroughDaemon(t *testing.T) {
 	envA, envB := testEnv(t), testEnv(t)
 	b := startDaemon(t, envB, nil)
 	a := startDaemon(t, envA, bootstrapTo(b))
-	testnet.AwaitDHTNeighbours(t, a.Core().Node, b.Core().Node.ID())
+	testnet.AwaitDHTNeighbours(t, a.Core().Node(), b.Core().Node().ID())
 	c := addText(t, envA, "site, version 1")
 	mustRun(t, envA, "name", "publish", c)
 	selfA := keyID(t, envA, "self")
@@ -91,7 +93,7 @@ func TestFollowThroughDaemon(t *testing.T) {
 	require.Equal(t, exitOK, code, stderr)
 	require.Equal(t, "following "+selfA+"\n", out)
 	require.Empty(t, stderr, "a daemon runs: no note")
-	var f followJSON
+	var f core.Follow
 	require.Eventually(t, func() bool {
 		fs := followed(t, envB)
 		require.Len(t, fs, 1)

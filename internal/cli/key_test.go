@@ -9,21 +9,23 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/islandsite/island/internal/core"
 )
 
 func TestKeyCommands(t *testing.T) {
 	env := testEnv(t)
 	blog := strings.TrimSpace(mustRun(t, env, "key", "gen", "blog"))
 	require.Regexp(t, `^k51[0-9a-z]+$`, blog)
-	var alt keyJSON
+	var alt core.Key
 	require.NoError(t, json.Unmarshal([]byte(mustRun(t, env, "key", "gen", "--json", "alt")), &alt))
 	require.Equal(t, "alt", alt.Name)
 
-	var keys []keyJSON
+	var keys []core.Key
 	require.NoError(t, json.Unmarshal([]byte(mustRun(t, env, "key", "ls", "--json")), &keys))
 	require.Len(t, keys, 3)
 	require.Equal(t, "self", keys[0].Name, "self comes first")
-	require.Equal(t, []keyJSON{{"alt", alt.ID}, {"blog", blog}}, keys[1:])
+	require.Equal(t, []core.Key{{"alt", alt.ID}, {"blog", blog}}, keys[1:])
 	require.Regexp(t, `^k51[0-9a-z]+$`, keys[0].ID)
 	require.Equal(t, keys[0].ID+"  self\n"+alt.ID+"  alt\n"+blog+"  blog\n", mustRun(t, env, "key", "ls"))
 

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/islandsite/island/internal/core"
+
 	"github.com/islandsite/island/internal/daemon"
 	"github.com/islandsite/island/internal/testutil/testnet"
 )
@@ -31,7 +33,7 @@ func withVar(env *Env, key, value string) *Env {
 // keyID is the IPNS name of the key called name in env's repo.
 func keyID(t *testing.T, env *Env, name string) string {
 	t.Helper()
-	var keys []keyJSON
+	var keys []core.Key
 	require.NoError(t, json.Unmarshal([]byte(mustRun(t, env, "key", "ls", "--json")), &keys))
 	for _, k := range keys {
 		if k.Name == name {
@@ -66,16 +68,16 @@ func TestNamePublishResolveOffline(t *testing.T) {
 	// Another key, by name or by IPNS name, with its own TTL and lifetime.
 	blog := strings.TrimSpace(mustRun(t, env, "key", "gen", "blog"))
 	before := time.Now()
-	var rec recordJSON
+	var rec core.Record
 	require.NoError(t, json.Unmarshal([]byte(mustRun(t, env, "name", "publish", "--key", "blog", "--ttl", "1m", "--lifetime", "2h", "--json", "/ipfs/"+c)), &rec))
 	require.Equal(t, blog, rec.Name)
 	require.Equal(t, "/ipfs/"+c, rec.Value)
 	require.Equal(t, uint64(1), rec.Seq)
 	require.Equal(t, "1m0s", rec.TTL)
 	require.WithinRange(t, rec.EOL, before.Add(2*time.Hour), time.Now().Add(2*time.Hour))
-	var res resolveJSON
+	var res core.Resolved
 	require.NoError(t, json.Unmarshal([]byte(mustRun(t, env, "name", "resolve", "--json", "/ipns/"+blog)), &res))
-	require.Equal(t, resolveJSON{Path: "/ipfs/" + c, Name: blog, Seq: 1, TTL: "1m0s", EOL: &rec.EOL}, res)
+	require.Equal(t, core.Resolved{Path: "/ipfs/" + c, Name: blog, Seq: 1, TTL: "1m0s", EOL: &rec.EOL}, res)
 	require.Equal(t, blog+"\n", mustRun(t, env, "name", "publish", "-Q", "--key", blog, c), "--key takes an IPNS name too")
 	require.NoError(t, json.Unmarshal([]byte(mustRun(t, env, "name", "resolve", "--json", blog)), &res))
 	require.Equal(t, uint64(2), res.Seq, "every publish supersedes the last")
@@ -149,8 +151,8 @@ func TestNamesReachDHT(t *testing.T) {
 		// The first round runs before A knows B; the retry must not take a minute.
 		cfg.RepublishRetry = 20 * time.Millisecond
 	})
-	testnet.AwaitDHTNeighbours(t, a.Core().Node, b.Core().Node.ID())
-	require.Eventually(t, func() bool { return dhtHolds(t, b, offline) }, 30*time.Second, 20*time.Millisecond,
+	testnet.AwaitDHTNeighbours(t, a.Core().Node(), b.Core().Node().ID())
+	require.Eventually(t, func() bool { return dhtHolds(t, b, selfA, offline) }, 30*time.Second, 20*time.Millisecond,
 		"A's republisher never put the record published offline to B")
 
 	// routing put through A's daemon: stored and put to B.
@@ -159,7 +161,7 @@ func TestNamesReachDHT(t *testing.T) {
 	code, _, stderr := runCLI(t, envA, "routing", "put", "/ipns/"+name.String(), writeTemp(t, "f.ipns-record", fixture))
 	require.Equal(t, exitOK, code, stderr)
 	require.NotContains(t, stderr, "warning")
-	require.True(t, dhtHolds(t, b, fixture), "routing put returns once the record is put to peers")
+	require.True(t, dhtHolds(t, b, name.String(), fixture), "routing put returns once the record is put to peers")
 
 	// name publish through A's daemon: online, no note about a missing node.
 	c2 := addText(t, envA, "published online")
@@ -168,12 +170,12 @@ func TestNamesReachDHT(t *testing.T) {
 	require.Equal(t, "Published to "+selfA+": /ipfs/"+c2+"\n", out)
 	require.Empty(t, stderr)
 	online := []byte(mustRun(t, envA, "routing", "get", "/ipns/"+selfA))
-	require.True(t, dhtHolds(t, b, online))
+	require.True(t, dhtHolds(t, b, selfA, online))
 
 	// With A gone, B (through its daemon) still resolves both names.
 	a.stop()
 	require.Equal(t, "/ipfs/"+c2+"\n", mustRun(t, envB, "name", "resolve", selfA))
-	var res resolveJSON
+	var res core.Resolved
 	require.NoError(t, json.Unmarshal([]byte(mustRun(t, envB, "name", "resolve", "--json", "/ipns/"+name.String())), &res))
 	require.Equal(t, "/ipfs/"+c1, res.Path)
 	require.Equal(t, uint64(1), res.Seq)
@@ -201,8 +203,8 @@ func TestNamePublishRetriedByDaemon(t *testing.T) {
 
 	b := startDaemon(t, envB, nil)
 	ctx := context.Background()
-	require.NoError(t, a.Core().Node.Host().Connect(ctx, testnet.AddrInfo(b.Core().Node)))
-	require.Eventually(t, func() bool { return dhtHolds(t, b, rec) }, 30*time.Second, 20*time.Millisecond,
+	require.NoError(t, a.Core().Node().Host().Connect(ctx, testnet.AddrInfo(b.Core().Node())))
+	require.Eventually(t, func() bool { return dhtHolds(t, b, blog, rec) }, 30*time.Second, 20*time.Millisecond,
 		"A's daemon never put the record once it had a peer")
 	require.Equal(t, blog+"\tblog\n", mustRun(t, envA, "key", "rm", "blog"))
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/islandsite/island/internal/core"
 )
 
 // printJSON writes v as one indented JSON document, the form of every --json output.
@@ -43,6 +45,13 @@ func when(t time.Time) string {
 		return "never"
 	}
 	return t.Local().Format(time.DateTime)
+}
+
+// aboutFile names the file a command read in the error core gave about its
+// content: "routing put: FILE: refused: …", keeping the error's code.
+func aboutFile(err error, op, file string) error {
+	msg := strings.TrimPrefix(err.Error(), op+": ")
+	return &core.Error{Code: core.ErrorCode(err), Message: op + ": " + file + ": " + msg, Err: err}
 }
 
 // notes prints what the core says a person should know, on stderr.

@@ -65,15 +65,19 @@ Prints the CID, the version, /ipns/NAME and the local gateway's URLs.`,
 				return err
 			}
 			ctx := cmd.Context()
-			b, err := buildSite(ctx, env, o.content)
-			if err != nil {
-				return err
-			}
-			dir, err := bundleDir(b)
-			if err != nil {
-				return err
-			}
 			return withAPI(ctx, env, g, func(a core.API) error {
+				// A wrong --key is found before a build that may take seconds.
+				if err := checkKey(ctx, a, o.key); err != nil {
+					return err
+				}
+				b, err := buildSite(ctx, env, o.content)
+				if err != nil {
+					return err
+				}
+				dir, err := bundleDir(b)
+				if err != nil {
+					return err
+				}
 				v, err := a.Publish(ctx, core.PublishRequest{Key: o.key, Site: dir, Check: !o.noCheck, CheckTimeout: core.Duration(o.checkTimeout)})
 				if err != nil {
 					return err
@@ -90,6 +94,24 @@ Prints the CID, the version, /ipns/NAME and the local gateway's URLs.`,
 	o.register(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
+}
+
+// checkKey says whether the repo has the key --key names (by name or IPNS
+// name; "" is self).
+func checkKey(ctx context.Context, a core.API, key string) error {
+	if key == "" || key == "self" {
+		return nil
+	}
+	keys, err := a.KeyLs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if k.Name == key || k.ID == key {
+			return nil
+		}
+	}
+	return core.Errorf(core.CodeNotFound, "--key %s: no key of that name in the repo's keystore (see 'island key ls'; create one with 'island key gen %s')", key, key)
 }
 
 // buildSite renders the content directory; a build error lists every

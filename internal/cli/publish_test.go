@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/islandsite/island/internal/core"
+
 	"github.com/islandsite/island/internal/daemon"
 )
 
@@ -50,11 +52,11 @@ type siteVersionOut struct {
 	} `json:"retrievable"`
 }
 
-func historyOf(t *testing.T, env *Env, args ...string) []versionJSON {
+func historyOf(t *testing.T, env *Env, args ...string) []core.Version {
 	t.Helper()
 	code, out, errOut := runCLI(t, env, append([]string{"history", "--json"}, args...)...)
 	require.Equal(t, exitOK, code, errOut)
-	var hist []versionJSON
+	var hist []core.Version
 	require.NoError(t, json.Unmarshal([]byte(out), &hist), out)
 	return hist
 }
@@ -71,12 +73,12 @@ func TestPublishHistoryRollback(t *testing.T) {
 	v1, name := m[1], m[2]
 	require.Contains(t, out, "http://127.0.0.1:8080/ipfs/"+v1+"/")
 	require.Contains(t, out, "http://"+name+".ipns.localhost:8080/")
-	require.Contains(t, out, "no daemon runs")
+	require.Contains(t, out, "not running now")
 	require.Contains(t, out, "retrievable: not checked (offline")
 
 	hist := historyOf(t, env)
 	require.Len(t, hist, 1)
-	require.Equal(t, versionJSON{Version: 1, CID: v1, Seq: hist[0].Seq, Time: hist[0].Time, Current: true}, hist[0])
+	require.Equal(t, core.Version{Version: 1, CID: v1, Seq: hist[0].Seq, Time: hist[0].Time, Current: true}, hist[0])
 
 	// A change makes version 2, which replaced version 1.
 	writeContent(t, env, map[string]string{"posts/hello.md": "---\ntitle: Hello\ndate: 2024-01-02\n---\nSecond words.\n"})
@@ -182,7 +184,7 @@ func TestPublishErrors(t *testing.T) {
 		stderr string
 	}{
 		{"unknown key", []string{"publish", "--key", "nope"}, exitFailure, "--key nope: no key of that name"},
-		{"history of unknown key", []string{"history", "--key", "nope"}, exitFailure, "--key nope"},
+		{"history of unknown key", []string{"history", "--key", "nope"}, exitFailure, `history: no key named "nope"`},
 		{"missing content", []string{"publish", "--content", "nowhere"}, exitFailure, "nowhere"},
 		{"publish takes no args", []string{"publish", "x"}, exitUsage, "takes no arguments"},
 		{"rollback version not a number", []string{"rollback", "latest"}, exitUsage, "want a version number"},

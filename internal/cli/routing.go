@@ -50,7 +50,7 @@ is not older than the record already held. The bytes are kept unchanged.`,
 			return withAPI(ctx, env, g, func(a core.API) error {
 				res, err := a.RoutingPut(ctx, core.RoutingPutRequest{Name: args[0], Record: data})
 				if err != nil {
-					return fmt.Errorf("%w (record from %s)", err, file)
+					return aboutFile(err, "routing put", args[1])
 				}
 				if res.Warning != "" {
 					fmt.Fprintf(env.Stderr, "island: warning: %s\n", res.Warning)

@@ -13,6 +13,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/stretchr/testify/require"
+
+	"github.com/islandsite/island/internal/core"
 )
 
 func newEd25519(t *testing.T) (crypto.PrivKey, ipns.Name) {
@@ -78,7 +80,7 @@ func TestRoutingPutGet(t *testing.T) {
 		{"empty", []string{"routing", "put", key5, writeTemp(t, "empty.ipns-record", nil)},
 			exitFailure, "", "empty.ipns-record: refused: names: record for " + name.String() + " is malformed"},
 		{"too big", []string{"routing", "put", key5, writeTemp(t, "big.ipns-record", make([]byte, 1<<20))},
-			exitFailure, "", "big.ipns-record: refused: an IPNS record has at most 10240 bytes, this file has more"},
+			exitFailure, "", "big.ipns-record: refused: an IPNS record has at most 10240 bytes"},
 		{"missing file", []string{"routing", "put", key5, "nope.ipns-record"}, exitFailure, "", "nope.ipns-record: no such file"},
 		{"not an ipns key", []string{"routing", "put", "/pk/" + name.String(), rec5}, exitUsage, "", "want /ipns/NAME"},
 		{"bad name", []string{"routing", "put", "/ipns/nope", rec5}, exitUsage, "", `"/ipns/nope" is not an IPNS name`},
@@ -101,9 +103,9 @@ func TestRoutingPutGet(t *testing.T) {
 	require.Equal(t, v5+"\n", mustRun(t, env, "name", "resolve", name.String()))
 
 	// A newer one replaces it; routing get hands back its exact bytes.
-	var got recordJSON
+	var got core.Record
 	require.NoError(t, json.Unmarshal([]byte(mustRun(t, env, "routing", "put", "--json", "--allow-offline", key5, writeTemp(t, "6.ipns-record", rec6))), &got))
-	require.Equal(t, recordJSON{Name: name.String(), Value: v6, Seq: 6, EOL: got.EOL, TTL: "1m0s"}, got)
+	require.Equal(t, core.Record{Name: name.String(), Value: v6, Seq: 6, EOL: got.EOL, TTL: "1m0s"}, got)
 	require.Equal(t, string(rec6), mustRun(t, env, "routing", "get", key5))
 	require.Equal(t, v6+"\n", mustRun(t, env, "name", "resolve", key5))
 

@@ -11,8 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
 	"github.com/stretchr/testify/require"
+
+	"github.com/islandsite/island/internal/core"
 )
 
 // syncBuffer is an output buffer a test may read while a command writes.
@@ -101,9 +102,9 @@ func httpGet(t *testing.T, u string) string {
 }
 
 // waitVersions waits until the site history has n versions and returns it.
-func waitVersions(t *testing.T, env *Env, n int) []versionJSON {
+func waitVersions(t *testing.T, env *Env, n int) []core.Version {
 	t.Helper()
-	var hist []versionJSON
+	var hist []core.Version
 	require.Eventually(t, func() bool {
 		hist = historyOf(t, env)
 		return len(hist) >= n
@@ -161,30 +162,6 @@ func TestServe(t *testing.T) {
 	require.NoFileExists(t, filepath.Join(repoOf(t, env), "api"))
 	require.NoFileExists(t, filepath.Join(repoOf(t, env), "gateway"))
 	require.Len(t, historyOf(t, env), 4)
-}
-
-func TestServeIgnoresWhatCannotChangeTheSite(t *testing.T) {
-	content := filepath.Join(t.TempDir(), "content")
-	s := &siteWatcher{content: content}
-	tests := []struct {
-		path string
-		op   fsnotify.Op
-		want bool
-	}{
-		{"posts/a.md", fsnotify.Write, true},
-		{"posts/a.md", fsnotify.Remove, true},
-		{"static/img", fsnotify.Create, true},
-		{"site.toml", fsnotify.Rename, true},
-		{"posts/a.md", fsnotify.Chmod, false},
-		{"posts/.a.md.swp", fsnotify.Create, false},
-		{".git/index", fsnotify.Write, false},
-		{"static/.cache/x", fsnotify.Write, false},
-		{"posts/a.md~", fsnotify.Write, true},
-	}
-	for _, tt := range tests {
-		ev := fsnotify.Event{Name: filepath.Join(content, filepath.FromSlash(tt.path)), Op: tt.op}
-		require.Equal(t, tt.want, s.relevant(ev), "%s %s", tt.op, tt.path)
-	}
 }
 
 func TestServeBrokenAtStart(t *testing.T) {

@@ -47,9 +47,9 @@ func TestAddCatLs(t *testing.T) {
 	require.Contains(t, lines, "added bafkreiehaqvb7jdr55syduiyeuqjsf67nyrlejcmt4w4mxxikxxwflu4dm "+filepath.Base(dir)+"/static/img/i000.png")
 
 	require.Equal(t, corpusSmallRoot+"\n", mustRun(t, env, "add", "-q", dir), "-q prints the root alone")
-	var entries []addedJSON
+	var entries []core.AddedEntry
 	require.NoError(t, json.Unmarshal([]byte(mustRun(t, env, "add", "--json", dir)), &entries))
-	require.Equal(t, corpusSmallRoot, entries[len(entries)-1].Cid)
+	require.Equal(t, corpusSmallRoot, entries[len(entries)-1].CID)
 
 	require.Equal(t, corpusSmallRoot+"\n"+corpusSmallRoot+"\n", mustRun(t, env, "add", "-q", dir, dir), "one root per PATH")
 
@@ -64,10 +64,10 @@ func TestAddCatLs(t *testing.T) {
 	require.Regexp(t, `(?m)^bafy\S+ +- +static/$`, ls)
 	ls = mustRun(t, env, "ls", "/ipfs/"+corpusSmallRoot+"/static/img")
 	require.Regexp(t, `(?m)^bafkreiehaqvb7jdr55syduiyeuqjsf67nyrlejcmt4w4mxxikxxwflu4dm +204800 +i000.png$`, ls)
-	var listed []lsJSON
+	var listed []core.LsEntry
 	require.NoError(t, json.Unmarshal([]byte(mustRun(t, env, "ls", "--json", corpusSmallRoot+"/posts")), &listed))
 	require.Len(t, listed, 20)
-	require.Equal(t, lsJSON{Name: "00007.md", Cid: listed[7].Cid, Type: "file", Size: uint64(len(want))}, listed[7])
+	require.Equal(t, core.LsEntry{Name: "00007.md", CID: listed[7].CID, Type: "file", Size: uint64(len(want))}, listed[7])
 }
 
 func TestAddOnlyHashTouchesNoRepo(t *testing.T) {
@@ -85,7 +85,7 @@ func TestNodeCommandsTouchNoRepo(t *testing.T) {
 	for _, args := range [][]string{{"peers"}, {"provide", "stat"}} {
 		code, _, errOut := runCLI(t, env, append([]string{"--repo", "fresh"}, args...)...)
 		require.Equal(t, exitFailure, code, errOut)
-		require.Contains(t, errOut, "island: "+strings.Join(args, " ")+": "+errOffline.Error())
+		require.Contains(t, errOut, "island: "+strings.Join(args, " ")+": this needs the running node: start 'island daemon' (or 'island serve') first")
 		require.NoDirExists(t, fresh, "island %s without a daemon creates no repo", strings.Join(args, " "))
 	}
 }
@@ -135,12 +135,12 @@ func TestPinAndGC(t *testing.T) {
 	env := testEnv(t)
 	dir := testutil.Corpus(t, 20, 3)
 	mustRun(t, env, "add", "-q", dir)
-	require.Equal(t, corpusSmallRoot+" recursive\n", mustRun(t, env, "pin", "ls"))
+	require.Equal(t, corpusSmallRoot+" recursive user\n", mustRun(t, env, "pin", "ls"))
 
 	post := corpusSmallRoot + "/posts/00001.md"
 	out := mustRun(t, env, "pin", "add", "--recursive=false", post)
 	require.Regexp(t, `^pinned bafk\S+ directly\n$`, out)
-	var pins []pinJSON
+	var pins []core.Pin
 	require.NoError(t, json.Unmarshal([]byte(mustRun(t, env, "pin", "ls", "--json")), &pins))
 	require.Len(t, pins, 2)
 	require.Equal(t, "direct", pins[0].Type)
@@ -151,7 +151,7 @@ func TestPinAndGC(t *testing.T) {
 	require.Equal(t, exitFailure, code)
 	require.Contains(t, errOut, "is not pinned")
 
-	var res gcJSON
+	var res core.GCResult
 	require.NoError(t, json.Unmarshal([]byte(mustRun(t, env, "gc", "--json")), &res))
 	require.Equal(t, 1, res.Kept, "only the directly pinned post is left")
 	require.Equal(t, 20+3+4-1, res.Removed)
@@ -222,7 +222,7 @@ func TestRepoVerifyFindsDamage(t *testing.T) {
 	require.Contains(t, out, "missing ")
 	require.Contains(t, errOut, "1 corrupt and 1 missing blocks")
 
-	var rep verifyJSON
+	var rep core.VerifyReport
 	code, out, _ = runCLI(t, env, "repo", "verify", "--json")
 	require.Equal(t, exitFailure, code)
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
@@ -281,27 +281,16 @@ func TestAddProgressOnlyOnATerminal(t *testing.T) {
 	require.Empty(t, errOut, "no bar for a small add")
 }
 
+// With a daemon holding the repo, a command goes to it: the repo is not
+// opened a second time (it could not be: the daemon holds its lock).
 func TestCommandsUseTheDaemonsRepo(t *testing.T) {
 	env := testEnv(t)
-	r, err := repo.Open(context.Background(), repo.Config{Path: repoOf(t, env)})
-	require.NoError(t, err)
-	defer r.Close()
+	startDaemon(t, env, nil)
 	dir := testutil.Corpus(t, 20, 3)
-
-	cr, err := core.Open(context.Background(), r, core.DefaultConfig())
-	require.NoError(t, err)
-	defer cr.Close()
-
-	var out, errOut strings.Builder
-	e := *env
-	e.Stdout, e.Stderr = &out, &errOut
-	e.core = cr
-	code := Run(context.Background(), []string{"add", "-q", dir}, &e)
-	require.Equal(t, exitOK, code, errOut.String())
-	require.Equal(t, corpusSmallRoot+"\n", out.String(), "the locked repo is used, not opened again")
-	_, pinned, err := r.PinOf(context.Background(), mustCid(t, corpusSmallRoot))
-	require.NoError(t, err)
-	require.True(t, pinned, "and left open for the daemon")
+	require.Equal(t, corpusSmallRoot+"\n", mustRun(t, env, "add", "-q", dir))
+	require.Equal(t, corpusSmallRoot+" recursive user\n", mustRun(t, env, "pin", "ls"))
+	_, err := core.Open(context.Background(), core.Config{RepoPath: repoOf(t, env)})
+	require.ErrorContains(t, err, "in use by pid")
 }
 
 func mustCid(t *testing.T, s string) cid.Cid {

@@ -47,7 +47,8 @@ type API interface {
 	PinAdd(ctx context.Context, req PinAddRequest) (PinAdded, error)
 	// PinRm drops the user's hold on req.Path; what others hold stays.
 	PinRm(ctx context.Context, req PathRequest) (PinRemoved, error)
-	// PinLs lists the pinned CIDs and who holds each.
+	// PinLs lists the pinned CIDs and who holds each: direct pins first,
+	// then recursive ones, each sorted by CID.
 	PinLs(ctx context.Context, req PinLsRequest) ([]Pin, error)
 	// GC removes every block that nothing holds.
 	GC(ctx context.Context) (GCResult, error)

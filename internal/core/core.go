@@ -251,6 +251,10 @@ func (c *Core) dag() ipld.DAGService {
 	return c.repo.DAG()
 }
 
+// Node is the running node (nil offline), for the daemon's parts and for
+// tests and diagnostics that need libp2p itself.
+func (c *Core) Node() *node.Node { return c.node }
+
 // Names is the name system, for the gateway's /ipns/ and ipns-record answers.
 func (c *Core) Names() *names.System { return c.names }
 

@@ -110,7 +110,7 @@ func (c *Core) RoutingPut(ctx context.Context, req RoutingPutRequest) (_ RecordS
 		return RecordStored{}, err
 	}
 	if len(req.Record) > ipns.MaxRecordSize {
-		return RecordStored{}, Errorf(CodeRefused, "refused: an IPNS record has at most %d bytes, this one has %d", ipns.MaxRecordSize, len(req.Record))
+		return RecordStored{}, Errorf(CodeRefused, "refused: an IPNS record has at most %d bytes, this one has more", ipns.MaxRecordSize)
 	}
 	rec, err := c.names.PutRecord(ctx, req.Name, req.Record)
 	if err != nil && !errors.Is(err, names.ErrRoutingPut) {
@@ -169,7 +169,8 @@ func (c *Core) keyByName(name string) (crypto.PrivKey, error) {
 		}
 		return nil, Errorf(CodeNotFound, "no key signs %s (see 'island key ls')", n)
 	}
-	return nil, Errorf(CodeNotFound, "no key named %q (see 'island key ls'; create one with 'island key gen %s'): %w", name, name, repo.ErrNoSuchKey)
+	return nil, &Error{Code: CodeNotFound, Err: repo.ErrNoSuchKey,
+		Message: fmt.Sprintf("no key named %q (see 'island key ls'; create one with 'island key gen %s')", name, name)}
 }
 
 // allKeys lists the keys, self first.

@@ -109,7 +109,8 @@ func holders(p repo.Pin) []Holder {
 	return out
 }
 
-// PinLs lists the pins, recursive first, each with its holders.
+// PinLs lists the pins, direct ones first, each sorted by CID, with its
+// holders.
 func (c *Core) PinLs(ctx context.Context, req PinLsRequest) (_ []Pin, err error) {
 	defer c.fail(&err, "pin ls")
 	switch req.Type {
@@ -122,7 +123,7 @@ func (c *Core) PinLs(ctx context.Context, req PinLsRequest) (_ []Pin, err error)
 		return nil, err
 	}
 	out := []Pin{}
-	for _, mode := range []repo.PinMode{repo.Recursive, repo.Direct} {
+	for _, mode := range []repo.PinMode{repo.Direct, repo.Recursive} {
 		if req.Type != "" && req.Type != "all" && req.Type != string(mode) {
 			continue
 		}

@@ -39,15 +39,22 @@ type remoteServices struct {
 	mu  sync.Mutex
 }
 
+// remoteServicesJSON is the services file: name → endpoint and token.
 type remoteServicesJSON struct {
-	Services map[string]RemoteService `json:"services"`
+	Services map[string]storedService `json:"services"`
 }
 
-func (s *remoteServices) load() (map[string]RemoteService, error) {
+type storedService struct {
+	Endpoint string `json:"endpoint"`
+	Key      string `json:"key"`
+}
+
+// load reads the services; the caller holds mu.
+func (s *remoteServices) load() (map[string]storedService, error) {
 	p := filepath.Join(s.dir, RemoteServicesFile)
 	fi, err := os.Stat(p)
 	if errors.Is(err, fs.ErrNotExist) {
-		return map[string]RemoteService{}, nil
+		return map[string]storedService{}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -64,16 +71,13 @@ func (s *remoteServices) load() (map[string]RemoteService, error) {
 		return nil, Errorf(CodeRefused, "%s is damaged (%v): fix it or remove it and add the services again", p, err)
 	}
 	if f.Services == nil {
-		f.Services = map[string]RemoteService{}
-	}
-	for n, svc := range f.Services {
-		svc.Name = n
-		f.Services[n] = svc
+		f.Services = map[string]storedService{}
 	}
 	return f.Services, nil
 }
 
-func (s *remoteServices) edit(f func(map[string]RemoteService) error) error {
+// edit applies f to the stored services and saves the result, 0600.
+func (s *remoteServices) edit(f func(map[string]storedService) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	svcs, err := s.load()
@@ -83,12 +87,7 @@ func (s *remoteServices) edit(f func(map[string]RemoteService) error) error {
 	if err := f(svcs); err != nil {
 		return err
 	}
-	stored := remoteServicesJSON{Services: map[string]RemoteService{}}
-	for n, svc := range svcs {
-		svc.Name = ""
-		stored.Services[n] = svc
-	}
-	b, err := json.MarshalIndent(stored, "", "  ")
+	b, err := json.MarshalIndent(remoteServicesJSON{Services: svcs}, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -152,11 +151,11 @@ func (c *Core) RemoteServiceAdd(ctx context.Context, req RemoteService) (_ Remot
 		return RemoteServiceAdded{}, Errorf(CodeInvalid, "the token must be one word")
 	}
 	endpoint := strings.TrimSuffix(u.String(), "/")
-	err = c.remotes.edit(func(svcs map[string]RemoteService) error {
+	err = c.remotes.edit(func(svcs map[string]storedService) error {
 		if _, ok := svcs[req.Name]; ok {
 			return Errorf(CodeConflict, "a service named %q exists; remove it first with 'island pin remote service rm %s'", req.Name, req.Name)
 		}
-		svcs[req.Name] = RemoteService{Endpoint: endpoint, Key: req.Key}
+		svcs[req.Name] = storedService{Endpoint: endpoint, Key: req.Key}
 		return nil
 	})
 	if err != nil {
@@ -188,7 +187,7 @@ func (c *Core) RemoteServiceLs(ctx context.Context) (_ []RemoteService, err erro
 // RemoteServiceRm forgets a service.
 func (c *Core) RemoteServiceRm(ctx context.Context, req RemoteServiceRmRequest) (err error) {
 	defer c.fail(&err, "pin remote service rm")
-	return c.remotes.edit(func(svcs map[string]RemoteService) error {
+	return c.remotes.edit(func(svcs map[string]storedService) error {
 		if _, ok := svcs[req.Name]; !ok {
 			return Errorf(CodeNotFound, "no service named %q (see 'island pin remote service ls')", req.Name)
 		}
