@@ -25,7 +25,7 @@ func TestKeyCommands(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(mustRun(t, env, "key", "ls", "--json")), &keys))
 	require.Len(t, keys, 3)
 	require.Equal(t, "self", keys[0].Name, "self comes first")
-	require.Equal(t, []core.Key{{"alt", alt.ID}, {"blog", blog}}, keys[1:])
+	require.Equal(t, []core.Key{{Name: "alt", ID: alt.ID}, {Name: "blog", ID: blog}}, keys[1:])
 	require.Regexp(t, `^k51[0-9a-z]+$`, keys[0].ID)
 	require.Equal(t, keys[0].ID+"  self\n"+alt.ID+"  alt\n"+blog+"  blog\n", mustRun(t, env, "key", "ls"))
 

@@ -379,9 +379,9 @@ type RunConfig struct {
 	// Fetch fetches the whole DAG under c and holds it for the followed
 	// name. Required.
 	Fetch func(ctx context.Context, name string, c cid.Cid) error
-	// Unpin drops name's hold on c, taken by Fetch; a CID that is not held
-	// is not an error. It is not called while another followed name keeps
-	// c. Required.
+	// Unpin drops name's hold on c, taken by Fetch, and only that: another
+	// followed name keeping the same version has its own hold. A hold that
+	// is gone already is not an error. Required.
 	Unpin func(ctx context.Context, name string, c cid.Cid) error
 	// Provide announces a newly fetched version; nil skips it.
 	Provide func(ctx context.Context, c cid.Cid) error
@@ -537,7 +537,7 @@ func (s *Store) check(ctx context.Context, fc RunConfig, st followState) {
 		s.mu.Unlock()
 		// Unfollowed (and forgotten) while we fetched: let go of the new pin.
 		if fetched.Defined() && errors.Is(lerr, datastore.ErrNotFound) {
-			s.unpinUnlessKept(ctx, fc, st.Name, fetched)
+			fc.Unpin(ctx, st.Name, fetched)
 		}
 		return
 	}
@@ -566,7 +566,7 @@ func (s *Store) check(ctx context.Context, fc RunConfig, st followState) {
 	s.mu.Unlock()
 
 	for _, c := range extra {
-		if err := s.unpinUnlessKept(ctx, fc, st.Name, c); err != nil {
+		if err := fc.Unpin(ctx, st.Name, c); err != nil {
 			log.Warn("unpinning an old version failed; will retry", "cid", c.String(), "err", err)
 			continue
 		}
@@ -583,7 +583,7 @@ func (s *Store) release(ctx context.Context, fc RunConfig, name string) {
 		return
 	}
 	for _, c := range st.Kept {
-		if err := s.unpinUnlessKept(ctx, fc, name, c); err != nil {
+		if err := fc.Unpin(ctx, name, c); err != nil {
 			s.log.Warn("unpinning an unfollowed version failed; will retry", "follow", name, "cid", c.String(), "err", err)
 			return
 		}
@@ -610,20 +610,6 @@ func (s *Store) dropKept(ctx context.Context, name string, c cid.Cid) {
 	if err := s.storeFollow(ctx, st); err != nil {
 		s.log.Error("cannot record unpinned version", "follow", name, "err", err)
 	}
-}
-
-// unpinUnlessKept unpins c unless another followed name still keeps it.
-func (s *Store) unpinUnlessKept(ctx context.Context, fc RunConfig, name string, c cid.Cid) error {
-	all, err := s.follows(ctx)
-	if err != nil {
-		return err
-	}
-	for _, st := range all {
-		if st.Name != name && !st.removed && slices.ContainsFunc(st.Kept, c.Equals) {
-			return nil
-		}
-	}
-	return fc.Unpin(ctx, name, c)
 }
 
 // rootCID is the CID a resolved path starts at: what to fetch and pin.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,8 +16,6 @@ import (
 	"github.com/ipfs/boxo/blockstore"
 	"github.com/ipfs/boxo/exchange/offline"
 	"github.com/ipfs/boxo/ipld/merkledag"
-	pin "github.com/ipfs/boxo/pinning/pinner"
-	"github.com/ipfs/boxo/pinning/pinner/dspinner"
 	"github.com/ipfs/go-cid"
 	pebbleds "github.com/ipfs/go-ds-pebble"
 	ipld "github.com/ipfs/go-ipld-format"
@@ -27,53 +24,50 @@ import (
 )
 
 // node is the real storage a pinning service pins into: a pebble
-// datastore holding blocks, pins and the service's requests, as a repo does.
+// datastore holding blocks and the service's requests, as a repo does, with
+// pins that record their holders (the requests), as the repo's do.
 type node struct {
-	ds     *pebbleds.Datastore
-	dag    ipld.DAGService
-	pinner pin.Pinner
+	ds  *pebbleds.Datastore
+	dag ipld.DAGService
 
-	mu     sync.Mutex
-	pinBy  map[cid.Cid]string // the request each Pin call was for, last one wins
-	unpins []release          // every Unpin call, in order
+	mu      sync.Mutex
+	holders map[cid.Cid]map[string]bool // the requests holding each CID
+	pinBy   map[cid.Cid]string          // the request each Pin call was for, last one wins
+	unpins  []release                   // every Unpin call, in order
 }
 
 func mustNode(t testing.TB, dir string) *node {
 	t.Helper()
-	ctx := context.Background()
 	ds, err := pebbleds.NewDatastore(dir)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = ds.Close() })
 	bs := blockstore.NewBlockstore(ds)
 	// Offline: in these tests "fetching" can only find blocks already here.
 	dag := merkledag.NewDAGService(blockservice.New(bs, offline.Exchange(bs)))
-	pinner, err := dspinner.New(ctx, ds, dag)
-	require.NoError(t, err)
-	return &node{ds: ds, dag: dag, pinner: pinner, pinBy: map[cid.Cid]string{}}
+	return &node{ds: ds, dag: dag, holders: map[cid.Cid]map[string]bool{}, pinBy: map[cid.Cid]string{}}
 }
 
 func (n *node) pin(ctx context.Context, requestID string, c cid.Cid, _ []multiaddr.Multiaddr) error {
+	// The whole DAG must be here, as a real pin walks it.
+	if err := merkledag.FetchGraph(ctx, c, n.dag); err != nil {
+		return err
+	}
 	n.mu.Lock()
+	defer n.mu.Unlock()
 	n.pinBy[c] = requestID
-	n.mu.Unlock()
-	nd, err := n.dag.Get(ctx, c)
-	if err != nil {
-		return err
+	if n.holders[c] == nil {
+		n.holders[c] = map[string]bool{}
 	}
-	if err := n.pinner.Pin(ctx, nd, true, "pinsvc"); err != nil {
-		return err
-	}
-	return n.pinner.Flush(ctx)
+	n.holders[c][requestID] = true
+	return nil
 }
 
-func (n *node) unpin(ctx context.Context, requestID string, c cid.Cid) error {
+func (n *node) unpin(_ context.Context, requestID string, c cid.Cid) error {
 	n.mu.Lock()
+	defer n.mu.Unlock()
 	n.unpins = append(n.unpins, release{RequestID: requestID, CID: c})
-	n.mu.Unlock()
-	if err := n.pinner.Unpin(ctx, c, true); err != nil && !errors.Is(err, pin.ErrNotPinned) {
-		return err
-	}
-	return n.pinner.Flush(ctx)
+	delete(n.holders[c], requestID)
+	return nil
 }
 
 // pinnedFor is the request the last Pin of c was for.
@@ -92,9 +86,9 @@ func (n *node) unpinned() []release {
 
 func (n *node) isPinned(t testing.TB, c cid.Cid) bool {
 	t.Helper()
-	_, ok, err := n.pinner.IsPinned(context.Background(), c)
-	require.NoError(t, err)
-	return ok
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return len(n.holders[c]) > 0
 }
 
 // addDAG stores a two-block DAG (a dag-pb root linking a raw leaf) and

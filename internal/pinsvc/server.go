@@ -36,8 +36,9 @@ type Config struct {
 	// Pin fetches the DAG under c (trying origins first) and pins it
 	// recursively for the request requestID. Required.
 	Pin func(ctx context.Context, requestID string, c cid.Cid, origins []multiaddr.Multiaddr) error
-	// Unpin drops request requestID's pin of c; a CID that is not pinned is
-	// not an error. requestID is "" for the replaced request of a
+	// Unpin drops request requestID's pin of c, and only that: each
+	// request holds its own pin, so another request's (or anyone else's) on
+	// the same CID stays. A pin that is gone already is not an error. requestID is "" for the replaced request of a
 	// replacement stored before replaced requests' IDs were kept. Required.
 	Unpin func(ctx context.Context, requestID string, c cid.Cid) error
 	// Delegates are this node's multiaddrs for clients to connect to.
@@ -492,10 +493,10 @@ func (s *Server) handleRemove(w http.ResponseWriter, r *http.Request) {
 	}
 	delete(s.reqs, id)
 	var drop []release
-	if req.Status == Pinned && !s.heldByOthers(req.Pin.CID) {
+	if req.Status == Pinned {
 		drop = append(drop, release{RequestID: id, CID: req.Pin.CID})
 	}
-	if req.UnpinAfter.CID.Defined() && !s.heldByOthers(req.UnpinAfter.CID) {
+	if req.UnpinAfter.CID.Defined() {
 		drop = append(drop, req.UnpinAfter)
 	}
 	s.mu.Unlock()
@@ -516,18 +517,6 @@ func (s *Server) handleRemove(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("pin removed", "requestid", id, "cid", req.Pin.CID.String())
 	w.WriteHeader(http.StatusAccepted)
-}
-
-// heldByOthers reports whether a request in the table still wants c
-// pinned; the caller holds s.mu and has taken out the request that is
-// letting go of c.
-func (s *Server) heldByOthers(c cid.Cid) bool {
-	for _, r := range s.reqs {
-		if r.Status != Failed && r.Pin.CID.Equals(c) {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Server) internalError(w http.ResponseWriter, err error) {
@@ -745,7 +734,7 @@ func (s *Server) process(id string) {
 	s.mu.Lock()
 	if req = s.reqs[id]; req == nil {
 		// Removed while pinning: let go of what we just pinned.
-		if err == nil && !s.heldByOthers(c) {
+		if err == nil {
 			drop = append(drop, release{RequestID: id, CID: c})
 		}
 	} else {
@@ -763,9 +752,7 @@ func (s *Server) process(id string) {
 		}
 		if old := req.UnpinAfter; old.CID.Defined() {
 			req.UnpinAfter = release{}
-			if !s.heldByOthers(old.CID) {
-				drop = append(drop, old)
-			}
+			drop = append(drop, old)
 		}
 		if perr := s.persist(ctx, req); perr != nil {
 			s.log.Error("cannot record pin outcome", "requestid", id, "err", perr)

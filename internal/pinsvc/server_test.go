@@ -62,14 +62,15 @@ func TestPinLifecycle(t *testing.T) {
 	require.Len(t, list, 2)
 	require.Equal(t, st2.RequestID, list[0].RequestID, "newest first")
 
+	// Each request lets go of its own hold only.
 	require.NoError(t, c.Remove(ctx, st.RequestID))
 	require.True(t, n.isPinned(t, root))
 	_, err = c.Get(ctx, st.RequestID)
 	require.ErrorIs(t, err, ErrNotFound)
-	require.Empty(t, n.unpinned())
+	require.Equal(t, []release{{RequestID: st.RequestID, CID: root}}, n.unpinned())
 	require.NoError(t, c.Remove(ctx, st2.RequestID))
 	require.False(t, n.isPinned(t, root))
-	require.Equal(t, []release{{RequestID: st2.RequestID, CID: root}}, n.unpinned())
+	require.Equal(t, []release{{RequestID: st.RequestID, CID: root}, {RequestID: st2.RequestID, CID: root}}, n.unpinned())
 	require.ErrorIs(t, c.Remove(ctx, st2.RequestID), ErrNotFound)
 }
 
@@ -348,14 +349,16 @@ func TestReplace(t *testing.T) {
 	// The replaced request lets go of its own pin.
 	require.Equal(t, []release{{RequestID: st.RequestID, CID: v1}}, n.unpinned())
 
-	// Replacing with the same CID never lets go of it.
+	// Replacing with the same CID never lets go of it: the new request
+	// holds it before the old one lets go.
 	same, err := c.Replace(ctx, rep.RequestID, Pin{CID: v2, Name: "renamed"})
 	require.NoError(t, err)
 	got, err := c.WaitPinned(ctx, same.RequestID, poll)
 	require.NoError(t, err)
 	require.Equal(t, "renamed", got.Pin.Name)
+	require.Eventually(t, func() bool { return len(n.unpinned()) == 2 }, eventually, tick)
+	require.Equal(t, release{RequestID: rep.RequestID, CID: v2}, n.unpinned()[1])
 	require.True(t, n.isPinned(t, v2))
-	require.Len(t, n.unpinned(), 1)
 }
 
 func TestRemoveWhilePinning(t *testing.T) {
@@ -519,7 +522,7 @@ func TestReplacementFromOlderVersion(t *testing.T) {
 	ctx := context.Background()
 	n := mustNode(t, tempDir(t))
 	v1, v2 := n.addDAG(t, "v1", true), n.addDAG(t, "v2", true)
-	require.NoError(t, n.pin(ctx, "gone", v1, nil))
+	require.NoError(t, n.pin(ctx, "", v1, nil)) // pinned by an old version, under no request ID
 	stored := fmt.Sprintf(`{"requestid":"b","status":"queued","created":"2025-01-02T03:04:05Z",`+
 		`"pin":{"cid":%q},"delegates":[],"info":{},"unpinAfter":%q}`, v2, v1)
 	require.NoError(t, n.ds.Put(ctx, requestKey("b"), []byte(stored)))
