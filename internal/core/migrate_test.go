@@ -62,4 +62,3 @@ func TestMigrateLegacyHolders(t *testing.T) {
 		require.NoError(t, c.Close())
 	}
 }
-
