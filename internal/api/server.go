@@ -48,7 +48,7 @@ type Config struct {
 	Logger      *slog.Logger
 }
 
-// DefaultConfig listens on 127.0.0.1:5080, as INTERFACE.md says.
+// DefaultConfig listens on 127.0.0.1:5080, as docs/interface.md says.
 func DefaultConfig() Config {
 	return Config{ListenAddr: "127.0.0.1:5080", MaxRequests: 64}
 }

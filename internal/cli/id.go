@@ -10,7 +10,7 @@ import (
 	"github.com/islandsite/island/internal/core"
 )
 
-// idJSON is what `id --json` prints (INTERFACE.md: id and addrs).
+// idJSON is what `id --json` prints (docs/interface.md: id and addrs).
 type idJSON struct {
 	ID    string   `json:"id"`
 	Addrs []string `json:"addrs"`

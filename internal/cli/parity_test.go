@@ -16,7 +16,7 @@ import (
 	"github.com/islandsite/island/internal/daemon"
 )
 
-// TestSameWithOrWithoutDaemon runs every command of INTERFACE.md (docs/
+// TestSameWithOrWithoutDaemon runs every command of docs/interface.md (docs/
 // interface.md) on two copies of one repo: on one the command opens the
 // repo itself, on the other a daemon holds it and the command goes through
 // its API. Both repos start identical (same identity, same content), so

@@ -32,7 +32,7 @@ func repoDir(env *Env, g *globalOptions) (string, error) {
 }
 
 // open is the one place where a command chooses where it runs: the daemon
-// that holds the repo, if one answers for it (INTERFACE.md), else a Core
+// that holds the repo, if one answers for it (docs/interface.md), else a Core
 // opened in this process for this command. Either way the command sees the
 // same core.API, and close must be called when it is done.
 func open(ctx context.Context, env *Env, g *globalOptions) (_ core.API, closeFn func() error, err error) {

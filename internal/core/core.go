@@ -77,7 +77,7 @@ func DefaultConfig() Config {
 	return Config{Mode: ModeOffline, Node: node.DefaultConfig(), Names: names.DefaultConfig(), MaxFollows: 1024}
 }
 
-// GatewayFile is where a daemon writes its gateway's base URL (INTERFACE.md).
+// GatewayFile is where a daemon writes its gateway's base URL (docs/interface.md).
 const GatewayFile = "gateway"
 
 // DefaultGatewayURL is where `island daemon` serves the gateway unless told

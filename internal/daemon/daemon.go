@@ -5,7 +5,7 @@
 // fails before anything starts; Run serves them all under one errgroup, in
 // which any part that fails stops the daemon with its error, and writes
 // $REPO/api and $REPO/gateway exactly while the daemon answers
-// (INTERFACE.md). What the daemon does that a person may want to see is
+// (docs/interface.md). What the daemon does that a person may want to see is
 // reported as typed Events; printing them is the CLI's business.
 package daemon
 

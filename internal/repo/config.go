@@ -63,7 +63,7 @@ func writeConfig(dir string, c fileConfig) error {
 // anything else is not taken over as a new repo.
 var repoEntries = map[string]bool{
 	configFile: true, lockFile: true, keystoreDir: true, "blocks": true, "datastore": true,
-	// written by the daemon (see INTERFACE.md)
+	// written by the daemon (see docs/interface.md)
 	"api": true, "gateway": true,
 }
 

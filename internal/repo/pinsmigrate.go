@@ -33,7 +33,7 @@ func (r *Repo) migratePins(ctx context.Context) error {
 		return fmt.Errorf("repo: read pins version: %w", err)
 	}
 	// dspinner writes under /pins itself: give it the root datastore, not
-	// a namespace of it (see STACK.md).
+	// a namespace of it (see docs/stack.md).
 	p, err := dspinner.New(ctx, r.stores.root, r.dag)
 	if err != nil {
 		return fmt.Errorf("repo: migrate pins: open old pins: %w", err)

@@ -201,7 +201,7 @@ func (r *Repo) Path() string { return r.path }
 // Datastore is the root datastore. Blocks live under /blocks and pins
 // under /island/pins (boxo's pinner, which earlier versions used, wrote
 // under /pins); give namesys and the DHT provider this store itself, not a
-// namespace.Wrap of it (see STACK.md: boxo's stores prefix their own keys,
+// namespace.Wrap of it (see docs/stack.md: boxo's stores prefix their own keys,
 // and wrapping again breaks them).
 func (r *Repo) Datastore() ds.Batching { return r.stores.root }
 
