@@ -41,17 +41,7 @@ func serve(t *testing.T, c core.API, edit func(*api.Config)) *api.Server {
 	return s
 }
 
-// openCore opens an offline Core on a fresh repo and returns it with its
-// directory.
-func openCore(t *testing.T) (*core.Core, string) {
-	t.Helper()
-	cfg := core.DefaultConfig()
-	cfg.RepoPath = t.TempDir()
-	c, err := core.Open(context.Background(), cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, c.Close()) })
-	return c, cfg.RepoPath
-}
+var openCore = coretest.OpenCore
 
 // TestClient runs the shared suite through the HTTP client: the daemon's
 // API must give what the in-process Core gives.

@@ -29,6 +29,18 @@ import (
 // Open returns a fresh API over a new, empty repo, closed by the test.
 type Open func(t *testing.T) core.API
 
+// OpenCore opens an offline Core on a fresh repo, closed by the test, and
+// returns it with the repo's directory.
+func OpenCore(t *testing.T) (*core.Core, string) {
+	t.Helper()
+	cfg := core.DefaultConfig()
+	cfg.RepoPath = t.TempDir()
+	c, err := core.Open(context.Background(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, c.Close()) })
+	return c, cfg.RepoPath
+}
+
 // Run runs the suite against the API open returns; each test gets its own.
 func Run(t *testing.T, open Open) {
 	for _, tc := range []struct {
