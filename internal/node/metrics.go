@@ -61,10 +61,8 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descBitswapPartners, prometheus.GaugeValue, float64(len(s.Peers)))
 		}
 	}
-	if n.dht != nil {
-		ch <- prometheus.MustNewConstMetric(descDHTPeers, prometheus.GaugeValue, float64(n.dht.LAN.RoutingTable().Size()), "lan")
-		ch <- prometheus.MustNewConstMetric(descDHTPeers, prometheus.GaugeValue, float64(n.dht.WAN.RoutingTable().Size()), "wan")
-	}
+	ch <- prometheus.MustNewConstMetric(descDHTPeers, prometheus.GaugeValue, float64(n.dht.LAN.RoutingTable().Size()), "lan")
+	ch <- prometheus.MustNewConstMetric(descDHTPeers, prometheus.GaugeValue, float64(n.dht.WAN.RoutingTable().Size()), "wan")
 	ctx, cancel := context.WithTimeout(context.Background(), collectTimeout)
 	defer cancel()
 	st, err := n.provideStat(ctx, false)
@@ -72,9 +70,6 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(descProvideKeys, prometheus.GaugeValue, float64(st.Keys))
-	if n.sweep == nil {
-		return
-	}
 	for name, d := range map[string]DHTProvideStat{"lan": st.LAN, "wan": st.WAN} {
 		ch <- prometheus.MustNewConstMetric(descProvided, prometheus.CounterValue, float64(d.Provided), name)
 		ch <- prometheus.MustNewConstMetric(descProvideFailed, prometheus.CounterValue, float64(d.Failed), name)

@@ -72,8 +72,7 @@ func newProvider(d *dual.DHT, ks keystore.Keystore, ds datastore.Batching, inter
 // Provide starts announcing roots and every block of their DAGs found in the
 // blockstore, and keeps reannouncing them every ReprovideInterval. Keys
 // already being provided are left to their schedule. It returns once the
-// keys are queued; the announcements go out in the background (or, offline,
-// once the node next runs online). A root missing from the blockstore is an
+// keys are queued; the announcements go out in the background. A root missing from the blockstore is an
 // error: the node would advertise what it cannot serve.
 func (n *Node) Provide(ctx context.Context, roots ...cid.Cid) error {
 	var batch []mh.Multihash
@@ -258,10 +257,6 @@ func (n *Node) provideStat(ctx context.Context, history bool) (ProvideStat, erro
 		return ProvideStat{}, fmt.Errorf("node: provide stat: %w", err)
 	}
 	st := ProvideStat{Keys: keys, Interval: n.cfg.ReprovideInterval}
-	if n.sweep == nil {
-		st.LAN.Status, st.WAN.Status = "offline", "offline"
-		return st, nil
-	}
 	for _, d := range []struct {
 		p    *kadprovider.SweepingProvider
 		name string
