@@ -83,9 +83,9 @@ type Bundle struct {
 	dirs   map[string][]fs.DirEntry // directory → its entries, sorted by name
 	pages  int
 	static int
-	// contentDir is what the bundle was built from; WriteDir refuses to
-	// replace it or anything holding it.
-	contentDir string
+	// inputs are what the bundle was built from; WriteDir refuses to
+	// replace any of them or anything holding one.
+	inputs []string
 }
 
 func newBundle(files []File, pages, static int) *Bundle {

@@ -48,6 +48,8 @@ type siteInfo struct {
 	Language    string `toml:"language"`
 	// BaseURL, when set, makes the feed and the sitemap absolute; always ends in "/".
 	BaseURL string `toml:"base_url"`
+	// Copyright is a Hugo site's copyright line, shown in the footer.
+	Copyright string `toml:"-"`
 }
 
 const siteFile = "site.toml"

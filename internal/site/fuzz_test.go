@@ -67,11 +67,11 @@ func FuzzRender(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		render := func() (map[string][]byte, error) {
 			var ps problems
-			c := &content{dir: "fuzz", info: siteInfo{Title: "Fuzz", Language: "en"}, excluded: map[string]string{}}
-			if p := parsePage(filepath.Join("fuzz", "posts", "x.md"), "posts/x.md", data, &ps); p != nil {
+			c := &content{dir: "fuzz", srcDir: "fuzz", info: siteInfo{Title: "Fuzz", Language: "en"}, excluded: map[string]string{}}
+			if p := parsePage(filepath.Join("fuzz", "posts", "x.md"), "posts/x.md", data, &ps); p != nil && placeIsland(p, &ps) {
 				c.posts = append(c.posts, p)
 			}
-			c.tags = collectTags(c.posts, &ps)
+			c.islandLists(&ps)
 			cfg := testConfig(t, "fuzz")
 			cfg.Workers = 1
 			b, err := buildContent(context.Background(), cfg, c, nil, &ps)

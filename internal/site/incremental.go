@@ -332,7 +332,7 @@ func entryKey(e *entry, content [sha256.Size]byte) [sha256.Size]byte {
 // relative to. TestViewKeyCoversTheView checks that it misses nothing.
 func viewKey(k *keyWriter, v *view) {
 	s := v.Site
-	for _, f := range []string{s.Title, s.Author, s.Description, s.Language, s.BaseURL} {
+	for _, f := range []string{s.Title, s.Author, s.Description, s.Language, s.BaseURL, s.Copyright} {
 		k.str(f)
 	}
 	k.str(v.Kind)
@@ -351,6 +351,16 @@ func viewKey(k *keyWriter, v *view) {
 	}
 	k.tags(v.Tags)
 	k.tag(v.Tag)
+	if t := v.Taxonomy; t != nil {
+		k.int(1)
+		k.str(t.Name)
+		k.str(t.Plural)
+		k.str(t.Singular)
+		k.str(t.Path)
+	} else {
+		k.int(-1)
+	}
+	k.str(v.MainPath)
 	k.entry(v.Prev)
 	k.entry(v.Next)
 	k.str(string(v.InlineCSS))

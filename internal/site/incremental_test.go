@@ -297,10 +297,11 @@ func TestViewKeyCoversTheView(t *testing.T) {
 	}
 	base := func() *view {
 		return &view{
-			Site: &siteInfo{Title: "T", Author: "A", Description: "D", Language: "en", BaseURL: "https://x/"},
+			Site: &siteInfo{Title: "T", Author: "A", Description: "D", Language: "en", BaseURL: "https://x/", Copyright: "C"},
 			Kind: "post", Title: "Title", Description: "Desc",
 			Nav:  []navItem{{Name: "Home", Path: "", Current: true}},
 			Page: ent("p"), Posts: []*entry{ent("q")}, Tags: []*tagView{tag("go")}, Tag: tag("rust"),
+			Taxonomy: &taxonomyView{Name: "Tags", Plural: "tags", Singular: "tag", Path: "tags/"}, MainPath: "posts/",
 			Prev: ent("prev"), Next: ent("next"), InlineCSS: "body{}", dir: "posts/p",
 		}
 	}

@@ -326,7 +326,7 @@ func TestBadInput(t *testing.T) {
 		{
 			name:  "unknown layout",
 			files: map[string]string{"posts/x.md": "---\ntitle: X\nlayout: talk\n---\n"},
-			want:  []string{`DIR/posts/x.md:3: layout "talk": no such layout; add content/layouts/talk.html or use one of: 404, home, page, post, posts, tag, tags`},
+			want:  []string{`DIR/posts/x.md:3: layout "talk": no such layout; add content/layouts/talk.html or use one of: 404, home, page, post, posts, section, tag, tags, term, terms`},
 		},
 		{
 			name: "duplicate slug",
@@ -389,7 +389,7 @@ func TestBadInput(t *testing.T) {
 		{
 			name:  "not a layout",
 			files: map[string]string{"layouts/notes.txt": "x"},
-			want:  []string{`DIR/layouts/notes.txt: not a layout: content/layouts/ holds .html templates (base.html, home.html, post.html, page.html, posts.html, tags.html, tag.html, 404.html or a new layout) and site.css`},
+			want:  []string{`DIR/layouts/notes.txt: not a layout: content/layouts/ holds .html templates (base.html, home.html, post.html, page.html, posts.html, tags.html, tag.html, 404.html, section.html, terms.html, term.html or a new layout) and site.css`},
 		},
 	}
 	for _, tt := range tests {
