@@ -99,16 +99,16 @@ type section struct {
 // taxonomy groups pages by the terms a front matter key gives them: island's
 // tags, a Hugo site's tags, categories and others.
 type taxonomy struct {
-	key      string // the front matter key: "tags"
-	singular string // "tag"
-	dir      string // bundle directory of its list of terms: "tags"
-	title    string // of that list: "Tags"
-	kind     string // view kinds of the list and of a term's page
-	termKind string
-	layout   string // layouts of the list and of a term's page
+	key        string // the front matter key: "tags"
+	singular   string // "tag"
+	dir        string // bundle directory of its list of terms: "tags"
+	title      string // of that list: "Tags"
+	kind       string // view kinds of the list and of a term's page
+	termKind   string
+	layout     string // layouts of the list and of a term's page
 	termLayout string
-	terms    []*tagInfo // by slug
-	index    *page      // a Hugo site's content/TAXONOMY/_index.md, or nil
+	terms      []*tagInfo // by slug
+	index      *page      // a Hugo site's content/TAXONOMY/_index.md, or nil
 	// termTitle is the title of a term's page.
 	termTitle func(name string) string
 }
