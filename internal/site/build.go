@@ -60,7 +60,7 @@ func buildContent(ctx context.Context, cfg Config, c *content, cache *cache, ps 
 	if th == nil {
 		return nil, ps.err()
 	}
-	b := &builder{cfg: cfg, c: c, theme: th, cache: cache}
+	b := &builder{cfg: cfg, c: c, theme: th, cache: cache, env: newRenderEnv(c, cfg.Logger), mdOpts: mdOptionsOf(c.hugo)}
 	b.plan(ps)
 	if len(*ps) > 0 {
 		// Rendering with pages missing would only add misleading link errors.
@@ -85,6 +85,10 @@ type builder struct {
 	res   *resolver
 	cache *cache            // nil for a one-off Build
 	fp    [sha256.Size]byte // res.fingerprint(), when cache is set
+	// env and mdOpts are how Markdown is rendered: a Hugo site's shortcodes
+	// and settings (env is nil for island's own layout).
+	env    *renderEnv
+	mdOpts mdOptions
 
 	entries  map[*page]*entry
 	tagViews map[*tagInfo]*tagView
@@ -198,10 +202,15 @@ func (b *builder) plan(ps *problems) {
 	}}
 	b.jobs = append(b.jobs, home, notFound)
 	for _, s := range c.sections {
+		if s.noList {
+			continue
+		}
 		b.jobs = append(b.jobs, job{path: indexOf(s.dir), layout: s.layout, page: s.index, view: func() *view {
 			v := &view{Posts: b.entryList(s.pages)}
 			for _, sub := range s.subs {
-				v.Posts = append(v.Posts, b.sectionEntry(sub))
+				if !sub.noList {
+					v.Posts = append(v.Posts, b.sectionEntry(sub))
+				}
 			}
 			desc := ""
 			if s.index != nil {
@@ -410,7 +419,7 @@ func (b *builder) navigation(ps *problems) []navItem {
 	}
 	nav := []navItem{{Name: "Home", Path: ""}}
 	for _, s := range b.c.sections {
-		if s.top {
+		if s.top && !s.noList {
 			nav = append(nav, navItem{Name: s.title, Path: s.dir + "/"})
 		}
 	}

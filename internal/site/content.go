@@ -50,6 +50,7 @@ type page struct {
 	content template.HTML
 	summary string
 	links   []mdLink // links the Markdown holds, for the link check
+	refs    []refUse // its shortcodes' refs (Hugo), for Builder's cache
 }
 
 // outPath is the page's HTML file in the bundle.
@@ -94,6 +95,7 @@ type section struct {
 	pages  []*page    // its own regular pages, in site order
 	subs   []*section // sections inside it (Hugo), by directory
 	top    bool       // listed in the default navigation
+	noList bool       // its pages are built, but no list page (a Hugo _index.md left out)
 }
 
 // taxonomy groups pages by the terms a front matter key gives them: island's

@@ -48,7 +48,7 @@ type hugoPage struct {
 	menus       []hugoMenuEntry
 	params      map[string]any // every key, lower-cased, for the param shortcode
 	cascade     map[string]any // what an _index.md hands down to the pages below it
-	more        bool           // summary is the text before <!--more-->
+	resources   []string       // a bundle's files, relative to the page
 }
 
 // hugoContentExts are the Markdown files a Hugo site's content/ holds;
@@ -206,6 +206,7 @@ type hugoLoader struct {
 	excludedDirs map[string]bool
 	bundleDirs   map[string]string // leaf bundle's content directory → its bundle directory
 	termIdx      map[*taxonomy]map[string]*page
+	bundlePages  map[string]*page // leaf bundle's content directory → its page
 }
 
 // sanitize makes a path segment of a URL as Hugo does (MakePathSanitized):
@@ -395,6 +396,7 @@ func (l *hugoLoader) place(p *page) {
 			s.dir = p.dir
 		}
 		if !l.keep(p) {
+			s.noList = true // a section whose _index.md is not built has no list page
 			return
 		}
 		s.index = p
@@ -437,15 +439,19 @@ func (l *hugoLoader) place(p *page) {
 		p.dir = strings.TrimPrefix(h.sanitizeDir(parent)+"/"+h.sanitize(slug), "/")
 	}
 	p.slug = path.Base(p.dir)
-	if p.dir == "" || p.dir == "." {
+	if p.out != "" {
+		p.slug = strings.TrimSuffix(path.Base(p.out), path.Ext(p.out))
+	}
+	if p.dir == "" && p.out == "" {
 		l.ps.addf(p.file, p.pathLine(), "its page would be the home page; set another `url` or `slug`, or move the file")
 		return
 	}
 	if isBundle {
 		if l.bundleDirs == nil {
-			l.bundleDirs = map[string]string{}
+			l.bundleDirs, l.bundlePages = map[string]string{}, map[string]*page{}
 		}
 		l.bundleDirs[bundleDir] = p.dir
+		l.bundlePages[bundleDir] = p
 	}
 	if !l.keep(p) {
 		if isBundle {
@@ -680,7 +686,11 @@ func (l *hugoLoader) static(start time.Time) []staticFile {
 			if !ok {
 				continue // a bundle whose page could not be placed
 			}
-			dst = dir + "/" + strings.TrimPrefix(r.src, r.bundle+"/")
+			rel := strings.TrimPrefix(r.src, r.bundle+"/")
+			dst = dir + "/" + rel
+			if p := l.bundlePages[r.bundle]; p != nil {
+				p.hugo.resources = append(p.hugo.resources, rel)
+			}
 		} else {
 			dst = strings.TrimPrefix(l.h.sanitizeDir(path.Dir(r.src))+"/"+path.Base(r.src), "/")
 		}

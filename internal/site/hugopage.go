@@ -234,7 +234,7 @@ func (b *builder) hugoMenu(ps *problems) []navItem {
 	}
 	if m := c.hugo.sectionPagesMenu; m == "main" {
 		for _, s := range c.sections {
-			if s.top {
+			if s.top && !s.noList {
 				entries = append(entries, hugoMenuEntry{name: s.title, url: "/" + s.dir + "/"})
 			}
 		}

@@ -145,9 +145,9 @@ func runParallel(ctx context.Context, workers, n int, hl *highlightCache, fn fun
 }
 
 // markdownFor returns the worker's goldmark, made on first use.
-func (w *worker) markdownFor() *markdown {
+func (w *worker) markdownFor(o mdOptions) *markdown {
 	if w.md == nil {
-		w.md = newMarkdown(w.hl)
+		w.md = newMarkdown(w.hl, o)
 	}
 	return w.md
 }
