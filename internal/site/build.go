@@ -439,7 +439,7 @@ func (b *builder) navigation(ps *problems) []navItem {
 func (b *builder) mainList() string {
 	var found *section
 	for _, s := range b.c.sections {
-		if s.top && len(s.pages) > 0 && len(b.c.posts) > 0 && slices.Contains(s.pages, b.c.posts[0]) {
+		if s.top && !s.noList && len(b.c.posts) > 0 && slices.Contains(s.pages, b.c.posts[0]) {
 			found = s
 		}
 	}

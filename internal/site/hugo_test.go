@@ -2,6 +2,7 @@ package site
 
 import (
 	"bytes"
+	"context"
 	"html"
 	"io/fs"
 	"log/slog"
@@ -223,4 +224,255 @@ func TestHugoConventions(t *testing.T) {
 	require.Contains(t, about, `<a href="../projects/radio/">own page</a>`, "relref to a section's _index.md")
 	require.Contains(t, about, `lives at <a href="https://code.example.org/wren/notes">`, "param, then linkified as Hugo does")
 	require.Contains(t, string(files["sitemap.xml"]), "<loc>https://wren.example.org/2024/02/dipole-day/</loc><lastmod>2024-03-01</lastmod>")
+}
+
+// writeHugoSite makes a Hugo site's root from a map of path → contents,
+// with a minimal hugo.toml unless the map has one.
+func writeHugoSite(t *testing.T, files map[string]string) string {
+	t.Helper()
+	if !slices.ContainsFunc(hugoConfigNames, func(n string) bool { _, ok := files[n]; return ok }) {
+		files["hugo.toml"] = "title = \"T\"\n"
+	}
+	dir := filepath.Join(t.TempDir(), "site")
+	for name, data := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(data), 0o644))
+	}
+	return dir
+}
+
+func TestHugoBadInput(t *testing.T) {
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  []string // each a line of the error, "DIR/" standing for the site's root
+	}{
+		{
+			name:  "unknown shortcode",
+			files: map[string]string{"content/post/a.md": "---\ntitle: A\n---\n\nText.\n\n{{< gallery dir=\"x\" >}}\n"},
+			want: []string{`DIR/content/post/a.md:7: unknown shortcode "gallery": Hugo's built-in ones island renders are comment, details, figure, gist, highlight, instagram, param, ref, relref, tweet, twitter, vimeo, x, youtube; add your own as layouts/shortcodes/gallery.html`},
+		},
+		{
+			name:  "shortcode never closed",
+			files: map[string]string{"content/post/a.md": "---\ntitle: A\n---\n{{< highlight go >}}\nx := 1\n"},
+			want:  []string{`DIR/content/post/a.md:4: shortcode "highlight" is never closed; end it with {{< /highlight >}} (or write {{< highlight />}} if it has no inner content)`},
+		},
+		{
+			name:  "closing tag without opening",
+			files: map[string]string{"content/post/a.md": "---\ntitle: A\n---\nx\n{{< /details >}}\n"},
+			want:  []string{`DIR/content/post/a.md:5: {{< /details >}} closes a shortcode that was never opened (or that takes no inner content)`},
+		},
+		{
+			name:  "mixed arguments",
+			files: map[string]string{"content/post/a.md": "---\ntitle: A\n---\n{{< youtube abc title=\"x\" >}}\n"},
+			want:  []string{`DIR/content/post/a.md:4: shortcode "youtube" mixes named and positional arguments; use one kind`},
+		},
+		{
+			name:  "unclosed quote",
+			files: map[string]string{"content/a.md": "---\ntitle: A\n---\n\n{{< figure src=\"x.png >}}\nmore\n"},
+			want:  []string{`DIR/content/a.md:5: a quoted shortcode argument runs past the end of its line; close the quote (or use ` + "`…`" + ` for text over several lines)`},
+		},
+		{
+			name: "ref to a missing page and to a draft",
+			files: map[string]string{
+				"content/post/a.md": "---\ntitle: A\n---\n[b]({{< ref \"b.md\" >}}) and [c]({{< relref \"/post/nope\" >}})\n",
+				"content/post/b.md": "---\ntitle: B\ndraft: true\n---\n",
+			},
+			want: []string{
+				`DIR/content/post/a.md:4: ref "b.md": that page is a draft (build with --drafts to include it)`,
+				`DIR/content/post/a.md:4: relref "/post/nope": no such page; write the path of a page below content/, such as post/first.md or /about`,
+			},
+		},
+		{
+			name:  "param nobody sets",
+			files: map[string]string{"content/a.md": "---\ntitle: A\n---\n\nx {{< param nope >}}\n"},
+			want:  []string{`DIR/content/a.md:5: param "nope": neither the page's front matter nor the site's params set it`},
+		},
+		{
+			name:  "inline shortcodes off",
+			files: map[string]string{"content/a.md": "---\ntitle: A\n---\n{{< t.inline >}}{{ .Page.Title }}{{< /t.inline >}}\n"},
+			want:  []string{`DIR/content/a.md:4: inline shortcode "t.inline": inline shortcodes are off; set enableInlineShortcodes = true in the site's configuration`},
+		},
+		{
+			name: "a shortcode template calling what island does not have",
+			files: map[string]string{
+				"layouts/shortcodes/img.html": "<img src=\"{{ .Get 0 }}\">\n{{ partial \"x.html\" . }}\n",
+				"content/a.md":                "---\ntitle: A\n---\n{{< img a.png >}}\n",
+			},
+			want: []string{`DIR/content/a.md:4: shortcode "img": DIR/layouts/shortcodes/img.html:2: template: img:2: function "partial" not defined`},
+		},
+		{
+			name: "a shortcode template failing",
+			files: map[string]string{
+				"layouts/shortcodes/need.html": "{{ if not (.Get \"src\") }}{{ errorf \"need: src is required\" }}{{ end }}",
+				"content/a.md":                 "---\ntitle: A\n---\n\n{{< need >}}\n",
+			},
+			want: []string{`DIR/content/a.md:5: shortcode "need" (DIR/layouts/shortcodes/need.html): template: need:1:28: executing "need" at <errorf "need: src is required">: error calling errorf: need: src is required`},
+		},
+		{
+			name:  "broken link, checked as on island's own sites",
+			files: map[string]string{"content/post/a.md": "---\ntitle: A\n---\n\n[gone](/post/gone/) {{< figure src=\"/img/none.png\" >}}\n"},
+			want: []string{
+				`DIR/content/post/a.md:5: link "/img/none.png": no such file`,
+				`DIR/content/post/a.md:5: link "/post/gone/": no such page`,
+			},
+		},
+		{
+			name: "two pages in one place",
+			files: map[string]string{
+				"content/post/a.md": "---\ntitle: A\nslug: same\n---\n",
+				"content/post/b.md": "---\ntitle: B\nurl: /post/same/\n---\n",
+			},
+			want: []string{`DIR/content/post/b.md:3: DIR/content/post/b.md would be at post/same/, as would DIR/content/post/a.md; set another ` + "`slug` or `url`" + ` in the front matter of one of them, or rename a file`},
+		},
+		{
+			name:  "a page where the site has its list of tags",
+			files: map[string]string{"content/tags.md": "---\ntitle: Tags\n---\n", "content/post/a.md": "---\ntags: [x]\n---\n"},
+			want:  []string{`DIR/content/tags.md: its page would be at tags/, which the site itself uses for the generated site; set another ` + "`slug` or `url`" + ` in its front matter, or rename the file`},
+		},
+		{
+			name:  "bad alias",
+			files: map[string]string{"content/a.md": "---\ntitle: A\naliases: [\"https://elsewhere.example/a\"]\n---\n"},
+			want:  []string{`DIR/content/a.md:3: alias "https://elsewhere.example/a": write a path of this site, such as /old/address/`},
+		},
+		{
+			name:  "bad front matter types",
+			files: map[string]string{"content/a.md": "---\ntitle: A\naliases: {a: 1}\nexpiryDate: someday\nmenu: 3\n---\n"},
+			want: []string{
+				`DIR/content/a.md:3: aliases: want a list of words, such as [go, p2p]`,
+				`DIR/content/a.md:4: expirydate: "someday" is not a date; write it as 2024-05-17 or 2024-05-17T09:30:00Z`,
+				`DIR/content/a.md:5: menu: want a menu's name, such as main, or a table such as {main: {weight: 10}}`,
+			},
+		},
+		{
+			name:  "bad TOML configuration",
+			files: map[string]string{"hugo.toml": "title = \"T\"\nbaseURL = \n", "content/a.md": "x"},
+			want:  []string{`DIR/hugo.toml:2: toml: incomplete number; fix the TOML syntax`},
+		},
+		{
+			name:  "bad YAML configuration",
+			files: map[string]string{"hugo.yaml": "title: T\nparams: [x\n", "content/a.md": "x"},
+			want:  []string{`DIR/hugo.yaml:2: not valid YAML: did not find expected ',' or ']'`},
+		},
+		{
+			name:  "wrong types in the configuration",
+			files: map[string]string{"hugo.toml": "title = 3\nenableEmoji = \"yes\"\n[permalinks]\npost = \"/:year/:bogus/\"\n", "content/a.md": "x"},
+			want: []string{
+				`DIR/hugo.toml:1: title: want a string in quotes`,
+				`DIR/hugo.toml:2: enableemoji: want true or false`,
+				`DIR/hugo.toml:4: permalinks.post: ":bogus" is not a token island knows; use :year, :month, :monthname, :day, :weekday, :weekdayname, :yearday, :section, :sections, :title, :slug, :filename, :slugorfilename, :contentbasename, :slugorcontentbasename`,
+			},
+		},
+		{
+			name:  "no content directory",
+			files: map[string]string{"hugo.toml": "title = \"T\"\ncontentDir = \"pages\"\n"},
+			want:  []string{`DIR/pages: the Hugo site has no content directory; create it or set contentDir in hugo.toml`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := writeHugoSite(t, tt.files)
+			_, err := Build(context.Background(), testConfig(t, dir))
+			var be *BuildError
+			require.ErrorAs(t, err, &be)
+			want := strings.ReplaceAll(strings.Join(tt.want, "\n"), "DIR/", dir+string(filepath.Separator))
+			require.Equal(t, want, err.Error())
+		})
+	}
+}
+
+// TestHugoBuilderMatchesFullBuild edits a Hugo site step by step and
+// requires the Builder's bundle to equal a fresh Build's each time: what a
+// page's rendering depends on beyond its file (the configuration, shortcode
+// templates, cascades, the pages refs reach) must make it render again.
+func TestHugoBuilderMatchesFullBuild(t *testing.T) {
+	s := newIncSite(t, map[string]string{
+		"hugo.toml": "title = \"Inc\"\nenableInlineShortcodes = true\n[params]\ncolour = \"blue\"\n" +
+			"[[menu.main]]\nname = \"Posts\"\npageRef = \"/post\"\n",
+		"content/_index.md":                "Welcome to [the first post]({{< ref \"post/a\" >}}).\n",
+		"content/post/_index.md":           "---\ntitle: Posts\ncascade:\n  mood: calm\n---\nAll of them.\n",
+		"content/post/a.md":                "---\ntitle: A\ndate: 2024-01-01\ntags: [go]\n---\nColour {{< param colour >}}, mood {{< param mood >}}. See {{< sig \"A\" >}} and [B]({{< relref \"b.md\" >}}).\n",
+		"content/post/b.md":                "---\ntitle: B\ndate: 2024-02-01\ncategories: [notes]\n---\nSecond. {{< figure src=\"/img/x.png\" caption=\"x\" >}}\n",
+		"content/post/c/index.md":          "---\ntitle: C\ndate: 2024-03-01\n---\n![pic](pic.png) {{< t.inline >}}{{ len .Page.Resources }} files{{< /t.inline >}}\n",
+		"content/post/c/pic.png":           "PNG",
+		"layouts/shortcodes/sig.html":      "<em>{{ .Get 0 }} ({{ .Site.Params.colour }})</em>",
+		"static/img/x.png":                 "PNG",
+		"content/projects/radio/_index.md": "---\ntitle: Radio\n---\n",
+	})
+	_, err := s.build()
+	require.NoError(t, err)
+	tests := []struct {
+		name    string
+		edit    func()
+		wantErr string
+	}{
+		{"nothing changed", func() {}, ""},
+		{"a site parameter", func() { s.edit("hugo.toml", `colour = "blue"`, `colour = "green"`) }, ""},
+		{"a shortcode template", func() { s.write("layouts/shortcodes/sig.html", "<strong>{{ .Get 0 }}</strong>") }, ""},
+		{"a cascade", func() { s.edit("content/post/_index.md", "mood: calm", "mood: busy") }, ""},
+		{"a ref's page moved", func() { s.edit("content/post/b.md", "title: B", "title: B\nslug: bee") }, ""},
+		{"a ref's page removed", func() { s.remove("content/post/b.md") }, `relref "b.md": no such page`},
+		{"the page back", func() { s.write("content/post/b.md", "---\ntitle: B\ndate: 2024-02-01\n---\nBack.\n") }, ""},
+		{"a bundle's file added", func() { s.write("content/post/c/more.png", "PNG") }, ""},
+		{"an alias", func() { s.edit("content/post/a.md", "title: A", "title: A\naliases: [/old-a/]") }, ""},
+		{"the menu", func() { s.edit("hugo.toml", `pageRef = "/post"`, "pageRef = \"/post\"\nweight = 1\n[[menu.main]]\nname = \"Radio\"\nurl = \"/projects/radio/\"") }, ""},
+		{"emoji on", func() {
+			s.edit("hugo.toml", "enableInlineShortcodes = true", "enableInlineShortcodes = true\nenableEmoji = true")
+			s.edit("content/post/b.md", "Back.", "Back :smile:.")
+		}, ""},
+		{"permalinks", func() { s.edit("hugo.toml", "[params]", "[permalinks]\npost = \"/:year/:slug/\"\n[params]") }, ""},
+		{"a section made headless", func() { s.edit("content/post/_index.md", "title: Posts", "title: Posts\nheadless: true") }, ""},
+		{"a taxonomy added", func() {
+			s.edit("hugo.toml", "[params]", "[taxonomies]\ntag = \"tags\"\nseries = \"series\"\n[params]")
+			s.edit("content/post/a.md", "tags: [go]", "tags: [go]\nseries: [basics]")
+		}, ""},
+		{"an unknown shortcode", func() { s.edit("content/post/c/index.md", "![pic]", "{{< nope >}} ![pic]") }, `unknown shortcode "nope"`},
+		{"made an island site", func() {
+			s.remove("hugo.toml")
+			require.NoError(t, os.RemoveAll(filepath.Join(s.dir, "layouts")))
+			s.write("posts/z.md", "---\ntitle: Z\n---\nNow island's own layout.\n")
+		}, ""},
+	}
+	for _, tt := range tests {
+		tt.edit()
+		_, err := s.build()
+		if tt.wantErr == "" {
+			require.NoError(t, err, tt.name)
+		} else {
+			require.ErrorContains(t, err, tt.wantErr, tt.name)
+		}
+	}
+}
+
+func TestHugoRootFoundFromItsContent(t *testing.T) {
+	dir := writeHugoSite(t, map[string]string{
+		"hugo.toml":         "title = \"Found\"\n",
+		"content/post/a.md": "---\ntitle: A\n---\nx\n",
+		"static/s.txt":      "s",
+	})
+	// `island build` in a Hugo site's root finds content/ by default.
+	files := readAll(t, mustBuild(t, testConfig(t, filepath.Join(dir, "content"))))
+	require.Contains(t, string(files["index.html"]), "<title>Found</title>")
+	require.Contains(t, files, "post/a/index.html")
+	require.Contains(t, files, "s.txt")
+
+	// A content directory of island's own, even beside a config.toml, stays island's.
+	island := writeSite(t, map[string]string{"site.toml": "title = \"Mine\"\n", "posts/a.md": "---\ntitle: A\n---\n"})
+	require.NoError(t, os.WriteFile(filepath.Join(filepath.Dir(island), "config.toml"), []byte("title = \"Other\"\n"), 0o644))
+	files = readAll(t, mustBuild(t, testConfig(t, island)))
+	require.Contains(t, string(files["index.html"]), "<title>Mine</title>")
+	require.Contains(t, files, "posts/a/index.html")
+}
+
+func TestHugoWriteDir(t *testing.T) {
+	dir := writeHugoSite(t, map[string]string{"content/a.md": "---\ntitle: A\n---\n", "static/s.txt": "s"})
+	b := mustBuild(t, testConfig(t, dir))
+	// public/ in the site's root is where Hugo writes; island may too.
+	require.NoError(t, WriteDir(b, filepath.Join(dir, "public")))
+	require.FileExists(t, filepath.Join(dir, "public", "a", "index.html"))
+	for _, out := range []string{dir, filepath.Join(dir, "content"), filepath.Join(dir, "static", "out"), filepath.Dir(dir)} {
+		require.ErrorContains(t, WriteDir(b, out), "overlap", out)
+	}
+	require.FileExists(t, filepath.Join(dir, "hugo.toml"))
 }
