@@ -251,7 +251,7 @@ func TestHugoBadInput(t *testing.T) {
 		{
 			name:  "unknown shortcode",
 			files: map[string]string{"content/post/a.md": "---\ntitle: A\n---\n\nText.\n\n{{< gallery dir=\"x\" >}}\n"},
-			want: []string{`DIR/content/post/a.md:7: unknown shortcode "gallery": Hugo's built-in ones island renders are comment, details, figure, gist, highlight, instagram, param, ref, relref, tweet, twitter, vimeo, x, youtube; add your own as layouts/shortcodes/gallery.html`},
+			want:  []string{`DIR/content/post/a.md:7: unknown shortcode "gallery": Hugo's built-in ones island renders are comment, details, figure, gist, highlight, instagram, param, ref, relref, tweet, twitter, vimeo, x, youtube; add your own as layouts/shortcodes/gallery.html`},
 		},
 		{
 			name:  "shortcode never closed",
@@ -416,7 +416,9 @@ func TestHugoBuilderMatchesFullBuild(t *testing.T) {
 		{"the page back", func() { s.write("content/post/b.md", "---\ntitle: B\ndate: 2024-02-01\n---\nBack.\n") }, ""},
 		{"a bundle's file added", func() { s.write("content/post/c/more.png", "PNG") }, ""},
 		{"an alias", func() { s.edit("content/post/a.md", "title: A", "title: A\naliases: [/old-a/]") }, ""},
-		{"the menu", func() { s.edit("hugo.toml", `pageRef = "/post"`, "pageRef = \"/post\"\nweight = 1\n[[menu.main]]\nname = \"Radio\"\nurl = \"/projects/radio/\"") }, ""},
+		{"the menu", func() {
+			s.edit("hugo.toml", `pageRef = "/post"`, "pageRef = \"/post\"\nweight = 1\n[[menu.main]]\nname = \"Radio\"\nurl = \"/projects/radio/\"")
+		}, ""},
 		{"emoji on", func() {
 			s.edit("hugo.toml", "enableInlineShortcodes = true", "enableInlineShortcodes = true\nenableEmoji = true")
 			s.edit("content/post/b.md", "Back.", "Back :smile:.")
