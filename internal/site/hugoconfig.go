@@ -740,11 +740,32 @@ func (h *hugoSite) loadShortcodes(ps *problems) (others int) {
 	return others
 }
 
-// inputs are what a build of the site reads.
+// inputs are what a build of the site reads, and the configuration files
+// it would read were they there.
 func (h *hugoSite) inputs() []string {
-	out := slices.Concat(h.files, []string{h.srcDir}, h.statics, h.layouts)
+	var out []string
+	for _, name := range hugoConfigNames {
+		out = append(out, filepath.Join(h.root, name))
+	}
+	out = append(out, filepath.Join(h.root, filepath.FromSlash(hugoConfigDir)), h.srcDir)
+	out = append(out, h.statics...)
+	out = append(out, h.layouts...)
 	if h.theme != "" {
 		out = append(out, filepath.Join(h.root, "themes", filepath.FromSlash(h.theme)))
 	}
-	return out
+	return slices.Compact(out)
+}
+
+// Inputs are the files and directories a build of contentDir reads:
+// contentDir itself for island's own layout; a Hugo site's configuration,
+// content, static files, layouts and theme. A change anywhere else cannot
+// change the site (a Hugo site's public/, node_modules/, .git/).
+func Inputs(contentDir string) []string {
+	root, ok := findHugoRoot(contentDir)
+	if !ok {
+		return []string{contentDir}
+	}
+	var ps problems
+	h, _ := loadHugoSite(root, slog.New(slog.DiscardHandler), &ps)
+	return h.inputs()
 }
