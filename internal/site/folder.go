@@ -62,7 +62,10 @@ const MaxFolderWarnings = 50
 // maxScanBytes is the largest HTML or CSS file CheckFolder reads.
 const maxScanBytes = 8 << 20
 
-func (w FolderWarning) String() string {
+func (w FolderWarning) String() string { return w.Problem() + "; " + w.Fix }
+
+// Problem says what is wrong where, without the fix.
+func (w FolderWarning) Problem() string {
 	where := w.File
 	if where == "" {
 		where = "."
@@ -78,7 +81,7 @@ func (w FolderWarning) String() string {
 	case WarnNoIndex:
 		what = "there is no index.html at the top: a gateway shows a list of the files instead of a page"
 	}
-	return fmt.Sprintf("%s: %s; %s", where, what, w.Fix)
+	return where + ": " + what
 }
 
 // CheckFolder reads the HTML and CSS files of fsys (hidden ones only with
@@ -158,7 +161,11 @@ func CheckFolder(ctx context.Context, fsys fs.FS, hidden bool) (*FolderCheck, er
 		})
 	}
 	fc.Pages = len(pages)
+	notFound := notFoundPages(fsys)
 	for _, pd := range read1 {
+		if notFound[pd.p] {
+			continue
+		}
 		counts := map[string]*found{}
 		note := func(kind, example string) {
 			f := counts[kind]
@@ -242,6 +249,26 @@ func CheckFolder(ctx context.Context, fsys fs.FS, hidden bool) (*FolderCheck, er
 		fc.Warnings = []FolderWarning{}
 	}
 	return fc, nil
+}
+
+// notFoundPages are the pages a gateway serves for missing paths: those
+// the _redirects file's 404 rules name, and ipfs-404.html. Gateways serve
+// them only on origins whose root is the site's (subdomain, DNSLink), at
+// whatever depth the missing path had, so root-absolute links are what
+// work there (island's own 404.html has them).
+func notFoundPages(fsys fs.FS) map[string]bool {
+	out := map[string]bool{"ipfs-404.html": true}
+	data, err := fs.ReadFile(fsys, redirectsPath)
+	if err != nil {
+		return out
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 3 && !strings.HasPrefix(f[0], "#") && strings.HasPrefix(f[2], "404") {
+			out[strings.TrimPrefix(f[1], "/")] = true
+		}
+	}
+	return out
 }
 
 // cssURL finds url(…) in a style sheet.

@@ -55,6 +55,26 @@ func TestCheckFolder(t *testing.T) {
 	}, warningLines(fc))
 }
 
+// TestCheckFolderOfIslandsOwnBuild: what island builds has no link that
+// breaks under /ipfs/CID/; its 404 page's root-absolute links are for the
+// origins _redirects serves it on.
+func TestCheckFolderOfIslandsOwnBuild(t *testing.T) {
+	for _, dir := range []string{filepath.Join("testdata", "site"), hugoFixture} {
+		fc, err := CheckFolder(context.Background(), mustBuild(t, testConfig(t, dir)).FS(), false)
+		require.NoError(t, err)
+		require.Empty(t, fc.Warnings, dir)
+		require.Positive(t, fc.Pages)
+	}
+	fsys := fstest.MapFS{
+		"index.html":   {Data: []byte(`<a href="x/">x</a>`)},
+		"missing.html": {Data: []byte(`<a href="/">home</a>`)},
+		"_redirects":   {Data: []byte("# comment\n/old /new 301\n/* /missing.html 404\n")},
+	}
+	fc, err := CheckFolder(context.Background(), fsys, false)
+	require.NoError(t, err)
+	require.Empty(t, fc.Warnings, "the 404 rule's page is served at the root of its origin")
+}
+
 func TestCheckFolderBoundsWarnings(t *testing.T) {
 	fsys := fstest.MapFS{"index.html": {Data: []byte(`<a href="/">home</a>`)}}
 	for i := range MaxFolderWarnings + 7 {
