@@ -182,10 +182,10 @@ func TestServeHugoSite(t *testing.T) {
 func TestBuildHugoSite(t *testing.T) {
 	env := testEnv(t)
 	writeFolder(t, env, "blog", map[string]string{
-		"hugo.toml":                "title = \"Lake notes\"\n",
-		"content/post/a/index.md":  "---\ntitle: A\n---\n{{< figure src=\"pic.svg\" caption=\"A *pic*\" >}}\n",
-		"content/post/a/pic.svg":   "<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
-		"content/post/b.md":        "---\ntitle: B\n---\n{{< nope >}}\n",
+		"hugo.toml":                  "title = \"Lake notes\"\n",
+		"content/post/a/index.md":    "---\ntitle: A\n---\n{{< figure src=\"pic.svg\" caption=\"A *pic*\" >}}\n",
+		"content/post/a/pic.svg":     "<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+		"content/post/b.md":          "---\ntitle: B\n---\n{{< nope >}}\n",
 		"layouts/_default/list.html": "{{ .Content }}",
 	})
 	code, _, errOut := runCLI(t, env, "build", "--content", "blog", "--out", "blog/public")
