@@ -25,7 +25,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/ipns"
@@ -402,6 +401,3 @@ func (c *Core) needNode(op string) error {
 	}
 	return Errorf(CodeUnavailable, "%s: this needs the running node: start 'island daemon' (or 'island serve') first", op)
 }
-
-// timeNow is time.Now, for tests of time-dependent wording.
-var timeNow = time.Now
