@@ -355,6 +355,8 @@ func classify(err error) Code {
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return CodeUnavailable
+	case errors.Is(err, repo.ErrBadKeyName):
+		return CodeInvalid
 	case ipld.IsNotFound(err),
 		errors.Is(err, names.ErrNotFound),
 		errors.Is(err, history.ErrNoHistory),
