@@ -41,10 +41,6 @@ type Config struct {
 	// Bootstrap peers are dialed once the node is up and seed the WAN DHT.
 	// Nil means none: the caller decides whether to use DefaultBootstrapPeers.
 	Bootstrap []peer.AddrInfo
-	// Offline builds the node without listening, dialing, DHT or bitswap:
-	// blocks come only from Blockstore and Provide only records what to
-	// announce once the node runs online.
-	Offline bool
 	// LoopbackOnLAN keeps loopback addresses in the LAN DHT. Without it a node
 	// whose peers are all on 127.0.0.1 (tests, Kubo's test profile) has no
 	// address the LAN DHT accepts and can neither provide nor be found.

@@ -81,7 +81,7 @@ func (n *Node) Fetch(ctx context.Context, root cid.Cid, progress func(FetchProgr
 
 	bserv := n.bserv
 	var st *fetchStage
-	if n.cfg.Stage != nil && n.eager != nil {
+	if n.cfg.Stage != nil {
 		stage, serr := n.cfg.Stage(ctx)
 		if serr != nil {
 			return fmt.Errorf("node: fetch %s: %w", root, serr)
@@ -101,8 +101,8 @@ func (n *Node) Fetch(ctx context.Context, root cid.Cid, progress func(FetchProgr
 	}
 	ses := blockservice.NewSession(ctx, bserv)
 	results := make(chan blocks.Block)
-	// short receives a block the exchange gave up on without ctx ending:
-	// offline, that is any block missing from the blockstore.
+	// short receives a block the blockservice gave up on without ctx ending
+	// (the Stage refused a write, say).
 	short := make(chan cid.Cid, 1)
 	var batches sync.WaitGroup
 	defer batches.Wait()
@@ -179,9 +179,6 @@ func (n *Node) Fetch(ctx context.Context, root cid.Cid, progress func(FetchProgr
 		case c := <-short:
 			if err := st.err(); err != nil {
 				return fmt.Errorf("node: fetch %s: %w", root, err)
-			}
-			if n.cfg.Offline {
-				return fmt.Errorf("node: fetch %s: block %s is not in the blockstore: %w", root, c, ErrOffline)
 			}
 			return &NoProvidersError{Cid: c, After: time.Since(start).Round(time.Millisecond)}
 		case <-ctx.Done():

@@ -85,9 +85,6 @@ func newHost(cfg *Config, log *slog.Logger) (host.Host, error) {
 		_ = mgr.Close()
 		return nil, fmt.Errorf("node: libp2p host: %w", err)
 	}
-	if cfg.Offline {
-		return h, nil
-	}
 	if err := listen(h, cfg.ListenAddrs, log); err != nil {
 		_ = h.Close()
 		return nil, err

@@ -5,12 +5,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ipfs/go-cid"
 	"github.com/ipfs/go-datastore"
 	"github.com/islandsite/island/internal/node"
 	"github.com/islandsite/island/internal/testutil/testnet"
 	"github.com/multiformats/go-multiaddr"
-	mh "github.com/multiformats/go-multihash"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 )
@@ -74,16 +72,12 @@ func TestNewUndoesOnFailure(t *testing.T) {
 
 func TestCloseTwice(t *testing.T) {
 	st := testnet.NewStore(t)
-	for _, offline := range []bool{false, true} {
-		cfg := testnet.NodeConfig(t, st, testnet.NewKey(t))
-		cfg.Offline = offline
-		n, err := node.New(context.Background(), cfg)
-		require.NoError(t, err)
-		require.NoError(t, n.Close())
-		require.NoError(t, n.Close())
-	}
+	n, err := node.New(context.Background(), testnet.NodeConfig(t, st, testnet.NewKey(t)))
+	require.NoError(t, err)
+	require.NoError(t, n.Close())
+	require.NoError(t, n.Close())
 	// The node left the caller's store open.
-	_, err := st.Datastore.Has(context.Background(), datastore.NewKey("/probe"))
+	_, err = st.Datastore.Has(context.Background(), datastore.NewKey("/probe"))
 	require.NoError(t, err)
 }
 
@@ -97,33 +91,4 @@ func TestAddrsEndInPeerID(t *testing.T) {
 		require.NoError(t, err)
 		require.NotEqual(t, "0", port, "the real port, not the requested 0")
 	}
-}
-
-func TestOffline(t *testing.T) {
-	ctx := context.Background()
-	st := testnet.NewStore(t)
-	cfg := testnet.NodeConfig(t, st, testnet.NewKey(t))
-	cfg.Offline = true
-	n := testnet.StartNode(t, cfg)
-
-	require.Empty(t, n.Addrs(), "an offline node listens nowhere")
-	require.Empty(t, n.Peers())
-	_, err := n.FindProviders(ctx, cid.Cid{}, 1)
-	require.ErrorIs(t, err, node.ErrOffline)
-
-	root := testnet.AddRandomFile(t, n.DAG(), 2<<20, 4)
-	require.NoError(t, n.Provide(ctx, root))
-	st2, err := n.ProvideStat(ctx)
-	require.NoError(t, err)
-	require.Equal(t, 3, st2.Keys, "recorded for when the node runs online")
-	require.Equal(t, "offline", st2.WAN.Status)
-
-	require.NoError(t, n.Fetch(ctx, root, nil), "everything is local")
-	hash, err := mh.Sum([]byte("not here"), mh.SHA2_256, -1)
-	require.NoError(t, err)
-	err = n.Fetch(ctx, cid.NewCidV1(cid.Raw, hash), nil)
-	require.ErrorIs(t, err, node.ErrOffline)
-
-	err = n.Provide(ctx, cid.NewCidV1(cid.Raw, hash))
-	require.ErrorContains(t, err, "not in the blockstore")
 }

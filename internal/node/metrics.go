@@ -47,24 +47,20 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
 	n := c.n
-	if n.bswap != nil {
-		if s, err := n.bswap.Stat(); err == nil {
-			counter := func(d *prometheus.Desc, v uint64) {
-				ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v))
-			}
-			counter(descBitswapBlocksReceived, s.BlocksReceived)
-			counter(descBitswapBytesReceived, s.DataReceived)
-			counter(descBitswapBlocksSent, s.BlocksSent)
-			counter(descBitswapBytesSent, s.DataSent)
-			counter(descBitswapMessages, s.MessagesReceived)
-			ch <- prometheus.MustNewConstMetric(descBitswapWantlist, prometheus.GaugeValue, float64(len(s.Wantlist)))
-			ch <- prometheus.MustNewConstMetric(descBitswapPartners, prometheus.GaugeValue, float64(len(s.Peers)))
+	if s, err := n.bswap.Stat(); err == nil {
+		counter := func(d *prometheus.Desc, v uint64) {
+			ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v))
 		}
+		counter(descBitswapBlocksReceived, s.BlocksReceived)
+		counter(descBitswapBytesReceived, s.DataReceived)
+		counter(descBitswapBlocksSent, s.BlocksSent)
+		counter(descBitswapBytesSent, s.DataSent)
+		counter(descBitswapMessages, s.MessagesReceived)
+		ch <- prometheus.MustNewConstMetric(descBitswapWantlist, prometheus.GaugeValue, float64(len(s.Wantlist)))
+		ch <- prometheus.MustNewConstMetric(descBitswapPartners, prometheus.GaugeValue, float64(len(s.Peers)))
 	}
-	if n.dht != nil {
-		ch <- prometheus.MustNewConstMetric(descDHTPeers, prometheus.GaugeValue, float64(n.dht.LAN.RoutingTable().Size()), "lan")
-		ch <- prometheus.MustNewConstMetric(descDHTPeers, prometheus.GaugeValue, float64(n.dht.WAN.RoutingTable().Size()), "wan")
-	}
+	ch <- prometheus.MustNewConstMetric(descDHTPeers, prometheus.GaugeValue, float64(n.dht.LAN.RoutingTable().Size()), "lan")
+	ch <- prometheus.MustNewConstMetric(descDHTPeers, prometheus.GaugeValue, float64(n.dht.WAN.RoutingTable().Size()), "wan")
 	ctx, cancel := context.WithTimeout(context.Background(), collectTimeout)
 	defer cancel()
 	st, err := n.provideStat(ctx, false)
@@ -72,9 +68,6 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(descProvideKeys, prometheus.GaugeValue, float64(st.Keys))
-	if n.sweep == nil {
-		return
-	}
 	for name, d := range map[string]DHTProvideStat{"lan": st.LAN, "wan": st.WAN} {
 		ch <- prometheus.MustNewConstMetric(descProvided, prometheus.CounterValue, float64(d.Provided), name)
 		ch <- prometheus.MustNewConstMetric(descProvideFailed, prometheus.CounterValue, float64(d.Failed), name)

@@ -11,7 +11,6 @@ import (
 	"github.com/ipfs/boxo/bitswap"
 	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/exchange"
-	"github.com/ipfs/boxo/exchange/offline"
 	"github.com/ipfs/boxo/ipld/merkledag"
 	"github.com/ipfs/go-cid"
 	"github.com/ipfs/go-datastore"
@@ -20,7 +19,6 @@ import (
 	"github.com/libp2p/go-libp2p-kad-dht/provider/buffered"
 	ddhtprovider "github.com/libp2p/go-libp2p-kad-dht/provider/dual"
 	"github.com/libp2p/go-libp2p-kad-dht/provider/keystore"
-	routinghelpers "github.com/libp2p/go-libp2p-routing-helpers"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -29,10 +27,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 )
-
-// ErrOffline is returned by network operations of a node built with
-// Config.Offline.
-var ErrOffline = errors.New("node is offline")
 
 // Node is a running island node. Its methods are safe for concurrent use.
 type Node struct {
@@ -47,13 +41,12 @@ type Node struct {
 	bg     errgroup.Group
 
 	host     host.Host
-	dht      *dual.DHT // nil offline
+	dht      *dual.DHT
 	keys     *keystore.ResettableKeystore
-	sweep    *ddhtprovider.SweepingProvider // nil offline
-	provider *buffered.SweepingProvider     // nil offline
-	bswap    *bitswap.Bitswap               // nil offline
-	exch     exchange.Interface
-	eager    *eagerExchange // exch when online; nil offline
+	sweep    *ddhtprovider.SweepingProvider
+	provider *buffered.SweepingProvider
+	bswap    *bitswap.Bitswap
+	eager    *eagerExchange // bitswap, with eager provider discovery
 	bserv    blockservice.BlockService
 	dag      ipld.DAGService
 	metrics  prometheus.Collector // nil without Registerer
@@ -103,23 +96,18 @@ func New(ctx context.Context, cfg Config) (_ *Node, err error) {
 	}
 	undo = append(undo, n.keys.Close)
 
-	if cfg.Offline {
-		n.exch = offline.Exchange(cfg.Blockstore)
-	} else {
-		if n.dht, err = newDHT(n.host, ds, &cfg); err != nil {
-			return nil, err
-		}
-		undo = append(undo, n.dht.Close)
-		n.bswap = newBitswap(n.ctx, n.host, n.dht, cfg.Blockstore, &n.watches)
-		undo = append(undo, n.bswap.Close)
-		n.eager = &eagerExchange{Bitswap: n.bswap, n: n}
-		n.exch = n.eager
-		if n.provider, n.sweep, err = newProvider(n.dht, n.keys, ds, cfg.ReprovideInterval); err != nil {
-			return nil, err
-		}
-		undo = append(undo, n.provider.Close)
+	if n.dht, err = newDHT(n.host, ds, &cfg); err != nil {
+		return nil, err
 	}
-	n.bserv = blockservice.New(cfg.Blockstore, n.exch)
+	undo = append(undo, n.dht.Close)
+	n.bswap = newBitswap(n.ctx, n.host, n.dht, cfg.Blockstore, &n.watches)
+	undo = append(undo, n.bswap.Close)
+	n.eager = &eagerExchange{Bitswap: n.bswap, n: n}
+	if n.provider, n.sweep, err = newProvider(n.dht, n.keys, ds, cfg.ReprovideInterval); err != nil {
+		return nil, err
+	}
+	undo = append(undo, n.provider.Close)
+	n.bserv = blockservice.New(cfg.Blockstore, n.eager)
 	n.dag = merkledag.NewDAGService(n.bserv)
 
 	if cfg.Registerer != nil {
@@ -130,16 +118,14 @@ func New(ctx context.Context, cfg Config) (_ *Node, err error) {
 		n.metrics = c
 	}
 
-	if !cfg.Offline {
-		n.goBG(func() error {
-			n.connectBootstrap(n.ctx)
-			return nil
-		})
-		if cfg.ProvideRoots != nil {
-			n.goBG(func() error { return n.keystoreLoop(n.ctx) })
-		}
+	n.goBG(func() error {
+		n.connectBootstrap(n.ctx)
+		return nil
+	})
+	if cfg.ProvideRoots != nil {
+		n.goBG(func() error { return n.keystoreLoop(n.ctx) })
 	}
-	n.log.Info("node started", "peer", n.host.ID(), "addrs", n.host.Addrs(), "offline", cfg.Offline)
+	n.log.Info("node started", "peer", n.host.ID(), "addrs", n.host.Addrs())
 	return n, nil
 }
 
@@ -169,14 +155,7 @@ func (n *Node) Close() error {
 		}
 		// The provider uses the keystore and the DHT; bitswap (closed with
 		// the block service) uses the DHT and the host.
-		if n.provider != nil {
-			errs = append(errs, n.provider.Close())
-		}
-		errs = append(errs, n.keys.Close(), n.bserv.Close())
-		if n.dht != nil {
-			errs = append(errs, n.dht.Close())
-		}
-		errs = append(errs, n.host.Close())
+		errs = append(errs, n.provider.Close(), n.keys.Close(), n.bserv.Close(), n.dht.Close(), n.host.Close())
 		if err := errors.Join(errs...); err != nil {
 			n.closeErr = fmt.Errorf("node: close: %w", err)
 		}
@@ -190,29 +169,23 @@ func (n *Node) ID() peer.ID { return n.host.ID() }
 // Host is the libp2p host.
 func (n *Node) Host() host.Host { return n.host }
 
-// Routing is the dual DHT (LAN and WAN), or a router that finds nothing when
-// the node is offline.
-func (n *Node) Routing() routing.Routing {
-	if n.dht == nil {
-		return routinghelpers.Null{}
-	}
-	return n.dht
-}
+// Routing is the dual DHT (LAN and WAN).
+func (n *Node) Routing() routing.Routing { return n.dht }
 
-// DHT is the dual DHT itself, nil when offline.
+// DHT is the dual DHT itself.
 func (n *Node) DHT() *dual.DHT { return n.dht }
 
-// BlockService reads blocks from the blockstore and, when online, from peers
-// over bitswap; blocks written through it are announced to peers that want
-// them.
+// BlockService reads blocks from the blockstore and, when they are missing,
+// from peers over bitswap; blocks written through it are announced to peers
+// that want them.
 func (n *Node) BlockService() blockservice.BlockService { return n.bserv }
 
 // DAG is the DAG service over BlockService.
 func (n *Node) DAG() ipld.DAGService { return n.dag }
 
-// Exchange is bitswap (or, offline, an exchange that only reads the
-// blockstore).
-func (n *Node) Exchange() exchange.Interface { return n.exch }
+// Exchange is bitswap, wrapped so that a block missing locally starts a DHT
+// provider lookup at once.
+func (n *Node) Exchange() exchange.Interface { return n.eager }
 
 // Addrs are the addresses peers can dial the node on, each ending in
 // /p2p/<peer ID>.
@@ -279,9 +252,6 @@ func direction(d network.Direction) string {
 
 // FindProviders asks the DHT for up to limit peers that provide c.
 func (n *Node) FindProviders(ctx context.Context, c cid.Cid, limit int) ([]peer.AddrInfo, error) {
-	if n.dht == nil {
-		return nil, fmt.Errorf("node: find providers of %s: %w", c, ErrOffline)
-	}
 	provs := n.providersOf(ctx, c, limit)
 	if len(provs) == 0 && ctx.Err() != nil {
 		return nil, fmt.Errorf("node: find providers of %s: %w", c, ctx.Err())

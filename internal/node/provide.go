@@ -72,21 +72,16 @@ func newProvider(d *dual.DHT, ks keystore.Keystore, ds datastore.Batching, inter
 // Provide starts announcing roots and every block of their DAGs found in the
 // blockstore, and keeps reannouncing them every ReprovideInterval. Keys
 // already being provided are left to their schedule. It returns once the
-// keys are queued; the announcements go out in the background (or, offline,
-// once the node next runs online). A root missing from the blockstore is an
-// error: the node would advertise what it cannot serve.
+// keys are queued; the announcements go out in the background. A root
+// missing from the blockstore is an error: the node would advertise what it
+// cannot serve.
 func (n *Node) Provide(ctx context.Context, roots ...cid.Cid) error {
 	var batch []mh.Multihash
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		var err error
-		if n.provider != nil {
-			err = n.provider.StartProviding(false, batch...)
-		} else {
-			_, err = n.keys.Put(ctx, batch...)
-		}
+		err := n.provider.StartProviding(false, batch...)
 		batch = batch[:0]
 		return err
 	}
@@ -187,8 +182,8 @@ func (n *Node) syncKeystore(ctx context.Context) error {
 		return fmt.Errorf("node: reset provider keystore: %w", err)
 	}
 	if err := n.provider.RefreshSchedule(); err != nil {
-		// Offline for now: the schedule is rebuilt from the keystore when the
-		// provider comes online.
+		// The provider has no peers yet (or lost them): it rebuilds its
+		// schedule from the keystore once it is connected again.
 		n.log.Debug("refresh provide schedule", "err", err)
 	}
 	return nil
@@ -258,10 +253,6 @@ func (n *Node) provideStat(ctx context.Context, history bool) (ProvideStat, erro
 		return ProvideStat{}, fmt.Errorf("node: provide stat: %w", err)
 	}
 	st := ProvideStat{Keys: keys, Interval: n.cfg.ReprovideInterval}
-	if n.sweep == nil {
-		st.LAN.Status, st.WAN.Status = "offline", "offline"
-		return st, nil
-	}
 	for _, d := range []struct {
 		p    *kadprovider.SweepingProvider
 		name string

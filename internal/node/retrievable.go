@@ -63,9 +63,6 @@ var dhtProtocols = []protocol.ID{
 // returns ErrNoPeers when no connected peer serves the DHT, and otherwise the
 // last attempt's reason.
 func (n *Node) CheckRetrievable(ctx context.Context, root cid.Cid) (Retrieval, error) {
-	if n.dht == nil {
-		return Retrieval{}, fmt.Errorf("node: check %s: %w", root, ErrOffline)
-	}
 	var candidates []peer.AddrInfo
 	for _, p := range n.host.Network().Peers() {
 		if len(candidates) == retrievalCandidates {
