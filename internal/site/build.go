@@ -387,7 +387,14 @@ func (b *builder) markdownPages() []*page {
 // site's page naming a layout island does not have gets def with a
 // warning, as Hugo does; on island's own site it is an error.
 func (b *builder) layoutFor(p *page, def string, ps *problems) string {
-	name := p.meta.Layout
+	name, key := p.meta.Layout, "layout"
+	if name == "" && p.hugo != nil && p.hugo.typ != "" {
+		// Hugo's type picks layouts too; the section's own name is the
+		// type every page of it has anyway.
+		if top, _, _ := strings.Cut(p.src, "/"); !strings.EqualFold(p.hugo.typ, top) {
+			name, key = p.hugo.typ, "type"
+		}
+	}
 	if name == "" {
 		return def
 	}
@@ -397,7 +404,7 @@ func (b *builder) layoutFor(p *page, def string, ps *problems) string {
 		// page may be named (post, page); any other falls back.
 		if name != "post.html" && name != "page.html" {
 			b.cfg.Logger.Warn("site: island has no such layout; using its default one, as Hugo does", "file", p.file,
-				"line", p.meta.keyLines["layout"], "layout", p.meta.Layout, "default", strings.TrimSuffix(def, ".html"), "layouts", "page, post")
+				"line", p.keyLine(key), key, strings.TrimSuffix(name, ".html"), "default", strings.TrimSuffix(def, ".html"), "layouts", "page, post")
 			return def
 		}
 		return name

@@ -83,8 +83,7 @@ func loadSiteInfo(dir string, ps *problems) siteInfo {
 					strings.Join(e.Key(), "."))
 			}
 		case errors.As(err, &de):
-			row, _ := de.Position()
-			ps.addf(name, row, "%s; fix the TOML syntax", de.Error())
+			tomlProblem(name, err, ps)
 		default:
 			ps.addf(name, 0, "%v; the keys are title, author, description, language and base_url, all strings", err)
 		}
@@ -106,6 +105,17 @@ func loadSiteInfo(dir string, ps *problems) siteInfo {
 		info.BaseURL = strings.TrimSuffix(got.BaseURL, "/") + "/"
 	}
 	return info
+}
+
+// tomlProblem reports a TOML syntax error at its line.
+func tomlProblem(file string, err error, ps *problems) {
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		row, _ := de.Position()
+		ps.addf(file, row, "%s; fix the TOML syntax", de.Error())
+		return
+	}
+	ps.addf(file, 0, "%v; fix the TOML syntax", err)
 }
 
 // keyLine finds the line on which a TOML or YAML key is set, for messages

@@ -542,6 +542,20 @@ func (c *content) themeHint() string {
 	return " (the theme is changed in content/layouts/)"
 }
 
+// keyLine is the line of a front matter key, in any case (Hugo's keys
+// are case-insensitive); 0 when the page does not set it.
+func (p *page) keyLine(key string) int {
+	if l, ok := p.meta.keyLines[key]; ok {
+		return l
+	}
+	for k, l := range p.meta.keyLines {
+		if strings.EqualFold(k, key) {
+			return l
+		}
+	}
+	return 0
+}
+
 // pathLine is the line of the front matter key that decides where the page
 // goes, for messages about two pages in one place; 0 when the file name
 // does.

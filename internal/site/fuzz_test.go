@@ -89,11 +89,7 @@ func FuzzRender(f *testing.F) {
 		}
 		first, err := render()
 		if err != nil {
-			var be *BuildError
-			require.ErrorAs(t, err, &be)
-			for _, p := range be.Problems {
-				require.NotEmpty(t, p.Msg)
-			}
+			requireProblems(t, err)
 			return
 		}
 		if utf8.Valid(data) {
@@ -129,6 +125,17 @@ func hugoFuzzSeeds(f *testing.F) {
 		"```\n{{< youtube a >}}\n```", "<a href=\"{{< youtube a >}}\">", "$$\n\\frac{a}{b}\n$$ \\(x\\) :smile: <!--more-->",
 	} {
 		f.Add([]byte(s))
+	}
+}
+
+// requireProblems requires err to be a BuildError of problems that say
+// something.
+func requireProblems(t *testing.T, err error) {
+	t.Helper()
+	var be *BuildError
+	require.ErrorAs(t, err, &be)
+	for _, p := range be.Problems {
+		require.NotEmpty(t, p.Msg)
 	}
 }
 
@@ -206,11 +213,7 @@ func FuzzHugoPage(f *testing.F) {
 		}
 		first, err := render()
 		if err != nil {
-			var be *BuildError
-			require.ErrorAs(t, err, &be)
-			for _, p := range be.Problems {
-				require.NotEmpty(t, p.Msg)
-			}
+			requireProblems(t, err)
 			return
 		}
 		for p, d := range first {

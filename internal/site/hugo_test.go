@@ -2,7 +2,6 @@ package site
 
 import (
 	"bytes"
-	"context"
 	"html"
 	"io/fs"
 	"log/slog"
@@ -95,6 +94,7 @@ func TestHugoGolden(t *testing.T) {
 		`msg="site: ignoring Hugo settings island has no use for" file=hugo.toml keys=googleanalytics`,
 		`msg="site: island renders the site with its own theme: the Hugo templates in layouts/ are not used, but for shortcodes" layouts=layouts templates=2`,
 		`msg="site: island has no such layout; using its default one, as Hugo does" file=content/post/dipole-day.md line=7 layout=archives default=post layouts="page, post"`,
+		`msg="site: island has no such layout; using its default one, as Hugo does" file=content/projects/hive-scale/index.md line=4 type=gallery default=post layouts="page, post"`,
 		`msg="site: leaving out a menu entry that leads to nothing the site has" file=hugo.toml line=43 name=Search url=/search/`,
 	}, w.lines())
 }
@@ -182,6 +182,7 @@ func TestHugoConventions(t *testing.T) {
 	require.Contains(t, list, "Short notes, mostly written on the allotment bench.", "and gives it its text")
 	require.Contains(t, list, `<meta name="description" content="Everything written down, newest first.">`)
 	require.Regexp(t, `(?s)Swarm season.*First inspection.*Dipole day.*Winter notes`, list, "newest first")
+	require.Contains(t, string(files["projects/radio/antenna-log/index.html"]), `<article class="page">`, "type: page picks the page layout")
 	projects := string(files["projects/index.html"])
 	require.Contains(t, projects, `href="radio/">Radio station</a>`, "a nested section is listed in its parent")
 	require.Contains(t, projects, `href="hive-scale/">Hive scale</a>`)
@@ -371,14 +372,7 @@ func TestHugoBadInput(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := writeHugoSite(t, tt.files)
-			_, err := Build(context.Background(), testConfig(t, dir))
-			var be *BuildError
-			require.ErrorAs(t, err, &be)
-			want := strings.ReplaceAll(strings.Join(tt.want, "\n"), "DIR/", dir+string(filepath.Separator))
-			require.Equal(t, want, err.Error())
-		})
+		t.Run(tt.name, func(t *testing.T) { requireBuildError(t, writeHugoSite(t, tt.files), tt.want) })
 	}
 }
 
@@ -402,11 +396,7 @@ func TestHugoBuilderMatchesFullBuild(t *testing.T) {
 	})
 	_, err := s.build()
 	require.NoError(t, err)
-	tests := []struct {
-		name    string
-		edit    func()
-		wantErr string
-	}{
+	s.steps([]incStep{
 		{"nothing changed", func() {}, ""},
 		{"a site parameter", func() { s.edit("hugo.toml", `colour = "blue"`, `colour = "green"`) }, ""},
 		{"a shortcode template", func() { s.write("layouts/shortcodes/sig.html", "<strong>{{ .Get 0 }}</strong>") }, ""},
@@ -435,16 +425,15 @@ func TestHugoBuilderMatchesFullBuild(t *testing.T) {
 			require.NoError(t, os.RemoveAll(filepath.Join(s.dir, "layouts")))
 			s.write("posts/z.md", "---\ntitle: Z\n---\nNow island's own layout.\n")
 		}, ""},
-	}
-	for _, tt := range tests {
-		tt.edit()
-		_, err := s.build()
-		if tt.wantErr == "" {
-			require.NoError(t, err, tt.name)
-		} else {
-			require.ErrorContains(t, err, tt.wantErr, tt.name)
-		}
-	}
+	})
+}
+
+func TestHugoDeterministic(t *testing.T) {
+	cfg := testConfig(t, hugoFixture)
+	cfg.Workers = 1
+	one := readAll(t, mustBuild(t, cfg))
+	cfg.Workers = 4
+	require.Equal(t, one, readAll(t, mustBuild(t, cfg)), "the same Hugo site gives the same bytes however it is built")
 }
 
 func TestHugoRootFoundFromItsContent(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"html"
 	"io/fs"
@@ -224,13 +223,7 @@ func decodeConfigFile(file string, ps *problems) (map[string]any, []byte, bool) 
 	switch filepath.Ext(file) {
 	case ".toml":
 		if err := toml.Unmarshal(data, &m); err != nil {
-			var de *toml.DecodeError
-			if errors.As(err, &de) {
-				row, _ := de.Position()
-				ps.addf(file, row, "%s; fix the TOML syntax", de.Error())
-			} else {
-				ps.addf(file, 0, "%v; fix the TOML syntax", err)
-			}
+			tomlProblem(file, err, ps)
 			return nil, nil, false
 		}
 	case ".json":
@@ -635,17 +628,24 @@ func (h *hugoSite) readMenus(hc hugoConfig, ps *problems) {
 			me.url, _ = e["url"].(string)
 			me.pageRef, _ = e["pageref"].(string)
 			me.parent, _ = e["parent"].(string)
-			switch w := e["weight"].(type) {
-			case int64:
-				me.weight = int(w)
-			case int:
-				me.weight = w
-			case float64:
-				me.weight = int(w)
-			}
+			me.weight = weightOf(e["weight"])
 			h.menu = append(h.menu, me)
 		}
 	}
+}
+
+// weightOf reads a menu entry's weight, however the file's format typed
+// the number; 0 (unweighted) when it is none.
+func weightOf(v any) int {
+	switch w := v.(type) {
+	case int64:
+		return int(w)
+	case int:
+		return w
+	case float64:
+		return int(w)
+	}
+	return 0
 }
 
 // nthKeyLine is the line of the n-th (from 0) setting of key in data.

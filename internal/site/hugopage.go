@@ -203,14 +203,7 @@ func (hp *hugoPage) readMenu(v any, p *page, line int, name string) error {
 				entry.name = n
 			}
 			entry.parent, _ = mm["parent"].(string)
-			switch w := mm["weight"].(type) {
-			case int64:
-				entry.weight = int(w)
-			case int:
-				entry.weight = w
-			case float64:
-				entry.weight = int(w)
-			}
+			entry.weight = weightOf(mm["weight"])
 		}
 		hp.menus = append(hp.menus, entry)
 	default:

@@ -153,20 +153,27 @@ func firstParagraph(doc ast.Node, src []byte) string {
 		if !entering {
 			return ast.WalkContinue, nil
 		}
-		switch n := n.(type) {
-		case *ast.Text:
-			b.Write(n.Segment.Value(src))
-			if n.SoftLineBreak() || n.HardLineBreak() {
-				b.WriteByte(' ')
-			}
-		case *ast.String:
-			b.Write(n.Value)
-		case *ast.RawHTML:
+		if _, ok := n.(*ast.RawHTML); ok {
 			return ast.WalkSkipChildren, nil
 		}
+		writeText(&b, n, src)
 		return ast.WalkContinue, nil
 	})
 	return truncateWords(strings.Join(strings.Fields(b.String()), " "), summaryRunes)
+}
+
+// writeText writes the text of a Text or String node, a line break as a
+// space; other nodes write nothing.
+func writeText(b *strings.Builder, n ast.Node, src []byte) {
+	switch n := n.(type) {
+	case *ast.Text:
+		b.Write(n.Segment.Value(src))
+		if n.SoftLineBreak() || n.HardLineBreak() {
+			b.WriteByte(' ')
+		}
+	case *ast.String:
+		b.Write(n.Value)
+	}
 }
 
 func truncateWords(s string, max int) string {

@@ -277,22 +277,13 @@ func toFloat(v any) (float64, bool) {
 func arith(a, b any, op byte) (any, error) {
 	if x, ok := toInt(a); ok {
 		if y, ok := toInt(b); ok {
-			switch op {
-			case '+':
-				return x + y, nil
-			case '-':
-				return x - y, nil
-			case '*':
-				return x * y, nil
-			case '/', '%':
+			if op == '%' {
 				if y == 0 {
 					return nil, errors.New("division by zero")
 				}
-				if op == '/' {
-					return x / y, nil
-				}
 				return x % y, nil
 			}
+			return arithOf(x, y, op)
 		}
 	}
 	x, ok1 := toFloat(a)
@@ -300,6 +291,14 @@ func arith(a, b any, op byte) (any, error) {
 	if !ok1 || !ok2 {
 		return nil, fmt.Errorf("cannot compute with %v and %v: want numbers", a, b)
 	}
+	if op == '%' {
+		return nil, errors.New("mod takes whole numbers")
+	}
+	return arithOf(x, y, op)
+}
+
+// arithOf is x op y for +, -, * and /.
+func arithOf[T int | float64](x, y T, op byte) (any, error) {
 	switch op {
 	case '+':
 		return x + y, nil
@@ -307,11 +306,9 @@ func arith(a, b any, op byte) (any, error) {
 		return x - y, nil
 	case '*':
 		return x * y, nil
-	case '/':
-		if y == 0 {
-			return nil, errors.New("division by zero")
-		}
-		return x / y, nil
 	}
-	return nil, errors.New("mod takes whole numbers")
+	if y == 0 {
+		return nil, errors.New("division by zero")
+	}
+	return x / y, nil
 }

@@ -576,7 +576,7 @@ type scContext struct {
 	Page          *pageContext
 	Site          *siteContext
 	Position      string
-	store         *scratch
+	scratchPad
 }
 
 // Get is an argument by position or name; nil when absent.
@@ -591,16 +591,6 @@ func (c *scContext) Get(key any) any {
 // InnerDeindent is Inner without the indentation its lines share.
 func (c *scContext) InnerDeindent() template.HTML { return template.HTML(deindent(string(c.Inner))) }
 
-// Scratch and Store are a shortcode's scratch pad.
-func (c *scContext) Scratch() *scratch {
-	if c.store == nil {
-		c.store = &scratch{m: map[string]any{}}
-	}
-	return c.store
-}
-
-func (c *scContext) Store() *scratch { return c.Scratch() }
-
 // pageContext is a page as a shortcode template sees it.
 type pageContext struct {
 	e                          *expander
@@ -612,7 +602,7 @@ type pageContext struct {
 	Params                     map[string]any
 	Site                       *siteContext
 	Resources                  resourceList
-	store                      *scratch
+	scratchPad
 }
 
 // Param is a page parameter, else the site's ("a.b" reaches into tables).
@@ -650,16 +640,6 @@ func (pc *pageContext) RenderString(args ...any) (template.HTML, error) {
 	}
 	return pc.e.env.markdownify(s, true), nil
 }
-
-// Scratch is the page's scratch pad.
-func (pc *pageContext) Scratch() *scratch {
-	if pc.store == nil {
-		pc.store = &scratch{m: map[string]any{}}
-	}
-	return pc.store
-}
-
-func (pc *pageContext) Store() *scratch { return pc.Scratch() }
 
 // siteContext is the site as a shortcode template sees it.
 type siteContext struct {
@@ -734,6 +714,20 @@ func mediaType(name string) string {
 	}
 	return "application/octet-stream"
 }
+
+// scratchPad gives a template context Hugo's .Scratch and .Store.
+type scratchPad struct{ s *scratch }
+
+// Scratch is the context's scratch pad, made on first use.
+func (p *scratchPad) Scratch() *scratch {
+	if p.s == nil {
+		p.s = &scratch{m: map[string]any{}}
+	}
+	return p.s
+}
+
+// Store is Scratch, by Hugo's newer name.
+func (p *scratchPad) Store() *scratch { return p.Scratch() }
 
 // scratch is Hugo's .Scratch: a small map for templates.
 type scratch struct{ m map[string]any }
