@@ -160,7 +160,8 @@ func TestServeHugoSite(t *testing.T) {
 		"content/post/a.md": "---\ntitle: A\ndate: 2024-01-02\n---\nFirst words.\n",
 		"static/s.txt":      "s",
 	})
-	srv := startCLI(t, env, "serve", "--offline", "--content", "blog", "--gateway", "", "--api", "127.0.0.1:0", "--debounce", "50ms")
+	// Named by its content/, as `island serve` in the site's root does by default.
+	srv := startCLI(t, env, "serve", "--offline", "--content", "blog/content", "--gateway", "", "--api", "127.0.0.1:0", "--debounce", "50ms")
 	srv.waitOutput(t, "Daemon is ready")
 	require.Contains(t, srv.stdout.String(), "(version 1)")
 	hist := historyOf(t, env)
@@ -174,6 +175,10 @@ func TestServeHugoSite(t *testing.T) {
 	writeFolder(t, env, "blog", map[string]string{"content/post/a.md": "---\ntitle: A\ndate: 2024-01-02\n---\nSecond words.\n"})
 	hist = waitVersions(t, env, 2)
 	require.Contains(t, mustRun(t, env, "cat", hist[1].CID+"/post/a/index.html"), "Second words.")
+	// Its configuration, beside content/, is watched too.
+	writeFolder(t, env, "blog", map[string]string{"hugo.toml": "title = \"Lake and river notes\"\n"})
+	hist = waitVersions(t, env, 3)
+	require.Contains(t, mustRun(t, env, "cat", hist[2].CID+"/index.html"), "<title>Lake and river notes</title>")
 	require.Equal(t, exitOK, srv.stop(t), srv.stderr.String())
 }
 

@@ -102,14 +102,30 @@ func newWatcher(d *Daemon, cfg SiteConfig) (*watcher, error) {
 		sc.ContentDir = cfg.Content
 		s.builder = site.NewBuilder(sc)
 		s.inputs = site.Inputs(cfg.Content)
+		// --content content/ in a Hugo site's root: its hugo.toml is beside.
+		s.root = holding(root, s.inputs)
 	}
 	// Watching starts before the first build, so that nothing changed
 	// while it runs goes unnoticed.
-	if err := s.watchTree(root); err != nil {
+	if err := s.watchTree(s.root); err != nil {
 		fw.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// holding is dir, or the nearest directory above it that holds every input.
+func holding(dir string, inputs []string) string {
+	for _, in := range inputs {
+		for in != dir && !strings.HasPrefix(in, dir+string(filepath.Separator)) {
+			parent := filepath.Dir(dir)
+			if parent == dir {
+				return dir
+			}
+			dir = parent
+		}
+	}
+	return dir
 }
 
 func (s *watcher) close() {

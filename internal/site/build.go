@@ -94,8 +94,9 @@ type builder struct {
 	tagViews map[*tagInfo]*tagView
 	taxViews map[*taxonomy]*taxonomyView
 	postList []*entry
-	nav      []navItem // the navigation, no item current
-	mainPath string    // view.MainPath
+	nav       []navItem // the navigation, no item current
+	inSection map[string]*section
+	mainPath  string // view.MainPath
 	jobs     []job     // one per HTML page
 	aliases  []aliasPage
 }
@@ -290,6 +291,7 @@ func (b *builder) plan(ps *problems) {
 		}
 	}
 	b.nav = b.navigation(ps)
+	b.inSection = b.topSections()
 	b.mainPath = b.mainList()
 	if b.cache != nil {
 		b.fp = b.res.fingerprint()
@@ -469,7 +471,7 @@ func (b *builder) newView(kind, dir, title, desc string, v *view) *view {
 	}
 	v.Nav = make([]navItem, len(b.nav))
 	for i, n := range b.nav {
-		n.Current = n.current(kind, dir)
+		n.Current = n.current(kind, dir) || b.inSection[dir] != nil && b.inSection[dir].dir+"/" == n.Path
 		v.Nav[i] = n
 	}
 	return v
@@ -486,6 +488,27 @@ func (n navItem) current(kind, dir string) bool {
 	}
 	p := strings.TrimSuffix(n.Path, "/")
 	return dir == p || strings.HasPrefix(dir, p+"/")
+}
+
+// topSections maps the directory of every page of a top-level section (or
+// below one) to that section, for pages that permalinks put elsewhere.
+func (b *builder) topSections() map[string]*section {
+	out := map[string]*section{}
+	var walk func(top, s *section)
+	walk = func(top, s *section) {
+		for _, p := range s.pages {
+			out[p.dir] = top
+		}
+		for _, sub := range s.subs {
+			walk(top, sub)
+		}
+	}
+	for _, s := range b.c.sections {
+		if s.top {
+			walk(s, s)
+		}
+	}
+	return out
 }
 
 // titleFromSlug makes "resume" into "Resume" for pages without a title.

@@ -199,6 +199,8 @@ func TestHugoConventions(t *testing.T) {
 	require.Contains(t, post, `href="../../../series/hive-diary/"`, "terms of every taxonomy are linked")
 
 	dipole := string(files["2024/02/dipole-day/index.html"])
+	require.Contains(t, dipole, `<a href="../../../post/" aria-current="page">Notes</a>`,
+		"a page that permalinks put outside its section's folder still has its section current in the menu")
 	for _, want := range []string{
 		`<a href="https://www.youtube.com/watch?v=dQw4fIXTUR3">Raising the dipole</a>`,
 		`<a href="https://vimeo.com/900000001">`,

@@ -353,11 +353,7 @@ func (b *builder) aliasHTML(p *page, at string) []byte {
 	if dir == "." {
 		dir = ""
 	}
-	l := loc{dir: dir, file: at}
-	href := l.href(p.dir, true)
-	if !p.isIndex() {
-		href = l.href(p.outPath(), false)
-	}
+	href := loc{dir: dir, file: at}.hrefTo(p)
 	title := html.EscapeString(e.Title)
 	ref := html.EscapeString(href)
 	return fmt.Appendf(nil, `<!doctype html>

@@ -127,11 +127,7 @@ func (r *resolver) resolve(l loc, raw string) resolved {
 			return out
 		}
 		out.target = q.outPath()
-		if q.isIndex() {
-			out.href = l.href(q.dir, true) + suffix
-		} else {
-			out.href = l.href(q.outPath(), false) + suffix
-		}
+		out.href = l.hrefTo(q) + suffix
 		return out
 	}
 	op := cleanJoin(l.dir, dp)
@@ -167,6 +163,15 @@ func (r *resolver) resolve(l loc, raw string) resolved {
 		out.href = l.href(target, false) + suffix
 	}
 	return out
+}
+
+// hrefTo is the link from the page at l to page q: its directory, or its
+// file when it is not an index.html (404.html, a Hugo page's url: a.html).
+func (l loc) hrefTo(q *page) string {
+	if q.isIndex() {
+		return l.href(q.dir, true)
+	}
+	return l.href(q.outPath(), false)
 }
 
 // missing explains a link to a page that is not built, naming why when the

@@ -471,10 +471,7 @@ func (r *resolver) ref(l loc, arg string) (string, string) {
 	for _, cand := range cands {
 		for _, src := range []string{cand, cand + ".md", cand + ".markdown", cand + "/index.md", cand + "/_index.md", cand + "/index.markdown", cand + "/_index.markdown"} {
 			if q := r.sources[src]; q != nil {
-				if q.isIndex() {
-					return l.href(q.dir, true) + suffix, ""
-				}
-				return l.href(q.outPath(), false) + suffix, ""
+				return l.hrefTo(q) + suffix, ""
 			}
 			if reason, ok := r.excluded[src]; ok {
 				return "", "that page is " + reason
@@ -495,7 +492,7 @@ func (r *resolver) ref(l loc, arg string) (string, string) {
 			}
 		}
 		if found != nil {
-			return l.href(found.dir, true) + suffix, ""
+			return l.hrefTo(found) + suffix, ""
 		}
 	}
 	// A section without an _index.md is known by its list page only.
