@@ -90,15 +90,15 @@ type builder struct {
 	env    *renderEnv
 	mdOpts mdOptions
 
-	entries  map[*page]*entry
-	tagViews map[*tagInfo]*tagView
-	taxViews map[*taxonomy]*taxonomyView
-	postList []*entry
+	entries   map[*page]*entry
+	tagViews  map[*tagInfo]*tagView
+	taxViews  map[*taxonomy]*taxonomyView
+	postList  []*entry
 	nav       []navItem // the navigation, no item current
 	inSection map[string]*section
 	mainPath  string // view.MainPath
-	jobs     []job     // one per HTML page
-	aliases  []aliasPage
+	jobs      []job  // one per HTML page
+	aliases   []aliasPage
 }
 
 // owner is what makes a bundle path, for messages about two things
