@@ -15,6 +15,7 @@ import (
 	"github.com/ipfs/boxo/routing/http/types"
 	"github.com/ipfs/boxo/routing/http/types/iter"
 	"github.com/ipfs/go-cid"
+	kb "github.com/libp2p/go-libp2p-kbucket"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/routing"
 	"github.com/prometheus/client_golang/prometheus"
@@ -215,10 +216,11 @@ func (d *delegatedRouter) GetClosestPeers(context.Context, cid.Cid) (iter.Result
 }
 
 // lookupErr is err as boxo should answer it: a lookup that ran out of
-// time found nothing (an empty answer, as for providers), which is not a
-// failure of the server (500).
+// time, or that had no peer to ask (a DHT with an empty routing table),
+// found nothing: an empty answer, as for providers, not a failure of the
+// server (500).
 func lookupErr(err error) error {
-	if errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, kb.ErrLookupFailure) {
 		return fmt.Errorf("%w: %w", routing.ErrNotFound, err)
 	}
 	return err
