@@ -145,8 +145,9 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	}
 	hc := httpserver.DefaultConfig()
 	hc.Name, hc.Addr, hc.Handler, hc.Logger = "gateway", cfg.ListenAddr, handler, cfg.Logger
-	// No read timeout: the gateway takes no bodies; RetrievalTimeout cuts
-	// stalled responses.
+	// No read timeout: the gateway takes no bodies but IPNS records at
+	// /routing/v1/ipns/, whose reading routing.go bounds; RetrievalTimeout
+	// cuts stalled responses.
 	hc.ShutdownGrace = shutdownGrace
 	srv, err := httpserver.Listen(ctx, hc)
 	if err != nil {

@@ -104,6 +104,9 @@ func newRoutingHandler(cfg Config, reg prometheus.Registerer) http.Handler {
 				http.Error(w, "too many IPNS records put; retry in a second", http.StatusTooManyRequests)
 				return
 			}
+			// The one body the gateway reads: a client that sends it
+			// slowly must not hold a request slot for ever.
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(cfg.RoutingTimeout))
 		}
 		select {
 		case inFlight <- struct{}{}:

@@ -5,13 +5,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/ipfs/boxo/ipns"
+	"github.com/ipfs/boxo/path"
 	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/routing"
 	"github.com/multiformats/go-multihash"
@@ -271,4 +277,79 @@ func TestRoutingV1RequestLimit(t *testing.T) {
 	close(stuck.release)
 	wg.Wait()
 	require.Equal(t, []int{http.StatusOK, http.StatusOK}, statuses)
+}
+
+// A record sent too slowly cannot hold a request slot: its reading ends
+// with RoutingTimeout.
+func TestRoutingV1SlowPut(t *testing.T) {
+	_, bserv := newTestStore(t)
+	cfg := DefaultConfig()
+	cfg.BlockService = bserv
+	cfg.Router = newStuckRouter()
+	cfg.Records = refusingRecords{}
+	cfg.RoutingTimeout = 300 * time.Millisecond
+	cfg.MaxRoutingRequests = 1
+	g := startGateway(t, cfg)
+
+	conn, err := net.Dial("tcp", strings.TrimPrefix(g.URL(), "http://"))
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = fmt.Fprintf(conn, "PUT /routing/v1/ipns/k51qzi5uqu5dhlbegona8wfyei6jnjuhrulz3t8femxtfmak9134qpqncw3poc HTTP/1.1\r\n"+
+		"Host: 127.0.0.1\r\nContent-Type: application/vnd.ipfs.ipns-record\r\nContent-Length: 1000\r\n\r\nonly a little")
+	require.NoError(t, err)
+	// The server gives up on the body and lets go of the slot: the
+	// connection ends, and another request gets through.
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(30*time.Second)))
+	_, err = io.Copy(io.Discard, conn)
+	require.NoError(t, err, "the server closed the connection")
+	r := fetch(t, g.URL(), "GET", "/routing/v1/ipns/k51qzi5uqu5dhlbegona8wfyei6jnjuhrulz3t8femxtfmak9134qpqncw3poc", "")
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+}
+
+// refusingRecords holds no record and refuses every one put.
+type refusingRecords struct{}
+
+func (refusingRecords) GetRecord(context.Context, ipns.Name) ([]byte, error) {
+	return nil, routing.ErrNotFound
+}
+
+func (refusingRecords) PutRecord(context.Context, ipns.Name, []byte) error {
+	return ErrRecordRefused
+}
+
+// Records any page may put are bounded per second; a refused record is
+// 400, the router's failure (500) turned into the client's.
+func TestRoutingV1PutLimit(t *testing.T) {
+	_, bserv := newTestStore(t)
+	cfg := DefaultConfig()
+	cfg.BlockService = bserv
+	cfg.Router = newStuckRouter()
+	cfg.Records = refusingRecords{}
+	cfg.RecordPutsPerSecond = 0.1 // one at once, then one in ten seconds
+	g := startGateway(t, cfg)
+
+	sk, _, err := crypto.GenerateEd25519Key(nil)
+	require.NoError(t, err)
+	pid, err := peer.IDFromPrivateKey(sk)
+	require.NoError(t, err)
+	rec, err := ipns.NewRecord(sk, path.FromCid(rawCID(t, "v1")), 1, time.Now().Add(time.Hour), time.Minute)
+	require.NoError(t, err)
+	raw, err := ipns.MarshalRecord(rec)
+	require.NoError(t, err)
+	put := func() response {
+		req, err := http.NewRequest("PUT", g.URL()+"/routing/v1/ipns/"+ipns.NameFromPeer(pid).String(), bytes.NewReader(raw))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/vnd.ipfs.ipns-record")
+		resp, err := noRedirects.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return response{status: resp.StatusCode, header: resp.Header, body: body}
+	}
+	r := put()
+	require.Equal(t, http.StatusBadRequest, r.status, "%s", r.body)
+	require.Contains(t, string(r.body), ErrRecordRefused.Error())
+	r = put()
+	require.Equal(t, http.StatusTooManyRequests, r.status, "%s", r.body)
+	require.NotEmpty(t, r.header.Get("Retry-After"))
 }
