@@ -1,4 +1,4 @@
-// The browser check's page (internal/testutil/browser): given an IPNS name
+// The browser check's page (internal/testutil/browsercheck): given an IPNS name
 // and a Delegated Routing V1 URL, and nothing else, it resolves the name,
 // finds a provider of the site, dials it directly over one browser
 // transport, fetches files of the site over bitswap, checks every block
@@ -8,7 +8,7 @@
 //
 // Parameters (query string): name (k51…), routing (http://127.0.0.1:PORT),
 // transport (webtransport | webrtc-direct), files (comma-separated paths
-// inside the site), timeout (ms, default 60000).
+// inside the site).
 // The report is window.islandReport once done: see report below.
 
 import { noise } from '@chainsafe/libp2p-noise'
@@ -229,7 +229,8 @@ async function run () {
     step('files fetched')
 
     // 5. Every block fetched, hashed again here: its bytes must hash to
-    // the CID bitswap asked for.
+    // the CID bitswap asked for. (MemoryBlockstore of blockstore-core 7
+    // keeps each block as its chunks under the base32 of its multihash.)
     for (const [key, parts] of blocks.data.entries()) {
       const mh = Digest.decode(base32.decode(key))
       if (mh.code !== sha256.code) throw new Error(`block ${key} uses hash 0x${mh.code.toString(16)}, not sha2-256`)
