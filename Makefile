@@ -1,11 +1,14 @@
-# island: build, run and test. Everything is fetched by `go` itself.
+# island: build, run and test. Go modules are fetched by `go` itself; the
+# browser check's npm packages (testdata/browser) by `make browser-deps`.
 GO      ?= go
+NPM     ?= npm
+BROWSER := testdata/browser
 BIN     := bin/island
 ARGS    ?=
 PKGS    := ./...
 FUZZTIME ?= 20s
 
-.PHONY: build run test test-short test-integration bench fuzz lint clean
+.PHONY: build run test test-short test-integration bench fuzz lint clean browser-deps
 
 build:
 	$(GO) build -o $(BIN) ./cmd/island
@@ -15,13 +18,25 @@ build:
 run: build
 	./$(BIN) serve --content content $(ARGS)
 
-test:
+test: browser-deps
 	$(GO) test -race -count=1 -timeout 10m $(PKGS)
+
+# The browser check's page is bundled at test time from these pinned
+# packages (package-lock.json); no install scripts run, so nothing but the
+# registry's packages is fetched. Without npm the check is skipped, saying so.
+browser-deps: $(BROWSER)/node_modules/.package-lock.json
+
+$(BROWSER)/node_modules/.package-lock.json: $(BROWSER)/package.json $(BROWSER)/package-lock.json
+	@if command -v $(NPM) >/dev/null; then \
+	  cd $(BROWSER) && $(NPM) ci --ignore-scripts --no-audit --no-fund --loglevel=error; \
+	else \
+	  echo "npm not found: the browser check will be skipped (apt-get install npm)"; \
+	fi
 
 test-short:
 	$(GO) test -short -timeout 5m $(PKGS)
 
-test-integration:
+test-integration: browser-deps
 	$(GO) test -race -tags integration -timeout 30m $(PKGS)
 
 bench:

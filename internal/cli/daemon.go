@@ -40,7 +40,7 @@ func (o *daemonOptions) register(cmd *cobra.Command) {
 	f.StringVar(&o.gateway, "gateway", "127.0.0.1:8080", "gateway listen address (port 0 picks one; \"\" runs none)")
 	f.StringVar(&o.api, "api", "127.0.0.1:5080", "local API listen address (port 0 picks one); beyond loopback it needs --api-auth")
 	f.BoolVar(&o.apiAuth, "api-auth", false, "require the bearer token in $REPO/api-token (created if missing) for every API request; always on beyond loopback")
-	f.StringArrayVar(&o.listen, "listen", nil, "libp2p listen multiaddr, repeatable (default TCP and QUIC on port 4001, all interfaces)")
+	f.StringArrayVar(&o.listen, "listen", nil, "libp2p listen multiaddr, repeatable (default TCP, QUIC, WebTransport and WebRTC-direct on port 4001, all interfaces)")
 	f.StringArrayVar(&o.bootstrap, "bootstrap", nil, "bootstrap peer multiaddr ending in /p2p/ID, repeatable, replaces the public Amino peers; \"none\" dials no one")
 	f.StringVar(&o.pinning, "pinning", "", "also serve the Pinning Service API on this address (e.g. 0.0.0.0:5081) for friends on other machines; the token is in $REPO/pinning-token")
 	f.DurationVar(&o.followInterval, "follow-interval", 0, "how often followed names are checked (default 5m)")

@@ -22,11 +22,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/islandsite/island/internal/testutil"
+	"github.com/islandsite/island/internal/testutil/browsercheck"
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
 	testutil.CleanupCorpora()
+	browsercheck.Cleanup()
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}

@@ -10,10 +10,12 @@ import (
 	"github.com/islandsite/island/internal/core"
 )
 
-// idJSON is what `id --json` prints (docs/interface.md: id and addrs).
+// idJSON is what `id --json` prints (docs/interface.md: id, addrs and
+// browser_addrs).
 type idJSON struct {
-	ID    string   `json:"id"`
-	Addrs []string `json:"addrs"`
+	ID           string   `json:"id"`
+	Addrs        []string `json:"addrs"`
+	BrowserAddrs []string `json:"browser_addrs"`
 }
 
 func newIDCmd(env *Env, g *globalOptions) *cobra.Command {
@@ -30,7 +32,7 @@ func newIDCmd(env *Env, g *globalOptions) *cobra.Command {
 					return err
 				}
 				if asJSON {
-					return printJSON(env.Stdout, idJSON{ID: id.ID, Addrs: id.Addrs})
+					return printJSON(env.Stdout, idJSON{ID: id.ID, Addrs: id.Addrs, BrowserAddrs: id.BrowserAddrs})
 				}
 				fmt.Fprintln(env.Stdout, id.ID)
 				for _, a := range id.Addrs {

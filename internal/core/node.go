@@ -10,16 +10,21 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/islandsite/island/internal/names"
+	"github.com/islandsite/island/internal/node"
 	"github.com/islandsite/island/internal/pinsvc"
 	"github.com/islandsite/island/internal/repo"
 )
 
-// ID is the node's peer ID, mode and, with a node, dialable addresses.
+// ID is the node's peer ID, mode and, with a node, dialable addresses,
+// those a browser can dial marked.
 func (c *Core) ID(ctx context.Context) (Identity, error) {
-	out := Identity{ID: c.repo.PeerID().String(), Addrs: []string{}, Mode: c.cfg.Mode}
+	out := Identity{ID: c.repo.PeerID().String(), Addrs: []string{}, BrowserAddrs: []string{}, Mode: c.cfg.Mode}
 	if c.node != nil {
 		for _, a := range c.node.Addrs() {
 			out.Addrs = append(out.Addrs, a.String())
+			if node.BrowserDialable(a) {
+				out.BrowserAddrs = append(out.BrowserAddrs, a.String())
+			}
 		}
 	}
 	return out, nil

@@ -472,7 +472,11 @@ type RemotePinRmRequest struct {
 type Identity struct {
 	ID    string   `json:"id"`
 	Addrs []string `json:"addrs"`
-	Mode  Mode     `json:"mode"`
+	// BrowserAddrs are those of Addrs a web browser can dial directly
+	// (WebTransport and WebRTC-direct with their certificate hashes, secure
+	// WebSockets), as node.BrowserDialable says.
+	BrowserAddrs []string `json:"browser_addrs"`
+	Mode         Mode     `json:"mode"`
 }
 
 // Peer is a connected peer.

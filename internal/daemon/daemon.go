@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ipfs/boxo/ipns"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/sync/errgroup"
@@ -30,6 +31,7 @@ import (
 	"github.com/islandsite/island/internal/follow"
 	"github.com/islandsite/island/internal/gateway"
 	"github.com/islandsite/island/internal/httpserver"
+	"github.com/islandsite/island/internal/names"
 	"github.com/islandsite/island/internal/pinsvc"
 	"github.com/islandsite/island/internal/repo"
 )
@@ -188,6 +190,12 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		// Records for ?format=ipns-record come from where /ipns/ resolves
 		// them, which under --offline is the repo, not the node's routing.
 		gc.Routing = d.core.Names().ValueStore()
+		// /routing/v1/: the node's DHT finds providers and peers; records
+		// come from and go through the name system, which checks each.
+		if n := d.core.Node(); n != nil {
+			gc.Router = n.Routing()
+		}
+		gc.Records = nameRecords{d.core.Names()}
 		gc.Status = d.status
 		gc.StyleSheet = cfg.StyleSheet
 		gc.Registerer = d.reg
@@ -364,6 +372,22 @@ func (d *Daemon) status(ctx context.Context) (gateway.Status, error) {
 		out.Follows = append(out.Follows, gateway.Follow{Name: f.Name, CID: f.LastCID})
 	}
 	return out, nil
+}
+
+// nameRecords is the name system as the gateway's /routing/v1/ipns/ uses
+// it: every record put is checked and kept by names.System.PutRecord.
+type nameRecords struct{ names *names.System }
+
+func (r nameRecords) GetRecord(ctx context.Context, name ipns.Name) ([]byte, error) {
+	return r.names.ValueStore().GetValue(ctx, string(name.RoutingKey()))
+}
+
+func (r nameRecords) PutRecord(ctx context.Context, name ipns.Name, record []byte) error {
+	_, err := r.names.PutRecord(ctx, name.String(), record)
+	if errors.As(err, new(*names.RecordError)) {
+		return fmt.Errorf("%w: %w", gateway.ErrRecordRefused, err)
+	}
+	return err
 }
 
 // Close stops every part and closes the Core; safe to call more than once.

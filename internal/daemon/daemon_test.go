@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/islandsite/island/internal/api"
 	"github.com/islandsite/island/internal/core"
+	"github.com/islandsite/island/internal/testutil/testnet"
 )
 
 func TestMain(m *testing.M) {
@@ -515,4 +517,147 @@ func TestOfflineGatewayServesIPNSRecord(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusNotFound, resp.StatusCode, "a name nobody published")
+}
+
+// signRecord signs an IPNS record for sk's name pointing at /ipfs/c.
+func signRecord(t *testing.T, sk crypto.PrivKey, c string, seq uint64, eol time.Time) []byte {
+	t.Helper()
+	p, err := path.NewPath("/ipfs/" + c)
+	require.NoError(t, err)
+	rec, err := ipns.NewRecord(sk, p, seq, eol, time.Minute)
+	require.NoError(t, err)
+	raw, err := ipns.MarshalRecord(rec)
+	require.NoError(t, err)
+	return raw
+}
+
+// routingV1 sends one request to the daemon's /routing/v1/ipns/NAME.
+func routingV1(t *testing.T, d *Daemon, method, name string, body []byte) (int, string, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, d.GatewayURL()+"/routing/v1/ipns/"+name, bytes.NewReader(body))
+	require.NoError(t, err)
+	if method == http.MethodPut {
+		req.Header.Set("Content-Type", "application/vnd.ipfs.ipns-record")
+	} else {
+		req.Header.Set("Accept", "application/vnd.ipfs.ipns-record")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, resp.Header.Get("Content-Type"), b
+}
+
+// Records put through the gateway's /routing/v1/ipns/ go through the name
+// system: a good one is kept, served and put to the DHT, where another node
+// finds it; a forged, expired or older one is refused with 400 and changes
+// nothing.
+func TestRoutingV1IPNS(t *testing.T) {
+	d := start(t, loopbackConfig(t))
+	n := d.Core().Node()
+	cfg := loopbackConfig(t)
+	cfg.Core.Node.Bootstrap = []peer.AddrInfo{{ID: n.ID(), Addrs: n.Host().Addrs()}}
+	other := start(t, cfg)
+	testnet.AwaitDHTNeighbours(t, other.Core().Node(), n.ID())
+	a := apiOf(t, d)
+	ctx := context.Background()
+	c := addText(t, a, "site.txt", "the site")
+	author, _, err := crypto.GenerateEd25519Key(nil)
+	require.NoError(t, err)
+	pid, err := peer.IDFromPrivateKey(author)
+	require.NoError(t, err)
+	name := ipns.NameFromPeer(pid).String()
+	forger, _, err := crypto.GenerateEd25519Key(nil)
+	require.NoError(t, err)
+	held := func() []byte {
+		raw, err := a.RoutingGet(ctx, core.RoutingGetRequest{Name: "/ipns/" + name})
+		if err != nil {
+			return nil
+		}
+		return raw
+	}
+
+	status, ctype, body := routingV1(t, d, http.MethodGet, name, nil)
+	require.Equal(t, http.StatusOK, status, "IPIP-0513: no record is 200 without a record")
+	require.NotEqual(t, "application/vnd.ipfs.ipns-record", ctype, "%s", body)
+
+	for _, tc := range []struct {
+		what   string
+		record []byte
+	}{
+		{"forged", signRecord(t, forger, c, 9, time.Now().Add(time.Hour))},
+		{"expired", signRecord(t, author, c, 9, time.Now().Add(-time.Minute))},
+		{"not a record", []byte("hello")},
+	} {
+		status, _, body := routingV1(t, d, http.MethodPut, name, tc.record)
+		require.Equal(t, http.StatusBadRequest, status, "%s: %s", tc.what, body)
+		require.Nil(t, held(), "%s: nothing is stored", tc.what)
+	}
+
+	good := signRecord(t, author, c, 5, time.Now().Add(time.Hour))
+	status, _, body = routingV1(t, d, http.MethodPut, name, good)
+	require.Equal(t, http.StatusOK, status, "%s", body)
+	require.Equal(t, good, held())
+	status, ctype, body = routingV1(t, d, http.MethodGet, name, nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, "application/vnd.ipfs.ipns-record", ctype)
+	require.Equal(t, good, body)
+	status, ctype, body = routingV1(t, other, http.MethodGet, name, nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, "application/vnd.ipfs.ipns-record", ctype, "the other node found the record in the DHT: %s", body)
+	require.Equal(t, good, body)
+
+	older := signRecord(t, author, c, 4, time.Now().Add(2*time.Hour))
+	status, _, body = routingV1(t, d, http.MethodPut, name, older)
+	require.Equal(t, http.StatusBadRequest, status, "%s", body)
+	require.Contains(t, string(body), "lower than the 5 already held")
+	require.Equal(t, good, held(), "the newer record stays")
+}
+
+// The addresses a browser can dial are marked in `island id` and are in
+// the signed peer record other nodes get from identify (and so hand on
+// through the DHT).
+func TestBrowserAddrs(t *testing.T) {
+	cfg := loopbackConfig(t)
+	cfg.Core.Node.ListenAddrs = []string{
+		"/ip4/127.0.0.1/tcp/0",
+		"/ip4/127.0.0.1/udp/0/quic-v1",
+		"/ip4/127.0.0.1/udp/0/quic-v1/webtransport",
+		"/ip4/127.0.0.1/udp/0/webrtc-direct",
+	}
+	d := start(t, cfg)
+	id, err := apiOf(t, d).ID(context.Background())
+	require.NoError(t, err)
+	require.Len(t, id.BrowserAddrs, 2, "%v", id.Addrs)
+	var kinds []string
+	for _, a := range id.BrowserAddrs {
+		require.Contains(t, id.Addrs, a)
+		require.Contains(t, a, "/certhash/")
+		for _, k := range []string{"/webtransport/", "/webrtc-direct/"} {
+			if strings.Contains(a, k) {
+				kinds = append(kinds, k)
+			}
+		}
+	}
+	require.ElementsMatch(t, []string{"/webtransport/", "/webrtc-direct/"}, kinds)
+
+	n := d.Core().Node()
+	peerCfg := loopbackConfig(t)
+	peerCfg.Core.Node.Bootstrap = []peer.AddrInfo{{ID: n.ID(), Addrs: n.Host().Addrs()}}
+	other := start(t, peerCfg)
+	// Identify delivers the node's signed peer record; the other node keeps
+	// its addresses.
+	require.Eventually(t, func() bool {
+		var known []string
+		for _, a := range other.Core().Node().Host().Peerstore().Addrs(n.ID()) {
+			known = append(known, a.String()+"/p2p/"+n.ID().String())
+		}
+		for _, a := range id.BrowserAddrs {
+			if !slices.Contains(known, a) {
+				return false
+			}
+		}
+		return true
+	}, 10*time.Second, 20*time.Millisecond, "the other node never learnt the browser addresses")
 }

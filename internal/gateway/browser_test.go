@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	goruntime "runtime"
@@ -26,6 +25,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/islandsite/island/internal/site"
 	"github.com/islandsite/island/internal/testutil"
+	"github.com/islandsite/island/internal/testutil/chromium"
 	"github.com/stretchr/testify/require"
 )
 
@@ -53,11 +53,7 @@ func TestBrowserSite(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a browser")
 	}
-	chromium := findChromium()
-	if chromium == "" {
-		t.Skip("Chromium is not installed, so the gateway's browser check is skipped: apt-get install chromium")
-	}
-	tabs := startBrowser(t, chromium)
+	tabs := startBrowser(t)
 	t.Run("content", func(t *testing.T) {
 		checkSiteInBrowser(t, tabs, "content", renderContent(t).FS())
 	})
@@ -66,52 +62,12 @@ func TestBrowserSite(t *testing.T) {
 	})
 }
 
-// findChromium returns the Chromium binary, or "" when none is installed.
-func findChromium() string {
-	if p := os.Getenv("ISLAND_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
 // startBrowser runs headless Chromium until the test ends with a pool of
 // tabs, one per page check that may run at once (-parallel).
-func startBrowser(t *testing.T, chromium string) tabPool {
+func startBrowser(t *testing.T) tabPool {
 	t.Helper()
-	// Not t.TempDir: Chromium's helper processes may still write to their
-	// profile for a moment after the browser is gone, and t.TempDir's
-	// cleanup fails the test when the directory is not empty.
-	profile, err := os.MkdirTemp("", "island-chromium-")
-	require.NoError(t, err)
-	t.Cleanup(func() { removeEventually(profile) })
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1280, 900),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-default-apps", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("no-proxy-server", true),
-		chromedp.Flag("metrics-recording-only", true),
-	)
-	t.Cleanup(cancelAlloc)
-	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancelBrowser)
-	require.NoError(t, chromedp.Run(browserCtx), "start %s", chromium)
+	// The pages are plain HTTP: no QUIC, so nothing is tried over UDP.
+	browserCtx := chromium.Start(t, chromedp.Flag("disable-quic", true))
 
 	// Opening a tab costs more than loading a page in it, so tabs are
 	// reused; every page replaces the previous document.
@@ -388,15 +344,4 @@ func openInBrowser(t *testing.T, tabs tabPool, pageURL string, status int64, kin
 		require.True(t, styled, "%s: the stylesheet was not applied", pageURL)
 	}
 	require.Empty(t, brokenImages, "%s: images that did not load", pageURL)
-}
-
-// removeEventually removes dir, retrying while processes that are exiting
-// still create files in it.
-func removeEventually(dir string) {
-	for range 50 {
-		if os.RemoveAll(dir) == nil {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }

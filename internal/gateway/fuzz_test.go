@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/islandsite/island/internal/testutil/testnet"
 )
 
 // FuzzGatewayPath sends arbitrary paths, hosts, queries and headers to the
@@ -101,6 +103,62 @@ func FuzzGatewayPath(f *testing.F) {
 		h.ServeHTTP(w, req)
 		if w.Code >= 500 {
 			t.Fatalf("%s %s (Host %q, Accept %q, Range %q): %d %s", method, target, host, accept, rng, w.Code, w.Body.String())
+		}
+	})
+}
+
+// FuzzRoutingV1 sends arbitrary requests to /routing/v1/ of a gateway over
+// a real node with no peers (so every lookup ends at once): no request may
+// panic or answer 5xx but 501, since every failure here is bad input or
+// nothing found.
+func FuzzRoutingV1(f *testing.F) {
+	n := testnet.StartNode(f, testnet.NodeConfig(f, testnet.NewStore(f), testnet.NewKey(f)))
+	cfg := DefaultConfig()
+	cfg.BlockService = n.BlockService()
+	cfg.Router = n.Routing()
+	g := startGateway(f, cfg)
+	h := g.Handler()
+	expand := strings.NewReplacer("{peer}", n.ID().String(), "{cid}", "bafkqaaa",
+		"{name}", "k51qzi5uqu5dhlbegona8wfyei6jnjuhrulz3t8femxtfmak9134qpqncw3poc")
+	for _, seed := range []struct{ method, path, accept, body string }{
+		{"GET", "/routing/v1/providers/{cid}", "application/x-ndjson", ""},
+		{"GET", "/routing/v1/providers/{cid}?filter-addrs=webtransport,!ip6&filter-protocols=unknown", "application/json", ""},
+		{"GET", "/routing/v1/providers/QmWATWQ7fVPP2EFGu71UkfnqhYXDYH566qy47CnJDgvs8u", "text/html, */*;q=0.1", ""},
+		{"GET", "/routing/v1/peers/{peer}", "", ""},
+		{"GET", "/routing/v1/peers/bafzaajaiaejca", "application/x-ndjson", ""},
+		{"GET", "/routing/v1/ipns/{name}", "application/vnd.ipfs.ipns-record", ""},
+		{"PUT", "/routing/v1/ipns/{name}", "", "\x0a\x00"},
+		{"PUT", "/routing/v1/providers", "", `{"Providers":[{"Schema":"bitswap"}]}`},
+		{"GET", "/routing/v1/dht/closest/peers/{peer}", "", ""},
+		{"OPTIONS", "/routing/v1/ipns/{name}", "", ""},
+		{"GET", "/routing/v1/", "", ""},
+		{"DELETE", "/routing/v1/providers/{cid}", "", ""},
+	} {
+		f.Add(seed.method, seed.path, seed.accept, seed.body)
+	}
+	f.Fuzz(func(t *testing.T, method, p, accept, body string) {
+		switch method {
+		case "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS":
+		default:
+			method = "GET"
+		}
+		target := expand.Replace(p)
+		u, err := url.ParseRequestURI(target)
+		if err != nil || !strings.HasPrefix(target, "/") || strings.ContainsAny(accept, "\r\n\x00") {
+			return
+		}
+		req := httptest.NewRequestWithContext(t.Context(), method, "http://127.0.0.1:8080/", strings.NewReader(body))
+		req.URL, req.RequestURI = u, target
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		if method == "PUT" {
+			req.Header.Set("Content-Type", "application/vnd.ipfs.ipns-record")
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code >= 500 && w.Code != http.StatusNotImplemented {
+			t.Fatalf("%s %s (Accept %q): %d %s", method, target, accept, w.Code, w.Body.String())
 		}
 	})
 }

@@ -74,6 +74,27 @@ type Config struct {
 	// immutable /ipfs/ files, which are then served without resolving the
 	// path again. 0 disables the cache.
 	ResponseCacheBytes int64
+
+	// Router answers the Delegated Routing V1 HTTP API at /routing/v1/
+	// (providers and peers): the node's DHT. Optional: without it
+	// /routing/v1/ is not served.
+	Router Router
+	// Records serves and takes IPNS records at /routing/v1/ipns/: the
+	// node's name system. Optional: without it no record is found and PUT
+	// answers 501.
+	Records RecordStore
+	// RoutingTimeout bounds one /routing/v1/ lookup; what was found by then
+	// is the answer.
+	RoutingTimeout time.Duration
+	// RoutingResultsLimit bounds the providers or peers of one answer, JSON
+	// or streamed.
+	RoutingResultsLimit int
+	// MaxRoutingRequests bounds /routing/v1/ requests in flight (each may
+	// be a DHT lookup); more answer 429.
+	MaxRoutingRequests int
+	// RecordPutsPerSecond bounds IPNS records taken by PUT
+	// /routing/v1/ipns/, which any web page may send; more answer 429.
+	RecordPutsPerSecond float64
 }
 
 // DefaultConfig returns the settings of `island daemon`; the caller fills
@@ -89,6 +110,14 @@ func DefaultConfig() Config {
 		MaxConcurrentRequests: 1024,
 		// Enough for every page, stylesheet and thumbnail of a large site.
 		ResponseCacheBytes: 32 << 20,
+		// boxo's (and Kubo's) lookup time; the spec's cap on a JSON answer.
+		RoutingTimeout:      30 * time.Second,
+		RoutingResultsLimit: 100,
+		// A browser resolving a site makes a handful of lookups at once.
+		MaxRoutingRequests: 64,
+		// A publisher puts one record per version; this only slows a page
+		// that would fill the repo with records.
+		RecordPutsPerSecond: 2,
 	}
 }
 
@@ -116,8 +145,9 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	}
 	hc := httpserver.DefaultConfig()
 	hc.Name, hc.Addr, hc.Handler, hc.Logger = "gateway", cfg.ListenAddr, handler, cfg.Logger
-	// No read timeout: the gateway takes no bodies; RetrievalTimeout cuts
-	// stalled responses.
+	// No read timeout: the gateway takes no bodies but IPNS records at
+	// /routing/v1/ipns/, whose reading routing.go bounds; RetrievalTimeout
+	// cuts stalled responses.
 	hc.ShutdownGrace = shutdownGrace
 	srv, err := httpserver.Listen(ctx, hc)
 	if err != nil {

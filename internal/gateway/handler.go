@@ -26,9 +26,9 @@ var emptyIdentityCID = cid.MustParse("bafkqaaa")
 const subdomainHost = "localhost"
 
 // newHandler assembles the gateway's handler chain, outermost first:
-// response cache → request log → the status page and API on the gateway's
-// own host, or else CORS headers → boxo's hostname handler → /ipfs/ and
-// /ipns/ (boxo's handler).
+// response cache → request log → on the gateway's own host the status page
+// and API, and the Delegated Routing V1 API (routing.go); or else CORS
+// headers → boxo's hostname handler → /ipfs/ and /ipns/ (boxo's handler).
 func newHandler(cfg Config, logger *slog.Logger) (http.Handler, error) {
 	if cfg.BlockService == nil {
 		return nil, errors.New("gateway: config: BlockService is required")
@@ -92,6 +92,8 @@ func newHandler(cfg Config, logger *slog.Logger) (http.Handler, error) {
 	public := gateway.NewHeaders(nil).WithDeprecatedXIpfsPath().ApplyCors().Wrap(
 		gateway.NewHostnameHandler(conf, backend, content))
 
+	routingV1 := newRoutingHandler(cfg, reg)
+
 	status := newStatusPages(cfg, logger)
 	private := http.NewServeMux()
 	private.HandleFunc("/api/status", status.serveJSON)
@@ -107,6 +109,10 @@ func newHandler(cfg Config, logger *slog.Logger) (http.Handler, error) {
 		}
 		if isStatusRequest(r, subdomains) {
 			private.ServeHTTP(w, r)
+			return
+		}
+		if routingV1 != nil && strings.HasPrefix(r.URL.Path, routingPrefix) && isOwnHost(r, subdomains) {
+			routingV1.ServeHTTP(w, r)
 			return
 		}
 		public.ServeHTTP(w, r)
@@ -134,6 +140,14 @@ func isStatusRequest(r *http.Request, subdomains map[string]*gateway.PublicGatew
 	default:
 		return false
 	}
+	return isOwnHost(r, subdomains)
+}
+
+// isOwnHost reports a request to the gateway's own host, not to a site's
+// origin: an IP address (127.0.0.1:PORT) or a subdomain gateway's parent
+// (localhost:PORT, not CID.ipfs.localhost), where a site's own paths (a
+// folder named routing, say) can never be shadowed.
+func isOwnHost(r *http.Request, subdomains map[string]*gateway.PublicGateway) bool {
 	host := r.Host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h

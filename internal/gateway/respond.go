@@ -50,14 +50,15 @@ func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // logRequests logs every request at debug level, and server errors other
-// than retrieval timeouts as warnings: those are bugs, not missing blocks.
+// than retrieval timeouts and parts not implemented (/routing/v1/) as
+// warnings: those are bugs, not missing blocks.
 func logRequests(next http.Handler, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		level := slog.LevelDebug
-		if sw.code >= 500 && sw.code != http.StatusGatewayTimeout {
+		if sw.code >= 500 && sw.code != http.StatusGatewayTimeout && sw.code != http.StatusNotImplemented {
 			level = slog.LevelWarn
 		}
 		if !logger.Enabled(r.Context(), level) {
