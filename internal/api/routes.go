@@ -54,6 +54,9 @@ const get, post = http.MethodGet, http.MethodPost
 // nothing, POST with a JSON body (or a data stream) for everything else, so
 // that no <img> or <form> on a web page can start one.
 var operations = []operation{
+	// The status page, for a person's browser: on this origin, not the
+	// gateway's, so no site the gateway serves can read it (statuspage.go).
+	{Route{get, "/"}, func(s *Server, _ core.API) http.HandlerFunc { return s.servePage }},
 	op(get, "/openapi.yaml", func(*Server, core.API) http.HandlerFunc { return serveSpec }),
 	op(get, "/id", func(_ *Server, a core.API) http.HandlerFunc { return read(a.ID) }),
 	op(get, "/status", func(_ *Server, a core.API) http.HandlerFunc { return read(a.Status) }),

@@ -56,6 +56,9 @@ func (c *Core) Status(ctx context.Context) (_ Status, err error) {
 	defer c.fail(&err, "status")
 	id, _ := c.ID(ctx)
 	st := Status{PeerID: id.ID, Mode: id.Mode, Addrs: id.Addrs, Follows: []Follow{}}
+	if u, running := c.gatewayURL(); running {
+		st.Gateway = u
+	}
 	if c.node != nil {
 		st.Peers = len(c.node.Peers())
 		if ps, err := c.node.ProvideStat(ctx); err == nil {

@@ -99,11 +99,13 @@ func (c *Core) siteCache(name string) *importer.Cache {
 }
 
 // siteURLs are the local gateway's URLs of the version and of the name:
-// path-style, then subdomain-style on localhost (each site its own origin).
+// subdomain-style on localhost first, where each site is its own origin,
+// then path-style, where every site shares the gateway's one origin.
 func (c *Core) siteURLs(root cid.Cid, name string) ([]string, bool) {
 	base, running := c.gatewayURL()
 	base = strings.TrimSuffix(base, "/")
-	urls := []string{base + "/ipfs/" + root.String() + "/", base + "/ipns/" + name + "/"}
+	paths := []string{base + "/ipfs/" + root.String() + "/", base + "/ipns/" + name + "/"}
+	var urls []string
 	if u, err := url.Parse(base); err == nil {
 		if _, port, err := net.SplitHostPort(u.Host); err == nil {
 			// Subdomain labels are case-insensitive: base32 for the CID,
@@ -117,7 +119,7 @@ func (c *Core) siteURLs(root cid.Cid, name string) ([]string, bool) {
 				fmt.Sprintf("http://%s.ipns.localhost:%s/", name, port))
 		}
 	}
-	return urls, running
+	return append(urls, paths...), running
 }
 
 // CheckRetrievable asks a fresh peer entering the network through one of

@@ -500,6 +500,8 @@ type Status struct {
 	Peers   int           `json:"peers"`
 	Provide *ProvideState `json:"provide,omitempty"`
 	Follows []Follow      `json:"follows"`
+	// Gateway is the base URL of the daemon's gateway while one serves.
+	Gateway string `json:"gateway,omitempty"`
 }
 
 // SiteStatus is the node's own published site.

@@ -119,17 +119,24 @@ func TestDaemonLifecycle(t *testing.T) {
 		require.Contains(t, string(metrics), m)
 	}
 
-	// The status page knows the node.
-	resp, err = http.Get(d.GatewayURL() + "/api/status")
+	// The status page knows the node; it is on the API's origin, where the
+	// gateway's "/" leads, and names the gateway.
+	resp, err = http.Get(d.GatewayURL() + "/")
 	require.NoError(t, err)
-	var st struct {
-		PeerID string   `json:"peer_id"`
-		Addrs  []string `json:"addrs"`
-	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, d.APIURL()+"/", resp.Request.URL.String(), "the gateway's / redirects to the API's")
+	require.Contains(t, string(page), id.ID)
+	require.Contains(t, string(page), d.GatewayURL())
+	resp, err = http.Get(d.APIURL() + "/api/v1/status")
+	require.NoError(t, err)
+	var st core.Status
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
 	resp.Body.Close()
 	require.Equal(t, id.ID, st.PeerID)
 	require.NotEmpty(t, st.Addrs)
+	require.Equal(t, d.GatewayURL(), st.Gateway)
 
 	stop()
 	select {

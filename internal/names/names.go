@@ -41,9 +41,12 @@ type Config struct {
 	// DNSLinkOverrides maps a domain to a content path (/ipfs/… or /ipns/…),
 	// consulted before DNS; ParseNSMap reads Kubo's IPFS_NS_MAP format.
 	DNSLinkOverrides map[string]string
-	// DNSResolver looks up DNSLink TXT records. Nil means no DNS lookups at
-	// all (offline, tests): only overrides resolve.
+	// DNSResolver looks up DNSLink TXT records (NewDNSResolver makes the
+	// usual ones); its answers are cached for their TTL. Nil means no DNS
+	// lookups at all (--dns-resolver none, tests): only overrides resolve.
 	DNSResolver madns.BasicResolver
+	// DNSCacheSize bounds the cached DNS answers.
+	DNSCacheSize int
 }
 
 // DefaultConfig returns Kubo's defaults (48h record lifetime, 1 min lookups)
@@ -51,6 +54,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		CacheSize:      128,
+		DNSCacheSize:   512,
 		RecordLifetime: ipns.DefaultRecordLifetime,
 		TTL:            5 * time.Minute,
 		ResolveTimeout: namesys.DefaultResolverDhtTimeout,
@@ -67,6 +71,7 @@ type System struct {
 	dns       *namesys.DNSResolver
 	overrides map[string]path.Path
 	cache     *lru.Cache[string, cacheEntry]
+	dnsCache  *lru.Cache[string, dnsEntry]
 
 	// nameLocks serialises read-compare-write of the record held per name.
 	nameLocks keyed.Mutex
@@ -93,6 +98,9 @@ func New(_ context.Context, cfg Config) (*System, error) {
 	if cfg.CacheSize <= 0 {
 		cfg.CacheSize = def.CacheSize
 	}
+	if cfg.DNSCacheSize <= 0 {
+		cfg.DNSCacheSize = def.DNSCacheSize
+	}
 	if cfg.RecordLifetime <= 0 {
 		cfg.RecordLifetime = def.RecordLifetime
 	}
@@ -114,11 +122,16 @@ func New(_ context.Context, cfg Config) (*System, error) {
 	if err != nil {
 		return nil, fmt.Errorf("names: cache: %w", err)
 	}
+	dnsCache, err := lru.New[string, dnsEntry](cfg.DNSCacheSize)
+	if err != nil {
+		return nil, fmt.Errorf("names: DNS cache: %w", err)
+	}
 	s := &System{
 		cfg:       cfg,
 		log:       cfg.Logger.With("system", "names"),
 		overrides: overrides,
 		cache:     cache,
+		dnsCache:  dnsCache,
 	}
 	// Only boxo's DNSLink resolver, not its whole name system: that one
 	// reads IPFS_NS_MAP itself and panics or fails on a value the CLI has
@@ -128,8 +141,8 @@ func New(_ context.Context, cfg Config) (*System, error) {
 }
 
 // lookupTXT answers DNSLink TXT lookups for namesys: the request's overrides
-// (WithNSMap) first, then the configured ones, then the configured resolver,
-// and nothing at all without one.
+// (WithNSMap) first, then the configured ones, then the configured resolver
+// through its cache, and nothing at all without one.
 func (s *System) lookupTXT(ctx context.Context, name string) ([]string, time.Duration, error) {
 	domain := NormalizeDomain(strings.TrimPrefix(name, "_dnslink."))
 	if o, ok := requestOverride(ctx, domain); ok {
@@ -141,15 +154,10 @@ func (s *System) lookupTXT(ctx context.Context, name string) ([]string, time.Dur
 	if p, ok := s.overrides[domain]; ok {
 		return []string{"dnslink=" + p.String()}, 0, nil
 	}
-	switch r := s.cfg.DNSResolver.(type) {
-	case nil:
+	if s.cfg.DNSResolver == nil {
 		return nil, 0, ErrDNSDisabled
-	case madns.TXTWithTTLResolver:
-		return r.LookupTXTWithTTL(ctx, name)
-	default:
-		txt, err := r.LookupTXT(ctx, name)
-		return txt, 0, err
 	}
+	return s.lookupDNS(ctx, name)
 }
 
 // authentic reports whether a held or fetched record carries the author's
