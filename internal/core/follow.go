@@ -105,7 +105,7 @@ func (c *Core) RunFollower(ctx context.Context, rc follow.RunConfig) error {
 		return c.needNode("follow")
 	}
 	rc.Fetch = func(ctx context.Context, name string, v cid.Cid) error {
-		return c.fetchAndHold(ctx, v, repo.Holder{Kind: repo.HolderFollow, ID: name}, nil)
+		return c.fetchAndHold(ctx, v, repo.Holder{Kind: repo.HolderFollow, ID: name}, repo.Recursive, nil, nil)
 	}
 	rc.Unpin = func(ctx context.Context, name string, v cid.Cid) error {
 		return c.release(ctx, v, repo.Holder{Kind: repo.HolderFollow, ID: name})

@@ -177,7 +177,7 @@ func (c *Core) ownKeys() []crypto.PrivKey {
 func (c *Core) PinningService(ctx context.Context, cfg pinsvc.Config) (*pinsvc.Server, error) {
 	cfg.Datastore = c.repo.Datastore()
 	cfg.Pin = func(ctx context.Context, id string, v cid.Cid, origins []ma.Multiaddr) error {
-		return c.fetchAndHold(ctx, v, repo.Holder{Kind: repo.HolderPinService, ID: id}, origins)
+		return c.fetchAndHold(ctx, v, repo.Holder{Kind: repo.HolderPinService, ID: id}, repo.Recursive, origins, nil)
 	}
 	cfg.Unpin = func(ctx context.Context, id string, v cid.Cid) error {
 		return c.release(ctx, v, repo.Holder{Kind: repo.HolderPinService, ID: id})

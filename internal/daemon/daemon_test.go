@@ -17,8 +17,10 @@ import (
 	"github.com/ipfs/boxo/files"
 	"github.com/ipfs/boxo/ipns"
 	"github.com/ipfs/boxo/path"
+	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/multiformats/go-multihash"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
@@ -365,42 +367,98 @@ func holdersOf(t *testing.T, a core.API, c string) []string {
 // c, waits until it is pinned and returns the request ID.
 func pinRequest(t *testing.T, d *Daemon, c string) string {
 	t.Helper()
+	id := askPin(t, d, c)
+	require.Eventually(t, func() bool { return pinStatus(t, d, id) == "pinned" }, 20*time.Second, 20*time.Millisecond)
+	return id
+}
+
+// pinningDo sends one request to the daemon's pinning service.
+func pinningDo(t *testing.T, d *Daemon, method, url, body string) *http.Response {
+	t.Helper()
 	token, err := os.ReadFile(filepath.Join(d.Core().Path(), PinningTokenFile))
 	require.NoError(t, err)
-	do := func(method, url, body string) *http.Response {
-		req, err := http.NewRequest(method, url, strings.NewReader(body))
-		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		return resp
-	}
-	resp := do(http.MethodPost, d.PinningURL()+"/pins", `{"cid":"`+c+`"}`)
+	req, err := http.NewRequest(method, d.PinningURL()+url, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	return resp
+}
+
+// askPin asks the pinning service to pin c and returns the request ID.
+func askPin(t *testing.T, d *Daemon, c string) string {
+	t.Helper()
+	resp := pinningDo(t, d, http.MethodPost, "/pins", `{"cid":"`+c+`"}`)
+	defer resp.Body.Close()
 	var st struct {
 		RequestID string `json:"requestid"`
-		Status    string `json:"status"`
 	}
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
-	resp.Body.Close()
-	require.Eventually(t, func() bool {
-		resp := do(http.MethodGet, d.PinningURL()+"/pins/"+st.RequestID, "")
-		defer resp.Body.Close()
-		require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
-		return st.Status == "pinned"
-	}, 20*time.Second, 20*time.Millisecond)
 	return st.RequestID
+}
+
+// pinStatus is the status of a pinning request.
+func pinStatus(t *testing.T, d *Daemon, id string) string {
+	t.Helper()
+	resp := pinningDo(t, d, http.MethodGet, "/pins/"+id, "")
+	defer resp.Body.Close()
+	var st struct {
+		Status string `json:"status"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
+	return st.Status
+}
+
+// A friend's pinning request for a CID nobody has waits on the network for
+// the node's whole fetch timeout; a gc and an add meanwhile neither wait for
+// it nor for each other (issue 13: the fetch held the lock gc waits for,
+// and a waiting gc held up every add and publish).
+func TestGCNeverWaitsOnAFetch(t *testing.T) {
+	cfg := loopbackConfig(t)
+	cfg.Core.Node.FetchTimeout = 10 * time.Minute // longer than the test
+	d := start(t, cfg)
+	a := apiOf(t, d)
+	ctx := context.Background()
+	kept := addText(t, a, "kept.txt", "held by the user\n")
+	nobodyHas := cid.NewCidV1(cid.Raw, mustHash(t, "a block nobody has")).String()
+	id := askPin(t, d, nobodyHas)
+	require.Eventually(t, func() bool { return pinStatus(t, d, id) == "pinning" }, 20*time.Second, 10*time.Millisecond)
+
+	gcDone, addDone := make(chan error, 1), make(chan string, 1)
+	go func() {
+		_, err := a.GC(ctx)
+		gcDone <- err
+	}()
+	go func() {
+		added, err := a.Add(ctx, core.AddRequest{Files: files.NewMapDirectory(map[string]files.Node{
+			"small.txt": files.NewBytesFile([]byte("added while a fetch waits\n")),
+		})})
+		if err != nil {
+			addDone <- "error: " + err.Error()
+			return
+		}
+		addDone <- added.Roots[0].CID
+	}()
+	for range 2 {
+		select {
+		case err := <-gcDone:
+			require.NoError(t, err)
+		case c := <-addDone:
+			require.NotContains(t, c, "error")
+		case <-time.After(time.Minute):
+			t.Fatal("gc or add waited on the pinning request's fetch")
+		}
+	}
+	require.Equal(t, "pinning", pinStatus(t, d, id), "the fetch was still waiting all along")
+	got, err := catText(t, a, kept)
+	require.NoError(t, err)
+	require.Equal(t, "held by the user\n", got)
 }
 
 func removeRequest(t *testing.T, d *Daemon, id string) {
 	t.Helper()
-	token, err := os.ReadFile(filepath.Join(d.Core().Path(), PinningTokenFile))
-	require.NoError(t, err)
-	req, err := http.NewRequest(http.MethodDelete, d.PinningURL()+"/pins/"+id, nil)
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
+	resp := pinningDo(t, d, http.MethodDelete, "/pins/"+id, "")
 	resp.Body.Close()
 	require.Equal(t, http.StatusAccepted, resp.StatusCode)
 }
@@ -499,6 +557,13 @@ func TestFollowAndUserHoldTheSameVersion(t *testing.T) {
 
 // Under --offline /ipns/NAME resolves from the repo; its record must be
 // served from there too.
+func mustHash(t *testing.T, s string) multihash.Multihash {
+	t.Helper()
+	h, err := multihash.Sum([]byte(s), multihash.SHA2_256, -1)
+	require.NoError(t, err)
+	return h
+}
+
 func TestOfflineGatewayServesIPNSRecord(t *testing.T) {
 	cfg := loopbackConfig(t)
 	cfg.Core.Mode = core.ModeOffline
