@@ -18,6 +18,7 @@ import (
 	"github.com/ipfs/boxo/ipns"
 	"github.com/ipfs/boxo/path"
 	"github.com/ipfs/go-cid"
+	"github.com/ipfs/go-datastore"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/multiformats/go-multihash"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/islandsite/island/internal/api"
 	"github.com/islandsite/island/internal/core"
+	"github.com/islandsite/island/internal/repo"
 )
 
 func TestMain(m *testing.M) {
@@ -587,4 +589,38 @@ func TestOfflineGatewayServesIPNSRecord(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusNotFound, resp.StatusCode, "a name nobody published")
+}
+
+// A removal of a pinning request that a crash cut short between forgetting
+// the request and unpinning leaves a pin no request accounts for; the next
+// start lets it go, so gc can take what nobody holds.
+func TestOrphanedRequestPinReleasedAtStart(t *testing.T) {
+	cfg := loopbackConfig(t)
+	ready := make(chan struct{})
+	first := cfg
+	first.Ready = func() { close(ready) }
+	d, err := New(context.Background(), first)
+	require.NoError(t, err)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	<-ready
+	a := apiOf(t, d)
+	c := addText(t, a, "friend.txt", "held for a friend\n")
+	id := pinRequest(t, d, c)
+	_, err = a.PinRm(context.Background(), core.PathRequest{Path: c})
+	require.NoError(t, err)
+	require.Equal(t, []string{"pinsvc"}, holdersOf(t, a, c))
+	stop()
+	require.NoError(t, <-done)
+
+	// The crash: the request's record is gone, its pin is not.
+	r, err := repo.Open(context.Background(), repo.Config{Path: cfg.Core.RepoPath})
+	require.NoError(t, err)
+	require.NoError(t, r.Datastore().Delete(context.Background(), datastore.NewKey("/island/pinsvc/requests/"+id)))
+	require.NoError(t, r.Close())
+
+	d = start(t, cfg)
+	a = apiOf(t, d)
+	require.Empty(t, holdersOf(t, a, c), "the orphaned pin is released")
 }

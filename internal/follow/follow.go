@@ -207,7 +207,20 @@ func (s *Store) storeFollow(ctx context.Context, st followState) error {
 	if err := s.cfg.Datastore.Put(ctx, followKey(st.Name), b); err != nil {
 		return fmt.Errorf("follow: store follow entry %s: %w", st.Name, err)
 	}
+	// Synced before anyone is told: a follow acknowledged, or a version
+	// recorded as kept, survives a crash.
+	if err := s.cfg.Datastore.Sync(ctx, followKey(st.Name)); err != nil {
+		return fmt.Errorf("follow: store follow entry %s: %w", st.Name, err)
+	}
 	return nil
+}
+
+// forget deletes name's entry, durably.
+func (s *Store) forget(ctx context.Context, name string) error {
+	if err := s.cfg.Datastore.Delete(ctx, followKey(name)); err != nil {
+		return err
+	}
+	return s.cfg.Datastore.Sync(ctx, followKey(name))
 }
 
 // follows returns every stored entry, unfollowed ones included.
@@ -289,7 +302,7 @@ func (s *Store) Unfollow(ctx context.Context, name string) error {
 		return err
 	}
 	if len(st.Kept) == 0 {
-		if err := s.cfg.Datastore.Delete(ctx, followKey(canon)); err != nil {
+		if err := s.forget(ctx, canon); err != nil {
 			return fmt.Errorf("follow: unfollow %s: %w", canon, err)
 		}
 		return nil
@@ -592,7 +605,7 @@ func (s *Store) release(ctx context.Context, fc RunConfig, name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if st, err := s.loadFollow(ctx, name); err == nil && st.removed && len(st.Kept) == 0 {
-		if err := s.cfg.Datastore.Delete(ctx, followKey(name)); err != nil {
+		if err := s.forget(ctx, name); err != nil {
 			s.log.Error("cannot forget unfollowed name", "follow", name, "err", err)
 		}
 	}
