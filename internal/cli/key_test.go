@@ -48,7 +48,7 @@ func TestKeyCommands(t *testing.T) {
 	}{
 		{"gen existing", []string{"key", "gen", "blog"}, exitFailure, `a key named "blog" already exists`},
 		{"gen self", []string{"key", "gen", "self"}, exitFailure, "already exists"},
-		{"gen bad name", []string{"key", "gen", "../evil"}, exitFailure, `key name "../evil"`},
+		{"gen bad name", []string{"key", "gen", "../evil"}, exitUsage, `key name "../evil"`},
 		{"gen no name", []string{"key", "gen"}, exitUsage, "takes 1 argument"},
 		{"rm self", []string{"key", "rm", "self"}, exitFailure, "node's identity"},
 		{"rm unknown", []string{"key", "rm", "nope"}, exitFailure, `no key named "nope"`},

@@ -26,7 +26,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/ipns"
@@ -361,6 +360,8 @@ func classify(err error) Code {
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return CodeUnavailable
+	case errors.Is(err, repo.ErrBadKeyName):
+		return CodeInvalid
 	case ipld.IsNotFound(err),
 		errors.Is(err, names.ErrNotFound),
 		errors.Is(err, history.ErrNoHistory),
@@ -408,6 +409,3 @@ func (c *Core) needNode(op string) error {
 	}
 	return Errorf(CodeUnavailable, "%s: this needs the running node: start 'island daemon' (or 'island serve') first", op)
 }
-
-// timeNow is time.Now, for tests of time-dependent wording.
-var timeNow = time.Now

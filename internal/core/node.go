@@ -283,7 +283,7 @@ func dialableOrigin(a ma.Multiaddr, lan bool) bool {
 // AwaitPeers waits until the node's DHT knows at least one peer, or ctx
 // ends, and says whether one came.
 func (c *Core) AwaitPeers(ctx context.Context) bool {
-	if c.node == nil || c.node.DHT() == nil {
+	if c.node == nil {
 		return false
 	}
 	d := c.node.DHT()

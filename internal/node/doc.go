@@ -13,6 +13,10 @@
 // what it receives through it, so bulk transfers are not held to one fsync
 // per block.
 //
+// There is one way to run a node: every Node listens, runs the dual DHT,
+// bitswap and the provider. A program that must not touch the network runs
+// no node at all (core.ModeOffline) and reads its repo directly.
+//
 // New builds everything in order and undoes what it built if a step fails;
 // Close shuts it all down and waits for every goroutine it started.
 package node

@@ -101,7 +101,8 @@ func (n *Node) Fetch(ctx context.Context, root cid.Cid, progress func(FetchProgr
 	}
 	ses := blockservice.NewSession(ctx, bserv)
 	results := make(chan blocks.Block)
-	// short receives a block the exchange gave up on without ctx ending.
+	// short receives a block the blockservice gave up on without ctx ending
+	// (the Stage refused a write, say).
 	short := make(chan cid.Cid, 1)
 	var batches sync.WaitGroup
 	defer batches.Wait()

@@ -72,8 +72,7 @@ func TestNewUndoesOnFailure(t *testing.T) {
 
 func TestCloseTwice(t *testing.T) {
 	st := testnet.NewStore(t)
-	cfg := testnet.NodeConfig(t, st, testnet.NewKey(t))
-	n, err := node.New(context.Background(), cfg)
+	n, err := node.New(context.Background(), testnet.NodeConfig(t, st, testnet.NewKey(t)))
 	require.NoError(t, err)
 	require.NoError(t, n.Close())
 	require.NoError(t, n.Close())

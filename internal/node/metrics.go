@@ -47,19 +47,17 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
 	n := c.n
-	if n.bswap != nil {
-		if s, err := n.bswap.Stat(); err == nil {
-			counter := func(d *prometheus.Desc, v uint64) {
-				ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v))
-			}
-			counter(descBitswapBlocksReceived, s.BlocksReceived)
-			counter(descBitswapBytesReceived, s.DataReceived)
-			counter(descBitswapBlocksSent, s.BlocksSent)
-			counter(descBitswapBytesSent, s.DataSent)
-			counter(descBitswapMessages, s.MessagesReceived)
-			ch <- prometheus.MustNewConstMetric(descBitswapWantlist, prometheus.GaugeValue, float64(len(s.Wantlist)))
-			ch <- prometheus.MustNewConstMetric(descBitswapPartners, prometheus.GaugeValue, float64(len(s.Peers)))
+	if s, err := n.bswap.Stat(); err == nil {
+		counter := func(d *prometheus.Desc, v uint64) {
+			ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v))
 		}
+		counter(descBitswapBlocksReceived, s.BlocksReceived)
+		counter(descBitswapBytesReceived, s.DataReceived)
+		counter(descBitswapBlocksSent, s.BlocksSent)
+		counter(descBitswapBytesSent, s.DataSent)
+		counter(descBitswapMessages, s.MessagesReceived)
+		ch <- prometheus.MustNewConstMetric(descBitswapWantlist, prometheus.GaugeValue, float64(len(s.Wantlist)))
+		ch <- prometheus.MustNewConstMetric(descBitswapPartners, prometheus.GaugeValue, float64(len(s.Peers)))
 	}
 	ch <- prometheus.MustNewConstMetric(descDHTPeers, prometheus.GaugeValue, float64(n.dht.LAN.RoutingTable().Size()), "lan")
 	ch <- prometheus.MustNewConstMetric(descDHTPeers, prometheus.GaugeValue, float64(n.dht.WAN.RoutingTable().Size()), "wan")

@@ -46,8 +46,7 @@ type Node struct {
 	sweep    *ddhtprovider.SweepingProvider
 	provider *buffered.SweepingProvider
 	bswap    *bitswap.Bitswap
-	exch     exchange.Interface
-	eager    *eagerExchange // exch, typed
+	eager    *eagerExchange // bitswap, with eager provider discovery
 	bserv    blockservice.BlockService
 	dag      ipld.DAGService
 	metrics  prometheus.Collector // nil without Registerer
@@ -104,12 +103,11 @@ func New(ctx context.Context, cfg Config) (_ *Node, err error) {
 	n.bswap = newBitswap(n.ctx, n.host, n.dht, cfg.Blockstore, &n.watches)
 	undo = append(undo, n.bswap.Close)
 	n.eager = &eagerExchange{Bitswap: n.bswap, n: n}
-	n.exch = n.eager
 	if n.provider, n.sweep, err = newProvider(n.dht, n.keys, ds, cfg.ReprovideInterval); err != nil {
 		return nil, err
 	}
 	undo = append(undo, n.provider.Close)
-	n.bserv = blockservice.New(cfg.Blockstore, n.exch)
+	n.bserv = blockservice.New(cfg.Blockstore, n.eager)
 	n.dag = merkledag.NewDAGService(n.bserv)
 
 	if cfg.Registerer != nil {
@@ -157,8 +155,7 @@ func (n *Node) Close() error {
 		}
 		// The provider uses the keystore and the DHT; bitswap (closed with
 		// the block service) uses the DHT and the host.
-		errs = append(errs, n.provider.Close(), n.keys.Close(), n.bserv.Close(), n.dht.Close())
-		errs = append(errs, n.host.Close())
+		errs = append(errs, n.provider.Close(), n.keys.Close(), n.bserv.Close(), n.dht.Close(), n.host.Close())
 		if err := errors.Join(errs...); err != nil {
 			n.closeErr = fmt.Errorf("node: close: %w", err)
 		}
@@ -178,17 +175,17 @@ func (n *Node) Routing() routing.Routing { return n.dht }
 // DHT is the dual DHT itself.
 func (n *Node) DHT() *dual.DHT { return n.dht }
 
-// BlockService reads blocks from the blockstore and, when online, from peers
-// over bitswap; blocks written through it are announced to peers that want
-// them.
+// BlockService reads blocks from the blockstore and, when they are missing,
+// from peers over bitswap; blocks written through it are announced to peers
+// that want them.
 func (n *Node) BlockService() blockservice.BlockService { return n.bserv }
 
 // DAG is the DAG service over BlockService.
 func (n *Node) DAG() ipld.DAGService { return n.dag }
 
-// Exchange is bitswap, looking up providers in the DHT as soon as a block
-// is missing.
-func (n *Node) Exchange() exchange.Interface { return n.exch }
+// Exchange is bitswap, wrapped so that a block missing locally starts a DHT
+// provider lookup at once.
+func (n *Node) Exchange() exchange.Interface { return n.eager }
 
 // Addrs are the addresses peers can dial the node on, each ending in
 // /p2p/<peer ID>.

@@ -11,6 +11,7 @@ import (
 	"github.com/islandsite/island/internal/node"
 	"github.com/islandsite/island/internal/testutil/testnet"
 	"github.com/libp2p/go-libp2p/core/peer"
+	mh "github.com/multiformats/go-multihash"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
@@ -62,4 +63,10 @@ func TestProvideThenFindProviders(t *testing.T) {
 	st, err := a.ProvideStat(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, 4, st.Keys, "the root and its three leaves")
+
+	// A node must not advertise what it cannot serve.
+	hash, err := mh.Sum([]byte("not here"), mh.SHA2_256, -1)
+	require.NoError(t, err)
+	err = a.Provide(context.Background(), cid.NewCidV1(cid.Raw, hash))
+	require.ErrorContains(t, err, "not in the blockstore")
 }

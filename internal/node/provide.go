@@ -72,20 +72,16 @@ func newProvider(d *dual.DHT, ks keystore.Keystore, ds datastore.Batching, inter
 // Provide starts announcing roots and every block of their DAGs found in the
 // blockstore, and keeps reannouncing them every ReprovideInterval. Keys
 // already being provided are left to their schedule. It returns once the
-// keys are queued; the announcements go out in the background. A root missing from the blockstore is an
-// error: the node would advertise what it cannot serve.
+// keys are queued; the announcements go out in the background. A root
+// missing from the blockstore is an error: the node would advertise what it
+// cannot serve.
 func (n *Node) Provide(ctx context.Context, roots ...cid.Cid) error {
 	var batch []mh.Multihash
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		var err error
-		if n.provider != nil {
-			err = n.provider.StartProviding(false, batch...)
-		} else {
-			_, err = n.keys.Put(ctx, batch...)
-		}
+		err := n.provider.StartProviding(false, batch...)
 		batch = batch[:0]
 		return err
 	}
@@ -186,8 +182,8 @@ func (n *Node) syncKeystore(ctx context.Context) error {
 		return fmt.Errorf("node: reset provider keystore: %w", err)
 	}
 	if err := n.provider.RefreshSchedule(); err != nil {
-		// Offline for now: the schedule is rebuilt from the keystore when the
-		// provider comes online.
+		// The provider has no peers yet (or lost them): it rebuilds its
+		// schedule from the keystore once it is connected again.
 		n.log.Debug("refresh provide schedule", "err", err)
 	}
 	return nil

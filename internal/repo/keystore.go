@@ -25,6 +25,8 @@ const (
 var (
 	ErrNoSuchKey = keystore.ErrNoSuchKey
 	ErrKeyExists = keystore.ErrKeyExists
+	// ErrBadKeyName is a key name the keystore cannot hold as a file name.
+	ErrBadKeyName = errors.New("repo: bad key name")
 )
 
 var keyName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
@@ -52,7 +54,7 @@ func openKeystore(dir string) (*Keystore, error) {
 
 func checkKeyName(name string) error {
 	if !keyName.MatchString(name) {
-		return fmt.Errorf("repo: key name %q: use 1-64 letters, digits, '.', '_' or '-', not starting with '.', '_' or '-'", name)
+		return fmt.Errorf("%w %q: use 1-64 letters, digits, '.', '_' or '-', not starting with '.', '_' or '-'", ErrBadKeyName, name)
 	}
 	return nil
 }

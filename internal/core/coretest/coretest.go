@@ -445,6 +445,8 @@ func testKeys(t *testing.T, a core.API) {
 	require.NoError(t, err)
 	_, err = a.KeyGen(ctx, core.KeyRequest{Name: "blog"})
 	requireCode(t, core.CodeConflict, err)
+	_, err = a.KeyGen(ctx, core.KeyRequest{Name: "../escape"})
+	requireCode(t, core.CodeInvalid, err)
 	keys, err = a.KeyLs(ctx)
 	require.NoError(t, err)
 	require.Equal(t, []core.Key{keys[0], k}, keys)
