@@ -314,7 +314,11 @@ func (c *Client) Get(ctx context.Context, req core.PathRequest) (core.Tree, erro
 
 func (c *Client) DagImport(ctx context.Context, req core.DagImportRequest) (core.DagImported, error) {
 	var res core.DagImported
-	resp, err := c.request(ctx, http.MethodPost, "/dag/import", typeCAR, req.CAR, nil)
+	q := url.Values{}
+	if req.NoPin {
+		q.Set("noPin", "true")
+	}
+	resp, err := c.request(ctx, http.MethodPost, "/dag/import", typeCAR, req.CAR, q)
 	if err != nil {
 		return res, err
 	}
@@ -357,6 +361,9 @@ func (c *Client) Publish(ctx context.Context, req core.PublishRequest) (core.Pub
 	}
 	if req.CheckTimeout > 0 {
 		q.Set("checkTimeout", time.Duration(req.CheckTimeout).String())
+	}
+	if req.Lifetime != 0 {
+		q.Set("lifetime", req.Lifetime.String())
 	}
 	return postFiles[core.Published](ctx, c, "/site/publish", req.Site, q)
 }

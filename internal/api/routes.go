@@ -391,6 +391,12 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if v := q.Get("lifetime"); v != "" {
+		if err := req.Lifetime.UnmarshalText([]byte(v)); err != nil || req.Lifetime < 0 {
+			writeError(w, core.Errorf(core.CodeInvalid, "api: query parameter lifetime=%q: want a duration such as 840h", v))
+			return
+		}
+	}
 	res, err := s.cfg.API.Publish(r.Context(), req)
 	if err != nil {
 		writeError(w, err)
@@ -404,7 +410,13 @@ func (s *Server) dagImport(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	res, err := s.cfg.API.DagImport(r.Context(), core.DagImportRequest{CAR: r.Body})
+	req := core.DagImportRequest{CAR: r.Body}
+	var err error
+	if req.NoPin, err = queryBool(r, "noPin"); err != nil {
+		writeError(w, err)
+		return
+	}
+	res, err := s.cfg.API.DagImport(r.Context(), req)
 	if err != nil {
 		writeError(w, err)
 		return

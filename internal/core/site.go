@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ipfs/boxo/ipns"
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/crypto"
 
@@ -37,11 +38,17 @@ func (c *Core) Publish(ctx context.Context, req PublishRequest) (_ Published, er
 	if req.CheckTimeout < 0 {
 		return Published{}, Errorf(CodeInvalid, "check timeout %s: want a positive duration", req.CheckTimeout)
 	}
+	if req.Lifetime < 0 || (req.Lifetime > 0 && req.Lifetime.Std() < time.Hour) {
+		return Published{}, Errorf(CodeInvalid, "lifetime %s: want 1h or more (records must outlive the time between republishes)", req.Lifetime)
+	}
 	key, name, err := c.signingKey(req.Key)
 	if err != nil {
 		return Published{}, err
 	}
 	out := Published{Name: name}
+	if err := c.siteLifetime(ctx, name, req.Lifetime.Std()); err != nil {
+		return out, err
+	}
 
 	im, err := c.repo.BeginImport(ctx)
 	if err != nil {
@@ -81,6 +88,28 @@ func (c *Core) Publish(ctx context.Context, req PublishRequest) (_ Published, er
 		out.Retrievable = c.CheckRetrievable(ctx, root, req.CheckTimeout.Std())
 	}
 	return out, nil
+}
+
+// DefaultSiteLifetime is how long a site's records stay valid unless
+// site.toml or publish --lifetime says otherwise: long enough for friends to
+// keep the name resolving through a month's absence of its author (boxo's
+// default of 48 h ends with a weekend away).
+const DefaultSiteLifetime = 35 * 24 * time.Hour
+
+// siteLifetime makes d (or, for a name without one, DefaultSiteLifetime)
+// the lifetime of the site's records.
+func (c *Core) siteLifetime(ctx context.Context, name string, d time.Duration) error {
+	n, err := ipns.NameFromString(name)
+	if err != nil {
+		return err
+	}
+	if d == 0 {
+		if _, own, err := c.names.Lifetime(ctx, n); err != nil || own {
+			return err
+		}
+		d = DefaultSiteLifetime
+	}
+	return c.names.SetLifetime(ctx, n, d)
 }
 
 // siteCache is the import cache of the site called name.

@@ -82,8 +82,9 @@ type staticFile struct {
 type content struct {
 	dir      string
 	info     siteInfo
-	home     *page // nil when there is no index.md
-	notFound *page // nil when there is no 404.md
+	lifetime time.Duration // site.toml's lifetime; 0 when unset
+	home     *page         // nil when there is no index.md
+	notFound *page         // nil when there is no 404.md
 	posts    []*page
 	pages    []*page // top-level pages other than home and 404, in nav order
 	tags     []*tagInfo
@@ -127,7 +128,8 @@ func loadContent(ctx context.Context, cfg Config, cache *cache, ps *problems) (*
 		return nil, nil
 	}
 	c := &content{dir: dir, excluded: map[string]string{}}
-	c.info = loadSiteInfo(dir, ps)
+	toml := loadSiteInfo(dir, ps)
+	c.info, c.lifetime = toml.siteInfo, time.Duration(toml.Lifetime)
 
 	var srcs []string
 	entries, err := os.ReadDir(dir)
