@@ -93,6 +93,8 @@ var operations = []operation{
 	op(get, "/key/ls", func(_ *Server, a core.API) http.HandlerFunc { return read(a.KeyLs) }),
 	op(post, "/key/gen", func(_ *Server, a core.API) http.HandlerFunc { return call(a.KeyGen) }),
 	op(post, "/key/rm", func(_ *Server, a core.API) http.HandlerFunc { return call(a.KeyRm) }),
+	op(post, "/key/export", func(_ *Server, a core.API) http.HandlerFunc { return rawOut(a.KeyExport, typeBytes) }),
+	op(post, "/key/import", func(_ *Server, a core.API) http.HandlerFunc { return call(a.KeyImport) }),
 
 	op(get, "/follow/ls", func(_ *Server, a core.API) http.HandlerFunc { return read(a.FollowLs) }),
 	op(post, "/follow/add", func(_ *Server, a core.API) http.HandlerFunc { return call(a.Follow) }),

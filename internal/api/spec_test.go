@@ -189,6 +189,10 @@ var specRoutes = map[string]specRoute{
 		status: 200, media: typeJSON, out: typeOf[core.Key]()},
 	"POST /api/v1/key/rm": {api: "KeyRm", in: typeOf[core.KeyRequest](), body: typeJSON,
 		status: 200, media: typeJSON, out: typeOf[core.Key]()},
+	"POST /api/v1/key/export": {api: "KeyExport", in: typeOf[core.KeyRequest](), body: typeJSON,
+		status: 200, media: typeBytes, out: typeOf[[]byte]()},
+	"POST /api/v1/key/import": {api: "KeyImport", in: typeOf[core.KeyImportRequest](), body: typeJSON,
+		status: 200, media: typeJSON, out: typeOf[core.Key]()},
 
 	"GET /api/v1/follow/ls": {api: "FollowLs", status: 200, media: typeJSON, out: typeOf[[]core.Follow]()},
 	"POST /api/v1/follow/add": {api: "Follow", in: typeOf[core.FollowRequest](), body: typeJSON,

@@ -383,6 +383,14 @@ type KeyRequest struct {
 	Name string `json:"name"`
 }
 
+// KeyImportRequest is a private key to store under Name: the bytes of a
+// file `island key export` or Kubo's `ipfs key export` wrote
+// (libp2p-protobuf-cleartext, or pem-pkcs8-cleartext).
+type KeyImportRequest struct {
+	Name string `json:"name"`
+	Key  []byte `json:"key"`
+}
+
 // Key is a signing key: its name and the IPNS name it signs (as Kubo calls
 // it, ID).
 type Key struct {
