@@ -34,6 +34,7 @@ type daemonOptions struct {
 	followInterval time.Duration
 	pinning        string
 	dnsResolver    string
+	gatewayNoFetch bool
 }
 
 func (o *daemonOptions) register(cmd *cobra.Command) {
@@ -46,6 +47,7 @@ func (o *daemonOptions) register(cmd *cobra.Command) {
 	f.StringArrayVar(&o.bootstrap, "bootstrap", nil, "bootstrap peer multiaddr ending in /p2p/ID, repeatable, replaces the public Amino peers; \"none\" dials no one")
 	f.StringVar(&o.pinning, "pinning", "", "also serve the Pinning Service API on this address (e.g. 0.0.0.0:5081) for friends on other machines; the token is in $REPO/pinning-token")
 	f.DurationVar(&o.followInterval, "follow-interval", 0, "how often followed names are checked (default 5m)")
+	f.BoolVar(&o.gatewayNoFetch, "gateway-no-fetch", false, "the gateway serves only what the repo holds, never fetching from peers (Kubo's Gateway.NoFetch)")
 	f.StringVar(&o.dnsResolver, "dns-resolver", names.DNSSystem, "where DNSLink TXT records are looked up: system, none, a DNS-over-HTTPS URL (https://HOST/dns-query) or a DNS server HOST:PORT")
 }
 
@@ -97,6 +99,7 @@ func (o *daemonOptions) config(env *Env, g *globalOptions) (daemon.Config, error
 		cfg.Core.Mode = core.ModeLAN
 	}
 	cfg.Gateway.ListenAddr = o.gateway
+	cfg.GatewayNoFetch = o.gatewayNoFetch
 	if o.gateway != "" {
 		if _, _, err := net.SplitHostPort(o.gateway); err != nil {
 			return cfg, usagef("--gateway %q: want host:port, e.g. 127.0.0.1:8080", o.gateway)

@@ -244,6 +244,9 @@ func (c *Core) BlockService() blockservice.BlockService {
 	return c.repo.BlockService()
 }
 
+// LocalBlockService reads from the repo only, never from peers.
+func (c *Core) LocalBlockService() blockservice.BlockService { return c.repo.BlockService() }
+
 func (c *Core) dag() ipld.DAGService {
 	if c.node != nil {
 		return c.node.DAG()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ipfs/boxo/ipns"
+	"github.com/ipfs/boxo/path"
 	"github.com/ipfs/go-cid"
 
 	"github.com/islandsite/island/internal/follow"
@@ -135,6 +136,9 @@ func (c *Core) RunFollower(ctx context.Context, rc follow.RunConfig) error {
 	}
 	rc.Fetch = func(ctx context.Context, name string, v cid.Cid) error {
 		return c.fetchAndHold(ctx, v, repo.Holder{Kind: repo.HolderFollow, ID: name}, repo.Recursive, nil, nil)
+	}
+	rc.Resolve = func(ctx context.Context, p path.ImmutablePath) (cid.Cid, error) {
+		return repo.Resolve(ctx, c.BlockService(), p)
 	}
 	rc.Unpin = func(ctx context.Context, name string, v cid.Cid) error {
 		return c.release(ctx, v, repo.Holder{Kind: repo.HolderFollow, ID: name})

@@ -49,6 +49,9 @@ type Config struct {
 	Core core.Config
 	// Gateway runs no gateway when its ListenAddr is empty.
 	Gateway gateway.Config
+	// GatewayNoFetch serves on the gateway only what the repo holds, as
+	// Kubo's Gateway.NoFetch: no page can make the node fetch from peers.
+	GatewayNoFetch bool
 	// API is the local API's listener; API and Token are set by the daemon.
 	API api.Config
 	// APIAuth requires the bearer token in $REPO/api-token (created when
@@ -185,6 +188,9 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	if cfg.Gateway.ListenAddr != "" {
 		gc := cfg.Gateway
 		gc.BlockService = d.core.BlockService()
+		if cfg.GatewayNoFetch {
+			gc.BlockService = d.core.LocalBlockService()
+		}
 		gc.NameSystem = d.core.Names().NameSystem()
 		// Records for ?format=ipns-record come from where /ipns/ resolves
 		// them, which under --offline is the repo, not the node's routing.

@@ -28,6 +28,7 @@ import (
 	"github.com/islandsite/island/internal/api"
 	"github.com/islandsite/island/internal/core"
 	"github.com/islandsite/island/internal/repo"
+	"github.com/islandsite/island/internal/testutil/testnet"
 )
 
 func TestMain(m *testing.M) {
@@ -623,4 +624,31 @@ func TestOrphanedRequestPinReleasedAtStart(t *testing.T) {
 	d = start(t, cfg)
 	a = apiOf(t, d)
 	require.Empty(t, holdersOf(t, a, c), "the orphaned pin is released")
+}
+
+// With GatewayNoFetch (--gateway-no-fetch) the gateway serves only what the
+// repo holds: a CID a connected peer has is not fetched for a web page,
+// while the API still fetches it for the user.
+func TestGatewayNoFetch(t *testing.T) {
+	a := start(t, loopbackConfig(t))
+	c := addText(t, apiOf(t, a), "on the other node", "on the other node\n")
+	cfg := loopbackConfig(t)
+	cfg.Core.Node.Bootstrap = []peer.AddrInfo{testnet.AddrInfo(a.Core().Node())}
+	cfg.GatewayNoFetch = true
+	b := start(t, cfg)
+	client := &http.Client{Timeout: 30 * time.Second}
+	resp, err := client.Get(b.GatewayURL() + "/ipfs/" + c)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.NotEqual(t, http.StatusOK, resp.StatusCode, "the gateway fetched from a peer")
+
+	got, err := catText(t, apiOf(t, b), c)
+	require.NoError(t, err, "the API still fetches for the user")
+	require.Equal(t, "on the other node\n", got)
+	resp, err = client.Get(b.GatewayURL() + "/ipfs/" + c)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "on the other node\n", string(body), "what the repo holds is served")
 }

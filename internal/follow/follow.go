@@ -392,6 +392,10 @@ type RunConfig struct {
 	// Fetch fetches the whole DAG under c and holds it for the followed
 	// name. Required.
 	Fetch func(ctx context.Context, name string, c cid.Cid) error
+	// Resolve finds the CID a path inside a DAG names (/ipfs/ROOT/sub),
+	// reading its blocks from peers as needed, so that what is fetched and
+	// kept is what the record names, not the whole of ROOT. Nil keeps ROOT.
+	Resolve func(ctx context.Context, p path.ImmutablePath) (cid.Cid, error)
 	// Unpin drops name's hold on c, taken by Fetch, and only that: another
 	// followed name keeping the same version has its own hold. A hold that
 	// is gone already is not an error. Required.
@@ -504,7 +508,9 @@ func (s *Store) check(ctx context.Context, fc RunConfig, st followState) {
 	if err != nil {
 		errs = append(errs, err)
 	} else {
-		c, cerr := rootCID(res.Path)
+		rctx, cancel := context.WithTimeout(ctx, fc.FetchTimeout)
+		c, cerr := namedCID(rctx, fc, res.Path)
+		cancel()
 		switch {
 		case cerr != nil:
 			errs = append(errs, cerr)
@@ -625,11 +631,19 @@ func (s *Store) dropKept(ctx context.Context, name string, c cid.Cid) {
 	}
 }
 
-// rootCID is the CID a resolved path starts at: what to fetch and pin.
-func rootCID(p path.Path) (cid.Cid, error) {
+// namedCID is the CID a resolved path names: what to fetch and pin. For
+// /ipfs/ROOT/sub that is sub's, not ROOT's whole DAG.
+func namedCID(ctx context.Context, fc RunConfig, p path.Path) (cid.Cid, error) {
 	ip, err := path.NewImmutablePath(p)
 	if err != nil {
 		return cid.Undef, fmt.Errorf("follow: %s is not an immutable path: %w", p, err)
 	}
-	return ip.RootCid(), nil
+	if len(ip.Segments()) <= 2 || fc.Resolve == nil {
+		return ip.RootCid(), nil
+	}
+	c, err := fc.Resolve(ctx, ip)
+	if err != nil {
+		return cid.Undef, fmt.Errorf("follow: resolve %s: %w", p, err)
+	}
+	return c, nil
 }
