@@ -32,11 +32,7 @@ func newKeyGenCmd(env *Env, g *globalOptions) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if asJSON {
-					return printJSON(env.Stdout, k)
-				}
-				fmt.Fprintln(env.Stdout, k.ID)
-				return nil
+				return printKey(env, k, asJSON)
 			})
 		},
 	}
@@ -149,14 +145,19 @@ func newKeyImportCmd(env *Env, g *globalOptions) *cobra.Command {
 				if err != nil {
 					return aboutFile(err, "key import", args[1])
 				}
-				if asJSON {
-					return printJSON(env.Stdout, k)
-				}
-				fmt.Fprintln(env.Stdout, k.ID)
-				return nil
+				return printKey(env, k, asJSON)
 			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the key as JSON")
 	return cmd
+}
+
+// printKey prints a new key: its IPNS name, or the key as JSON.
+func printKey(env *Env, k core.Key, asJSON bool) error {
+	if asJSON {
+		return printJSON(env.Stdout, k)
+	}
+	fmt.Fprintln(env.Stdout, k.ID)
+	return nil
 }
