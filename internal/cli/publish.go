@@ -20,6 +20,7 @@ type siteOptions struct {
 	key          string
 	noCheck      bool
 	checkTimeout time.Duration
+	lifetime     string
 }
 
 func (o *siteOptions) register(cmd *cobra.Command) {
@@ -28,13 +29,27 @@ func (o *siteOptions) register(cmd *cobra.Command) {
 	f.StringVar(&o.key, "key", "", "publish under this key's name (default: the node's own, \"self\")")
 	f.BoolVar(&o.noCheck, "no-check", false, "do not check that another peer can retrieve the site")
 	f.DurationVar(&o.checkTimeout, "check-timeout", core.DefaultCheckTimeout, "how long the retrievability check may take")
+	f.StringVar(&o.lifetime, "lifetime", "", "how long each signed record of the site's name stays valid, e.g. 35d or 840h (default: site.toml's lifetime, else the name's, else 35d); friends keep the name alive only this long while you are away")
+}
+
+// flagLifetime is --lifetime, or 0 when not given.
+func (o *siteOptions) flagLifetime() (time.Duration, error) {
+	if o.lifetime == "" {
+		return 0, nil
+	}
+	d, err := site.ParseLifetime(o.lifetime)
+	if err != nil {
+		return 0, usagef("--lifetime: %v", err)
+	}
+	return d, nil
 }
 
 func (o *siteOptions) check() error {
 	if o.checkTimeout <= 0 {
 		return usagef("--check-timeout %s: want a positive duration, e.g. 20s", o.checkTimeout)
 	}
-	return nil
+	_, err := o.flagLifetime()
+	return err
 }
 
 // publishedJSON is what `publish --json` prints: the result (its fields
@@ -78,7 +93,12 @@ Prints the CID, the version, /ipns/NAME and the local gateway's URLs.`,
 				if err != nil {
 					return err
 				}
-				v, err := a.Publish(ctx, core.PublishRequest{Key: o.key, Site: dir, Check: !o.noCheck, CheckTimeout: core.Duration(o.checkTimeout)})
+				lifetime, _ := o.flagLifetime() // checked above
+				if lifetime == 0 {
+					lifetime = b.Lifetime()
+				}
+				v, err := a.Publish(ctx, core.PublishRequest{Key: o.key, Site: dir, Check: !o.noCheck,
+					CheckTimeout: core.Duration(o.checkTimeout), Lifetime: core.Duration(lifetime)})
 				if err != nil {
 					return err
 				}

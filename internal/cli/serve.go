@@ -44,6 +44,7 @@ gateway only.`,
 			sc := daemon.DefaultSiteConfig()
 			sc.Content, sc.Key, sc.Debounce = content, so.key, debounce
 			sc.Check, sc.CheckTimeout = !so.noCheck, so.checkTimeout
+			sc.Lifetime, _ = so.flagLifetime() // checked above
 			cfg.Site = &sc
 			return runDaemon(cmd.Context(), env, cfg)
 		},

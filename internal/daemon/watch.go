@@ -38,6 +38,9 @@ type SiteConfig struct {
 	// JoinTimeout bounds the wait for a first peer before the first publish
 	// (only when bootstrap peers are configured).
 	JoinTimeout time.Duration
+	// Lifetime, when set, is the lifetime of the site's records (serve
+	// --lifetime); else site.toml's, else the name's.
+	Lifetime time.Duration
 }
 
 // DefaultSiteConfig publishes content/ as the node's own site.
@@ -144,7 +147,11 @@ func (s *watcher) publish(ctx context.Context) (core.Published, error) {
 	if !ok {
 		return core.Published{}, errors.New("publish: the built site is not a directory")
 	}
-	return s.d.core.Publish(ctx, core.PublishRequest{Key: s.cfg.Key, Site: dir})
+	lifetime := s.cfg.Lifetime
+	if lifetime == 0 {
+		lifetime = b.Lifetime()
+	}
+	return s.d.core.Publish(ctx, core.PublishRequest{Key: s.cfg.Key, Site: dir, Lifetime: core.Duration(lifetime)})
 }
 
 // checks says whether a retrievability check would ask the network (and

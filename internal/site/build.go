@@ -307,5 +307,6 @@ func (b *builder) assemble(outs []*output) *Bundle {
 	}
 	bundle := newBundle(files, len(outs), len(b.c.static))
 	bundle.contentDir = b.c.dir
+	bundle.lifetime = b.c.lifetime
 	return bundle
 }

@@ -82,8 +82,9 @@ type staticFile struct {
 type content struct {
 	dir      string
 	info     siteInfo
-	home     *page // nil when there is no index.md
-	notFound *page // nil when there is no 404.md
+	lifetime time.Duration // site.toml's lifetime; 0 when unset
+	home     *page         // nil when there is no index.md
+	notFound *page         // nil when there is no 404.md
 	posts    []*page
 	pages    []*page // top-level pages other than home and 404, in nav order
 	tags     []*tagInfo
@@ -127,7 +128,8 @@ func loadContent(ctx context.Context, cfg Config, cache *cache, ps *problems) (*
 		return nil, nil
 	}
 	c := &content{dir: dir, excluded: map[string]string{}}
-	c.info = loadSiteInfo(dir, ps)
+	toml := loadSiteInfo(dir, ps)
+	c.info, c.lifetime = toml.siteInfo, time.Duration(toml.Lifetime)
 
 	var srcs []string
 	entries, err := os.ReadDir(dir)
@@ -265,6 +267,9 @@ func compareWeight(a, b int) int {
 // readPage reads and parses one Markdown file; nil when it cannot be used.
 func readPage(dir, src string, ps *problems) *page {
 	file := filepath.Join(dir, filepath.FromSlash(src))
+	if !insideContent(dir, file, ps) {
+		return nil
+	}
 	data, err := os.ReadFile(file)
 	if err != nil {
 		ps.addf(file, 0, "cannot read: %v", err)
@@ -408,7 +413,33 @@ func slugify(s string, lower bool) string {
 	return out
 }
 
+// insideContent reports whether file, a symbolic link or not, stays inside
+// the content directory dir; a link that leaves it is a problem naming the
+// link: followed, it would publish any file the user can read.
+func insideContent(dir, file string, ps *problems) bool {
+	fi, err := os.Lstat(file)
+	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		return true // not a link; a missing file is reported by its reader
+	}
+	target, err := filepath.EvalSymlinks(file)
+	if err != nil {
+		ps.addf(file, 0, "is a symbolic link that cannot be followed: %v", err)
+		return false
+	}
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		root = dir
+	}
+	if rel, err := filepath.Rel(root, target); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		ps.addf(file, 0, "is a symbolic link to %s, outside the content directory: island publishes only what is inside it; copy the file in or remove the link", target)
+		return false
+	}
+	return true
+}
+
 // loadStatic lists content/static; the files are read only when written.
+// Dotfiles are skipped; a symbolic link out of the content directory is a
+// problem.
 // start is when the build started, before anything was read.
 func loadStatic(root string, start time.Time, ps *problems) []staticFile {
 	var out []staticFile
@@ -417,7 +448,17 @@ func loadStatic(root string, start time.Time, ps *problems) []staticFile {
 			ps.addf(p, 0, "cannot read: %v", err)
 			return nil
 		}
+		if strings.HasPrefix(d.Name(), ".") && p != root {
+			// Dotfiles (.DS_Store, .git) are not published, as add skips them.
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
 		if d.IsDir() {
+			return nil
+		}
+		if !insideContent(filepath.Dir(root), p, ps) {
 			return nil
 		}
 		info, err := os.Stat(p) // follows a symlink to the file it names
