@@ -314,7 +314,11 @@ func (c *Client) Get(ctx context.Context, req core.PathRequest) (core.Tree, erro
 
 func (c *Client) DagImport(ctx context.Context, req core.DagImportRequest) (core.DagImported, error) {
 	var res core.DagImported
-	resp, err := c.request(ctx, http.MethodPost, "/dag/import", typeCAR, req.CAR, nil)
+	q := url.Values{}
+	if req.NoPin {
+		q.Set("noPin", "true")
+	}
+	resp, err := c.request(ctx, http.MethodPost, "/dag/import", typeCAR, req.CAR, q)
 	if err != nil {
 		return res, err
 	}
@@ -358,6 +362,9 @@ func (c *Client) Publish(ctx context.Context, req core.PublishRequest) (core.Pub
 	if req.CheckTimeout > 0 {
 		q.Set("checkTimeout", time.Duration(req.CheckTimeout).String())
 	}
+	if req.Lifetime != 0 {
+		q.Set("lifetime", req.Lifetime.String())
+	}
 	return postFiles[core.Published](ctx, c, "/site/publish", req.Site, q)
 }
 
@@ -382,25 +389,42 @@ func (c *Client) RoutingPut(ctx context.Context, req core.RoutingPutRequest) (co
 }
 
 func (c *Client) RoutingGet(ctx context.Context, req core.RoutingGetRequest) ([]byte, error) {
+	// A record is at most 10 KiB: a longer answer is not one.
+	return postSmall(ctx, c, "/routing/get", req, ipns.MaxRecordSize, "an IPNS record")
+}
+
+// postSmall posts req as JSON and reads an answer of a few raw bytes, at
+// most limit of them.
+func postSmall[Req any](ctx context.Context, c *Client, path string, req Req, limit int, what string) ([]byte, error) {
 	body, err := jsonBody(req)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.request(ctx, http.MethodPost, "/routing/get", typeJSON, body, nil)
+	resp, err := c.request(ctx, http.MethodPost, path, typeJSON, body, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	// A record is at most 10 KiB: a longer answer is not one.
-	b, err := io.ReadAll(io.LimitReader(resp.Body, int64(ipns.MaxRecordSize)+1))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))
 	if err != nil {
 		return nil, fmt.Errorf("api: read the daemon's answer: %w", err)
 	}
-	if len(b) > ipns.MaxRecordSize {
-		return nil, fmt.Errorf("api: the daemon's answer to routing get is longer than an IPNS record may be")
+	if len(b) > limit {
+		return nil, fmt.Errorf("api: the daemon's answer to %s is longer than %s may be", path, what)
 	}
 	return b, nil
 }
+
+func (c *Client) KeyExport(ctx context.Context, req core.KeyRequest) ([]byte, error) {
+	return postSmall(ctx, c, "/key/export", req, maxKeyBytes, "a private key")
+}
+
+func (c *Client) KeyImport(ctx context.Context, req core.KeyImportRequest) (core.Key, error) {
+	return postJSON[core.KeyImportRequest, core.Key](ctx, c, "/key/import", req)
+}
+
+// maxKeyBytes bounds an exported private key (RSA-4096 is ~2.4 KiB).
+const maxKeyBytes = 16 << 10
 
 func (c *Client) KeyGen(ctx context.Context, req core.KeyRequest) (core.Key, error) {
 	return postJSON[core.KeyRequest, core.Key](ctx, c, "/key/gen", req)

@@ -4,7 +4,8 @@
 // whether it runs in-process or through the daemon. The routes, their
 // request and response bodies and their errors are described in
 // openapi.yaml (served at /api/v1/openapi.yaml); a test holds the file to
-// the routes and types.
+// the routes and types. The node's status page (GET /) is served here
+// too, on the API's origin, so that no page the gateway serves can read it.
 //
 // The wire format is typed: a JSON body in, a JSON body out, except where
 // bytes are the point: files to add and a site to publish go in as a

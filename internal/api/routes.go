@@ -54,6 +54,9 @@ const get, post = http.MethodGet, http.MethodPost
 // nothing, POST with a JSON body (or a data stream) for everything else, so
 // that no <img> or <form> on a web page can start one.
 var operations = []operation{
+	// The status page, for a person's browser: on this origin, not the
+	// gateway's, so no site the gateway serves can read it (statuspage.go).
+	{Route{get, "/"}, func(s *Server, _ core.API) http.HandlerFunc { return s.servePage }},
 	op(get, "/openapi.yaml", func(*Server, core.API) http.HandlerFunc { return serveSpec }),
 	op(get, "/id", func(_ *Server, a core.API) http.HandlerFunc { return read(a.ID) }),
 	op(get, "/status", func(_ *Server, a core.API) http.HandlerFunc { return read(a.Status) }),
@@ -90,6 +93,8 @@ var operations = []operation{
 	op(get, "/key/ls", func(_ *Server, a core.API) http.HandlerFunc { return read(a.KeyLs) }),
 	op(post, "/key/gen", func(_ *Server, a core.API) http.HandlerFunc { return call(a.KeyGen) }),
 	op(post, "/key/rm", func(_ *Server, a core.API) http.HandlerFunc { return call(a.KeyRm) }),
+	op(post, "/key/export", func(_ *Server, a core.API) http.HandlerFunc { return rawOut(a.KeyExport, typeBytes) }),
+	op(post, "/key/import", func(_ *Server, a core.API) http.HandlerFunc { return call(a.KeyImport) }),
 
 	op(get, "/follow/ls", func(_ *Server, a core.API) http.HandlerFunc { return read(a.FollowLs) }),
 	op(post, "/follow/add", func(_ *Server, a core.API) http.HandlerFunc { return call(a.Follow) }),
@@ -388,6 +393,12 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if v := q.Get("lifetime"); v != "" {
+		if err := req.Lifetime.UnmarshalText([]byte(v)); err != nil || req.Lifetime < 0 {
+			writeError(w, core.Errorf(core.CodeInvalid, "api: query parameter lifetime=%q: want a duration such as 840h", v))
+			return
+		}
+	}
 	res, err := s.cfg.API.Publish(r.Context(), req)
 	if err != nil {
 		writeError(w, err)
@@ -401,7 +412,13 @@ func (s *Server) dagImport(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	res, err := s.cfg.API.DagImport(r.Context(), core.DagImportRequest{CAR: r.Body})
+	req := core.DagImportRequest{CAR: r.Body}
+	var err error
+	if req.NoPin, err = queryBool(r, "noPin"); err != nil {
+		writeError(w, err)
+		return
+	}
+	res, err := s.cfg.API.DagImport(r.Context(), req)
 	if err != nil {
 		writeError(w, err)
 		return

@@ -1,11 +1,13 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net"
 	"net/http"
@@ -45,7 +47,10 @@ type Config struct {
 	Mounts map[string]http.Handler
 	// MaxRequests bounds API requests in flight; more get 503.
 	MaxRequests int
-	Logger      *slog.Logger
+	// StyleSheet is the site theme's CSS, for the status page; a small
+	// built-in sheet when nil.
+	StyleSheet []byte
+	Logger     *slog.Logger
 }
 
 // DefaultConfig listens on 127.0.0.1:5080, as docs/interface.md says.
@@ -60,6 +65,7 @@ type Server struct {
 	srv      *httpserver.Server
 	sem      chan struct{}
 	tokenSum [sha256.Size]byte
+	css      template.CSS
 	// local says the listener is on loopback, so the Host of a request
 	// must be a loopback name too (anything else is DNS rebinding).
 	local bool
@@ -90,6 +96,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Token != "" {
 		s.tokenSum = sha256.Sum256([]byte(cfg.Token))
 	}
+	css := cfg.StyleSheet
+	if css == nil {
+		css = defaultCSS
+	}
+	// The sheet is ours, but it is still kept from closing the <style>.
+	s.css = template.CSS(bytes.ReplaceAll(css, []byte("</"), []byte(`<\/`)))
 	hc := httpserver.DefaultConfig()
 	hc.Name, hc.Addr, hc.Handler, hc.Logger = "api", cfg.ListenAddr, s.Handler(), log
 	if s.srv, err = httpserver.Listen(ctx, hc); err != nil {
@@ -115,7 +127,11 @@ func (s *Server) Handler() http.Handler {
 		// Bound per request, so a test's fake API needs only the methods
 		// it is asked for.
 		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { op.serve(s, s.cfg.API)(w, r) })
-		mux.Handle(op.Method+" "+op.Path, s.authorized(s.bounded(h)))
+		pattern := op.Path
+		if pattern == "/" {
+			pattern = "/{$}" // the page only, not a catch-all
+		}
+		mux.Handle(op.Method+" "+pattern, s.authorized(s.bounded(h)))
 	}
 	methods := map[string][]string{}
 	for _, op := range operations {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"encoding"
 	"encoding/json"
@@ -127,12 +128,16 @@ type specRoute struct {
 	progress reflect.Type
 	// headers are the success response's headers.
 	headers []string
+	// id is the operationId of a route that calls no core.API method
+	// ("openapi" when empty).
+	id string
 }
 
 func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
 
 // specRoutes maps every route to its Go types. Keys are "METHOD /path".
 var specRoutes = map[string]specRoute{
+	"GET /":                    {id: "statusPage", status: 200, media: typeHTML},
 	"GET /api/v1/openapi.yaml": {status: 200, media: typeYAML},
 	"GET /api/v1/id":           {api: "ID", status: 200, media: typeJSON, out: typeOf[core.Identity]()},
 	"GET /api/v1/status":       {api: "Status", status: 200, media: typeJSON, out: typeOf[core.Status]()},
@@ -183,6 +188,10 @@ var specRoutes = map[string]specRoute{
 	"POST /api/v1/key/gen": {api: "KeyGen", in: typeOf[core.KeyRequest](), body: typeJSON,
 		status: 200, media: typeJSON, out: typeOf[core.Key]()},
 	"POST /api/v1/key/rm": {api: "KeyRm", in: typeOf[core.KeyRequest](), body: typeJSON,
+		status: 200, media: typeJSON, out: typeOf[core.Key]()},
+	"POST /api/v1/key/export": {api: "KeyExport", in: typeOf[core.KeyRequest](), body: typeJSON,
+		status: 200, media: typeBytes, out: typeOf[[]byte]()},
+	"POST /api/v1/key/import": {api: "KeyImport", in: typeOf[core.KeyImportRequest](), body: typeJSON,
 		status: 200, media: typeJSON, out: typeOf[core.Key]()},
 
 	"GET /api/v1/follow/ls": {api: "FollowLs", status: 200, media: typeJSON, out: typeOf[[]core.Follow]()},
@@ -361,7 +370,7 @@ func TestSpecOperations(t *testing.T) {
 
 			wantID := r.api
 			if wantID == "" {
-				wantID = "openapi"
+				wantID = cmp.Or(r.id, "openapi")
 			}
 			require.Equal(t, wantID, op.OperationID, "operationId")
 			require.NotEmpty(t, op.Summary, "summary")

@@ -21,6 +21,7 @@ const (
 	typeBytes     = "application/octet-stream"
 	typeRecord    = "application/vnd.ipfs.ipns-record"
 	typeYAML      = "application/yaml"
+	typeHTML      = "text/html"
 )
 
 // Headers and trailers of the API.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/islandsite/island/internal/core"
 	"github.com/islandsite/island/internal/daemon"
+	"github.com/islandsite/island/internal/names"
 	"github.com/islandsite/island/internal/node"
 	"github.com/islandsite/island/internal/site"
 )
@@ -32,11 +33,13 @@ type daemonOptions struct {
 	bootstrap      []string
 	followInterval time.Duration
 	pinning        string
+	dnsResolver    string
+	gatewayNoFetch bool
 }
 
 func (o *daemonOptions) register(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.BoolVar(&o.offline, "offline", false, "join no network: no listening, dialing, DHT or bitswap")
+	f.BoolVar(&o.offline, "offline", false, "join no network: no listening, dialing, DHT or bitswap (DNSLink still asks DNS unless --dns-resolver none)")
 	f.StringVar(&o.gateway, "gateway", "127.0.0.1:8080", "gateway listen address (port 0 picks one; \"\" runs none)")
 	f.StringVar(&o.api, "api", "127.0.0.1:5080", "local API listen address (port 0 picks one); beyond loopback it needs --api-auth")
 	f.BoolVar(&o.apiAuth, "api-auth", false, "require the bearer token in $REPO/api-token (created if missing) for every API request; always on beyond loopback")
@@ -44,6 +47,8 @@ func (o *daemonOptions) register(cmd *cobra.Command) {
 	f.StringArrayVar(&o.bootstrap, "bootstrap", nil, "bootstrap peer multiaddr ending in /p2p/ID, repeatable, replaces the public Amino peers; \"none\" dials no one")
 	f.StringVar(&o.pinning, "pinning", "", "also serve the Pinning Service API on this address (e.g. 0.0.0.0:5081) for friends on other machines; the token is in $REPO/pinning-token")
 	f.DurationVar(&o.followInterval, "follow-interval", 0, "how often followed names are checked (default 5m)")
+	f.BoolVar(&o.gatewayNoFetch, "gateway-no-fetch", false, "the gateway serves only what the repo holds, never fetching from peers (Kubo's Gateway.NoFetch)")
+	f.StringVar(&o.dnsResolver, "dns-resolver", names.DNSSystem, "where DNSLink TXT records are looked up: system, none, a DNS-over-HTTPS URL (https://HOST/dns-query) or a DNS server HOST:PORT")
 }
 
 // config turns the flags into a daemon configuration.
@@ -57,6 +62,9 @@ func (o *daemonOptions) config(env *Env, g *globalOptions) (daemon.Config, error
 	// The daemon's own IPFS_NS_MAP applies to what it resolves for itself
 	// (the gateway); commands send theirs with each request.
 	cfg.Core.Names.DNSLinkOverrides = env.lookup().NSMap
+	if cfg.Core.Names.DNSResolver, err = names.NewDNSResolver(o.dnsResolver); err != nil {
+		return cfg, usagef("--dns-resolver: %v", err)
+	}
 	nc := &cfg.Core.Node
 	if len(o.listen) > 0 {
 		for _, s := range o.listen {
@@ -91,6 +99,7 @@ func (o *daemonOptions) config(env *Env, g *globalOptions) (daemon.Config, error
 		cfg.Core.Mode = core.ModeLAN
 	}
 	cfg.Gateway.ListenAddr = o.gateway
+	cfg.GatewayNoFetch = o.gatewayNoFetch
 	if o.gateway != "" {
 		if _, _, err := net.SplitHostPort(o.gateway); err != nil {
 			return cfg, usagef("--gateway %q: want host:port, e.g. 127.0.0.1:8080", o.gateway)
@@ -187,6 +196,7 @@ func printDaemon(w io.Writer, d *daemon.Daemon) {
 		fmt.Fprintln(w, "offline: joining no network")
 	}
 	fmt.Fprintf(w, "API server listening on %s\n", d.APIURL())
+	fmt.Fprintf(w, "status page: %s/\n", d.APIURL())
 	fmt.Fprintf(w, "pinning service at %s (token in %s)\n", d.PinningURL(), filepath.Join(d.Core().Path(), daemon.PinningTokenFile))
 	if u := d.GatewayURL(); u != "" {
 		fmt.Fprintf(w, "gateway listening on %s (subdomains: %s)\n", u, strings.Replace(u, "127.0.0.1", "localhost", 1))

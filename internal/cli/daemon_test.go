@@ -34,6 +34,8 @@ func startDaemon(t *testing.T, env *Env, edit func(*daemon.Config)) *testDaemon 
 		api:       "127.0.0.1:0",
 		listen:    []string{"/ip4/127.0.0.1/tcp/0"},
 		bootstrap: []string{"none"},
+		// No DNS query leaves a test; tests of DNSLink run their own server.
+		dnsResolver: "none",
 	}
 	cfg, err := o.config(env, &globalOptions{})
 	require.NoError(t, err)

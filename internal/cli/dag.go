@@ -20,12 +20,15 @@ func newDagCmd(env *Env, g *globalOptions) *cobra.Command {
 }
 
 type importedJSON struct {
-	File  string   `json:"file"`
-	Roots []string `json:"roots"`
+	File   string   `json:"file"`
+	Roots  []string `json:"roots"`
+	Blocks int      `json:"blocks"`
+	Pinned bool     `json:"pinned"`
 }
 
 func newDagImportCmd(env *Env, g *globalOptions) *cobra.Command {
 	var asJSON bool
+	pinRoots := true
 	cmd := &cobra.Command{
 		Use:   "import FILE.car...",
 		Short: "Import CAR files (v1 or v2) and pin their roots; a bad file imports nothing",
@@ -39,17 +42,24 @@ func newDagImportCmd(env *Env, g *globalOptions) *cobra.Command {
 					if err != nil {
 						return fmt.Errorf("dag import: %w", err)
 					}
-					res, err := a.DagImport(ctx, core.DagImportRequest{CAR: f})
+					res, err := a.DagImport(ctx, core.DagImportRequest{CAR: f, NoPin: !pinRoots})
 					f.Close()
 					if err != nil {
 						return aboutFile(err, "dag import", name)
 					}
-					for _, c := range res.Roots {
-						if !asJSON {
-							fmt.Fprintf(env.Stdout, "pinned root %s\n", c)
+					if !asJSON {
+						for _, c := range res.Roots {
+							if res.Pinned {
+								fmt.Fprintf(env.Stdout, "pinned root %s\n", c)
+							} else {
+								fmt.Fprintf(env.Stdout, "imported root %s (not pinned)\n", c)
+							}
+						}
+						if !res.Pinned {
+							fmt.Fprintf(env.Stdout, "imported %d blocks from %s; nothing holds them, so gc removes them\n", res.Blocks, name)
 						}
 					}
-					out = append(out, importedJSON{File: name, Roots: res.Roots})
+					out = append(out, importedJSON{File: name, Roots: res.Roots, Blocks: res.Blocks, Pinned: res.Pinned})
 				}
 				return nil
 			})
@@ -60,6 +70,7 @@ func newDagImportCmd(env *Env, g *globalOptions) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the roots as JSON")
+	cmd.Flags().BoolVar(&pinRoots, "pin-roots", true, "pin the roots, whose DAGs must then be complete; --pin-roots=false stores the blocks (each hash checked) of an incomplete DAG, held by nobody")
 	return cmd
 }
 

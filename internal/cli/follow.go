@@ -66,7 +66,15 @@ func newFollowLsCmd(env *Env, g *globalOptions) *cobra.Command {
 					}
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", f.Name, c, seq, check, len(f.Kept), errMsg)
 				}
-				return tw.Flush()
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				for _, f := range fs {
+					if f.Warning != "" {
+						fmt.Fprintf(env.Stderr, "warning: %s\n", f.Warning)
+					}
+				}
+				return nil
 			})
 		},
 	}

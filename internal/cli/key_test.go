@@ -68,3 +68,48 @@ func TestKeyCommands(t *testing.T) {
 	require.Equal(t, []string{"self", "alt"}, []string{keys[0].Name, keys[1].Name})
 	require.Len(t, keys, 2)
 }
+
+// A site's key moves to another machine: exported (mode 0600, never over
+// another file) in Kubo's format, imported into another repo under a name,
+// it signs the same IPNS name there.
+func TestKeyExportImport(t *testing.T) {
+	a, b := testEnv(t), testEnv(t)
+	b.Cwd = a.Cwd
+	site := strings.TrimSpace(mustRun(t, a, "key", "gen", "site"))
+	require.Equal(t, "wrote key site to site.key\n", mustRun(t, a, "key", "export", "site"))
+	fi, err := os.Stat(filepath.Join(a.Cwd, "site.key"))
+	require.NoError(t, err)
+	require.Equal(t, fs.FileMode(0o600), fi.Mode().Perm())
+	code, _, stderr := runCLI(t, a, "key", "export", "site")
+	require.Equal(t, exitFailure, code)
+	require.Contains(t, stderr, "file exists (choose another file with -o)")
+	mustRun(t, a, "key", "export", "-o", "self.key", "self")
+
+	require.Equal(t, site+"\n", mustRun(t, b, "key", "import", "moved", "site.key"))
+	c := addText(t, b, "published from the new laptop")
+	out := mustRun(t, b, "name", "publish", "--key", "moved", c)
+	require.Contains(t, out, site, "the imported key signs the same name")
+	require.Equal(t, "/ipfs/"+c+"\n", mustRun(t, b, "name", "resolve", site))
+
+	garbage := filepath.Join(a.Cwd, "garbage.key")
+	require.NoError(t, os.WriteFile(garbage, []byte("not a key"), 0o600))
+	for _, tt := range []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"as self", []string{"key", "import", "self", "self.key"}, exitFailure, "node's own identity"},
+		{"twice", []string{"key", "import", "again", "site.key"}, exitFailure, `this key is here already, as "moved"`},
+		{"taken name", []string{"key", "import", "moved", "self.key"}, exitFailure, `a key named "moved" already exists`},
+		{"not a key", []string{"key", "import", "x", "garbage.key"}, exitUsage, "key import: garbage.key: not a private key"},
+		{"no file", []string{"key", "import", "x", "nope.key"}, exitFailure, "no such file"},
+		{"export unknown", []string{"key", "export", "nope"}, exitFailure, `no key named "nope"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, b, tt.args...)
+			require.Equal(t, tt.code, code, stderr)
+			require.Contains(t, stderr, tt.stderr)
+		})
+	}
+}

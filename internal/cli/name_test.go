@@ -14,6 +14,7 @@ import (
 	"github.com/islandsite/island/internal/core"
 
 	"github.com/islandsite/island/internal/daemon"
+	"github.com/islandsite/island/internal/names/namestest"
 	"github.com/islandsite/island/internal/testutil/testnet"
 )
 
@@ -207,4 +208,34 @@ func TestNamePublishRetriedByDaemon(t *testing.T) {
 	require.Eventually(t, func() bool { return dhtHolds(t, b, blog, rec) }, 30*time.Second, 20*time.Millisecond,
 		"A's daemon never put the record once it had a peer")
 	require.Equal(t, blog+"\tblog\n", mustRun(t, envA, "key", "rm", "blog"))
+}
+
+// TestDNSLinkThroughDaemon: with --dns-resolver naming a DNS server (the
+// test's own, on 127.0.0.1), a DNSLink domain resolves, is followed and is
+// served on the gateway's /ipns/ path; a bad --dns-resolver is a usage error.
+func TestDNSLinkThroughDaemon(t *testing.T) {
+	env := testEnv(t)
+	srv := namestest.DNSServer(t)
+	c := addText(t, env, "a site behind DNSLink")
+	srv.Set("example.org", "/ipfs/"+c, 60)
+
+	d := startCLI(t, env, "daemon", "--bootstrap", "none", "--listen", "/ip4/127.0.0.1/tcp/0",
+		"--api", "127.0.0.1:0", "--gateway", "127.0.0.1:0", "--dns-resolver", srv.Addr)
+	d.waitOutput(t, "Daemon is ready")
+
+	require.Equal(t, "/ipfs/"+c+"\n", mustRun(t, env, "name", "resolve", "example.org"))
+	gw, err := os.ReadFile(filepath.Join(repoOf(t, env), "gateway"))
+	require.NoError(t, err)
+	require.Equal(t, "a site behind DNSLink", httpGet(t, strings.TrimSpace(string(gw))+"/ipns/example.org"))
+
+	mustRun(t, env, "follow", "example.org")
+	require.Eventually(t, func() bool {
+		fs := followed(t, env)
+		return len(fs) == 1 && fs[0].LastCID == c
+	}, 30*time.Second, 20*time.Millisecond, "the follower never resolved example.org: %+v", followed(t, env))
+	require.Equal(t, 0, d.stop(t))
+
+	code, _, stderr := runCLI(t, env, "daemon", "--dns-resolver", "dns.example")
+	require.Equal(t, exitUsage, code)
+	require.Contains(t, stderr, `--dns-resolver: names: DNS resolver "dns.example": want system, none`)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/islandsite/island/internal/core"
 	"github.com/islandsite/island/internal/daemon"
+	"github.com/islandsite/island/internal/testutil"
 )
 
 // TestSameWithOrWithoutDaemon runs every command of docs/interface.md (docs/
@@ -58,6 +59,13 @@ func TestSameWithOrWithoutDaemon(t *testing.T) {
 			require.NoError(t, os.MkdirAll(filepath.Dir(f), 0o755))
 			require.NoError(t, os.WriteFile(f, []byte(s), 0o644))
 		}
+	}
+	// A CAR of an incomplete DAG, for dag import --pin-roots=false.
+	corpus := testEnv(t)
+	mustRun(t, corpus, "add", "-q", testutil.Corpus(t, 20, 3))
+	part := partialCAR(t, []byte(mustRun(t, corpus, "dag", "export", corpusSmallRoot)))
+	for _, env := range []*Env{local, remote} {
+		require.NoError(t, os.WriteFile(filepath.Join(env.Cwd, "part.car"), part, 0o644))
 	}
 	startDaemon(t, remote, func(cfg *daemon.Config) {
 		// Offline, like the command without a daemon: no network to differ by.
@@ -110,8 +118,13 @@ func TestSameWithOrWithoutDaemon(t *testing.T) {
 		{args: []string{"pin", "rm", "DIR/a.txt"}},
 		{args: []string{"pin", "rm", "DIR/a.txt"}, stderr: true},
 		{args: []string{"dag", "export", "DIR"}},
+		{args: []string{"dag", "import", "part.car"}, stderr: true},
+		{args: []string{"dag", "import", "--pin-roots=false", "part.car"}},
+		{args: []string{"dag", "import", "--pin-roots=false", "--json", "part.car"}},
 		{args: []string{"publish", "--no-check"}},
 		{args: []string{"publish", "--no-check", "--json"}},
+		{args: []string{"publish", "--no-check", "--lifetime", "40d"}},
+		{args: []string{"publish", "--no-check", "--lifetime", "1m"}, stderr: true},
 		{args: []string{"history"}},
 		{args: []string{"history", "--json"}},
 		{args: []string{"rollback"}, stderr: true},
@@ -141,6 +154,10 @@ func TestSameWithOrWithoutDaemon(t *testing.T) {
 		{args: []string{"pin", "remote", "service", "add", "friend", "http://127.0.0.1:1/pinning/v1", "@token"}},
 		{args: []string{"pin", "remote", "service", "ls", "--json"}},
 		{args: []string{"pin", "remote", "service", "rm", "friend"}},
+		{args: []string{"key", "export", "-o", "blog.key", "blog"}},
+		{args: []string{"key", "rm", "blog"}},
+		{args: []string{"key", "import", "blog", "blog.key"}},
+		{args: []string{"key", "import", "self", "blog.key"}, stderr: true},
 		{args: []string{"key", "rm", "blog"}},
 		{args: []string{"status", "--json"}},
 		{args: []string{"peers"}, fails: true},

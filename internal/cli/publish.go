@@ -24,6 +24,7 @@ type siteOptions struct {
 	key          string
 	noCheck      bool
 	checkTimeout time.Duration
+	lifetime     string
 }
 
 // contentHelp is what --content takes.
@@ -36,6 +37,19 @@ func (o *siteOptions) register(cmd *cobra.Command) {
 	f.StringVar(&o.key, "key", "", "publish under this key's name (default: the node's own, \"self\")")
 	f.BoolVar(&o.noCheck, "no-check", false, "do not check that another peer can retrieve the site")
 	f.DurationVar(&o.checkTimeout, "check-timeout", core.DefaultCheckTimeout, "how long the retrievability check may take")
+	f.StringVar(&o.lifetime, "lifetime", "", "how long each signed record of the site's name stays valid, e.g. 35d or 840h (default: site.toml's lifetime, else the name's, else 35d); friends keep the name alive only this long while you are away")
+}
+
+// flagLifetime is --lifetime, or 0 when not given.
+func (o *siteOptions) flagLifetime() (time.Duration, error) {
+	if o.lifetime == "" {
+		return 0, nil
+	}
+	d, err := site.ParseLifetime(o.lifetime)
+	if err != nil {
+		return 0, usagef("--lifetime: %v", err)
+	}
+	return d, nil
 }
 
 func (o *siteOptions) check(cmd *cobra.Command) error {
@@ -45,7 +59,8 @@ func (o *siteOptions) check(cmd *cobra.Command) error {
 	if o.dir != "" && cmd.Flags().Changed("content") {
 		return usagef("--dir and --content: give one; --dir publishes a folder as it is, --content builds the site first")
 	}
-	return nil
+	_, err := o.flagLifetime()
+	return err
 }
 
 // folder is the folder --dir names, which must be one.
@@ -119,7 +134,12 @@ Prints the CID, the version, /ipns/NAME and the local gateway's URLs.`,
 				if err != nil {
 					return err
 				}
-				v, err := a.Publish(ctx, core.PublishRequest{Key: o.key, Site: dir, Check: !o.noCheck, CheckTimeout: core.Duration(o.checkTimeout)})
+				lifetime, _ := o.flagLifetime() // checked above
+				if lifetime == 0 {
+					lifetime = b.Lifetime()
+				}
+				v, err := a.Publish(ctx, core.PublishRequest{Key: o.key, Site: dir, Check: !o.noCheck,
+					CheckTimeout: core.Duration(o.checkTimeout), Lifetime: core.Duration(lifetime)})
 				if err != nil {
 					return err
 				}
@@ -161,7 +181,9 @@ func publishFolder(ctx context.Context, env *Env, g *globalOptions, o siteOption
 		if err := checkKey(ctx, a, o.key); err != nil {
 			return err
 		}
-		v, err := a.Publish(ctx, core.PublishRequest{Key: o.key, Site: d, Check: !o.noCheck, CheckTimeout: core.Duration(o.checkTimeout)})
+		lifetime, _ := o.flagLifetime() // checked before; a folder has no site.toml to say
+		v, err := a.Publish(ctx, core.PublishRequest{Key: o.key, Site: d, Check: !o.noCheck,
+			CheckTimeout: core.Duration(o.checkTimeout), Lifetime: core.Duration(lifetime)})
 		if err != nil {
 			return err
 		}

@@ -147,19 +147,19 @@ func TestPublishJSON(t *testing.T) {
 	require.Regexp(t, `^bafy`, v.CID)
 	require.Regexp(t, `^k51`, v.Name)
 	require.Equal(t, []string{
-		"http://127.0.0.1:8080/ipfs/" + v.CID + "/",
-		"http://127.0.0.1:8080/ipns/" + v.Name + "/",
 		"http://" + v.CID + ".ipfs.localhost:8080/",
 		"http://" + v.Name + ".ipns.localhost:8080/",
-	}, v.URLs)
+		"http://127.0.0.1:8080/ipfs/" + v.CID + "/",
+		"http://127.0.0.1:8080/ipns/" + v.Name + "/",
+	}, v.URLs, "subdomain URLs first: each site its own origin")
 	require.False(t, v.Retrievable.Checked)
 	require.Contains(t, v.Retrievable.Reason, "offline")
 
 	// The gateway a daemon last announced is used for the URLs.
 	require.NoError(t, os.WriteFile(filepath.Join(repoOf(t, env), "gateway"), []byte("http://127.0.0.1:9191\n"), 0o600))
 	v = publishJSON(t, env)
-	require.Equal(t, "http://127.0.0.1:9191/ipfs/"+v.CID+"/", v.URLs[0])
-	require.Equal(t, "http://"+v.Name+".ipns.localhost:9191/", v.URLs[3])
+	require.Equal(t, "http://"+v.Name+".ipns.localhost:9191/", v.URLs[1], "subdomains first: each site its own origin")
+	require.Equal(t, "http://127.0.0.1:9191/ipfs/"+v.CID+"/", v.URLs[2])
 }
 
 func TestPublishErrors(t *testing.T) {

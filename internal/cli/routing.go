@@ -20,15 +20,15 @@ func newRoutingCmd(env *Env, g *globalOptions) *cobra.Command {
 	return cmd
 }
 
-// readRecordFile reads at most one byte more than an IPNS record may have,
-// so that a huge file is refused by size without being read whole.
-func readRecordFile(p string) ([]byte, error) {
+// readSmallFile reads at most one byte more than limit, so that a huge
+// file (a record, a key) is refused by its size without being read whole.
+func readSmallFile(p string, limit int) ([]byte, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, int64(ipns.MaxRecordSize)+1))
+	return io.ReadAll(io.LimitReader(f, int64(limit)+1))
 }
 
 func newRoutingPutCmd(env *Env, g *globalOptions) *cobra.Command {
@@ -42,7 +42,7 @@ is not older than the record already held. The bytes are kept unchanged.`,
 		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			file := env.abs(args[1])
-			data, err := readRecordFile(file)
+			data, err := readSmallFile(file, ipns.MaxRecordSize)
 			if err != nil {
 				return fmt.Errorf("routing put: %w", err)
 			}

@@ -57,6 +57,7 @@ gateway only.`,
 			}
 			sc.Key, sc.Debounce = so.key, debounce
 			sc.Check, sc.CheckTimeout = !so.noCheck, so.checkTimeout
+			sc.Lifetime, _ = so.flagLifetime() // checked above
 			cfg.Site = &sc
 			return runDaemon(cmd.Context(), env, cfg)
 		},

@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/ipfs/go-cid"
+	carv2 "github.com/ipld/go-car/v2"
+	"github.com/ipld/go-car/v2/storage"
 	"github.com/stretchr/testify/require"
 
 	"github.com/islandsite/island/internal/core"
@@ -194,6 +198,40 @@ func TestDagExportImport(t *testing.T) {
 	code, _, errOut = runCLI(t, fresh, "dag", "import", "nope.car")
 	require.Equal(t, exitFailure, code)
 	require.Contains(t, errOut, "no such file")
+
+	// Kubo's --pin-roots=false: the blocks of an incomplete DAG, each hash
+	// checked, stored and held by nobody.
+	part := partialCAR(t, []byte(carData))
+	require.NoError(t, os.WriteFile(filepath.Join(src.Cwd, "part.car"), part, 0o644))
+	code, _, errOut = runCLI(t, fresh, "dag", "import", "part.car")
+	require.Equal(t, exitFailure, code)
+	require.Contains(t, errOut, "neither in the CAR nor in the repo")
+	out := mustRun(t, fresh, "dag", "import", "--pin-roots=false", "part.car")
+	require.Regexp(t, `^imported root `+corpusSmallRoot+` \(not pinned\)\nimported \d+ blocks from part.car; nothing holds them, so gc removes them\n$`, out)
+	require.Empty(t, mustRun(t, fresh, "pin", "ls"))
+	require.Contains(t, mustRun(t, fresh, "gc"), "removed")
+}
+
+// partialCAR is car with every other block left out: a DAG that is not
+// complete, each block still matching its CID.
+func partialCAR(t *testing.T, data []byte) []byte {
+	t.Helper()
+	br, err := carv2.NewBlockReader(bytes.NewReader(data))
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	w, err := storage.NewWritable(&buf, br.Roots, carv2.WriteAsCarV1(true))
+	require.NoError(t, err)
+	for i := 0; ; i++ {
+		b, err := br.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		require.NoError(t, err)
+		if i%2 == 0 {
+			require.NoError(t, w.Put(context.Background(), b.Cid().KeyString(), b.RawData()))
+		}
+	}
+	return buf.Bytes()
 }
 
 func TestRepoVerifyFindsDamage(t *testing.T) {

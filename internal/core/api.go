@@ -81,6 +81,13 @@ type API interface {
 	KeyLs(ctx context.Context) ([]Key, error)
 	// KeyRm deletes a named key (never self).
 	KeyRm(ctx context.Context, req KeyRequest) (Key, error)
+	// KeyExport returns a key's private key as Kubo's `ipfs key export`
+	// writes it (libp2p-protobuf-cleartext), to move a site's name to
+	// another machine.
+	KeyExport(ctx context.Context, req KeyRequest) ([]byte, error)
+	// KeyImport stores a private key exported by island or Kubo (protobuf,
+	// or PEM PKCS #8) under a new name.
+	KeyImport(ctx context.Context, req KeyImportRequest) (Key, error)
 
 	// Follow starts following a name: the daemon keeps its newest version
 	// held and its record alive.

@@ -191,11 +191,12 @@ func (c *Core) DagImport(ctx context.Context, req DagImportRequest) (_ DagImport
 	if req.CAR == nil {
 		return DagImported{}, Errorf(CodeInvalid, "no CAR to import")
 	}
-	roots, err := c.repo.ImportCAR(ctx, bufio.NewReaderSize(req.CAR, 1<<20))
+	res, err := c.repo.ImportCAR(ctx, bufio.NewReaderSize(req.CAR, 1<<20), !req.NoPin)
 	if err != nil {
 		return DagImported{}, err
 	}
-	out := DagImported{Roots: make([]string, 0, len(roots))}
+	roots := res.Roots
+	out := DagImported{Roots: make([]string, 0, len(roots)), Blocks: res.Blocks, Pinned: !req.NoPin}
 	for _, r := range roots {
 		out.Roots = append(out.Roots, r.String())
 	}

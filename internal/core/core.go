@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -243,6 +244,9 @@ func (c *Core) BlockService() blockservice.BlockService {
 	return c.repo.BlockService()
 }
 
+// LocalBlockService reads from the repo only, never from peers.
+func (c *Core) LocalBlockService() blockservice.BlockService { return c.repo.BlockService() }
+
 func (c *Core) dag() ipld.DAGService {
 	if c.node != nil {
 		return c.node.DAG()
@@ -333,6 +337,10 @@ func (c *Core) fail(err *error, op string) {
 		msg += c.offlineHint(" (the repo does not have it: start 'island daemon' to fetch it from peers, or add it or dag import a CAR holding it)",
 			" (the repo does not have it, and the daemon runs --offline)")
 	}
+	if errors.Is(e, names.ErrDNSDisabled) {
+		msg += c.offlineHint(" (no daemon runs, and a command on its own asks no DNS server: start 'island daemon' to look it up)",
+			" (the daemon runs with --dns-resolver none)")
+	}
 	*err = &Error{Code: code, Message: op + ": " + msg, Err: e}
 }
 
@@ -374,6 +382,7 @@ func classify(err error) Code {
 		errors.Is(err, follow.ErrTooManyFollows):
 		return CodeRefused
 	case errors.Is(err, names.ErrDNSDisabled),
+		errors.As(err, new(*net.DNSError)),
 		errors.Is(err, node.ErrNoProviders):
 		return CodeUnavailable
 	}

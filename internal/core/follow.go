@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ipfs/boxo/ipns"
+	"github.com/ipfs/boxo/path"
 	"github.com/ipfs/go-cid"
 
 	"github.com/islandsite/island/internal/follow"
+	"github.com/islandsite/island/internal/names"
 	"github.com/islandsite/island/internal/repo"
 )
 
@@ -60,9 +63,36 @@ func (c *Core) FollowLs(ctx context.Context) (_ []Follow, err error) {
 	}
 	out := make([]Follow, 0, len(fs))
 	for _, f := range fs {
-		out = append(out, toFollow(f))
+		ff := toFollow(f)
+		c.recordValidity(ctx, &ff)
+		out = append(out, ff)
 	}
 	return out, nil
+}
+
+// eolWarning is how close to its end of validity a followed record must be
+// for follow ls to warn.
+const eolWarning = 7 * 24 * time.Hour
+
+// recordValidity adds when the author's record held for f ends, and a
+// warning when that is near.
+func (c *Core) recordValidity(ctx context.Context, f *Follow) {
+	n, err := ipns.NameFromString(f.Name)
+	if err != nil {
+		return // a DNSLink domain: its record is its target's
+	}
+	rec, err := c.names.Held(ctx, n)
+	if err != nil && !errors.Is(err, names.ErrExpired) {
+		return
+	}
+	eol := rec.EOL.UTC()
+	f.EOL = &eol
+	switch left := time.Until(eol); {
+	case left <= 0:
+		f.Warning = fmt.Sprintf("the record of %s expired at %s: the name no longer resolves until its author publishes again", f.Name, eol.Format(time.RFC3339))
+	case left < eolWarning:
+		f.Warning = fmt.Sprintf("the record of %s expires at %s (in %s): unless its author publishes again by then, the name stops resolving", f.Name, eol.Format(time.RFC3339), left.Round(time.Hour))
+	}
 }
 
 // Unfollow stops following a name; the follower then drops its holds.
@@ -105,7 +135,10 @@ func (c *Core) RunFollower(ctx context.Context, rc follow.RunConfig) error {
 		return c.needNode("follow")
 	}
 	rc.Fetch = func(ctx context.Context, name string, v cid.Cid) error {
-		return c.fetchAndHold(ctx, v, repo.Holder{Kind: repo.HolderFollow, ID: name}, nil)
+		return c.fetchAndHold(ctx, v, repo.Holder{Kind: repo.HolderFollow, ID: name}, repo.Recursive, nil, nil)
+	}
+	rc.Resolve = func(ctx context.Context, p path.ImmutablePath) (cid.Cid, error) {
+		return repo.Resolve(ctx, c.BlockService(), p)
 	}
 	rc.Unpin = func(ctx context.Context, name string, v cid.Cid) error {
 		return c.release(ctx, v, repo.Holder{Kind: repo.HolderFollow, ID: name})

@@ -2,6 +2,8 @@ package core
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"strings"
@@ -245,4 +247,70 @@ func (c *Core) KeyRm(ctx context.Context, req KeyRequest) (_ Key, err error) {
 		return Key{}, err
 	}
 	return Key{Name: req.Name, ID: id}, nil
+}
+
+// KeyExport returns a key's private key in Kubo's export format.
+func (c *Core) KeyExport(ctx context.Context, req KeyRequest) (_ []byte, err error) {
+	defer c.fail(&err, "key export")
+	k, err := c.repo.Keys().Get(req.Name)
+	if errors.Is(err, repo.ErrNoSuchKey) {
+		return nil, Errorf(CodeNotFound, "no key named %q (see 'island key ls')", req.Name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return crypto.MarshalPrivateKey(k)
+}
+
+// maxKeyFile bounds an imported key file: an RSA-4096 key in PEM is ~3 KiB.
+const maxKeyFile = 16 << 10
+
+// KeyImport stores an exported private key under a new name.
+func (c *Core) KeyImport(ctx context.Context, req KeyImportRequest) (_ Key, err error) {
+	defer c.fail(&err, "key import")
+	if req.Name == repo.SelfKey {
+		return Key{}, Errorf(CodeRefused, "%q is the node's own identity: import the key under another name and publish with --key NAME", req.Name)
+	}
+	if len(req.Key) > maxKeyFile {
+		return Key{}, Errorf(CodeInvalid, "the key file is %d bytes: not a key (at most %d)", len(req.Key), maxKeyFile)
+	}
+	k, err := parsePrivateKey(req.Key)
+	if err != nil {
+		return Key{}, Errorf(CodeInvalid, "not a private key as 'key export' writes it (libp2p protobuf, or PEM PKCS #8): %v", err)
+	}
+	id, err := ipnsName(k)
+	if err != nil {
+		return Key{}, err
+	}
+	keys, err := c.allKeys()
+	if err != nil {
+		return Key{}, err
+	}
+	for _, have := range keys {
+		if have.ID == id {
+			return Key{}, Errorf(CodeConflict, "this key is here already, as %q", have.Name)
+		}
+	}
+	if err := c.repo.Keys().Put(req.Name, k); errors.Is(err, repo.ErrKeyExists) {
+		return Key{}, Errorf(CodeConflict, "a key named %q already exists (see 'island key ls')", req.Name)
+	} else if err != nil {
+		return Key{}, err
+	}
+	return Key{Name: req.Name, ID: id}, nil
+}
+
+// parsePrivateKey reads Kubo's two export formats.
+func parsePrivateKey(b []byte) (crypto.PrivKey, error) {
+	if blk, _ := pem.Decode(b); blk != nil {
+		if blk.Type != "PRIVATE KEY" {
+			return nil, fmt.Errorf("PEM block %q, want PRIVATE KEY (PKCS #8)", blk.Type)
+		}
+		std, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		k, _, err := crypto.KeyPairFromStdKey(std)
+		return k, err
+	}
+	return crypto.UnmarshalPrivateKey(b)
 }

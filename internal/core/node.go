@@ -3,11 +3,14 @@ package core
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/ipfs/go-cid"
+	ipld "github.com/ipfs/go-ipld-format"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	ma "github.com/multiformats/go-multiaddr"
+	manet "github.com/multiformats/go-multiaddr/net"
 
 	"github.com/islandsite/island/internal/names"
 	"github.com/islandsite/island/internal/node"
@@ -61,6 +64,9 @@ func (c *Core) Status(ctx context.Context) (_ Status, err error) {
 	defer c.fail(&err, "status")
 	id, _ := c.ID(ctx)
 	st := Status{PeerID: id.ID, Mode: id.Mode, Addrs: id.Addrs, Follows: []Follow{}}
+	if u, running := c.gatewayURL(); running {
+		st.Gateway = u
+	}
 	if c.node != nil {
 		st.Peers = len(c.node.Peers())
 		if ps, err := c.node.ProvideStat(ctx); err == nil {
@@ -174,12 +180,17 @@ func (c *Core) ownKeys() []crypto.PrivKey {
 }
 
 // PinningService builds the Pinning Service API on this Core: a request
-// fetches (origins first) and holds its CID for the request, and removing
-// it drops that hold only.
+// fetches (from the origins it names that the node would dial anyway,
+// first) and holds its CID for the request, and removing it drops that hold
+// only. What a friend reads of a failure is said here, never an error's
+// text, which may name the node's files; a CID nobody provides now is tried
+// again later. Pins whose request a crash cut short in its removal are
+// released.
 func (c *Core) PinningService(ctx context.Context, cfg pinsvc.Config) (*pinsvc.Server, error) {
 	cfg.Datastore = c.repo.Datastore()
 	cfg.Pin = func(ctx context.Context, id string, v cid.Cid, origins []ma.Multiaddr) error {
-		return c.fetchAndHold(ctx, v, repo.Holder{Kind: repo.HolderPinService, ID: id}, origins)
+		err := c.fetchAndHold(ctx, v, repo.Holder{Kind: repo.HolderPinService, ID: id}, repo.Recursive, c.dialableOrigins(origins), nil)
+		return pinError(v, err)
 	}
 	cfg.Unpin = func(ctx context.Context, id string, v cid.Cid) error {
 		return c.release(ctx, v, repo.Holder{Kind: repo.HolderPinService, ID: id})
@@ -194,7 +205,83 @@ func (c *Core) PinningService(ctx context.Context, cfg pinsvc.Config) (*pinsvc.S
 		}
 		return out
 	}
-	return pinsvc.New(ctx, cfg)
+	s, err := pinsvc.New(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	c.releaseOrphanedRequests(ctx, s)
+	return s, nil
+}
+
+// releaseOrphanedRequests lets go of pins held for pinning requests the
+// service no longer has: a removal that crashed between forgetting the
+// request and unpinning.
+func (c *Core) releaseOrphanedRequests(ctx context.Context, s *pinsvc.Server) {
+	pins, err := c.repo.Pins(ctx)
+	if err != nil {
+		c.log.Warn("list pins for the pinning service", "err", err)
+		return
+	}
+	for _, p := range pins {
+		for _, h := range p.Holds {
+			if h.Holder.Kind != repo.HolderPinService || s.Accounts(h.Holder.ID) {
+				continue
+			}
+			if err := c.release(ctx, p.CID, h.Holder); err != nil {
+				c.log.Warn("release an orphaned pinning-service pin", "cid", p.CID.String(), "request", h.Holder.ID, "err", err)
+			}
+		}
+	}
+}
+
+// pinError says to a friend why a pin of v failed, in words fit for
+// another machine: no provider answered (tried again later), or nothing
+// more.
+func pinError(v cid.Cid, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, node.ErrNoProviders), ipld.IsNotFound(err), errors.Is(err, context.DeadlineExceeded):
+		return &pinsvc.PinError{Retry: true, Err: err,
+			Details: fmt.Sprintf("no provider of %s answered: the content is not reachable from this node now", v)}
+	}
+	return err
+}
+
+// dialableOrigins keeps the origins of a pinning request that the node
+// would dial anyway, as its DHTs filter peers' addresses: public ones, and
+// loopback and private ones only when the node itself runs on a LAN. A
+// request from anyone with the token must not make the node dial into the
+// owner's own network (a router's admin page, a printer) or resolve names.
+func (c *Core) dialableOrigins(origins []ma.Multiaddr) []ma.Multiaddr {
+	var out []ma.Multiaddr
+	for _, a := range origins {
+		if dialableOrigin(a, c.cfg.Mode == ModeLAN) {
+			out = append(out, a)
+		} else {
+			c.log.Debug("pinning request origin not dialed", "addr", a.String())
+		}
+	}
+	return out
+}
+
+func dialableOrigin(a ma.Multiaddr, lan bool) bool {
+	if len(a) == 0 {
+		return false
+	}
+	switch a[0].Code() {
+	case ma.P_IP4, ma.P_IP6:
+	default:
+		return false // names resolve to anything, /unix is local
+	}
+	ip, err := manet.ToIP(a)
+	if err != nil || ip.IsUnspecified() || ip.IsMulticast() || ip.IsLinkLocalUnicast() {
+		return false
+	}
+	if manet.IsPublicAddr(a) {
+		return true
+	}
+	return lan && (manet.IsIPLoopback(a) || manet.IsPrivateAddr(a))
 }
 
 // AwaitPeers waits until the node's DHT knows at least one peer, or ctx

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/ipfs/go-cid"
+	ipld "github.com/ipfs/go-ipld-format"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/islandsite/island/internal/repo"
@@ -19,24 +20,12 @@ func (c *Core) PinAdd(ctx context.Context, req PinAddRequest) (_ PinAdded, err e
 	if err != nil {
 		return PinAdded{}, err
 	}
-	// From before the first fetched block is stored until it is held, gc
-	// must wait, or it could sweep what was just fetched.
-	unlock := c.repo.PinLock(ctx)
-	defer unlock.Unlock(ctx)
 	mode := repo.Direct
 	if req.Recursive {
 		mode = repo.Recursive
-		if err := c.fetch(ctx, root, req.Progress); err != nil {
-			return PinAdded{}, fmt.Errorf("%s: %w", req.Path, err)
-		}
-		if err := c.repo.CheckComplete(ctx, root); err != nil {
-			return PinAdded{}, fmt.Errorf("%s: the DAG is incomplete: %w", req.Path, err)
-		}
-	} else if _, err := c.BlockService().GetBlock(ctx, root); err != nil {
-		return PinAdded{}, fmt.Errorf("%s: %w", req.Path, err)
 	}
-	if err := c.hold(ctx, root, userHolder, mode); err != nil {
-		return PinAdded{}, err
+	if err := c.fetchAndHold(ctx, root, userHolder, mode, nil, req.Progress); err != nil {
+		return PinAdded{}, fmt.Errorf("%s: %w", req.Path, err)
 	}
 	return PinAdded{CID: root.String(), Type: string(mode)}, nil
 }
@@ -163,24 +152,56 @@ func (c *Core) RepoVerify(ctx context.Context) (_ VerifyReport, err error) {
 	return out, nil
 }
 
-// fetchAndHold brings root in from peers (origins first) and holds it for
-// h: what the follower and the pinning service do with what they are asked
-// to keep.
-func (c *Core) fetchAndHold(ctx context.Context, root cid.Cid, h repo.Holder, origins []ma.Multiaddr) error {
-	if c.node == nil {
-		return c.needNode("fetch " + root.String())
-	}
-	unlock := c.repo.PinLock(ctx)
-	defer unlock.Unlock(ctx)
-	if len(origins) > 0 {
+// fetchAndHold brings root in from peers (origins first; the block alone
+// for a direct hold) and holds it for h: what pin add, the follower and the
+// pinning service do with what they are asked to keep. The fetch, which may
+// wait minutes on the network, holds no PinLock: its root is Protected from
+// gc meanwhile, so a waiting gc keeps no add or publish waiting. Only the
+// check that the DAG is whole and the pin take PinLock; a block a gc swept
+// in between (one the repo had, unheld, before the fetch reached it) is
+// fetched again.
+func (c *Core) fetchAndHold(ctx context.Context, root cid.Cid, h repo.Holder, mode repo.PinMode, origins []ma.Multiaddr, progress func(FetchProgress)) error {
+	release := c.repo.Protect(root)
+	defer release()
+	if c.node != nil && len(origins) > 0 {
 		// The origins have the data: the fetch need not wait for the DHT.
 		c.node.ConnectAll(ctx, origins)
 	}
-	if err := c.fetch(ctx, root, nil); err != nil {
-		return err
+	for attempt := 1; ; attempt++ {
+		var err error
+		switch {
+		case mode == repo.Direct:
+			_, err = c.BlockService().GetBlock(ctx, root)
+		case c.node != nil:
+			err = c.fetch(ctx, root, progress)
+		}
+		if err != nil {
+			return err
+		}
+		unlock := c.repo.PinLock(ctx)
+		if mode == repo.Direct {
+			_, err = c.repo.Blockstore().GetSize(ctx, root)
+		} else {
+			err = c.repo.CheckComplete(ctx, root)
+		}
+		if err == nil {
+			err = c.repo.Pin(ctx, root, h, mode)
+			unlock.Unlock(ctx)
+			if err != nil {
+				return err
+			}
+			return c.announce(ctx, root)
+		}
+		unlock.Unlock(ctx)
+		if c.node == nil || attempt == maxFetchAttempts || !ipld.IsNotFound(err) {
+			return fmt.Errorf("the DAG is incomplete: %w", err)
+		}
 	}
-	return c.hold(ctx, root, h, repo.Recursive)
 }
+
+// maxFetchAttempts bounds the fetches of one DAG that a gc running in
+// between can make incomplete again.
+const maxFetchAttempts = 3
 
 // release drops h's hold on root; a hold that is gone already is fine.
 func (c *Core) release(ctx context.Context, root cid.Cid, h repo.Holder) error {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ipfs/boxo/ipns"
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/crypto"
 
@@ -37,11 +38,17 @@ func (c *Core) Publish(ctx context.Context, req PublishRequest) (_ Published, er
 	if req.CheckTimeout < 0 {
 		return Published{}, Errorf(CodeInvalid, "check timeout %s: want a positive duration", req.CheckTimeout)
 	}
+	if req.Lifetime < 0 || (req.Lifetime > 0 && req.Lifetime.Std() < time.Hour) {
+		return Published{}, Errorf(CodeInvalid, "lifetime %s: want 1h or more (records must outlive the time between republishes)", req.Lifetime)
+	}
 	key, name, err := c.signingKey(req.Key)
 	if err != nil {
 		return Published{}, err
 	}
 	out := Published{Name: name}
+	if err := c.siteLifetime(ctx, name, req.Lifetime.Std()); err != nil {
+		return out, err
+	}
 
 	im, err := c.repo.BeginImport(ctx)
 	if err != nil {
@@ -83,6 +90,28 @@ func (c *Core) Publish(ctx context.Context, req PublishRequest) (_ Published, er
 	return out, nil
 }
 
+// DefaultSiteLifetime is how long a site's records stay valid unless
+// site.toml or publish --lifetime says otherwise: long enough for friends to
+// keep the name resolving through a month's absence of its author (boxo's
+// default of 48 h ends with a weekend away).
+const DefaultSiteLifetime = 35 * 24 * time.Hour
+
+// siteLifetime makes d (or, for a name without one, DefaultSiteLifetime)
+// the lifetime of the site's records.
+func (c *Core) siteLifetime(ctx context.Context, name string, d time.Duration) error {
+	n, err := ipns.NameFromString(name)
+	if err != nil {
+		return err
+	}
+	if d == 0 {
+		if _, own, err := c.names.Lifetime(ctx, n); err != nil || own {
+			return err
+		}
+		d = DefaultSiteLifetime
+	}
+	return c.names.SetLifetime(ctx, n, d)
+}
+
 // siteCache is the import cache of the site called name.
 func (c *Core) siteCache(name string) *importer.Cache {
 	c.sitesMu.Lock()
@@ -99,11 +128,13 @@ func (c *Core) siteCache(name string) *importer.Cache {
 }
 
 // siteURLs are the local gateway's URLs of the version and of the name:
-// path-style, then subdomain-style on localhost (each site its own origin).
+// subdomain-style on localhost first, where each site is its own origin,
+// then path-style, where every site shares the gateway's one origin.
 func (c *Core) siteURLs(root cid.Cid, name string) ([]string, bool) {
 	base, running := c.gatewayURL()
 	base = strings.TrimSuffix(base, "/")
-	urls := []string{base + "/ipfs/" + root.String() + "/", base + "/ipns/" + name + "/"}
+	paths := []string{base + "/ipfs/" + root.String() + "/", base + "/ipns/" + name + "/"}
+	var urls []string
 	if u, err := url.Parse(base); err == nil {
 		if _, port, err := net.SplitHostPort(u.Host); err == nil {
 			// Subdomain labels are case-insensitive: base32 for the CID,
@@ -117,7 +148,7 @@ func (c *Core) siteURLs(root cid.Cid, name string) ([]string, bool) {
 				fmt.Sprintf("http://%s.ipns.localhost:%s/", name, port))
 		}
 	}
-	return urls, running
+	return append(urls, paths...), running
 }
 
 // CheckRetrievable asks a fresh peer entering the network through one of

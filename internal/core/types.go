@@ -141,11 +141,20 @@ type Tree struct {
 // DagImportRequest is one CAR file's bytes.
 type DagImportRequest struct {
 	CAR io.Reader `json:"-"`
+	// NoPin stores the CAR's blocks, each checked against its CID, without
+	// holding its roots, so their DAGs need not be complete (Kubo's
+	// `dag import --pin-roots=false`). Nothing holds what it stores: gc
+	// removes it.
+	NoPin bool `json:"noPin,omitempty"`
 }
 
-// DagImported lists the CAR's roots, now held for the user.
+// DagImported lists the CAR's roots, held for the user unless NoPin.
 type DagImported struct {
 	Roots []string `json:"roots"`
+	// Blocks counts the blocks the CAR holds (each stored once).
+	Blocks int `json:"blocks"`
+	// Pinned says the roots are held for the user.
+	Pinned bool `json:"pinned"`
 }
 
 // PinAddRequest is what to pin.
@@ -231,6 +240,12 @@ type PublishRequest struct {
 	Check bool `json:"check,omitempty"`
 	// CheckTimeout bounds the check (0: 20s).
 	CheckTimeout Duration `json:"checkTimeout,omitzero"`
+	// Lifetime is how long each signed record of the site's name stays
+	// valid, from now on (site.toml's lifetime, publish --lifetime); 0
+	// keeps the name's (DefaultSiteLifetime for a first publish). Friends
+	// who follow the site keep its record alive only this long while its
+	// author is away.
+	Lifetime Duration `json:"lifetime,omitzero"`
 }
 
 // Published is what a publish did.
@@ -368,6 +383,14 @@ type KeyRequest struct {
 	Name string `json:"name"`
 }
 
+// KeyImportRequest is a private key to store under Name: the bytes of a
+// file `island key export` or Kubo's `ipfs key export` wrote
+// (libp2p-protobuf-cleartext, or pem-pkcs8-cleartext).
+type KeyImportRequest struct {
+	Name string `json:"name"`
+	Key  []byte `json:"key"`
+}
+
 // Key is a signing key: its name and the IPNS name it signs (as Kubo calls
 // it, ID).
 type Key struct {
@@ -396,6 +419,12 @@ type Follow struct {
 	LastChange *time.Time `json:"lastChange,omitempty"`
 	LastError  string     `json:"lastError,omitempty"`
 	Kept       []string   `json:"kept"`
+	// EOL is when the author's record held here stops being valid (IPNS
+	// names only): followers re-put it until then, no longer.
+	EOL *time.Time `json:"eol,omitempty"`
+	// Warning is set when EOL is near or past: unless the author publishes
+	// again, the name stops resolving.
+	Warning string `json:"warning,omitempty"`
 }
 
 // Unfollowed is a name no longer followed and the versions still kept for
@@ -504,6 +533,8 @@ type Status struct {
 	Peers   int           `json:"peers"`
 	Provide *ProvideState `json:"provide,omitempty"`
 	Follows []Follow      `json:"follows"`
+	// Gateway is the base URL of the daemon's gateway while one serves.
+	Gateway string `json:"gateway,omitempty"`
 }
 
 // SiteStatus is the node's own published site.

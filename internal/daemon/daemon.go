@@ -51,6 +51,9 @@ type Config struct {
 	Core core.Config
 	// Gateway runs no gateway when its ListenAddr is empty.
 	Gateway gateway.Config
+	// GatewayNoFetch serves on the gateway only what the repo holds, as
+	// Kubo's Gateway.NoFetch: no page can make the node fetch from peers.
+	GatewayNoFetch bool
 	// API is the local API's listener; API and Token are set by the daemon.
 	API api.Config
 	// APIAuth requires the bearer token in $REPO/api-token (created when
@@ -69,7 +72,7 @@ type Config struct {
 	RepublishInterval, RepublishRetry time.Duration
 	// Site, if set, is published at start and again after every change.
 	Site *SiteConfig
-	// StyleSheet is the site theme's CSS for the status page.
+	// StyleSheet is the site theme's CSS for the status page (on the API).
 	StyleSheet []byte
 	// Events, if set, is told what the daemon does, one event at a time.
 	Events func(Event)
@@ -171,6 +174,7 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	ac.API = d.core
 	ac.Gatherer = d.reg
 	ac.Mounts = map[string]http.Handler{PinningPrefix + "/": pinning}
+	ac.StyleSheet = cfg.StyleSheet
 	if ac.Logger == nil {
 		ac.Logger = log
 	}
@@ -186,6 +190,9 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	if cfg.Gateway.ListenAddr != "" {
 		gc := cfg.Gateway
 		gc.BlockService = d.core.BlockService()
+		if cfg.GatewayNoFetch {
+			gc.BlockService = d.core.LocalBlockService()
+		}
 		gc.NameSystem = d.core.Names().NameSystem()
 		// Records for ?format=ipns-record come from where /ipns/ resolves
 		// them, which under --offline is the repo, not the node's routing.
@@ -196,8 +203,9 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 			gc.Router = n.Routing()
 		}
 		gc.Records = nameRecords{d.core.Names()}
-		gc.Status = d.status
-		gc.StyleSheet = cfg.StyleSheet
+		// The status page is the API's, on its own origin: no page the
+		// gateway serves can read it.
+		gc.StatusURL = d.api.URL()
 		gc.Registerer = d.reg
 		if gc.Logger == nil {
 			gc.Logger = log
@@ -352,26 +360,6 @@ func writeFile(p, s string) error {
 		return fmt.Errorf("daemon: write %s: %w", p, err)
 	}
 	return nil
-}
-
-// status is the node for the gateway's status page.
-func (d *Daemon) status(ctx context.Context) (gateway.Status, error) {
-	st, err := d.core.Status(ctx)
-	if err != nil {
-		return gateway.Status{}, err
-	}
-	out := gateway.Status{PeerID: st.PeerID, Addrs: st.Addrs, Peers: st.Peers, Follows: []gateway.Follow{}}
-	if st.Site != nil {
-		out.Site = &gateway.Site{CID: st.Site.CID, Name: st.Site.Name}
-	}
-	if st.Provide != nil {
-		p := gateway.ProvideState(*st.Provide)
-		out.Provide = &p
-	}
-	for _, f := range st.Follows {
-		out.Follows = append(out.Follows, gateway.Follow{Name: f.Name, CID: f.LastCID})
-	}
-	return out, nil
 }
 
 // nameRecords is the name system as the gateway's /routing/v1/ipns/ uses

@@ -18,13 +18,17 @@ import (
 	"github.com/ipfs/boxo/files"
 	"github.com/ipfs/boxo/ipns"
 	"github.com/ipfs/boxo/path"
+	"github.com/ipfs/go-cid"
+	"github.com/ipfs/go-datastore"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/multiformats/go-multihash"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/islandsite/island/internal/api"
 	"github.com/islandsite/island/internal/core"
+	"github.com/islandsite/island/internal/repo"
 	"github.com/islandsite/island/internal/testutil/testnet"
 )
 
@@ -121,17 +125,24 @@ func TestDaemonLifecycle(t *testing.T) {
 		require.Contains(t, string(metrics), m)
 	}
 
-	// The status page knows the node.
-	resp, err = http.Get(d.GatewayURL() + "/api/status")
+	// The status page knows the node; it is on the API's origin, where the
+	// gateway's "/" leads, and names the gateway.
+	resp, err = http.Get(d.GatewayURL() + "/")
 	require.NoError(t, err)
-	var st struct {
-		PeerID string   `json:"peer_id"`
-		Addrs  []string `json:"addrs"`
-	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, d.APIURL()+"/", resp.Request.URL.String(), "the gateway's / redirects to the API's")
+	require.Contains(t, string(page), id.ID)
+	require.Contains(t, string(page), d.GatewayURL())
+	resp, err = http.Get(d.APIURL() + "/api/v1/status")
+	require.NoError(t, err)
+	var st core.Status
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
 	resp.Body.Close()
 	require.Equal(t, id.ID, st.PeerID)
 	require.NotEmpty(t, st.Addrs)
+	require.Equal(t, d.GatewayURL(), st.Gateway)
 
 	stop()
 	select {
@@ -360,42 +371,98 @@ func holdersOf(t *testing.T, a core.API, c string) []string {
 // c, waits until it is pinned and returns the request ID.
 func pinRequest(t *testing.T, d *Daemon, c string) string {
 	t.Helper()
+	id := askPin(t, d, c)
+	require.Eventually(t, func() bool { return pinStatus(t, d, id) == "pinned" }, 20*time.Second, 20*time.Millisecond)
+	return id
+}
+
+// pinningDo sends one request to the daemon's pinning service.
+func pinningDo(t *testing.T, d *Daemon, method, url, body string) *http.Response {
+	t.Helper()
 	token, err := os.ReadFile(filepath.Join(d.Core().Path(), PinningTokenFile))
 	require.NoError(t, err)
-	do := func(method, url, body string) *http.Response {
-		req, err := http.NewRequest(method, url, strings.NewReader(body))
-		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		return resp
-	}
-	resp := do(http.MethodPost, d.PinningURL()+"/pins", `{"cid":"`+c+`"}`)
+	req, err := http.NewRequest(method, d.PinningURL()+url, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	return resp
+}
+
+// askPin asks the pinning service to pin c and returns the request ID.
+func askPin(t *testing.T, d *Daemon, c string) string {
+	t.Helper()
+	resp := pinningDo(t, d, http.MethodPost, "/pins", `{"cid":"`+c+`"}`)
+	defer resp.Body.Close()
 	var st struct {
 		RequestID string `json:"requestid"`
-		Status    string `json:"status"`
 	}
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
-	resp.Body.Close()
-	require.Eventually(t, func() bool {
-		resp := do(http.MethodGet, d.PinningURL()+"/pins/"+st.RequestID, "")
-		defer resp.Body.Close()
-		require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
-		return st.Status == "pinned"
-	}, 20*time.Second, 20*time.Millisecond)
 	return st.RequestID
+}
+
+// pinStatus is the status of a pinning request.
+func pinStatus(t *testing.T, d *Daemon, id string) string {
+	t.Helper()
+	resp := pinningDo(t, d, http.MethodGet, "/pins/"+id, "")
+	defer resp.Body.Close()
+	var st struct {
+		Status string `json:"status"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
+	return st.Status
+}
+
+// A friend's pinning request for a CID nobody has waits on the network for
+// the node's whole fetch timeout; a gc and an add meanwhile neither wait for
+// it nor for each other (issue 13: the fetch held the lock gc waits for,
+// and a waiting gc held up every add and publish).
+func TestGCNeverWaitsOnAFetch(t *testing.T) {
+	cfg := loopbackConfig(t)
+	cfg.Core.Node.FetchTimeout = 10 * time.Minute // longer than the test
+	d := start(t, cfg)
+	a := apiOf(t, d)
+	ctx := context.Background()
+	kept := addText(t, a, "kept.txt", "held by the user\n")
+	nobodyHas := cid.NewCidV1(cid.Raw, mustHash(t, "a block nobody has")).String()
+	id := askPin(t, d, nobodyHas)
+	require.Eventually(t, func() bool { return pinStatus(t, d, id) == "pinning" }, 20*time.Second, 10*time.Millisecond)
+
+	gcDone, addDone := make(chan error, 1), make(chan string, 1)
+	go func() {
+		_, err := a.GC(ctx)
+		gcDone <- err
+	}()
+	go func() {
+		added, err := a.Add(ctx, core.AddRequest{Files: files.NewMapDirectory(map[string]files.Node{
+			"small.txt": files.NewBytesFile([]byte("added while a fetch waits\n")),
+		})})
+		if err != nil {
+			addDone <- "error: " + err.Error()
+			return
+		}
+		addDone <- added.Roots[0].CID
+	}()
+	for range 2 {
+		select {
+		case err := <-gcDone:
+			require.NoError(t, err)
+		case c := <-addDone:
+			require.NotContains(t, c, "error")
+		case <-time.After(time.Minute):
+			t.Fatal("gc or add waited on the pinning request's fetch")
+		}
+	}
+	require.Equal(t, "pinning", pinStatus(t, d, id), "the fetch was still waiting all along")
+	got, err := catText(t, a, kept)
+	require.NoError(t, err)
+	require.Equal(t, "held by the user\n", got)
 }
 
 func removeRequest(t *testing.T, d *Daemon, id string) {
 	t.Helper()
-	token, err := os.ReadFile(filepath.Join(d.Core().Path(), PinningTokenFile))
-	require.NoError(t, err)
-	req, err := http.NewRequest(http.MethodDelete, d.PinningURL()+"/pins/"+id, nil)
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
+	resp := pinningDo(t, d, http.MethodDelete, "/pins/"+id, "")
 	resp.Body.Close()
 	require.Equal(t, http.StatusAccepted, resp.StatusCode)
 }
@@ -494,6 +561,13 @@ func TestFollowAndUserHoldTheSameVersion(t *testing.T) {
 
 // Under --offline /ipns/NAME resolves from the repo; its record must be
 // served from there too.
+func mustHash(t *testing.T, s string) multihash.Multihash {
+	t.Helper()
+	h, err := multihash.Sum([]byte(s), multihash.SHA2_256, -1)
+	require.NoError(t, err)
+	return h
+}
+
 func TestOfflineGatewayServesIPNSRecord(t *testing.T) {
 	cfg := loopbackConfig(t)
 	cfg.Core.Mode = core.ModeOffline
@@ -660,4 +734,65 @@ func TestBrowserAddrs(t *testing.T) {
 		}
 		return true
 	}, 10*time.Second, 20*time.Millisecond, "the other node never learnt the browser addresses")
+}
+
+// A removal of a pinning request that a crash cut short between forgetting
+// the request and unpinning leaves a pin no request accounts for; the next
+// start lets it go, so gc can take what nobody holds.
+func TestOrphanedRequestPinReleasedAtStart(t *testing.T) {
+	cfg := loopbackConfig(t)
+	ready := make(chan struct{})
+	first := cfg
+	first.Ready = func() { close(ready) }
+	d, err := New(context.Background(), first)
+	require.NoError(t, err)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	<-ready
+	a := apiOf(t, d)
+	c := addText(t, a, "friend.txt", "held for a friend\n")
+	id := pinRequest(t, d, c)
+	_, err = a.PinRm(context.Background(), core.PathRequest{Path: c})
+	require.NoError(t, err)
+	require.Equal(t, []string{"pinsvc"}, holdersOf(t, a, c))
+	stop()
+	require.NoError(t, <-done)
+
+	// The crash: the request's record is gone, its pin is not.
+	r, err := repo.Open(context.Background(), repo.Config{Path: cfg.Core.RepoPath})
+	require.NoError(t, err)
+	require.NoError(t, r.Datastore().Delete(context.Background(), datastore.NewKey("/island/pinsvc/requests/"+id)))
+	require.NoError(t, r.Close())
+
+	d = start(t, cfg)
+	a = apiOf(t, d)
+	require.Empty(t, holdersOf(t, a, c), "the orphaned pin is released")
+}
+
+// With GatewayNoFetch (--gateway-no-fetch) the gateway serves only what the
+// repo holds: a CID a connected peer has is not fetched for a web page,
+// while the API still fetches it for the user.
+func TestGatewayNoFetch(t *testing.T) {
+	a := start(t, loopbackConfig(t))
+	c := addText(t, apiOf(t, a), "on the other node", "on the other node\n")
+	cfg := loopbackConfig(t)
+	cfg.Core.Node.Bootstrap = []peer.AddrInfo{testnet.AddrInfo(a.Core().Node())}
+	cfg.GatewayNoFetch = true
+	b := start(t, cfg)
+	client := &http.Client{Timeout: 30 * time.Second}
+	resp, err := client.Get(b.GatewayURL() + "/ipfs/" + c)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.NotEqual(t, http.StatusOK, resp.StatusCode, "the gateway fetched from a peer")
+
+	got, err := catText(t, apiOf(t, b), c)
+	require.NoError(t, err, "the API still fetches for the user")
+	require.Equal(t, "on the other node\n", got)
+	resp, err = client.Get(b.GatewayURL() + "/ipfs/" + c)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "on the other node\n", string(body), "what the repo holds is served")
 }

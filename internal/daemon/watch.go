@@ -43,6 +43,9 @@ type SiteConfig struct {
 	// JoinTimeout bounds the wait for a first peer before the first publish
 	// (only when bootstrap peers are configured).
 	JoinTimeout time.Duration
+	// Lifetime, when set, is the lifetime of the site's records (serve
+	// --lifetime); else site.toml's, else the name's.
+	Lifetime time.Duration
 }
 
 // DefaultSiteConfig publishes content/ as the node's own site.
@@ -203,7 +206,7 @@ func (s *watcher) publish(ctx context.Context) (core.Published, *site.FolderChec
 		if !ok {
 			return core.Published{}, nil, fmt.Errorf("publish: %s is not a folder", s.cfg.Dir)
 		}
-		v, err := s.d.core.Publish(ctx, core.PublishRequest{Key: s.cfg.Key, Site: dir})
+		v, err := s.d.core.Publish(ctx, core.PublishRequest{Key: s.cfg.Key, Site: dir, Lifetime: core.Duration(s.cfg.Lifetime)})
 		return v, fc, err
 	}
 	if inputs := site.Inputs(s.cfg.Content); !slices.Equal(inputs, s.inputs) {
@@ -225,7 +228,11 @@ func (s *watcher) publish(ctx context.Context) (core.Published, *site.FolderChec
 	if !ok {
 		return core.Published{}, nil, errors.New("publish: the built site is not a directory")
 	}
-	v, err := s.d.core.Publish(ctx, core.PublishRequest{Key: s.cfg.Key, Site: dir})
+	lifetime := s.cfg.Lifetime
+	if lifetime == 0 {
+		lifetime = b.Lifetime()
+	}
+	v, err := s.d.core.Publish(ctx, core.PublishRequest{Key: s.cfg.Key, Site: dir, Lifetime: core.Duration(lifetime)})
 	return v, nil, err
 }
 

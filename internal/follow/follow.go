@@ -207,7 +207,20 @@ func (s *Store) storeFollow(ctx context.Context, st followState) error {
 	if err := s.cfg.Datastore.Put(ctx, followKey(st.Name), b); err != nil {
 		return fmt.Errorf("follow: store follow entry %s: %w", st.Name, err)
 	}
+	// Synced before anyone is told: a follow acknowledged, or a version
+	// recorded as kept, survives a crash.
+	if err := s.cfg.Datastore.Sync(ctx, followKey(st.Name)); err != nil {
+		return fmt.Errorf("follow: store follow entry %s: %w", st.Name, err)
+	}
 	return nil
+}
+
+// forget deletes name's entry, durably.
+func (s *Store) forget(ctx context.Context, name string) error {
+	if err := s.cfg.Datastore.Delete(ctx, followKey(name)); err != nil {
+		return err
+	}
+	return s.cfg.Datastore.Sync(ctx, followKey(name))
 }
 
 // follows returns every stored entry, unfollowed ones included.
@@ -289,7 +302,7 @@ func (s *Store) Unfollow(ctx context.Context, name string) error {
 		return err
 	}
 	if len(st.Kept) == 0 {
-		if err := s.cfg.Datastore.Delete(ctx, followKey(canon)); err != nil {
+		if err := s.forget(ctx, canon); err != nil {
 			return fmt.Errorf("follow: unfollow %s: %w", canon, err)
 		}
 		return nil
@@ -379,6 +392,10 @@ type RunConfig struct {
 	// Fetch fetches the whole DAG under c and holds it for the followed
 	// name. Required.
 	Fetch func(ctx context.Context, name string, c cid.Cid) error
+	// Resolve finds the CID a path inside a DAG names (/ipfs/ROOT/sub),
+	// reading its blocks from peers as needed, so that what is fetched and
+	// kept is what the record names, not the whole of ROOT. Nil keeps ROOT.
+	Resolve func(ctx context.Context, p path.ImmutablePath) (cid.Cid, error)
 	// Unpin drops name's hold on c, taken by Fetch, and only that: another
 	// followed name keeping the same version has its own hold. A hold that
 	// is gone already is not an error. Required.
@@ -491,7 +508,9 @@ func (s *Store) check(ctx context.Context, fc RunConfig, st followState) {
 	if err != nil {
 		errs = append(errs, err)
 	} else {
-		c, cerr := rootCID(res.Path)
+		rctx, cancel := context.WithTimeout(ctx, fc.FetchTimeout)
+		c, cerr := namedCID(rctx, fc, res.Path)
+		cancel()
 		switch {
 		case cerr != nil:
 			errs = append(errs, cerr)
@@ -592,7 +611,7 @@ func (s *Store) release(ctx context.Context, fc RunConfig, name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if st, err := s.loadFollow(ctx, name); err == nil && st.removed && len(st.Kept) == 0 {
-		if err := s.cfg.Datastore.Delete(ctx, followKey(name)); err != nil {
+		if err := s.forget(ctx, name); err != nil {
 			s.log.Error("cannot forget unfollowed name", "follow", name, "err", err)
 		}
 	}
@@ -612,11 +631,19 @@ func (s *Store) dropKept(ctx context.Context, name string, c cid.Cid) {
 	}
 }
 
-// rootCID is the CID a resolved path starts at: what to fetch and pin.
-func rootCID(p path.Path) (cid.Cid, error) {
+// namedCID is the CID a resolved path names: what to fetch and pin. For
+// /ipfs/ROOT/sub that is sub's, not ROOT's whole DAG.
+func namedCID(ctx context.Context, fc RunConfig, p path.Path) (cid.Cid, error) {
 	ip, err := path.NewImmutablePath(p)
 	if err != nil {
 		return cid.Undef, fmt.Errorf("follow: %s is not an immutable path: %w", p, err)
 	}
-	return ip.RootCid(), nil
+	if len(ip.Segments()) <= 2 || fc.Resolve == nil {
+		return ip.RootCid(), nil
+	}
+	c, err := fc.Resolve(ctx, ip)
+	if err != nil {
+		return cid.Undef, fmt.Errorf("follow: resolve %s: %w", p, err)
+	}
+	return c, nil
 }

@@ -399,3 +399,32 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		})
 	}
 }
+
+// A record that names a path inside a DAG (/ipfs/ROOT/sub) gets what it
+// names fetched and kept, not the whole of ROOT.
+func TestFollowerKeepsWhatTheRecordNames(t *testing.T) {
+	ctx := context.Background()
+	r, _ := namestest.Routing(t)
+	author := namestest.System(t, r, nil, nil)
+	friend := mustStore(t, r, nil, nil)
+	key := namestest.Key(t)
+	name := namestest.NameOf(t, key).String()
+	root, sub := namestest.CID(t, "a big archive"), namestest.CID(t, "the site inside it")
+	pins := newPinSet()
+	fc := pins.config()
+	fc.Resolve = func(_ context.Context, p path.ImmutablePath) (cid.Cid, error) {
+		require.Equal(t, "/ipfs/"+root.String()+"/site", p.String())
+		return sub, nil
+	}
+	runFollower(t, friend, fc)
+	p, err := path.Join(path.FromCid(root), "site")
+	require.NoError(t, err)
+	_, err = author.Publish(ctx, key, p)
+	require.NoError(t, err)
+	_, err = friend.Follow(ctx, name)
+	require.NoError(t, err)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Equal(c, sub, followOf(t, friend, name).LastCID)
+	}, eventually, tick)
+	require.ElementsMatch(t, []cid.Cid{sub}, pins.pins(), "the named sub-DAG, not the root")
+}

@@ -5,32 +5,30 @@ package gateway
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/ipfs/boxo/ipns"
-	offlinerouting "github.com/ipfs/boxo/routing/offline"
-	pebble "github.com/ipfs/go-ds-pebble"
-	"github.com/ipld/go-car/v2"
-	record "github.com/libp2p/go-libp2p-record"
 	"github.com/stretchr/testify/require"
+
+	"github.com/islandsite/island/internal/testutil"
 )
 
 // TestConformance runs the IPFS gateway conformance suite
-// (github.com/ipfs/gateway-conformance) against the gateway, loaded with
-// the suite's fixtures the way `island dag import` and `island routing put`
-// would load them. It needs a checkout of the suite with its binary built
-// (go build ./cmd/gateway-conformance) named by ISLAND_CONFORMANCE_DIR, and
-// fails on any failing subtest; ISLAND_CONFORMANCE_SKIP passes a -skip
-// pattern to the suite for known gaps.
+// (github.com/ipfs/gateway-conformance) against `island daemon --offline`,
+// the binary itself, loaded with the suite's fixtures through its command
+// line as a user would: `island dag import --pin-roots=false` for the CARs
+// (some hold incomplete DAGs on purpose) and `island routing put` for the
+// IPNS records, with the DNSLink fixtures as the daemon's IPFS_NS_MAP. It
+// needs a checkout of the suite with its binary built (go build
+// ./cmd/gateway-conformance) named by ISLAND_CONFORMANCE_DIR, and fails on
+// any failing subtest; ISLAND_CONFORMANCE_SKIP passes a -skip pattern to the
+// suite for known gaps.
 func TestConformance(t *testing.T) {
 	dir := os.Getenv("ISLAND_CONFORMANCE_DIR")
 	if dir == "" {
@@ -41,60 +39,69 @@ func TestConformance(t *testing.T) {
 	out, err := exec.Command(bin, "extract-fixtures", "--dir", fixtures).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 
-	store, bserv := newTestStore(t)
-	ds, err := pebble.NewDatastore(filepath.Join(t.TempDir(), "records"))
+	island := filepath.Join(t.TempDir(), "island")
+	build := exec.Command("go", "build", "-o", island, "./cmd/island")
+	build.Dir = testutil.ModuleRoot()
+	out, err = build.CombinedOutput()
+	require.NoError(t, err, "build island: %s", out)
+	repo := filepath.Join(t.TempDir(), "repo")
+	run := func(args ...string) (string, error) {
+		cmd := exec.Command(island, append([]string{"--repo", repo}, args...)...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+
+	nsMap, err := os.ReadFile(filepath.Join(fixtures, "dnslinks.IPFS_NS_MAP"))
 	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, ds.Close()) })
-	router := offlinerouting.NewOfflineRouter(ds, record.NamespacedValidator{"ipns": ipns.Validator{}, "pk": record.PublicKeyValidator{}})
+	daemon := exec.Command(island, "--repo", repo, "daemon", "--offline", "--dns-resolver", "none",
+		"--api", "127.0.0.1:0", "--gateway", "127.0.0.1:0")
+	daemon.Env = append(os.Environ(), "IPFS_NS_MAP="+strings.TrimSpace(string(nsMap)))
+	var daemonOut syncBuffer
+	daemon.Stdout, daemon.Stderr = &daemonOut, &daemonOut
+	require.NoError(t, daemon.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- daemon.Wait() }()
+	t.Cleanup(func() {
+		_ = daemon.Process.Signal(os.Interrupt)
+		<-exited
+		if t.Failed() {
+			t.Logf("daemon output:\n%s", daemonOut.String())
+		}
+	})
+	require.Eventually(t, func() bool { return strings.Contains(daemonOut.String(), "Daemon is ready") },
+		time.Minute, 20*time.Millisecond, "the daemon never got ready: %s", &daemonOut)
+
 	entries, err := os.ReadDir(fixtures)
 	require.NoError(t, err)
-	var cars, records int
+	var cars []string
+	var records int
 	for _, e := range entries {
 		p := filepath.Join(fixtures, e.Name())
 		switch {
 		case strings.HasSuffix(e.Name(), ".car"):
-			f, err := os.Open(p)
-			require.NoError(t, err)
-			br, err := car.NewBlockReader(f)
-			require.NoError(t, err, e.Name())
-			for {
-				blk, err := br.Next()
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				require.NoError(t, err, e.Name())
-				require.NoError(t, store.blocks.Put(context.Background(), blk))
-			}
-			f.Close()
-			cars++
+			cars = append(cars, p)
 		case strings.HasSuffix(e.Name(), ".ipns-record"):
-			name, err := ipns.NameFromString(strings.SplitN(strings.TrimSuffix(e.Name(), ".ipns-record"), "_", 2)[0])
-			require.NoError(t, err, e.Name())
-			rec, err := os.ReadFile(p)
-			require.NoError(t, err)
-			// Some fixtures are broken on purpose; routing refuses them as
+			name := strings.SplitN(strings.TrimSuffix(e.Name(), ".ipns-record"), "_", 2)[0]
+			// Some fixtures are broken on purpose; island refuses them as
 			// `ipfs routing put` does.
-			if err := router.PutValue(context.Background(), string(name.RoutingKey()), rec); err != nil {
-				t.Logf("record %s refused: %v", e.Name(), err)
+			if out, err := run("routing", "put", "/ipns/"+name, p); err != nil {
+				t.Logf("record %s refused: %s", e.Name(), strings.TrimSpace(out))
 				continue
 			}
 			records++
 		}
 	}
-	t.Logf("loaded %d CAR files and %d IPNS records", cars, records)
-	nsMap, err := os.ReadFile(filepath.Join(fixtures, "dnslinks.IPFS_NS_MAP"))
-	require.NoError(t, err)
-	t.Setenv("IPFS_NS_MAP", strings.TrimSpace(string(nsMap)))
+	out2, err := run(append([]string{"dag", "import", "--pin-roots=false"}, cars...)...)
+	require.NoError(t, err, "dag import: %s", out2)
+	t.Logf("loaded %d CAR files and %d IPNS records through the binary", len(cars), records)
 
-	cfg := DefaultConfig()
-	cfg.BlockService = bserv
-	cfg.Routing = router
-	cfg.SubdomainHosts = []string{"example.com"}
-	g := startGateway(t, cfg)
-	port := g.URL()[strings.LastIndex(g.URL(), ":")+1:]
+	gw, err := os.ReadFile(filepath.Join(repo, "gateway"))
+	require.NoError(t, err)
+	gateway := strings.TrimSpace(string(gw))
+	port := gateway[strings.LastIndex(gateway, ":")+1:]
 
 	report := filepath.Join(t.TempDir(), "report.json")
-	args := []string{"test", "--gateway-url", g.URL(), "--subdomain-url", "http://example.com:" + port, "--json", report, "--", "-timeout", "20m"}
+	args := []string{"test", "--gateway-url", gateway, "--subdomain-url", "http://localhost:" + port, "--json", report, "--", "-timeout", "20m"}
 	if skip := os.Getenv("ISLAND_CONFORMANCE_SKIP"); skip != "" {
 		args = append(args, "-skip", skip)
 	}

@@ -48,12 +48,11 @@ type Config struct {
 	// wildcard DNS name. Optional.
 	SubdomainHosts []string
 
-	// Status reports the node for the status page and /api/status. Optional.
-	Status func(ctx context.Context) (Status, error)
-
-	// StyleSheet is the site theme's CSS, used by the status page. Optional:
-	// a small built-in sheet is used when nil.
-	StyleSheet []byte
+	// StatusURL is where the node's status page lives: the local API's
+	// origin, never the gateway's, whose every page (any site, a friend's
+	// included) could read a page on its own origin. The gateway's own "/"
+	// redirects there. Optional: without it "/" says what is served here.
+	StatusURL string
 
 	// Registerer receives the gateway's metrics. Optional: a private registry
 	// is used when nil, so nothing is registered globally.

@@ -22,8 +22,9 @@ func TestNewListensAtOnceOnLoopback(t *testing.T) {
 	cfg.BlockService = bserv
 	g := startGateway(t, cfg)
 	require.Regexp(t, regexp.MustCompile(`^http://127\.0\.0\.1:[1-9][0-9]*$`), g.URL())
-	r := fetch(t, g.URL(), "GET", "/api/status", "")
-	require.Equal(t, http.StatusOK, r.status)
+	r := fetch(t, g.URL(), "GET", "/", "")
+	require.Equal(t, http.StatusNotFound, r.status, "no status page configured")
+	require.Contains(t, string(r.body), "content lives under /ipfs/CID/")
 }
 
 func TestNewRefusesBadConfig(t *testing.T) {

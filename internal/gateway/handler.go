@@ -26,9 +26,10 @@ var emptyIdentityCID = cid.MustParse("bafkqaaa")
 const subdomainHost = "localhost"
 
 // newHandler assembles the gateway's handler chain, outermost first:
-// response cache → request log → on the gateway's own host the status page
-// and API, and the Delegated Routing V1 API (routing.go); or else CORS
-// headers → boxo's hostname handler → /ipfs/ and /ipns/ (boxo's handler).
+// response cache → request log → on the gateway's own host "/" (a redirect
+// to the status page on the API's origin) and the Delegated Routing V1 API
+// (routing.go); or else CORS headers → boxo's hostname handler → /ipfs/ and
+// /ipns/ (boxo's handler).
 func newHandler(cfg Config, logger *slog.Logger) (http.Handler, error) {
 	if cfg.BlockService == nil {
 		return nil, errors.New("gateway: config: BlockService is required")
@@ -93,11 +94,7 @@ func newHandler(cfg Config, logger *slog.Logger) (http.Handler, error) {
 		gateway.NewHostnameHandler(conf, backend, content))
 
 	routingV1 := newRoutingHandler(cfg, reg)
-
-	status := newStatusPages(cfg, logger)
-	private := http.NewServeMux()
-	private.HandleFunc("/api/status", status.serveJSON)
-	private.HandleFunc("/{$}", status.servePage)
+	home := homeHandler(cfg.StatusURL)
 
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// A browser or client using the gateway as an HTTP proxy for
@@ -107,8 +104,8 @@ func newHandler(cfg Config, logger *slog.Logger) (http.Handler, error) {
 			w.WriteHeader(http.StatusOK)
 			return
 		}
-		if isStatusRequest(r, subdomains) {
-			private.ServeHTTP(w, r)
+		if isHomeRequest(r, subdomains) {
+			home.ServeHTTP(w, r)
 			return
 		}
 		if routingV1 != nil && strings.HasPrefix(r.URL.Path, routingPrefix) && isOwnHost(r, subdomains) {
@@ -124,21 +121,13 @@ func newHandler(cfg Config, logger *slog.Logger) (http.Handler, error) {
 	return h, nil
 }
 
-// isStatusRequest reports a request for the status page or API on the
-// gateway's own host: an IP address (127.0.0.1:PORT) or a subdomain
-// gateway's parent (localhost:PORT, not CID.ipfs.localhost). Only the Host
-// header counts, not X-Forwarded-Host: a page that rebinds its DNS name to
-// 127.0.0.1 can set headers but cannot make its Host an address or
-// localhost, so it cannot read the status.
-func isStatusRequest(r *http.Request, subdomains map[string]*gateway.PublicGateway) bool {
-	switch {
-	case r.URL.Path == "/api/status":
-	case r.URL.Path == "/":
-		if r.URL.Query().Has("uri") {
-			return false // ?uri=ipfs://… is boxo's protocol-handler redirect
-		}
-	default:
-		return false
+// isHomeRequest reports a request for "/" on the gateway's own host: an
+// IP address (127.0.0.1:PORT) or a subdomain gateway's parent
+// (localhost:PORT, not CID.ipfs.localhost). Only the Host header counts,
+// not X-Forwarded-Host.
+func isHomeRequest(r *http.Request, subdomains map[string]*gateway.PublicGateway) bool {
+	if r.URL.Path != "/" || r.URL.Query().Has("uri") {
+		return false // ?uri=ipfs://… is boxo's protocol-handler redirect
 	}
 	return isOwnHost(r, subdomains)
 }
@@ -160,7 +149,26 @@ func isOwnHost(r *http.Request, subdomains map[string]*gateway.PublicGateway) bo
 	return ok
 }
 
-// serveNotFound answers paths that are neither content nor status.
+// homeHandler answers the gateway's "/": a redirect to the status page on
+// the API's origin, which no page of the gateway's can read, or with none
+// a note of what is served here.
+func homeHandler(statusURL string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeError(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed: the gateway is read-only")
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		if statusURL != "" {
+			http.Redirect(w, r, strings.TrimSuffix(statusURL, "/")+"/", http.StatusSeeOther)
+			return
+		}
+		writeError(w, r, http.StatusNotFound, "this is an IPFS gateway: content lives under /ipfs/CID/ and /ipns/NAME/")
+	})
+}
+
+// serveNotFound answers paths that are neither content nor the home.
 func serveNotFound(w http.ResponseWriter, r *http.Request) {
 	writeError(w, r, http.StatusNotFound, fmt.Sprintf("%s is not served here: content lives under /ipfs/CID/ and /ipns/NAME/", r.URL.Path))
 }

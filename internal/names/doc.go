@@ -9,7 +9,8 @@
 //
 // Datastore layout (the root datastore, shared with others):
 //
-//	/ipns/<base32 peer ID>   best known IPNS record per name (namesys's own key)
+//	/ipns/<base32 peer ID>                best known IPNS record per name (namesys's own key)
+//	/island/names/lifetime/<k51… name>    the lifetime a publish asked for (WithLifetime)
 //
 // The /ipns/ key is the one boxo/namesys (and so Kubo) keeps published
 // records under, so a repo's records stay where those tools look for them.

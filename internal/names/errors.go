@@ -23,7 +23,7 @@ var (
 	// (Republish, the follower) can still spread it.
 	ErrRoutingPut = errors.New("names: put to routing failed")
 	// ErrDNSDisabled is returned for a DNSLink name that is not overridden
-	// when no DNS resolver is configured (offline, tests).
+	// when no DNS resolver is configured (--dns-resolver none, tests).
 	ErrDNSDisabled = errors.New("names: DNS lookups are disabled")
 )
 

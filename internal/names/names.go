@@ -41,9 +41,12 @@ type Config struct {
 	// DNSLinkOverrides maps a domain to a content path (/ipfs/… or /ipns/…),
 	// consulted before DNS; ParseNSMap reads Kubo's IPFS_NS_MAP format.
 	DNSLinkOverrides map[string]string
-	// DNSResolver looks up DNSLink TXT records. Nil means no DNS lookups at
-	// all (offline, tests): only overrides resolve.
+	// DNSResolver looks up DNSLink TXT records (NewDNSResolver makes the
+	// usual ones); its answers are cached for their TTL. Nil means no DNS
+	// lookups at all (--dns-resolver none, tests): only overrides resolve.
 	DNSResolver madns.BasicResolver
+	// DNSCacheSize bounds the cached DNS answers.
+	DNSCacheSize int
 }
 
 // DefaultConfig returns Kubo's defaults (48h record lifetime, 1 min lookups)
@@ -51,6 +54,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		CacheSize:      128,
+		DNSCacheSize:   512,
 		RecordLifetime: ipns.DefaultRecordLifetime,
 		TTL:            5 * time.Minute,
 		ResolveTimeout: namesys.DefaultResolverDhtTimeout,
@@ -67,6 +71,7 @@ type System struct {
 	dns       *namesys.DNSResolver
 	overrides map[string]path.Path
 	cache     *lru.Cache[string, cacheEntry]
+	dnsCache  *lru.Cache[string, dnsEntry]
 
 	// nameLocks serialises read-compare-write of the record held per name.
 	nameLocks keyed.Mutex
@@ -93,6 +98,9 @@ func New(_ context.Context, cfg Config) (*System, error) {
 	if cfg.CacheSize <= 0 {
 		cfg.CacheSize = def.CacheSize
 	}
+	if cfg.DNSCacheSize <= 0 {
+		cfg.DNSCacheSize = def.DNSCacheSize
+	}
 	if cfg.RecordLifetime <= 0 {
 		cfg.RecordLifetime = def.RecordLifetime
 	}
@@ -114,11 +122,16 @@ func New(_ context.Context, cfg Config) (*System, error) {
 	if err != nil {
 		return nil, fmt.Errorf("names: cache: %w", err)
 	}
+	dnsCache, err := lru.New[string, dnsEntry](cfg.DNSCacheSize)
+	if err != nil {
+		return nil, fmt.Errorf("names: DNS cache: %w", err)
+	}
 	s := &System{
 		cfg:       cfg,
 		log:       cfg.Logger.With("system", "names"),
 		overrides: overrides,
 		cache:     cache,
+		dnsCache:  dnsCache,
 	}
 	// Only boxo's DNSLink resolver, not its whole name system: that one
 	// reads IPFS_NS_MAP itself and panics or fails on a value the CLI has
@@ -128,8 +141,8 @@ func New(_ context.Context, cfg Config) (*System, error) {
 }
 
 // lookupTXT answers DNSLink TXT lookups for namesys: the request's overrides
-// (WithNSMap) first, then the configured ones, then the configured resolver,
-// and nothing at all without one.
+// (WithNSMap) first, then the configured ones, then the configured resolver
+// through its cache, and nothing at all without one.
 func (s *System) lookupTXT(ctx context.Context, name string) ([]string, time.Duration, error) {
 	domain := NormalizeDomain(strings.TrimPrefix(name, "_dnslink."))
 	if o, ok := requestOverride(ctx, domain); ok {
@@ -141,15 +154,10 @@ func (s *System) lookupTXT(ctx context.Context, name string) ([]string, time.Dur
 	if p, ok := s.overrides[domain]; ok {
 		return []string{"dnslink=" + p.String()}, 0, nil
 	}
-	switch r := s.cfg.DNSResolver.(type) {
-	case nil:
+	if s.cfg.DNSResolver == nil {
 		return nil, 0, ErrDNSDisabled
-	case madns.TXTWithTTLResolver:
-		return r.LookupTXTWithTTL(ctx, name)
-	default:
-		txt, err := r.LookupTXT(ctx, name)
-		return txt, 0, err
 	}
+	return s.lookupDNS(ctx, name)
 }
 
 // authentic reports whether a held or fetched record carries the author's
@@ -279,6 +287,9 @@ type PublishOption func(*publishOptions)
 type publishOptions struct {
 	ttl      time.Duration
 	lifetime time.Duration
+	// keepLifetime says lifetime was asked for (WithLifetime): it becomes
+	// the name's own, used by later publishes and republishes.
+	keepLifetime bool
 	// seq, when set, is the sequence to sign with instead of one above the
 	// highest known (boxo's PublishWithSequence, through NameSystem).
 	seq *uint64
@@ -289,10 +300,50 @@ type publishOptions struct {
 // WithTTL sets the record's cache hint (Config.TTL otherwise); d must be positive.
 func WithTTL(d time.Duration) PublishOption { return func(o *publishOptions) { o.ttl = d } }
 
-// WithLifetime sets how long the record stays valid (Config.RecordLifetime
-// otherwise); d must be positive.
+// WithLifetime sets how long the record stays valid; d must be positive.
+// It is kept as the name's lifetime: later publishes and republishes of the
+// name without it use it too. Without any, Config.RecordLifetime.
 func WithLifetime(d time.Duration) PublishOption {
-	return func(o *publishOptions) { o.lifetime = d }
+	return func(o *publishOptions) { o.lifetime, o.keepLifetime = d, true }
+}
+
+// lifetimeKey is where a name's own lifetime is kept (WithLifetime).
+func lifetimeKey(name ipns.Name) datastore.Key {
+	return datastore.NewKey("/island/names/lifetime/" + name.String())
+}
+
+// Lifetime is the lifetime records of name are signed with: the one a
+// publish asked for last, else Config.RecordLifetime (own is false).
+func (s *System) Lifetime(ctx context.Context, name ipns.Name) (d time.Duration, own bool, err error) {
+	b, err := s.cfg.Datastore.Get(ctx, lifetimeKey(name))
+	if errors.Is(err, datastore.ErrNotFound) {
+		return s.cfg.RecordLifetime, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("names: lifetime of %s: %w", name, err)
+	}
+	d, err = time.ParseDuration(string(b))
+	if err != nil || d <= 0 {
+		s.log.Warn("ignoring a stored lifetime", "name", name.String(), "value", string(b))
+		return s.cfg.RecordLifetime, false, nil
+	}
+	return d, true, nil
+}
+
+// SetLifetime makes d the lifetime of name's records from its next publish
+// on, as WithLifetime does.
+func (s *System) SetLifetime(ctx context.Context, name ipns.Name, d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("names: lifetime %s of %s: want a positive duration", d, name)
+	}
+	return s.keepLifetime(ctx, name, d)
+}
+
+func (s *System) keepLifetime(ctx context.Context, name ipns.Name, d time.Duration) error {
+	if err := s.cfg.Datastore.Put(ctx, lifetimeKey(name), []byte(d.String())); err != nil {
+		return fmt.Errorf("names: keep lifetime of %s: %w", name, err)
+	}
+	return nil
 }
 
 // Publish signs a record pointing name(key) at value and puts it to the
@@ -301,9 +352,18 @@ func WithLifetime(d time.Duration) PublishOption {
 // earlier ones. When only the routing put fails, the record is returned with
 // an error wrapping ErrRoutingPut.
 func (s *System) Publish(ctx context.Context, key crypto.PrivKey, value path.Path, opts ...PublishOption) (Record, error) {
-	o := publishOptions{ttl: s.cfg.TTL, lifetime: s.cfg.RecordLifetime}
+	o := publishOptions{ttl: s.cfg.TTL}
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if !o.keepLifetime {
+		pid, err := peer.IDFromPrivateKey(key)
+		if err != nil {
+			return Record{}, fmt.Errorf("names: publish: %w", err)
+		}
+		if o.lifetime, _, err = s.Lifetime(ctx, ipns.NameFromPeer(pid)); err != nil {
+			return Record{}, err
+		}
 	}
 	return s.publish(ctx, key, value, o)
 }
@@ -362,6 +422,11 @@ func (s *System) publish(ctx context.Context, key crypto.PrivKey, value path.Pat
 	if err != nil {
 		return Record{}, fmt.Errorf("names: publish %s: %w", name, err)
 	}
+	if o.keepLifetime {
+		if err := s.keepLifetime(ctx, name, o.lifetime); err != nil {
+			return Record{}, err
+		}
+	}
 	if err := s.keep(ctx, rec); err != nil {
 		return Record{}, err
 	}
@@ -376,8 +441,9 @@ func (s *System) publish(ctx context.Context, key crypto.PrivKey, value path.Pat
 }
 
 // Republish keeps the name of key alive: it re-signs the current value with
-// a new sequence number when less than half of RecordLifetime is left,
-// otherwise it re-puts the held record unchanged. For the daemon's timer.
+// a new sequence number when less than half of the name's lifetime
+// (Lifetime) is left, otherwise it re-puts the held record unchanged. For
+// the daemon's timer.
 func (s *System) Republish(ctx context.Context, key crypto.PrivKey) (Record, error) {
 	pid, err := peer.IDFromPrivateKey(key)
 	if err != nil {
@@ -388,7 +454,11 @@ func (s *System) Republish(ctx context.Context, key crypto.PrivKey) (Record, err
 	if !authentic(err) {
 		return Record{}, fmt.Errorf("names: republish %s: %w", name, err)
 	}
-	if time.Until(h.EOL) < s.cfg.RecordLifetime/2 {
+	lifetime, _, err := s.Lifetime(ctx, name)
+	if err != nil {
+		return Record{}, err
+	}
+	if time.Until(h.EOL) < lifetime/2 {
 		return s.Publish(ctx, key, h.Value)
 	}
 	return h, s.Reput(ctx, h)
@@ -427,6 +497,12 @@ func (s *System) PutRecord(ctx context.Context, name string, data []byte) (Recor
 	}
 	s.cacheSet(rec)
 	return rec, s.Reput(ctx, rec)
+}
+
+// Held is the record stored locally for an IPNS name, without asking
+// routing: an expired one is returned with an error wrapping ErrExpired.
+func (s *System) Held(ctx context.Context, name ipns.Name) (Record, error) {
+	return s.held(ctx, name)
 }
 
 // Record returns the signed bytes of the best valid record known for name

@@ -541,3 +541,36 @@ func TestReput(t *testing.T) {
 	err = namestest.System(t, refusing, nil, nil).Reput(ctx, rec)
 	require.ErrorIs(t, err, names.ErrRoutingPut)
 }
+
+// A lifetime asked for once (a site's) is the name's from then on: later
+// publishes and the republisher sign with it, not with the 48 h default,
+// and the republisher re-signs only when half of it is left.
+func TestLifetimeIsTheNames(t *testing.T) {
+	ctx := context.Background()
+	r, _ := namestest.Routing(t)
+	s := namestest.System(t, r, nil, nil)
+	key := namestest.Key(t)
+	name := namestest.NameOf(t, key)
+	d, own, err := s.Lifetime(ctx, name)
+	require.NoError(t, err)
+	require.False(t, own)
+	require.Equal(t, names.DefaultConfig().RecordLifetime, d)
+
+	month := 35 * 24 * time.Hour
+	first, err := s.Publish(ctx, key, namestest.IPFSPath(t, "v1"), names.WithLifetime(month))
+	require.NoError(t, err)
+	require.WithinDuration(t, time.Now().Add(month), first.EOL, time.Minute)
+	second, err := s.Publish(ctx, key, namestest.IPFSPath(t, "v2"))
+	require.NoError(t, err)
+	require.WithinDuration(t, time.Now().Add(month), second.EOL, time.Minute, "the name's lifetime, not the default")
+	again, err := s.Republish(ctx, key)
+	require.NoError(t, err)
+	require.Equal(t, second.Seq, again.Seq, "more than half the lifetime left: re-put, not re-signed")
+
+	require.NoError(t, s.SetLifetime(ctx, name, 10*24*time.Hour))
+	d, own, err = s.Lifetime(ctx, name)
+	require.NoError(t, err)
+	require.True(t, own)
+	require.Equal(t, 10*24*time.Hour, d)
+	require.Error(t, s.SetLifetime(ctx, name, 0))
+}

@@ -109,7 +109,7 @@ func (s *System) dnslink(ctx context.Context, domain string) (path.Path, time.Du
 		// Depth 1 stops after one step, also when it points at another name.
 		return res.Path, res.TTL, nil
 	case errors.Is(err, ErrDNSDisabled):
-		return nil, 0, fmt.Errorf("%w: cannot look up the DNSLink of %s (offline); set IPFS_NS_MAP=%s:/ipfs/CID to override it",
+		return nil, 0, fmt.Errorf("%w: cannot look up the DNSLink of %s; set IPFS_NS_MAP=%s:/ipfs/CID to override it",
 			ErrDNSDisabled, domain, domain)
 	case errors.Is(err, namesys.ErrResolveFailed):
 		return nil, 0, fmt.Errorf("%w: DNSLink of %s: %w", ErrNotFound, domain, err)

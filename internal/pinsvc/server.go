@@ -49,8 +49,13 @@ type Config struct {
 	MaxPending int
 	// MaxRequests bounds stored requests of any status; more get 403.
 	MaxRequests int
-	// PinTimeout bounds one pin.
+	// PinTimeout bounds one try at a pin.
 	PinTimeout time.Duration
+	// RetryFor is how long after it was made a request whose content has
+	// no provider now (Pin returned a *PinError with Retry) is tried again:
+	// first after RetryFirst, then every RetryEvery, as ipfs-cluster does.
+	// A friend's laptop that wakes up hours later still gets pinned.
+	RetryFor, RetryFirst, RetryEvery time.Duration
 	// MaxBodyBytes bounds a request body.
 	MaxBodyBytes int64
 	Logger       *slog.Logger
@@ -63,6 +68,9 @@ func DefaultConfig() Config {
 		MaxPending:   64,
 		MaxRequests:  10000,
 		PinTimeout:   30 * time.Minute,
+		RetryFor:     7 * 24 * time.Hour,
+		RetryFirst:   2 * time.Minute,
+		RetryEvery:   12 * time.Minute,
 		MaxBodyBytes: 256 << 10,
 	}
 }
@@ -79,6 +87,9 @@ type Server struct {
 	reqs        map[string]*request
 	queue       []string
 	lastCreated time.Time
+
+	// retries are the timers that queue waiting requests again.
+	retries map[string]*time.Timer
 
 	wake      chan struct{}
 	ctx       context.Context
@@ -97,6 +108,8 @@ type request struct {
 	// UnpinAfter is the pin this request replaced: released once this one
 	// settles, so blocks both share are never unpinned.
 	UnpinAfter release
+	// Tries counts the tries that found no provider.
+	Tries int
 }
 
 // release is a pin to let go of: the request that holds it and its CID.
@@ -109,7 +122,26 @@ type requestWire struct {
 	statusWire
 	UnpinAfter   string `json:"unpinAfter,omitempty"`
 	UnpinAfterID string `json:"unpinAfterId,omitempty"`
+	Tries        int    `json:"tries,omitempty"`
 }
+
+// PinError is an error of Config.Pin meant for the friend who asked:
+// Details go into the request's status_details, and nothing else of an
+// error does, since errors may name the node's files. Retry says the
+// content may still come (no provider answered now): the request stays
+// queued and is tried again until Config.RetryFor has passed.
+type PinError struct {
+	Details string
+	Retry   bool
+	Err     error
+}
+
+func (e *PinError) Error() string { return e.Err.Error() }
+func (e *PinError) Unwrap() error { return e.Err }
+
+// privateFailure is what a friend reads of a failure the node does not
+// describe to others.
+const privateFailure = "the pinning node could not pin this CID (its owner can see why in the node's log)"
 
 func requestKey(id string) datastore.Key { return datastore.NewKey(requestsRoot + "/" + id) }
 
@@ -140,6 +172,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = def.MaxBodyBytes
 	}
+	if cfg.RetryFor <= 0 {
+		cfg.RetryFor = def.RetryFor
+	}
+	if cfg.RetryFirst <= 0 {
+		cfg.RetryFirst = def.RetryFirst
+	}
+	if cfg.RetryEvery <= 0 {
+		cfg.RetryEvery = def.RetryEvery
+	}
 	if cfg.Delegates == nil {
 		cfg.Delegates = func() []string { return nil }
 	}
@@ -151,6 +192,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		log:      cfg.Logger.With("system", "pinsvc"),
 		tokenSum: sha256.Sum256([]byte(cfg.Token)),
 		reqs:     make(map[string]*request),
+		retries:  make(map[string]*time.Timer),
 		wake:     make(chan struct{}, 1),
 	}
 	if err := s.load(ctx); err != nil {
@@ -180,6 +222,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.cancel()
+		s.mu.Lock()
+		for id, t := range s.retries {
+			t.Stop()
+			delete(s.retries, id)
+		}
+		s.mu.Unlock()
 		_ = s.g.Wait()
 	})
 	return nil
@@ -230,7 +278,7 @@ func decodeRequest(b []byte) (*request, error) {
 	if _, err := ParseStatus(string(w.Status)); err != nil || w.RequestID == "" {
 		return nil, fmt.Errorf("bad status %q or empty id", w.Status)
 	}
-	r := &request{ID: w.RequestID, Status: w.Status, Created: w.Created, Pin: p, Info: w.Info}
+	r := &request{ID: w.RequestID, Status: w.Status, Created: w.Created, Pin: p, Info: w.Info, Tries: w.Tries}
 	if w.UnpinAfter != "" {
 		if r.UnpinAfter.CID, err = cid.Decode(w.UnpinAfter); err != nil {
 			return nil, err
@@ -268,11 +316,12 @@ func PinnedRequests(ctx context.Context, ds datastore.Datastore) (map[cid.Cid][]
 	return out, nil
 }
 
-// persist writes r; the caller holds s.mu so writes of one request stay in order.
+// persist writes r durably (what the service acknowledges survives a
+// crash); the caller holds s.mu so writes of one request stay in order.
 // Delegates are the node's addresses of the moment, not the request's: they
 // are not kept.
 func (s *Server) persist(ctx context.Context, r *request) error {
-	w := requestWire{statusWire: r.wire(nil)}
+	w := requestWire{statusWire: r.wire(nil), Tries: r.Tries}
 	if r.UnpinAfter.CID.Defined() {
 		w.UnpinAfter, w.UnpinAfterID = r.UnpinAfter.CID.String(), r.UnpinAfter.RequestID
 	}
@@ -283,7 +332,39 @@ func (s *Server) persist(ctx context.Context, r *request) error {
 	if err := s.cfg.Datastore.Put(ctx, requestKey(r.ID), b); err != nil {
 		return fmt.Errorf("pinsvc: store request %s: %w", r.ID, err)
 	}
+	if err := s.cfg.Datastore.Sync(ctx, requestKey(r.ID)); err != nil {
+		return fmt.Errorf("pinsvc: store request %s: %w", r.ID, err)
+	}
 	return nil
+}
+
+// forget deletes request id from the datastore, durably.
+func (s *Server) forget(ctx context.Context, id string) error {
+	if err := s.cfg.Datastore.Delete(ctx, requestKey(id)); err != nil {
+		return fmt.Errorf("pinsvc: delete request %s: %w", id, err)
+	}
+	if err := s.cfg.Datastore.Sync(ctx, requestKey(id)); err != nil {
+		return fmt.Errorf("pinsvc: delete request %s: %w", id, err)
+	}
+	return nil
+}
+
+// Accounts reports whether a pin held for requestID is still the
+// service's: the pin of a stored request, or a replaced one kept until its
+// replacement settles. A pin held for anything else was left by a removal
+// cut short, and may be released.
+func (s *Server) Accounts(requestID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.reqs[requestID]; ok {
+		return true
+	}
+	for _, r := range s.reqs {
+		if r.UnpinAfter.CID.Defined() && (r.UnpinAfter.RequestID == requestID || r.UnpinAfter.RequestID == "") {
+			return true
+		}
+	}
+	return false
 }
 
 // delegates are the node's addresses as the spec's multiaddrs, asked for
@@ -468,9 +549,10 @@ func (s *Server) handleReplace(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, err)
 		return
 	}
-	if err := s.cfg.Datastore.Delete(r.Context(), requestKey(id)); err != nil {
+	if err := s.forget(r.Context(), id); err != nil {
 		s.log.Error("cannot delete replaced request", "requestid", id, "err", err)
 	}
+	s.stopRetry(id)
 	delete(s.reqs, id)
 	s.reqs[req.ID] = req
 	s.queue = append(s.queue, req.ID)
@@ -481,6 +563,10 @@ func (s *Server) handleReplace(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, st)
 }
 
+// handleRemove forgets the request first, durably, and only then lets go
+// of its pins: a crash in between leaves a pin no request accounts for
+// (released at the next start, see Accounts), never a request that says
+// "pinned" of a CID that gc has deleted.
 func (s *Server) handleRemove(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id := r.PathValue("requestid")
@@ -491,7 +577,13 @@ func (s *Server) handleRemove(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "no pin request "+id)
 		return
 	}
+	if err := s.forget(ctx, id); err != nil {
+		s.mu.Unlock()
+		s.internalError(w, err)
+		return
+	}
 	delete(s.reqs, id)
+	s.stopRetry(id)
 	var drop []release
 	if req.Status == Pinned {
 		drop = append(drop, release{RequestID: id, CID: req.Pin.CID})
@@ -503,25 +595,19 @@ func (s *Server) handleRemove(w http.ResponseWriter, r *http.Request) {
 
 	for _, rel := range drop {
 		if err := s.cfg.Unpin(ctx, rel.RequestID, rel.CID); err != nil {
-			// Keep the request so the user can try again and nothing is lost.
-			s.mu.Lock()
-			s.reqs[id] = req
-			s.mu.Unlock()
-			s.internalError(w, fmt.Errorf("unpin %s: %w", rel.CID, err))
-			return
+			// The request is gone; its pin is let go at the next start.
+			s.log.Error("unpin of a removed request failed", "requestid", rel.RequestID, "cid", rel.CID.String(), "err", err)
 		}
-	}
-	if err := s.cfg.Datastore.Delete(ctx, requestKey(id)); err != nil {
-		s.internalError(w, fmt.Errorf("delete request %s: %w", id, err))
-		return
 	}
 	s.log.Info("pin removed", "requestid", id, "cid", req.Pin.CID.String())
 	w.WriteHeader(http.StatusAccepted)
 }
 
+// internalError logs err and tells the client only that it happened: an
+// error may name the node's files.
 func (s *Server) internalError(w http.ResponseWriter, err error) {
 	s.log.Error("pinning service request failed", "err", err)
-	writeError(w, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", err.Error())
+	writeError(w, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "the pinning node failed to handle the request (its owner can see why in the node's log)")
 }
 
 // listFilter is a parsed GET /pins query.
@@ -707,6 +793,44 @@ func (s *Server) work() error {
 	}
 }
 
+// retry queues req again after a delay, unless its time is up; the caller
+// holds s.mu and persists req.
+func (s *Server) retry(req *request, details string) bool {
+	delay := s.cfg.RetryEvery
+	if req.Tries == 0 {
+		delay = s.cfg.RetryFirst
+	}
+	at := time.Now().Add(delay)
+	if at.After(req.Created.Add(s.cfg.RetryFor)) {
+		return false
+	}
+	req.Tries++
+	req.Status = Queued
+	req.Info = map[string]string{"status_details": fmt.Sprintf("%s; trying again at %s (try %d)", details, at.UTC().Format(time.RFC3339), req.Tries+1)}
+	id := req.ID
+	s.stopRetry(id)
+	s.retries[id] = time.AfterFunc(delay, func() {
+		s.mu.Lock()
+		if t := s.retries[id]; t != nil {
+			delete(s.retries, id)
+			if r := s.reqs[id]; r != nil && r.Status == Queued {
+				s.queue = append(s.queue, id)
+			}
+		}
+		s.mu.Unlock()
+		s.signal()
+	})
+	return true
+}
+
+// stopRetry cancels a waiting retry of id; the caller holds s.mu.
+func (s *Server) stopRetry(id string) {
+	if t := s.retries[id]; t != nil {
+		t.Stop()
+		delete(s.retries, id)
+	}
+}
+
 // process pins one request and records the outcome.
 func (s *Server) process(id string) {
 	ctx := s.ctx
@@ -738,12 +862,24 @@ func (s *Server) process(id string) {
 			drop = append(drop, release{RequestID: id, CID: c})
 		}
 	} else {
-		if err == nil {
+		switch pe, described := errors.AsType[*PinError](err); {
+		case err == nil:
 			req.Status = Pinned
+			req.Info = map[string]string{}
 			s.log.Info("pinned", "requestid", id, "cid", c.String())
-		} else {
+		case described && pe.Retry && s.retry(req, pe.Details):
+			s.log.Info("pin will be tried again", "requestid", id, "cid", c.String(), "err", err)
+			if perr := s.persist(ctx, req); perr != nil {
+				s.log.Error("cannot record pin outcome", "requestid", id, "err", perr)
+			}
+			s.mu.Unlock()
+			return
+		default:
 			req.Status = Failed
-			details := err.Error()
+			details := privateFailure
+			if described {
+				details = pe.Details
+			}
 			if len(details) > maxInfoLen {
 				details = details[:maxInfoLen]
 			}

@@ -47,20 +47,29 @@ func (e *CARError) Error() string {
 
 func (e *CARError) Unwrap() error { return e.Err }
 
-// ImportCAR imports a CAR (v1 or v2) and pins its roots recursively for
-// the user.
+// CARImport is what ImportCAR stored.
+type CARImport struct {
+	Roots []cid.Cid
+	// Blocks counts the distinct blocks of the CAR.
+	Blocks int
+}
+
+// ImportCAR imports a CAR (v1 or v2) and, with pinRoots, pins its roots
+// recursively for the user.
 //
-// All or nothing: every block is checked against its CID, and every root's
-// DAG must be complete (each block in the CAR or already in the repo)
-// before anything becomes visible; the blocks are staged in an Import.
-func (r *Repo) ImportCAR(ctx context.Context, in io.Reader) ([]cid.Cid, error) {
+// All or nothing: every block is checked against its CID and, with
+// pinRoots, every root's DAG must be complete (each block in the CAR or
+// already in the repo) before anything becomes visible; the blocks are
+// staged in an Import. Without pinRoots an incomplete DAG is fine (Kubo's
+// --pin-roots=false): the blocks are stored, held by nobody.
+func (r *Repo) ImportCAR(ctx context.Context, in io.Reader, pinRoots bool) (CARImport, error) {
 	br, err := car.NewBlockReader(bufio.NewReaderSize(in, 1<<20))
 	if err != nil {
-		return nil, &CARError{Block: -1, Err: carCause(err)}
+		return CARImport{}, &CARError{Block: -1, Err: carCause(err)}
 	}
 	im, err := r.BeginImport(ctx)
 	if err != nil {
-		return nil, err
+		return CARImport{}, err
 	}
 	defer im.Close()
 
@@ -68,14 +77,14 @@ func (r *Repo) ImportCAR(ctx context.Context, in io.Reader) ([]cid.Cid, error) {
 	inCAR := map[string][]cid.Cid{}
 	for i := 0; ; i++ {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return CARImport{}, err
 		}
 		blk, err := br.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, &CARError{Block: i, Err: carCause(err)}
+			return CARImport{}, &CARError{Block: i, Err: carCause(err)}
 		}
 		k := string(blk.Cid().Hash())
 		if _, dup := inCAR[k]; dup {
@@ -83,31 +92,37 @@ func (r *Repo) ImportCAR(ctx context.Context, in io.Reader) ([]cid.Cid, error) {
 		}
 		links, err := blockLinks(ctx, blk)
 		if err != nil {
-			return nil, &CARError{Block: i, Err: fmt.Errorf("%s: %w", blk.Cid(), err)}
+			return CARImport{}, &CARError{Block: i, Err: fmt.Errorf("%s: %w", blk.Cid(), err)}
 		}
 		inCAR[k] = links
 		if err := im.Put(ctx, blk); err != nil {
-			return nil, fmt.Errorf("repo: block #%d: %w", i, err)
+			return CARImport{}, fmt.Errorf("repo: block #%d: %w", i, err)
 		}
 	}
 	for _, root := range br.Roots {
+		if !pinRoots {
+			break
+		}
 		missing, err := r.firstMissing(ctx, root, inCAR)
 		if err != nil {
-			return nil, fmt.Errorf("repo: %w", err)
+			return CARImport{}, fmt.Errorf("repo: %w", err)
 		}
 		if missing.Defined() {
-			return nil, fmt.Errorf("repo: the DAG of root %s needs block %s, which is neither in the CAR nor in the repo; nothing was imported", root, missing)
+			return CARImport{}, fmt.Errorf("repo: the DAG of root %s needs block %s, which is neither in the CAR nor in the repo; nothing was imported", root, missing)
 		}
 	}
 	if err := im.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("repo: %w", err)
+		return CARImport{}, fmt.Errorf("repo: %w", err)
 	}
 	for _, root := range br.Roots {
+		if !pinRoots {
+			break
+		}
 		if err := r.Pin(ctx, root, Holder{Kind: HolderUser}, Recursive); err != nil {
-			return nil, err
+			return CARImport{}, err
 		}
 	}
-	return br.Roots, nil
+	return CARImport{Roots: br.Roots, Blocks: len(inCAR)}, nil
 }
 
 // carCause turns go-car's errors for a cut-off file into one a person reads.

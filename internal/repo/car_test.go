@@ -100,9 +100,9 @@ func TestCARRoundTrip(t *testing.T) {
 	for name, data := range map[string][]byte{"v1": v1, "v2": toV2(t, v1)} {
 		t.Run(name, func(t *testing.T) {
 			dst := openTestRepo(t, t.TempDir())
-			roots, err := dst.ImportCAR(ctx, bytes.NewReader(data))
+			res, err := dst.ImportCAR(ctx, bytes.NewReader(data), true)
 			require.NoError(t, err)
-			require.Equal(t, []cid.Cid{root}, roots)
+			require.Equal(t, []cid.Cid{root}, res.Roots)
 			require.Equal(t, []Hold{{Holder: user, Mode: Recursive}}, holdsOf(t, dst, root), "roots are pinned for the user")
 			require.Equal(t, snap(t, src).Blocks, snap(t, dst).Blocks)
 
@@ -116,7 +116,7 @@ func TestCARRoundTrip(t *testing.T) {
 
 			// Importing again changes nothing and succeeds.
 			before := snap(t, dst)
-			_, err = dst.ImportCAR(ctx, bytes.NewReader(data))
+			_, err = dst.ImportCAR(ctx, bytes.NewReader(data), true)
 			require.NoError(t, err)
 			require.Equal(t, before, snap(t, dst))
 		})
@@ -159,7 +159,7 @@ func TestCARImportRejectsBadInput(t *testing.T) {
 			dst := openTestRepo(t, t.TempDir())
 			keep := addFS(t, dst, map[string]string{"mine.txt": "already here"})
 			before := snap(t, dst)
-			_, err := dst.ImportCAR(ctx, bytes.NewReader(tt.data))
+			_, err := dst.ImportCAR(ctx, bytes.NewReader(tt.data), true)
 			require.ErrorContains(t, err, tt.want)
 			require.Equal(t, before, snap(t, dst), "nothing imported, nothing pinned")
 			rep, err := dst.Verify(ctx)
@@ -177,9 +177,45 @@ func TestCARImportCompletesFromRepo(t *testing.T) {
 	rootBlk, err := r.Blockstore().Get(ctx, root)
 	require.NoError(t, err)
 	// A CAR with only the root block is complete here: a.txt is in the repo.
-	roots, err := r.ImportCAR(ctx, bytes.NewReader(writeCAR(t, []cid.Cid{root}, rootBlk)))
+	res, err := r.ImportCAR(ctx, bytes.NewReader(writeCAR(t, []cid.Cid{root}, rootBlk)), true)
 	require.NoError(t, err)
-	require.Equal(t, []cid.Cid{root}, roots)
+	require.Equal(t, []cid.Cid{root}, res.Roots)
+}
+
+// Without pinning the roots (Kubo's --pin-roots=false) a CAR whose DAG is
+// incomplete imports: every block checked, nothing pinned, gc's to take.
+// A block that does not match its CID still fails the whole import.
+func TestCARImportWithoutPinningRoots(t *testing.T) {
+	ctx := context.Background()
+	src := openTestRepo(t, t.TempDir())
+	root := addFS(t, src, map[string]string{"a.txt": "alpha", "b.txt": "beta"})
+	rootBlk, err := src.Blockstore().Get(ctx, root)
+	require.NoError(t, err)
+	a, err := src.Resolve(ctx, mustPath(t, "/ipfs/"+root.String()+"/a.txt"))
+	require.NoError(t, err)
+	aBlk, err := src.Blockstore().Get(ctx, a)
+	require.NoError(t, err)
+	data := writeCAR(t, []cid.Cid{root}, rootBlk, aBlk) // b.txt is missing
+
+	r := openTestRepo(t, t.TempDir())
+	_, err = r.ImportCAR(ctx, bytes.NewReader(data), true)
+	require.ErrorContains(t, err, "neither in the CAR nor in the repo", "pinned, the DAG must be complete")
+	res, err := r.ImportCAR(ctx, bytes.NewReader(data), false)
+	require.NoError(t, err)
+	require.Equal(t, []cid.Cid{root}, res.Roots)
+	require.Equal(t, 2, res.Blocks)
+	for _, c := range []cid.Cid{root, a} {
+		ok, err := r.Blockstore().Has(ctx, c)
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	require.Empty(t, holdsOf(t, r, root), "nothing pinned")
+
+	badBlk, err := blocks.NewBlockWithCid([]byte("tampered"), a)
+	require.NoError(t, err)
+	bad := writeCAR(t, []cid.Cid{root}, badBlk)
+	_, err = r.ImportCAR(ctx, bytes.NewReader(bad), false)
+	require.Error(t, err, "every hash is checked")
 }
 
 type failingWriter struct{ n int }
@@ -232,12 +268,12 @@ func FuzzCARImport(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ctx := context.Background()
 		before := snap(t, r)
-		roots, err := r.ImportCAR(ctx, bytes.NewReader(data))
+		res, err := r.ImportCAR(ctx, bytes.NewReader(data), true)
 		if err != nil {
 			require.Equal(t, before, snap(t, r), "a rejected CAR leaves no trace: %v", err)
 			return
 		}
-		for _, c := range roots {
+		for _, c := range res.Roots {
 			require.Equal(t, Recursive, pinMode(t, r, c))
 		}
 		rep, err := r.Verify(ctx)

@@ -20,6 +20,39 @@ func (r *Repo) RegisterRoots(name string, f RootsFunc) {
 	r.roots[name] = f
 }
 
+// Protect keeps what is present of root's DAG from gc until release is
+// called: for a fetch from peers, which holds no PinLock while it waits on
+// the network. Blocks a Stage flushes into the store take PinLock for the
+// flush, so they land either before a collection's mark, which then sees
+// them, or after its sweep. Hold PinLock again to pin the DAG once it is
+// complete, and release only after that.
+func (r *Repo) Protect(root cid.Cid) (release func()) {
+	r.rootsMu.Lock()
+	r.inFlight[root]++
+	r.rootsMu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			r.rootsMu.Lock()
+			defer r.rootsMu.Unlock()
+			if r.inFlight[root]--; r.inFlight[root] <= 0 {
+				delete(r.inFlight, root)
+			}
+		})
+	}
+}
+
+// protected lists the roots of fetches in flight.
+func (r *Repo) protected() []cid.Cid {
+	r.rootsMu.Lock()
+	defer r.rootsMu.Unlock()
+	out := make([]cid.Cid, 0, len(r.inFlight))
+	for c := range r.inFlight {
+		out = append(out, c)
+	}
+	return out
+}
+
 // GCResult says what a collection did.
 type GCResult struct {
 	// Kept counts the blocks reachable from a root; Removed the others,
@@ -123,6 +156,13 @@ func (r *Repo) mark(ctx context.Context) (map[string]struct{}, error) {
 		}
 		return 1
 	})
+	// What a fetch in flight has so far is kept; what it lacks is not an
+	// error, unlike for a root that must be whole.
+	for _, root := range r.protected() {
+		if err := merkledag.Walk(ctx, r.presentLinksOf, root, visit, merkledag.Concurrent()); err != nil {
+			return nil, fmt.Errorf("repo: gc: walk %s, fetched in flight: %w", root, err)
+		}
+	}
 	for _, set := range sets {
 		for _, root := range set.Roots {
 			if !set.Recursive {
@@ -156,6 +196,16 @@ func (r *Repo) allKeys(ctx context.Context) (<-chan cid.Cid, func() error, error
 		return nil, nil, err
 	}
 	return ch, func() error { return nil }, nil
+}
+
+// presentLinksOf is linksOf for a DAG that may be incomplete: a block the
+// store lacks has no links.
+func (r *Repo) presentLinksOf(ctx context.Context, c cid.Cid) ([]*ipld.Link, error) {
+	links, err := r.linksOf(ctx, c)
+	if ipld.IsNotFound(err) {
+		return nil, nil
+	}
+	return links, err
 }
 
 // linksOf returns the links of block c. Raw blocks have none, so they are

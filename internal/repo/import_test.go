@@ -95,7 +95,7 @@ func TestFullDisk(t *testing.T) {
 	bigRoot := addFS(t, src, map[string]string{"big.bin": string(big)})
 	carData := exportCAR(t, src, bigRoot)
 
-	_, err = r.ImportCAR(ctx, bytes.NewReader(carData))
+	_, err = r.ImportCAR(ctx, bytes.NewReader(carData), true)
 	require.Error(t, err)
 	require.True(t, errors.Is(err, syscall.ENOSPC), "the cause is named: %v", err)
 	require.Equal(t, before, snap(t, r), "nothing of the CAR is left")
@@ -139,6 +139,6 @@ func TestFullDisk(t *testing.T) {
 	require.Equal(t, "<h1>still here</h1>", string(got))
 
 	// And once there is room again, it works.
-	_, err = r.ImportCAR(ctx, bytes.NewReader(exportCAR(t, r, small)))
+	_, err = r.ImportCAR(ctx, bytes.NewReader(exportCAR(t, r, small)), true)
 	require.NoError(t, err)
 }

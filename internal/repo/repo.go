@@ -71,6 +71,8 @@ type Repo struct {
 
 	rootsMu sync.Mutex
 	roots   map[string]RootsFunc
+	// inFlight counts the Protect calls per root of a fetch in flight.
+	inFlight map[cid.Cid]int
 	// holdLocks serialise the read-modify-write of each (CID, holder).
 	holdLocks keyedMutex
 
@@ -92,7 +94,7 @@ func Open(ctx context.Context, cfg Config) (_ *Repo, err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("repo: create %s: %w", dir, err)
 	}
-	r := &Repo{path: dir, roots: map[string]RootsFunc{}, gcLocker: blockstore.NewGCLocker()}
+	r := &Repo{path: dir, roots: map[string]RootsFunc{}, inFlight: map[cid.Cid]int{}, gcLocker: blockstore.NewGCLocker()}
 	defer func() {
 		if err != nil {
 			r.Close()
@@ -229,7 +231,9 @@ func (r *Repo) Keys() *Keystore { return r.keys }
 
 // PinLock keeps garbage collection from starting until Unlock. Hold it from
 // before writing the first block of a DAG until the DAG is pinned (or
-// registered as a root), or GC may sweep the blocks in between.
+// registered as a root), or GC may sweep the blocks in between. A fetch
+// from peers, which may take minutes, holds no PinLock: it is Protected
+// instead, so a waiting GC never keeps adds and publishes waiting on it.
 func (r *Repo) PinLock(ctx context.Context) blockstore.Unlocker {
 	return r.gcLocker.PinLock(ctx)
 }

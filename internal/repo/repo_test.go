@@ -354,3 +354,33 @@ func TestMain(m *testing.M) {
 	testutil.CleanupCorpora()
 	os.Exit(code)
 }
+
+// A fetch in flight Protects its root: gc keeps what has arrived of the
+// DAG, missing blocks and all, without failing, and sweeps it once the
+// fetch lets go unpinned.
+func TestGCKeepsAProtectedPartialDAG(t *testing.T) {
+	ctx := context.Background()
+	r := openTestRepo(t, t.TempDir())
+	root := addFS(t, r, map[string]string{"a.txt": "arrived", "b.txt": "still on the way"})
+	require.NoError(t, r.Unpin(ctx, root, user))
+	a, err := r.Resolve(ctx, mustPath(t, root.String()+"/a.txt"))
+	require.NoError(t, err)
+	b, err := r.Resolve(ctx, mustPath(t, root.String()+"/b.txt"))
+	require.NoError(t, err)
+	require.NoError(t, r.Blockstore().DeleteBlock(ctx, b))
+
+	release := r.Protect(root)
+	res, err := r.GC(ctx)
+	require.NoError(t, err, "a protected DAG may be incomplete")
+	require.Zero(t, res.Removed)
+	for _, c := range []cid.Cid{root, a} {
+		ok, err := r.Blockstore().Has(ctx, c)
+		require.NoError(t, err)
+		require.True(t, ok, "%s arrived and is kept", c)
+	}
+	release()
+	release() // idempotent
+	res, err = r.GC(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 2, res.Removed, "released and held by nobody")
+}

@@ -29,8 +29,10 @@ import (
 // fetch it serves sees its own blocks at once. Memory is what the caller
 // lets pile up between Flushes.
 //
-// A Stage holds no lock against gc: hold PinLock across the fetch and the
-// pin that follows, as for any fetch.
+// A Stage takes PinLock only while Flush moves blocks into the store, so
+// they land wholly before a collection or after it: Protect the fetch's
+// root so that a collection in between keeps what landed, and take PinLock
+// to pin the DAG once it is complete.
 type Stage struct {
 	r *Repo
 
@@ -115,6 +117,8 @@ func (s *Stage) Flush(ctx context.Context) ([]blocks.Block, error) {
 	if err != nil || n == 0 {
 		return nil, err
 	}
+	unlock := s.r.PinLock(ctx)
+	defer unlock.Unlock(ctx)
 	if err := s.batch.Commit(ctx); err != nil {
 		s.batch.Discard(ctx)
 		return nil, s.fail(fmt.Errorf("repo: store staged blocks: %w", err))

@@ -85,8 +85,13 @@ type Bundle struct {
 	static int
 	// inputs are what the bundle was built from; WriteDir refuses to
 	// replace any of them or anything holding one.
-	inputs []string
+	inputs   []string
+	lifetime time.Duration
 }
+
+// Lifetime is site.toml's lifetime for the records of the site's name, or
+// 0 when it sets none.
+func (b *Bundle) Lifetime() time.Duration { return b.lifetime }
 
 func newBundle(files []File, pages, static int) *Bundle {
 	slices.SortFunc(files, func(a, b File) int { return cmp.Compare(a.Path, b.Path) })

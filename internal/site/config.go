@@ -3,6 +3,7 @@ package site
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/url"
@@ -52,11 +53,59 @@ type siteInfo struct {
 	Copyright string `toml:"-"`
 }
 
+// siteTOML is site.toml: what templates see, and what only publishing
+// reads.
+type siteTOML struct {
+	siteInfo
+	// Lifetime is how long each signed record of the site's name stays
+	// valid ("720h", "35d"); 0 leaves the publisher's default.
+	Lifetime duration `toml:"lifetime"`
+}
+
+// duration is a TOML string such as "720h" or "35d" (days, which Go's
+// durations lack).
+type duration time.Duration
+
+func (d *duration) UnmarshalText(b []byte) error {
+	v, err := parseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = duration(v)
+	return nil
+}
+
+// ParseLifetime reads a record lifetime as site.toml takes it: a Go
+// duration or a whole number of days ("35d"), at least an hour.
+func ParseLifetime(s string) (time.Duration, error) {
+	d, err := parseDuration(s)
+	if err == nil && d < time.Hour {
+		err = fmt.Errorf("lifetime %s: want 1h or more: a shorter one would expire between republishes", d)
+	}
+	return d, err
+}
+
+// parseDuration reads a Go duration or a whole number of days ("35d").
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		var n int
+		if _, err := fmt.Sscanf(days, "%d", &n); err == nil && fmt.Sprint(n) == days && n > 0 {
+			return time.Duration(n) * 24 * time.Hour, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("lifetime %q: want a positive duration such as 35d or 840h", s)
+	}
+	return d, nil
+}
+
 const siteFile = "site.toml"
 
 // loadSiteInfo reads site.toml, which is optional: every field has a default.
-func loadSiteInfo(dir string, ps *problems) siteInfo {
-	info := siteInfo{Title: "My island", Language: "en"}
+func loadSiteInfo(dir string, ps *problems) siteTOML {
+	info := siteTOML{siteInfo: siteInfo{Title: "My island", Language: "en"}}
 	name := filepath.Join(dir, siteFile)
 	data, err := os.ReadFile(name)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -71,7 +120,7 @@ func loadSiteInfo(dir string, ps *problems) siteInfo {
 		return info
 	}
 	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
-	var got siteInfo
+	var got siteTOML
 	if err := dec.Decode(&got); err != nil {
 		var strict *toml.StrictMissingError
 		var de *toml.DecodeError
@@ -79,13 +128,13 @@ func loadSiteInfo(dir string, ps *problems) siteInfo {
 		case errors.As(err, &strict):
 			for _, e := range strict.Errors {
 				row, _ := e.Position()
-				ps.addf(name, row, "unknown key %q; the keys are title, author, description, language and base_url",
+				ps.addf(name, row, "unknown key %q; the keys are title, author, description, language, base_url and lifetime",
 					strings.Join(e.Key(), "."))
 			}
 		case errors.As(err, &de):
 			tomlProblem(name, err, ps)
 		default:
-			ps.addf(name, 0, "%v; the keys are title, author, description, language and base_url, all strings", err)
+			ps.addf(name, 0, "%v; the keys are title, author, description, language, base_url and lifetime, all strings", err)
 		}
 		return info
 	}
@@ -96,6 +145,11 @@ func loadSiteInfo(dir string, ps *problems) siteInfo {
 		info.Language = got.Language
 	}
 	info.Author, info.Description = got.Author, got.Description
+	if got.Lifetime > 0 && time.Duration(got.Lifetime) < time.Hour {
+		ps.addf(name, keyLine(data, "lifetime"), "lifetime %s: a record valid for less than an hour would expire between republishes; want 1h or more (the default is 35d)", time.Duration(got.Lifetime))
+		return info
+	}
+	info.Lifetime = got.Lifetime
 	if got.BaseURL != "" {
 		u, err := url.Parse(got.BaseURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

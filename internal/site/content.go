@@ -131,11 +131,12 @@ type content struct {
 	srcDir   string
 	hugo     *hugoSite // nil for island's own layout
 	info     siteInfo
-	home     *page   // nil when there is no index.md
-	notFound *page   // nil when there is no 404.md
-	regular  []*page // every page that is neither a list nor home nor 404
-	posts    []*page // the main list (home page, feed): posts/, a Hugo site's main sections
-	pages    []*page // top-level regular pages, in nav order
+	lifetime time.Duration // site.toml's lifetime; 0 when unset (always for a Hugo site)
+	home     *page         // nil when there is no index.md
+	notFound *page         // nil when there is no 404.md
+	regular  []*page       // every page that is neither a list nor home nor 404
+	posts    []*page       // the main list (home page, feed): posts/, a Hugo site's main sections
+	pages    []*page       // top-level regular pages, in nav order
 	sections []*section
 	taxes    []*taxonomy
 	static   []staticFile
@@ -193,7 +194,8 @@ func loadContent(ctx context.Context, cfg Config, cache *cache, ps *problems) (*
 func loadIsland(ctx context.Context, cfg Config, cache *cache, start time.Time, ps *problems) (*content, error) {
 	dir := cfg.ContentDir
 	c := &content{dir: dir, srcDir: dir, excluded: map[string]string{}, inputs: []string{dir}}
-	c.info = loadSiteInfo(dir, ps)
+	toml := loadSiteInfo(dir, ps)
+	c.info, c.lifetime = toml.siteInfo, time.Duration(toml.Lifetime)
 
 	var srcs []string
 	entries, err := os.ReadDir(dir)
@@ -222,7 +224,7 @@ func loadIsland(ctx context.Context, cfg Config, cache *cache, start time.Time, 
 				}
 			}
 		case name == staticDir && e.IsDir():
-			c.static = loadStatic(filepath.Join(dir, staticDir), "", start, ps)
+			c.static = loadStatic(filepath.Join(dir, staticDir), start, ps)
 		case name == layoutsDir && e.IsDir():
 			c.layouts = loadLayouts(filepath.Join(dir, layoutsDir), ps)
 		case strings.HasSuffix(name, ".md") && !e.IsDir():
@@ -366,6 +368,9 @@ func compareWeight(a, b int) int {
 // readPage reads and parses one Markdown file; nil when it cannot be used.
 func readPage(dir, src string, ps *problems) *page {
 	file := filepath.Join(dir, filepath.FromSlash(src))
+	if !insideContent(dir, file, ps) {
+		return nil
+	}
 	data, err := os.ReadFile(file)
 	if err != nil {
 		ps.addf(file, 0, "cannot read: %v", err)
@@ -579,17 +584,52 @@ func (p *page) terms(key string) []string {
 	return p.hugo.terms[key]
 }
 
-// loadStatic lists content/static, whose files go to the bundle directory
-// under ("" is the root); they are read only when written. start is when
-// the build started, before anything was read.
-func loadStatic(root, under string, start time.Time, ps *problems) []staticFile {
+// insideContent reports whether file, a symbolic link or not, stays inside
+// the content directory dir; a link that leaves it is a problem naming the
+// link: followed, it would publish any file the user can read.
+func insideContent(dir, file string, ps *problems) bool {
+	fi, err := os.Lstat(file)
+	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		return true // not a link; a missing file is reported by its reader
+	}
+	target, err := filepath.EvalSymlinks(file)
+	if err != nil {
+		ps.addf(file, 0, "is a symbolic link that cannot be followed: %v", err)
+		return false
+	}
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		root = dir
+	}
+	if rel, err := filepath.Rel(root, target); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		ps.addf(file, 0, "is a symbolic link to %s, outside the content directory: island publishes only what is inside it; copy the file in or remove the link", target)
+		return false
+	}
+	return true
+}
+
+// loadStatic lists content/static, whose files go to the root of the
+// bundle; they are read only when written. Dotfiles are skipped; a symbolic
+// link out of the directory holding root is a problem. start is when the
+// build started, before anything was read.
+func loadStatic(root string, start time.Time, ps *problems) []staticFile {
 	var out []staticFile
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			ps.addf(p, 0, "cannot read: %v", err)
 			return nil
 		}
+		if strings.HasPrefix(d.Name(), ".") && p != root {
+			// Dotfiles (.DS_Store, .git) are not published, as add skips them.
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
 		if d.IsDir() {
+			return nil
+		}
+		if !insideContent(filepath.Dir(root), p, ps) {
 			return nil
 		}
 		info, err := os.Stat(p) // follows a symlink to the file it names
@@ -606,7 +646,7 @@ func loadStatic(root, under string, start time.Time, ps *problems) []staticFile 
 			return fmt.Errorf("site: static file %s: %w", p, err)
 		}
 		stamp := stampOf(info)
-		out = append(out, staticFile{path: path.Join(under, filepath.ToSlash(rel)), src: p, size: info.Size(), stamp: stamp, settled: stamp.settledAt(start)})
+		out = append(out, staticFile{path: filepath.ToSlash(rel), src: p, size: info.Size(), stamp: stamp, settled: stamp.settledAt(start)})
 		return nil
 	})
 	if err != nil {

@@ -668,7 +668,7 @@ func (l *hugoLoader) static(start time.Time) []staticFile {
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 			continue
 		}
-		for _, f := range loadStatic(dir, "", start, l.ps) {
+		for _, f := range loadStatic(dir, start, l.ps) {
 			byPath[f.path] = f
 		}
 	}
@@ -693,6 +693,9 @@ func (l *hugoLoader) static(start time.Time) []staticFile {
 			}
 		} else {
 			dst = strings.TrimPrefix(l.h.sanitizeDir(path.Dir(r.src))+"/"+path.Base(r.src), "/")
+		}
+		if !insideContent(l.h.root, r.abs, l.ps) {
+			continue
 		}
 		info, err := os.Stat(r.abs)
 		if err != nil {

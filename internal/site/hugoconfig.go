@@ -724,6 +724,9 @@ func (h *hugoSite) loadShortcodes(ps *problems) (others int) {
 			if strings.Contains(path.Base(name), ".") {
 				return nil
 			}
+			if !insideContent(h.root, p, ps) {
+				return nil
+			}
 			data, err := os.ReadFile(p)
 			if err != nil {
 				ps.addf(p, 0, "cannot read: %v", err)

@@ -361,7 +361,12 @@ func TestBadInput(t *testing.T) {
 		{
 			name:  "unknown key in site.toml",
 			files: map[string]string{"site.toml": "title = \"x\"\ntheme = \"dark\"\n"},
-			want:  []string{`DIR/site.toml:2: unknown key "theme"; the keys are title, author, description, language and base_url`},
+			want:  []string{`DIR/site.toml:2: unknown key "theme"; the keys are title, author, description, language, base_url and lifetime`},
+		},
+		{
+			name:  "record lifetime too short",
+			files: map[string]string{"site.toml": "title = \"T\"\nlifetime = \"10m\"\n", "index.md": post("Home", "hi")},
+			want:  []string{`DIR/site.toml:2: lifetime 10m0s: a record valid for less than an hour would expire between republishes; want 1h or more (the default is 35d)`},
 		},
 		{
 			name:  "not a layout",

@@ -65,6 +65,9 @@ func loadLayouts(dir string, ps *problems) map[string]layoutFile {
 				baseLayout, strings.Join(kindLayouts, ", "), cssLayout)
 			continue
 		}
+		if !insideContent(filepath.Dir(dir), file, ps) {
+			continue
+		}
 		data, err := os.ReadFile(file)
 		if err != nil {
 			ps.addf(file, 0, "cannot read: %v", err)
