@@ -2,6 +2,7 @@ package site
 
 import (
 	"bytes"
+	"context"
 	"html"
 	"io/fs"
 	"log/slog"
@@ -468,4 +469,31 @@ func TestHugoWriteDir(t *testing.T) {
 		require.ErrorContains(t, WriteDir(b, out), "overlap", out)
 	}
 	require.FileExists(t, filepath.Join(dir, "hugo.toml"))
+}
+
+// A Hugo site keeps island's rule: a symbolic link out of the site (a
+// page, a bundle's file, a static file, a shortcode template) is refused
+// with an error naming it; dotfiles are not published.
+func TestHugoSymlinksStayInside(t *testing.T) {
+	outside := filepath.Join(t.TempDir(), "secret.txt")
+	require.NoError(t, os.WriteFile(outside, []byte("the user's private key"), 0o600))
+	for _, link := range []string{"content/post/leak.md", "content/post/b/secret.txt", "static/secret.txt", "layouts/shortcodes/leak.html"} {
+		t.Run(link, func(t *testing.T) {
+			dir := writeHugoSite(t, map[string]string{
+				"content/post/a.md":       "---\ntitle: A\n---\na\n",
+				"content/post/b/index.md": "---\ntitle: B\n---\nb\n",
+				"content/post/.notes.md":  "not a page",
+				"static/.DS_Store":        "not published",
+			})
+			p := filepath.Join(dir, filepath.FromSlash(link))
+			require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+			require.NoError(t, os.Symlink(outside, p))
+			_, err := Build(context.Background(), testConfig(t, dir))
+			require.ErrorContains(t, err, p+": is a symbolic link to "+outside+", outside the content directory")
+			require.NoError(t, os.Remove(p))
+			for f := range readAll(t, mustBuild(t, testConfig(t, dir))) {
+				require.NotContains(t, "/"+f, "/.", "dotfiles are not published: %s", f)
+			}
+		})
+	}
 }
