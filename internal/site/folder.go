@@ -135,85 +135,83 @@ func CheckFolder(ctx context.Context, fsys fs.FS, hidden bool) (*FolderCheck, er
 		defer f.Close()
 		return io.ReadAll(io.LimitReader(f, maxScanBytes))
 	}
-	// The site's own address, from what pages say of themselves.
-	type pageData struct {
-		p    string
-		data []byte
+	// One pass over the pages: links that break under a path whatever the
+	// site's address are counted at once; absolute links are kept (only
+	// they, so memory stays small) until every page has said what the
+	// site's own address is.
+	type absLink struct{ file, val string }
+	var absolute []absLink
+	counts := map[[2]string]*found{} // file, kind
+	var order [][2]string
+	note := func(file, kind, example string) {
+		k := [2]string{file, kind}
+		f := counts[k]
+		if f == nil {
+			f = &found{file: file, kind: kind, example: example}
+			counts[k] = f
+			order = append(order, k)
+		}
+		f.n++
 	}
-	var read1 []pageData
+	notFound := notFoundPages(fsys)
 	for _, p := range pages {
 		data, err := read(p)
 		if err != nil {
 			return nil, fmt.Errorf("site: check folder: %w", err)
 		}
-		read1 = append(read1, pageData{p, data})
-		scanHTML(data, func(tag, name []byte, vs, ve int) {
-			val := html.UnescapeString(string(data[vs:ve]))
+		check := !notFound[p]
+		link := func(val string) {
 			switch {
-			case bytes.EqualFold(tag, []byte("link")) && bytes.EqualFold(name, []byte("href")) && relIs(data, vs, "canonical"),
-				bytes.EqualFold(tag, []byte("meta")) && bytes.EqualFold(name, []byte("content")) && metaIs(data, vs, "og:url"):
+			case !check:
+			case strings.HasPrefix(val, "//") || isExternal(val):
+				absolute = append(absolute, absLink{p, val})
+			case strings.HasPrefix(val, "/"):
+				note(p, WarnRootAbsolute, val)
+			}
+		}
+		scanHTML(data, func(tag, name []byte, vs, ve int) {
+			val := strings.TrimSpace(html.UnescapeString(string(data[vs:ve])))
+			isLink, isMeta := bytes.EqualFold(tag, []byte("link")), bytes.EqualFold(tag, []byte("meta"))
+			switch {
+			case isLink && bytes.EqualFold(name, []byte("href")) && relIs(data, vs, "canonical"),
+				isMeta && bytes.EqualFold(name, []byte("content")) && metaIs(data, vs, "og:url"):
+				// The site's address, rightly absolute, and what tells it.
 				if u, err := url.Parse(val); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
 					own[strings.ToLower(u.Host)] = true
 				}
-			case fc.Generator == "" && bytes.EqualFold(tag, []byte("meta")) && bytes.EqualFold(name, []byte("content")) && metaIs(data, vs, "generator"):
-				fc.Generator = val
+			case isLink && relIs(data, vs, "alternate", "me"):
+			case isMeta && bytes.EqualFold(name, []byte("content")):
+				switch {
+				case fc.Generator == "" && metaIs(data, vs, "generator"):
+					fc.Generator = val
+				case metaIs(data, vs, "refresh"):
+					if _, u, ok := strings.Cut(strings.ToLower(val), "url="); ok {
+						link(strings.Trim(strings.TrimSpace(val[len(val)-len(u):]), `'"`))
+					}
+				}
+			case bytes.EqualFold(tag, []byte("base")) && bytes.EqualFold(name, []byte("href")):
+				if check && (strings.HasPrefix(val, "/") || isExternal(val)) {
+					note(p, WarnBase, val)
+				}
+			case bytes.EqualFold(name, []byte("srcset")):
+				for _, c := range strings.Split(val, ",") {
+					if f := strings.Fields(c); len(f) > 0 {
+						link(f[0])
+					}
+				}
+			case isURLAttr(name):
+				link(val)
 			}
 		})
 	}
 	fc.Pages = len(pages)
-	notFound := notFoundPages(fsys)
-	for _, pd := range read1 {
-		if notFound[pd.p] {
-			continue
+	for _, a := range absolute {
+		if linkKind(a.val, own) == WarnOwnURL {
+			note(a.file, WarnOwnURL, a.val)
 		}
-		counts := map[string]*found{}
-		note := func(kind, example string) {
-			f := counts[kind]
-			if f == nil {
-				f = &found{file: pd.p, kind: kind, example: example}
-				counts[kind] = f
-			}
-			f.n++
-		}
-		data := pd.data
-		scanHTML(data, func(tag, name []byte, vs, ve int) {
-			val := strings.TrimSpace(html.UnescapeString(string(data[vs:ve])))
-			switch {
-			case bytes.EqualFold(tag, []byte("base")) && bytes.EqualFold(name, []byte("href")):
-				if strings.HasPrefix(val, "/") || isExternal(val) {
-					note(WarnBase, val)
-				}
-				return
-			case bytes.EqualFold(tag, []byte("link")) && relIs(data, vs, "canonical", "alternate", "me"):
-				return // the site's address, rightly absolute
-			case bytes.EqualFold(tag, []byte("meta")) && bytes.EqualFold(name, []byte("content")):
-				if !metaIs(data, vs, "refresh") {
-					return
-				}
-				_, u, ok := strings.Cut(strings.ToLower(val), "url=")
-				if !ok {
-					return
-				}
-				val = strings.Trim(strings.TrimSpace(val[len(val)-len(u):]), `'"`)
-			case bytes.EqualFold(name, []byte("srcset")):
-				for _, c := range strings.Split(val, ",") {
-					if f := strings.Fields(c); len(f) > 0 {
-						if kind := linkKind(f[0], own); kind != "" {
-							note(kind, f[0])
-						}
-					}
-				}
-				return
-			case !isURLAttr(name):
-				return
-			}
-			if kind := linkKind(val, own); kind != "" {
-				note(kind, val)
-			}
-		})
-		for _, f := range counts {
-			all = append(all, *f)
-		}
+	}
+	for _, k := range order {
+		all = append(all, *counts[k])
 	}
 	for _, p := range sheets {
 		data, err := read(p)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
@@ -222,5 +223,29 @@ func FuzzHugoPage(f *testing.F) {
 		second, err := render()
 		require.NoError(t, err)
 		require.Equal(t, first, second)
+	})
+}
+
+// FuzzCheckFolder reads any page and style sheet for links that break
+// under /ipfs/CID/: it must never panic, and what it reports names a file
+// of the folder.
+func FuzzCheckFolder(f *testing.F) {
+	for _, s := range []string{
+		`<a href="/x">`, `<base href="/">`, `<link rel="canonical" href="https://a.example/"><a href="https://a.example/b">`,
+		`<meta http-equiv="refresh" content="0; url=/x">`, `<meta http-equiv="refresh" content="0;URL='/x'">`, `<img srcset="/a 2x, b 3x,,">`,
+		`<meta name="generator" content="Hugo">`, `body{background:url(/x.png)}`, `url(`, `<a href=//a.example/x>`, `<link rel=canonical href=`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fsys := fstest.MapFS{"index.html": {Data: data}, "a/b.htm": {Data: data}, "style.css": {Data: data}, "_redirects": {Data: data}}
+		fc, err := CheckFolder(context.Background(), fsys, false)
+		require.NoError(t, err)
+		require.LessOrEqual(t, len(fc.Warnings), MaxFolderWarnings)
+		for _, w := range fc.Warnings {
+			require.Contains(t, []string{"index.html", "a/b.htm", "style.css"}, w.File)
+			require.Positive(t, w.Count)
+			require.NotEmpty(t, w.Fix)
+		}
 	})
 }

@@ -623,7 +623,7 @@ func (h *hugoSite) readMenus(hc hugoConfig, ps *problems) {
 			if !ok {
 				continue
 			}
-			me := hugoMenuEntry{file: src.file, line: nthKeyLine(src.data, "name", i)}
+			me := hugoMenuEntry{file: src.file, line: menuLine(src.data, key, i)}
 			me.name, _ = e["name"].(string)
 			me.url, _ = e["url"].(string)
 			me.pageRef, _ = e["pageref"].(string)
@@ -648,21 +648,20 @@ func weightOf(v any) int {
 	return 0
 }
 
-// nthKeyLine is the line of the n-th (from 0) setting of key in data.
-func nthKeyLine(data []byte, key string, n int) int {
-	line := 0
+// menuLine is the line of the name of the n-th (from 0) entry of the
+// main menu, set under key ("menu" or "menus") in data; 0 when not found.
+func menuLine(data []byte, key string, n int) int {
+	start := keyLineFold(data, key)
+	if start == 0 {
+		return 0
+	}
+	line := start - 1 // lines before the menu's own
 	for range n + 1 {
-		rest := data
-		skip := 0
-		if line > 0 {
-			rest = data[lineOffset(data, line):]
-			skip = line
-		}
-		l := keyLineFold(rest, key)
+		l := keyLineFold(data[lineOffset(data, line):], "name")
 		if l == 0 {
 			return 0
 		}
-		line = skip + l
+		line += l
 	}
 	return line
 }
