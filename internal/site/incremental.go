@@ -148,6 +148,9 @@ func (c *cache) loadPage(dir, src string, start time.Time, ps *problems) (*page,
 		return readPage(dir, src, ps), nil
 	}
 	file := filepath.Join(dir, filepath.FromSlash(src))
+	if !insideContent(dir, file, ps) {
+		return nil, nil
+	}
 	// Stat before reading: a change made in between shows next time.
 	info, err := os.Stat(file)
 	if err != nil {
