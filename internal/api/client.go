@@ -492,6 +492,10 @@ func (c *Client) Status(ctx context.Context) (core.Status, error) {
 	return getJSON[core.Status](ctx, c, "/status")
 }
 
+func (c *Client) NodeStats(ctx context.Context) (core.NodeStats, error) {
+	return getJSON[core.NodeStats](ctx, c, "/node/stats")
+}
+
 // progressDir reports the bytes read from the files of a directory tree, as
 // the in-process importer reports the bytes it reads.
 type progressDir struct {

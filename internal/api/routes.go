@@ -62,6 +62,7 @@ var operations = []operation{
 	op(get, "/status", func(_ *Server, a core.API) http.HandlerFunc { return read(a.Status) }),
 	op(get, "/peers", func(_ *Server, a core.API) http.HandlerFunc { return read(a.Peers) }),
 	op(get, "/provide/stat", func(_ *Server, a core.API) http.HandlerFunc { return read(a.ProvideStat) }),
+	op(get, "/node/stats", func(_ *Server, a core.API) http.HandlerFunc { return read(a.NodeStats) }),
 
 	op(post, "/add", func(s *Server, _ core.API) http.HandlerFunc { return s.add }),
 	op(post, "/cat", func(_ *Server, a core.API) http.HandlerFunc { return stream(a.Cat, typeBytes) }),

@@ -32,6 +32,7 @@ type daemonOptions struct {
 	listen         []string
 	bootstrap      []string
 	followInterval time.Duration
+	statsInterval  time.Duration
 	pinning        string
 	dnsResolver    string
 	gatewayNoFetch bool
@@ -47,6 +48,7 @@ func (o *daemonOptions) register(cmd *cobra.Command) {
 	f.StringArrayVar(&o.bootstrap, "bootstrap", nil, "bootstrap peer multiaddr ending in /p2p/ID, repeatable, replaces the public Amino peers; \"none\" dials no one")
 	f.StringVar(&o.pinning, "pinning", "", "also serve the Pinning Service API on this address (e.g. 0.0.0.0:5081) for friends on other machines; the token is in $REPO/pinning-token")
 	f.DurationVar(&o.followInterval, "follow-interval", 0, "how often followed names are checked (default 5m)")
+	f.DurationVar(&o.statsInterval, "stats-interval", 0, "how often the dashboard's peers and traffic are sampled (default 10s; the newest 360 samples are kept)")
 	f.BoolVar(&o.gatewayNoFetch, "gateway-no-fetch", false, "the gateway serves only what the repo holds, never fetching from peers (Kubo's Gateway.NoFetch)")
 	f.StringVar(&o.dnsResolver, "dns-resolver", names.DNSSystem, "where DNSLink TXT records are looked up: system, none, a DNS-over-HTTPS URL (https://HOST/dns-query) or a DNS server HOST:PORT")
 }
@@ -119,6 +121,10 @@ func (o *daemonOptions) config(env *Env, g *globalOptions) (daemon.Config, error
 	if o.followInterval > 0 {
 		cfg.Follow.Interval = o.followInterval
 	}
+	if o.statsInterval < 0 {
+		return cfg, usagef("--stats-interval %s: want a positive duration such as 10s", o.statsInterval)
+	}
+	cfg.StatsInterval = o.statsInterval
 	cfg.StyleSheet = site.StyleSheet()
 	return cfg, nil
 }
@@ -196,7 +202,7 @@ func printDaemon(w io.Writer, d *daemon.Daemon) {
 		fmt.Fprintln(w, "offline: joining no network")
 	}
 	fmt.Fprintf(w, "API server listening on %s\n", d.APIURL())
-	fmt.Fprintf(w, "status page: %s/\n", d.APIURL())
+	fmt.Fprintf(w, "dashboard: %s/\n", d.APIURL())
 	fmt.Fprintf(w, "pinning service at %s (token in %s)\n", d.PinningURL(), filepath.Join(d.Core().Path(), daemon.PinningTokenFile))
 	if u := d.GatewayURL(); u != "" {
 		fmt.Fprintf(w, "gateway listening on %s (subdomains: %s)\n", u, strings.Replace(u, "127.0.0.1", "localhost", 1))

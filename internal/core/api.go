@@ -119,4 +119,7 @@ type API interface {
 	ProvideStat(ctx context.Context) (ProvideStat, error)
 	// Status is the node at a glance: identity, site, peers, providing, follows.
 	Status(ctx context.Context) (Status, error)
+	// NodeStats is the running daemon's recent samples of peers and
+	// traffic; it needs a running node.
+	NodeStats(ctx context.Context) (NodeStats, error)
 }

@@ -103,8 +103,12 @@ type Core struct {
 	// republish wakes a running republisher; republishing says one runs.
 	republish    chan struct{}
 	republishing atomic.Bool
-	// following says a follower runs (RunFollower).
-	following atomic.Bool
+	// following says a follower runs (RunFollower); followEvery is its
+	// interval.
+	following   atomic.Bool
+	followEvery atomic.Int64
+	// samples are RunSampler's, for NodeStats.
+	samples samples
 
 	closeOnce sync.Once
 	closeErr  error

@@ -65,6 +65,7 @@ func (c *Core) FollowLs(ctx context.Context) (_ []Follow, err error) {
 	for _, f := range fs {
 		ff := toFollow(f)
 		c.recordValidity(ctx, &ff)
+		c.followProgress(ctx, f, &ff)
 		out = append(out, ff)
 	}
 	return out, nil
@@ -87,12 +88,36 @@ func (c *Core) recordValidity(ctx context.Context, f *Follow) {
 	}
 	eol := rec.EOL.UTC()
 	f.EOL = &eol
+	f.RecordSeq = rec.Seq
 	switch left := time.Until(eol); {
 	case left <= 0:
 		f.Warning = fmt.Sprintf("the record of %s expired at %s: the name no longer resolves until its author publishes again", f.Name, eol.Format(time.RFC3339))
 	case left < eolWarning:
 		f.Warning = fmt.Sprintf("the record of %s expires at %s (in %s): unless its author publishes again by then, the name stops resolving", f.Name, eol.Format(time.RFC3339), left.Round(time.Hour))
 	}
+}
+
+// followProgress adds the kept version's size (from its root block, when
+// held) and, while a follower runs, when it checks next.
+func (c *Core) followProgress(ctx context.Context, e follow.Entry, f *Follow) {
+	if e.LastCID.Defined() {
+		if has, _ := c.repo.Blockstore().Has(ctx, e.LastCID); has {
+			if nd, err := c.repo.DAG().Get(ctx, e.LastCID); err == nil {
+				if size, err := nd.Size(); err == nil {
+					f.Size = size
+				}
+			}
+		}
+	}
+	if !c.following.Load() {
+		return
+	}
+	next := e.Added
+	if !e.LastCheck.IsZero() {
+		next = e.LastCheck.Add(time.Duration(c.followEvery.Load()))
+	}
+	next = next.UTC()
+	f.NextCheck = &next
 }
 
 // Unfollow stops following a name; the follower then drops its holds.
@@ -145,6 +170,11 @@ func (c *Core) RunFollower(ctx context.Context, rc follow.RunConfig) error {
 	}
 	// fetchAndHold announced it already.
 	rc.Provide = nil
+	interval := rc.Interval
+	if interval <= 0 {
+		interval = follow.DefaultRunConfig().Interval
+	}
+	c.followEvery.Store(int64(interval))
 	c.following.Store(true)
 	defer c.following.Store(false)
 	return c.follows.Run(ctx, rc)

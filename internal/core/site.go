@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/ipfs/boxo/ipns"
 	"github.com/ipfs/go-cid"
+	"github.com/ipfs/go-datastore"
 	"github.com/libp2p/go-libp2p/core/crypto"
 
 	"github.com/islandsite/island/internal/history"
@@ -162,17 +164,50 @@ func (c *Core) CheckRetrievable(ctx context.Context, root cid.Cid, timeout time.
 	if timeout <= 0 {
 		timeout = DefaultCheckTimeout
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	r, err := c.node.CheckRetrievable(ctx, root)
+	r, err := c.node.CheckRetrievable(cctx, root)
+	var out Retrievability
 	switch {
 	case errors.Is(err, node.ErrNoPeers):
 		return Retrievability{Reason: "not checked: no other peer to ask (not connected to any peer that serves the DHT)"}
 	case err != nil:
-		return Retrievability{Checked: true, Reason: err.Error()}
+		out = Retrievability{Checked: true, Reason: err.Error()}
+	default:
+		out = Retrievability{Checked: true, OK: true, Via: r.Via.String(), Providers: r.Providers,
+			Took: r.Took.Round(time.Millisecond).String()}
 	}
-	return Retrievability{Checked: true, OK: true, Via: r.Via.String(), Providers: r.Providers,
-		Took: r.Took.Round(time.Millisecond).String()}
+	out.CID, out.At = root.String(), time.Now().UTC()
+	c.recordCheck(ctx, out)
+	return out
+}
+
+// lastCheckKey holds the last retrievability check, for the status.
+var lastCheckKey = datastore.NewKey("/island/site/last-check")
+
+// recordCheck keeps r as the last check; losing it loses only what the
+// dashboard shows, so a failure is logged, not returned.
+func (c *Core) recordCheck(ctx context.Context, r Retrievability) {
+	b, err := json.Marshal(r)
+	if err == nil {
+		err = c.repo.Datastore().Put(ctx, lastCheckKey, b)
+	}
+	if err != nil {
+		c.log.Warn("record the retrievability check", "err", err)
+	}
+}
+
+// lastCheck is the check recordCheck kept, if any.
+func (c *Core) lastCheck(ctx context.Context) *Retrievability {
+	b, err := c.repo.Datastore().Get(ctx, lastCheckKey)
+	if err != nil {
+		return nil
+	}
+	var r Retrievability
+	if json.Unmarshal(b, &r) != nil {
+		return nil
+	}
+	return &r
 }
 
 // History lists a site's versions.
@@ -189,8 +224,45 @@ func (c *Core) History(ctx context.Context, req HistoryRequest) (_ History, err 
 	out := History{Name: name, Versions: make([]Version, len(entries))}
 	for i, e := range entries {
 		out.Versions[i] = toVersion(e, i == len(entries)-1)
+		if req.Changes {
+			prev := cid.Undef
+			if i > 0 {
+				prev = entries[i-1].CID
+			}
+			ch := c.changes(ctx, prev, e.CID)
+			out.Versions[i].Changes = &ch
+		}
 	}
 	return out, nil
+}
+
+// Bounds of a version's changes: how many files are listed, and how many
+// entries a comparison may read before it gives up (a rewrite of a huge
+// site is reported as too large to compare, not walked for minutes).
+const (
+	MaxListedChanges = 50
+	maxDiffEntries   = 100_000
+)
+
+// changes compares two versions held in the repo (never fetching: both
+// are the site's own); prev undefined compares with nothing.
+func (c *Core) changes(ctx context.Context, prev, cur cid.Cid) Changes {
+	out := Changes{Files: []FileChange{}}
+	if prev.Defined() {
+		out.From = prev.String()
+	}
+	d, err := repo.Diff(ctx, c.repo.DAG(), prev, cur, MaxListedChanges, maxDiffEntries)
+	if err != nil {
+		out.Error = err.Error()
+		return out
+	}
+	out.Added, out.Changed, out.Removed = d.Added, d.Changed, d.Removed
+	out.PagesAdded, out.PagesChanged, out.PagesRemoved = d.Pages[repo.Added], d.Pages[repo.Changed], d.Pages[repo.Removed]
+	out.BytesAdded, out.BytesRemoved, out.Truncated = d.BytesAdded, d.BytesRemoved, d.Truncated
+	for _, f := range d.Changes {
+		out.Files = append(out.Files, FileChange{Path: f.Path, Kind: f.Kind, Size: f.Size})
+	}
+	return out
 }
 
 func toVersion(e history.Entry, current bool) Version {

@@ -275,11 +275,17 @@ type Retrievability struct {
 	Took      string `json:"took,omitempty"`
 	// Reason says why it was not checked, or why it failed.
 	Reason string `json:"reason,omitempty"`
+	// CID is the version checked and At when (in a site's status, which
+	// keeps the last check of its versions).
+	CID string    `json:"cid,omitempty"`
+	At  time.Time `json:"at,omitzero"`
 }
 
 // HistoryRequest names the key whose site history to read ("" for self).
 type HistoryRequest struct {
 	Key string `json:"key,omitempty"`
+	// Changes asks each version to say what changed from the one before.
+	Changes bool `json:"changes,omitempty"`
 }
 
 // History is a site's versions, oldest first.
@@ -296,6 +302,42 @@ type Version struct {
 	Time    time.Time `json:"time"`
 	Prev    string    `json:"prev,omitempty"`
 	Current bool      `json:"current"`
+	// Changes is what changed from the version before (from nothing, for
+	// the first), when the request asked for it.
+	Changes *Changes `json:"changes,omitempty"`
+}
+
+// Changes is what changed from one version of a site to the next, counted
+// per file (pages are the HTML files among them).
+type Changes struct {
+	// From is the CID of the version compared with; absent for the first.
+	From         string `json:"from,omitempty"`
+	Added        int    `json:"added"`
+	Changed      int    `json:"changed"`
+	Removed      int    `json:"removed"`
+	PagesAdded   int    `json:"pagesAdded"`
+	PagesChanged int    `json:"pagesChanged"`
+	PagesRemoved int    `json:"pagesRemoved"`
+	// BytesAdded counts added files and changed files' new contents,
+	// BytesRemoved removed files and changed files' old contents.
+	BytesAdded   uint64 `json:"bytesAdded"`
+	BytesRemoved uint64 `json:"bytesRemoved"`
+	// Files lists the first MaxListedChanges changed files; Truncated
+	// says there were more.
+	Files     []FileChange `json:"files"`
+	Truncated bool         `json:"truncated,omitempty"`
+	// Error says why the changes could not be worked out (a version whose
+	// blocks the repo does not hold); the counts are then zero.
+	Error string `json:"error,omitempty"`
+}
+
+// FileChange is one file added, changed or removed.
+type FileChange struct {
+	Path string `json:"path"`
+	// Kind is "added", "changed" or "removed".
+	Kind string `json:"kind"`
+	// Size is the file's length in bytes (before removal, for a removed one).
+	Size uint64 `json:"size"`
 }
 
 // RollbackRequest says which version to make current again (0: the one
@@ -425,6 +467,15 @@ type Follow struct {
 	// Warning is set when EOL is near or past: unless the author publishes
 	// again, the name stops resolving.
 	Warning string `json:"warning,omitempty"`
+	// Size is the newest kept version's size (its DAG's cumulative size,
+	// as `ipfs add` reports it), when its root is held here.
+	Size uint64 `json:"size,omitempty"`
+	// RecordSeq is the sequence number of the newest author's record held
+	// here (IPNS names only): RecordSeq - LastSeq is how many records the
+	// kept version is behind it.
+	RecordSeq uint64 `json:"recordSeq,omitempty"`
+	// NextCheck is when a running follower checks the name next.
+	NextCheck *time.Time `json:"nextCheck,omitempty"`
 }
 
 // Unfollowed is a name no longer followed and the versions still kept for
@@ -541,6 +592,36 @@ type Status struct {
 type SiteStatus struct {
 	CID  string `json:"cid,omitempty"`
 	Name string `json:"name,omitempty"`
+	// Version is the current version's number in the site's history.
+	Version int `json:"version,omitempty"`
+	// URLs are the gateway's URLs of the current version and of the name,
+	// subdomain ones first (as Published.URLs).
+	URLs []string `json:"urls,omitempty"`
+	// Check is the last "published = retrievable" check of any of the
+	// site's versions (its CID says which), absent before the first.
+	Check *Retrievability `json:"check,omitempty"`
+}
+
+// NodeStats is the running node's recent past: a sample of its connected
+// peers and traffic every Interval, oldest first, the newest MaxSamples
+// kept.
+type NodeStats struct {
+	Interval Duration `json:"interval"`
+	Samples  []Sample `json:"samples"`
+}
+
+// MaxSamples is how many samples NodeStats keeps: an hour at the daemon's
+// default interval of 10s.
+const MaxSamples = 360
+
+// Sample is the node at one moment.
+type Sample struct {
+	Time  time.Time `json:"time"`
+	Peers int       `json:"peers"`
+	// BytesIn and BytesOut count the bytes received and sent by the node's
+	// libp2p host since it started.
+	BytesIn  uint64 `json:"bytesIn"`
+	BytesOut uint64 `json:"bytesOut"`
 }
 
 // ProvideState is how far the node is in announcing its blocks.

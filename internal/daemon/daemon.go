@@ -70,6 +70,9 @@ type Config struct {
 	// RepublishRetry how soon after a failed round (doubling up to the
 	// interval).
 	RepublishInterval, RepublishRetry time.Duration
+	// StatsInterval is how often the node's peers and traffic are sampled
+	// for the dashboard (core.DefaultSampleInterval when 0).
+	StatsInterval time.Duration
 	// Site, if set, is published at start and again after every change.
 	Site *SiteConfig
 	// StyleSheet is the site theme's CSS for the status page (on the API).
@@ -298,6 +301,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.core.Mode() != core.ModeOffline {
 		g.Go(func() error { return d.core.RunFollower(gctx, d.cfg.Follow) })
 		g.Go(func() error { return d.core.RunRepublisher(gctx, d.cfg.RepublishInterval, d.cfg.RepublishRetry) })
+		g.Go(func() error { return d.core.RunSampler(gctx, d.cfg.StatsInterval) })
 	}
 	for _, f := range d.parts {
 		g.Go(func() error { return f(gctx) })

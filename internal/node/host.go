@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/metrics"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
@@ -33,7 +34,7 @@ const (
 
 // newHost builds the libp2p host and starts listening. The host owns the
 // connection manager and the resource manager (host.Close closes them).
-func newHost(cfg *Config, log *slog.Logger) (host.Host, error) {
+func newHost(cfg *Config, bw metrics.Reporter, log *slog.Logger) (host.Host, error) {
 	mgr, err := newResourceManager(cfg)
 	if err != nil {
 		return nil, err
@@ -58,6 +59,8 @@ func newHost(cfg *Config, log *slog.Logger) (host.Host, error) {
 		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
 		libp2p.ResourceManager(mgr),
 		libp2p.ConnectionManager(cm),
+		// Counts every stream's bytes, for the dashboard's traffic chart.
+		libp2p.BandwidthReporter(bw),
 		// Relay v2 client (the transport; on by default, explicit here so a
 		// future default change cannot drop it), hole punching over relayed
 		// connections and AutoNAT v2 to learn which addresses are reachable.

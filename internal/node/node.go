@@ -20,6 +20,7 @@ import (
 	ddhtprovider "github.com/libp2p/go-libp2p-kad-dht/provider/dual"
 	"github.com/libp2p/go-libp2p-kad-dht/provider/keystore"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/metrics"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/routing"
@@ -51,6 +52,7 @@ type Node struct {
 	dag      ipld.DAGService
 	metrics  prometheus.Collector // nil without Registerer
 	watches  fetchWatches
+	traffic  *metrics.BandwidthCounter
 
 	closeOnce sync.Once
 	closeErr  error
@@ -87,7 +89,8 @@ func New(ctx context.Context, cfg Config) (_ *Node, err error) {
 	// The datastore is the caller's: nothing the node builds may close it.
 	ds := keepOpen{cfg.Datastore}
 
-	if n.host, err = newHost(&cfg, n.log); err != nil {
+	n.traffic = metrics.NewBandwidthCounter()
+	if n.host, err = newHost(&cfg, n.traffic, n.log); err != nil {
 		return nil, err
 	}
 	undo = append(undo, n.host.Close)
@@ -264,3 +267,10 @@ func (n *Node) FindProviders(ctx context.Context, c cid.Cid, limit int) ([]peer.
 type keepOpen struct{ datastore.Batching }
 
 func (keepOpen) Close() error { return nil }
+
+// Traffic is how many bytes the node's host has received and sent over
+// its streams since it started.
+func (n *Node) Traffic() (in, out uint64) {
+	t := n.traffic.GetBandwidthTotals()
+	return uint64(max(t.TotalIn, 0)), uint64(max(t.TotalOut, 0))
+}

@@ -235,6 +235,15 @@ type DHTProvideStat struct {
 	// across restarts); NextReprovide when the next one is due.
 	LastReprovide time.Time `json:"last_reprovide,omitzero"`
 	NextReprovide time.Time `json:"next_reprovide,omitzero"`
+	// Regions counts the keyspace regions the reprovide sweep visits, one
+	// after the other, every interval; Sweep is how far through the
+	// keyspace the current sweep is (0 to 1: the time since CycleStart over
+	// the interval, as regions are reprovided in keyspace order at even
+	// pace); Reproviding counts regions being reprovided now.
+	Regions     int64     `json:"regions"`
+	Sweep       float64   `json:"sweep"`
+	CycleStart  time.Time `json:"cycle_start,omitzero"`
+	Reproviding int       `json:"reproviding"`
 }
 
 // ProvideStat reports what is provided, queued, and when reprovides ran and
@@ -281,7 +290,19 @@ func dhtProvideStat(s stats.Stats) DHTProvideStat {
 		Queued:        s.Queues.PendingKeyProvides,
 		QueuedRegions: s.Queues.PendingRegionReprovides,
 		NextReprovide: s.Schedule.NextReprovideAt,
+		Regions:       s.Schedule.Regions,
+		Sweep:         sweepProgress(s.Timing),
+		CycleStart:    s.Timing.CycleStart,
+		Reproviding:   s.Operations.Ongoing.RegionReprovides,
 	}
+}
+
+// sweepProgress is how far through its cycle the sweep is, from 0 to 1.
+func sweepProgress(t stats.Timing) float64 {
+	if t.ReprovidesInterval <= 0 || t.CurrentTimeOffset < 0 {
+		return 0
+	}
+	return min(float64(t.CurrentTimeOffset)/float64(t.ReprovidesInterval), 1)
 }
 
 // lastReprovide reads the newest entry of the provider's reprovide history,

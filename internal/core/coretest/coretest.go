@@ -331,7 +331,7 @@ func testSite(t *testing.T, a core.API) {
 	require.Equal(t, v1.CID, same.CID)
 	require.Equal(t, 1, same.Version)
 
-	v2, err := a.Publish(ctx, core.PublishRequest{Site: dir(map[string]string{"index.html": "two"}), Check: true})
+	v2, err := a.Publish(ctx, core.PublishRequest{Site: dir(map[string]string{"index.html": "two", "about/index.html": "about"}), Check: true})
 	require.NoError(t, err)
 	require.Equal(t, 2, v2.Version)
 	require.Greater(t, v2.Seq, v1.Seq)
@@ -345,6 +345,7 @@ func testSite(t *testing.T, a core.API) {
 	require.Equal(t, v1.CID, h.Versions[0].CID)
 	require.Equal(t, v1.CID, h.Versions[1].Prev)
 	require.True(t, h.Versions[1].Current)
+	require.Nil(t, h.Versions[1].Changes, "changes only when asked")
 
 	rb, err := a.Rollback(ctx, core.RollbackRequest{})
 	require.NoError(t, err)
@@ -354,6 +355,22 @@ func testSite(t *testing.T, a core.API) {
 	res, err := a.NameResolve(ctx, core.NameResolveRequest{Name: v1.Name})
 	require.NoError(t, err)
 	require.Equal(t, "/ipfs/"+v1.CID, res.Path, "the name points at the restored version")
+
+	// Each version says what changed from the one before.
+	h, err = a.History(ctx, core.HistoryRequest{Changes: true})
+	require.NoError(t, err)
+	require.Len(t, h.Versions, 3)
+	want := []core.Changes{
+		{Added: 1, PagesAdded: 1, BytesAdded: 3, Files: []core.FileChange{{Path: "index.html", Kind: "added", Size: 3}}},
+		{From: v1.CID, Added: 1, Changed: 1, PagesAdded: 1, PagesChanged: 1, BytesAdded: 8, BytesRemoved: 3,
+			Files: []core.FileChange{{Path: "about/index.html", Kind: "added", Size: 5}, {Path: "index.html", Kind: "changed", Size: 3}}},
+		{From: v2.CID, Changed: 1, Removed: 1, PagesChanged: 1, PagesRemoved: 1, BytesAdded: 3, BytesRemoved: 8,
+			Files: []core.FileChange{{Path: "index.html", Kind: "changed", Size: 3}, {Path: "about/index.html", Kind: "removed", Size: 5}}},
+	}
+	for i, v := range h.Versions {
+		require.NotNil(t, v.Changes, "version %d", v.Version)
+		require.Equal(t, want[i], *v.Changes, "version %d", v.Version)
+	}
 
 	_, err = a.Rollback(ctx, core.RollbackRequest{Version: 9})
 	require.Error(t, err)
@@ -515,6 +532,8 @@ func testNode(t *testing.T, a core.API) {
 	requireCode(t, core.CodeUnavailable, err)
 	_, err = a.ProvideStat(ctx)
 	requireCode(t, core.CodeUnavailable, err)
+	_, err = a.NodeStats(ctx)
+	requireCode(t, core.CodeUnavailable, err)
 
 	st, err := a.Status(ctx)
 	require.NoError(t, err)
@@ -524,7 +543,7 @@ func testNode(t *testing.T, a core.API) {
 	require.NoError(t, err)
 	st, err = a.Status(ctx)
 	require.NoError(t, err)
-	require.Equal(t, &core.SiteStatus{CID: pub.CID, Name: pub.Name}, st.Site)
+	require.Equal(t, &core.SiteStatus{CID: pub.CID, Name: pub.Name, Version: 1, URLs: pub.URLs}, st.Site)
 }
 
 func mustPath(t *testing.T, s string) path.Path {
