@@ -47,8 +47,8 @@ type Config struct {
 	Mounts map[string]http.Handler
 	// MaxRequests bounds API requests in flight; more get 503.
 	MaxRequests int
-	// StyleSheet is the site theme's CSS, for the status page; a small
-	// built-in sheet when nil.
+	// StyleSheet is the site theme's CSS, for the dashboard (which adds its
+	// own layout after it); a small built-in sheet when nil.
 	StyleSheet []byte
 	Logger     *slog.Logger
 }
@@ -100,6 +100,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if css == nil {
 		css = defaultCSS
 	}
+	css = append(append(append([]byte(nil), css...), '\n'), dashboardCSS...)
 	// The sheet is ours, but it is still kept from closing the <style>.
 	s.css = template.CSS(bytes.ReplaceAll(css, []byte("</"), []byte(`<\/`)))
 	hc := httpserver.DefaultConfig()

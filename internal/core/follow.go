@@ -101,13 +101,7 @@ func (c *Core) recordValidity(ctx context.Context, f *Follow) {
 // held) and, while a follower runs, when it checks next.
 func (c *Core) followProgress(ctx context.Context, e follow.Entry, f *Follow) {
 	if e.LastCID.Defined() {
-		if has, _ := c.repo.Blockstore().Has(ctx, e.LastCID); has {
-			if nd, err := c.repo.DAG().Get(ctx, e.LastCID); err == nil {
-				if size, err := nd.Size(); err == nil {
-					f.Size = size
-				}
-			}
-		}
+		f.Size = c.dagSize(ctx, e.LastCID)
 	}
 	if !c.following.Load() {
 		return
@@ -118,6 +112,23 @@ func (c *Core) followProgress(ctx context.Context, e follow.Entry, f *Follow) {
 	}
 	next = next.UTC()
 	f.NextCheck = &next
+}
+
+// dagSize is the cumulative size of the DAG under root as its root block
+// says it (0 when the repo lacks that block: nothing is fetched for it).
+func (c *Core) dagSize(ctx context.Context, root cid.Cid) uint64 {
+	if has, _ := c.repo.Blockstore().Has(ctx, root); !has {
+		return 0
+	}
+	nd, err := c.repo.DAG().Get(ctx, root)
+	if err != nil {
+		return 0
+	}
+	size, err := nd.Size()
+	if err != nil {
+		return 0
+	}
+	return size
 }
 
 // Unfollow stops following a name; the follower then drops its holds.

@@ -85,6 +85,7 @@ func (c *Core) Status(ctx context.Context) (_ Status, err error) {
 	if cur, err := c.history.Current(ctx, self); err == nil {
 		st.Site = &SiteStatus{CID: cur.CID.String(), Name: self, Version: cur.Version, Check: c.lastCheck(ctx)}
 		st.Site.URLs, _ = c.siteURLs(cur.CID, self)
+		st.Site.Size = c.dagSize(ctx, cur.CID)
 	}
 	if st.Follows, err = c.FollowLs(ctx); err != nil {
 		return st, err

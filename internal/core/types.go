@@ -597,6 +597,9 @@ type SiteStatus struct {
 	// URLs are the gateway's URLs of the current version and of the name,
 	// subdomain ones first (as Published.URLs).
 	URLs []string `json:"urls,omitempty"`
+	// Size is the current version's size (its DAG's cumulative size, as
+	// `ipfs add` reports it).
+	Size uint64 `json:"size,omitempty"`
 	// Check is the last "published = retrievable" check of any of the
 	// site's versions (its CID says which), absent before the first.
 	Check *Retrievability `json:"check,omitempty"`

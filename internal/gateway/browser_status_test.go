@@ -24,6 +24,20 @@ type statusOnly struct {
 
 func (s statusOnly) Status(context.Context) (core.Status, error) { return s.st, nil }
 
+// The dashboard's other reports are unavailable, as on a node just starting.
+func (s statusOnly) History(context.Context, core.HistoryRequest) (core.History, error) {
+	return core.History{}, core.Errorf(core.CodeUnavailable, "not here")
+}
+func (s statusOnly) ID(context.Context) (core.Identity, error) {
+	return core.Identity{}, core.Errorf(core.CodeUnavailable, "not here")
+}
+func (s statusOnly) NodeStats(context.Context) (core.NodeStats, error) {
+	return core.NodeStats{}, core.Errorf(core.CodeUnavailable, "not here")
+}
+func (s statusOnly) ProvideStat(context.Context) (core.ProvideStat, error) {
+	return core.ProvideStat{}, core.Errorf(core.CodeUnavailable, "not here")
+}
+
 // probePage tries, from a page the gateway serves, every way a script
 // could read the node's status: on its own origin (as before the status
 // moved), on the gateway's origin, and on the API's, the status page and

@@ -543,7 +543,8 @@ func testNode(t *testing.T, a core.API) {
 	require.NoError(t, err)
 	st, err = a.Status(ctx)
 	require.NoError(t, err)
-	require.Equal(t, &core.SiteStatus{CID: pub.CID, Name: pub.Name, Version: 1, URLs: pub.URLs}, st.Site)
+	require.Positive(t, st.Site.Size)
+	require.Equal(t, &core.SiteStatus{CID: pub.CID, Name: pub.Name, Version: 1, URLs: pub.URLs, Size: st.Site.Size}, st.Site)
 }
 
 func mustPath(t *testing.T, s string) path.Path {
