@@ -344,6 +344,26 @@ func TestBrowserDashboard(t *testing.T) {
 		run(chromedp.EmulateReset(), emulation.SetEmulatedMedia().WithFeatures([]*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "light"}}))
 	})
 
+	t.Run("without JavaScript", func(t *testing.T) {
+		nctx, cancel := chromedp.NewContext(browser)
+		defer cancel()
+		require.NoError(t, chromedp.Run(nctx))
+		rctx, cancel := context.WithTimeout(nctx, 60*time.Second)
+		defer cancel()
+		var version, hint string
+		var buttons int
+		require.NoError(t, chromedp.Run(rctx,
+			emulation.SetScriptExecutionDisabled(true),
+			chromedp.Navigate(dash),
+			chromedp.Text("#site-version", &version, chromedp.ByQuery),
+			chromedp.Text(`li[data-version="1"] .nojs`, &hint, chromedp.ByQuery),
+			chromedp.Evaluate(`[...document.querySelectorAll("form.act")].filter(f => f.offsetParent !== null).length`, &buttons),
+		))
+		require.Equal(t, "3", version, "every value is in the page as served")
+		require.Contains(t, hint, "island rollback 1", "without the script, the page names the command")
+		require.Zero(t, buttons, "no button that could not work")
+	})
+
 	t.Run("rollback button", func(t *testing.T) {
 		run(chromedp.Click(`form[data-op="rollback"][data-version="1"] button`, chromedp.ByQuery))
 		require.Eventually(t, func() bool { return text("#site-version") == "4" }, 30*time.Second, 100*time.Millisecond,
