@@ -110,4 +110,3 @@ func TestDAGWalkWithTightBounds(t *testing.T) {
 	require.LessOrEqual(t, maxHeld, 100+leaves+4)
 	require.Positive(t, expands, "links let go of were read again")
 }
-
