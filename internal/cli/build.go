@@ -15,7 +15,9 @@ func newBuildCmd(env *Env, _ *globalOptions) *cobra.Command {
 		Short: "Render the site to a directory; no node, no repo",
 		Long: "Render the Markdown in --content into a static site in --out, checking every\n" +
 			"internal link. The output is replaced in one step; when the build fails, the\n" +
-			"previous output stays as it was.",
+			"previous output stays as it was. --content is island's own layout or a Hugo\n" +
+			"site's root (its hugo.toml, content/, static/), built as Hugo lays it out\n" +
+			"with island's theme.",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg := site.DefaultConfig()
@@ -33,7 +35,7 @@ func newBuildCmd(env *Env, _ *globalOptions) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&content, "content", "content", "directory holding site.toml, *.md, posts/, static/ and layouts/")
+	f.StringVar(&content, "content", "content", contentHelp)
 	f.StringVar(&out, "out", "public", "directory to write the site to (replaced as a whole)")
 	f.BoolVar(&drafts, "drafts", false, "include pages marked draft: true")
 	f.BoolVar(&future, "future", false, "include pages dated in the future")

@@ -173,7 +173,7 @@ func runDaemon(ctx context.Context, env *Env, cfg daemon.Config) error {
 	// Events come from the daemon's goroutines.
 	out := &lockedWriter{w: env.Stdout}
 	errOut := &lockedWriter{w: env.Stderr}
-	pe := eventPrinter{env: env, out: out, errOut: errOut}
+	pe := eventPrinter{env: env, out: out, errOut: errOut, folder: new(string)}
 	cfg.Events = pe.print
 	// Printed only once $REPO/api and $REPO/gateway exist: scripts and
 	// tests wait for this line, then read them.
@@ -207,6 +207,31 @@ func printDaemon(w io.Writer, d *daemon.Daemon) {
 type eventPrinter struct {
 	env         *Env
 	out, errOut io.Writer
+	// folder is the last folder check printed (serve --dir): a check is
+	// printed at start and again only when what it finds changes.
+	folder *string
+}
+
+// printFolder prints the check of a folder published as it is, when it
+// differs from the one printed before.
+func (p eventPrinter) printFolder(ev daemon.SitePublished) {
+	if ev.Folder == nil {
+		return
+	}
+	var b strings.Builder
+	printFolderCheck(&b, ev.Folder)
+	text := b.String()
+	if !ev.First && text == *p.folder {
+		return
+	}
+	prev := *p.folder
+	*p.folder = text
+	switch {
+	case text != "":
+		fmt.Fprint(p.errOut, text)
+	case !ev.First && prev != "":
+		fmt.Fprintln(p.out, "the links that broke under /ipfs/CID/ are fixed")
+	}
 }
 
 func (p eventPrinter) print(ev daemon.Event) {
@@ -217,6 +242,7 @@ func (p eventPrinter) print(ev daemon.Event) {
 		fmt.Fprintf(p.out, "no peer answered within %s: publishing anyway; the record reaches the network when the daemon next republishes\n", ev.After)
 	case daemon.SitePublished:
 		v := ev.Published
+		defer p.printFolder(ev)
 		switch {
 		case ev.First:
 			if ev.Checking {

@@ -43,13 +43,16 @@ func TestSameWithOrWithoutDaemon(t *testing.T) {
 	for _, env := range []*Env{local, remote} {
 		writeContent(t, env, smallSite("First words."))
 		files := map[string]string{
-			"hello.txt":          "hello, island\n",
-			"dir/a.txt":          "a\n",
-			"dir/sub/b.txt":      "b\n",
-			"dir/.hidden":        "hidden\n",
-			"token":              "a-token\n",
-			"empty/placeholder":  "",
-			"pinning/v1/ignored": "",
+			"hello.txt":              "hello, island\n",
+			"dir/a.txt":              "a\n",
+			"dir/sub/b.txt":          "b\n",
+			"dir/.hidden":            "hidden\n",
+			"token":                  "a-token\n",
+			"empty/placeholder":      "",
+			"pinning/v1/ignored":     "",
+			"built/index.html":       `<!doctype html><link rel="stylesheet" href="/site.css"><a href="about/">about</a>`,
+			"built/about/index.html": `<!doctype html><a href="../">home</a>`,
+			"built/.hidden":          "not published",
 		}
 		for p, s := range files {
 			f := filepath.Join(env.Cwd, filepath.FromSlash(p))
@@ -125,6 +128,10 @@ func TestSameWithOrWithoutDaemon(t *testing.T) {
 		{args: []string{"history"}},
 		{args: []string{"history", "--json"}},
 		{args: []string{"rollback"}, stderr: true},
+		{args: []string{"publish", "--no-check", "--dir", "built"}},
+		{args: []string{"publish", "--no-check", "--dir", "built", "--json"}},
+		{args: []string{"publish", "--dir", "nowhere"}, stderr: true},
+		{args: []string{"history", "--json"}},
 		{args: []string{"pin", "ls", "-q"}},
 		{args: []string{"pin", "rm", hello}},
 		{args: []string{"gc"}},

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"slices"
 	"time"
 
 	"github.com/ipfs/boxo/files"
@@ -17,15 +20,20 @@ import (
 // siteOptions are the flags `publish` and `serve` share.
 type siteOptions struct {
 	content      string
+	dir          string
 	key          string
 	noCheck      bool
 	checkTimeout time.Duration
 	lifetime     string
 }
 
+// contentHelp is what --content takes.
+const contentHelp = "directory holding site.toml, *.md, posts/, static/ and layouts/, or a Hugo site's root (hugo.toml, content/, static/)"
+
 func (o *siteOptions) register(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&o.content, "content", "content", "directory holding site.toml, *.md, posts/, static/ and layouts/")
+	f.StringVar(&o.content, "content", "content", contentHelp)
+	f.StringVar(&o.dir, "dir", "", "publish this folder as it is, built by any generator (Hugo's public/, Jekyll's _site/, plain HTML), instead of building --content")
 	f.StringVar(&o.key, "key", "", "publish under this key's name (default: the node's own, \"self\")")
 	f.BoolVar(&o.noCheck, "no-check", false, "do not check that another peer can retrieve the site")
 	f.DurationVar(&o.checkTimeout, "check-timeout", core.DefaultCheckTimeout, "how long the retrievability check may take")
@@ -44,12 +52,28 @@ func (o *siteOptions) flagLifetime() (time.Duration, error) {
 	return d, nil
 }
 
-func (o *siteOptions) check() error {
+func (o *siteOptions) check(cmd *cobra.Command) error {
 	if o.checkTimeout <= 0 {
 		return usagef("--check-timeout %s: want a positive duration, e.g. 20s", o.checkTimeout)
 	}
+	if o.dir != "" && cmd.Flags().Changed("content") {
+		return usagef("--dir and --content: give one; --dir publishes a folder as it is, --content builds the site first")
+	}
 	_, err := o.flagLifetime()
 	return err
+}
+
+// folder is the folder --dir names, which must be one.
+func (o *siteOptions) folder(env *Env) (string, error) {
+	dir := env.abs(o.dir)
+	st, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("--dir %s: no such folder; name the folder your generator wrote the site to (Hugo: public/, Jekyll: _site/)", o.dir)
+	case !st.IsDir():
+		return "", fmt.Errorf("--dir %s: is a file, not a folder; name the folder your generator wrote the site to", o.dir)
+	}
+	return dir, nil
 }
 
 // publishedJSON is what `publish --json` prints: the result (its fields
@@ -60,26 +84,43 @@ type publishedJSON struct {
 	Static int `json:"staticFiles"`
 }
 
+// publishedDirJSON is what `publish --dir --json` prints: the result and
+// what the folder check found.
+type publishedDirJSON struct {
+	core.Published
+	Folder *site.FolderCheck `json:"folder"`
+}
+
 func newPublishCmd(env *Env, g *globalOptions) *cobra.Command {
 	var o siteOptions
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "publish [--content DIR] [--key NAME] [--json]",
+		Use:   "publish [--content DIR | --dir FOLDER] [--key NAME] [--json]",
 		Short: "Build the site, add it as the current version, publish its name and provide it",
 		Long: `Render --content here, import the result into the repo (through the daemon,
 when one runs) as a new version of the site (kept by the site history: gc
 never removes a published version), point the key's IPNS name at it with a
 higher sequence number and, with a daemon running, announce it and check
 that a peer other than this one can find and fetch it. Content that did not
-change makes no new version.
+change makes no new version. --content is island's own layout or a Hugo
+site's root.
+
+--dir FOLDER publishes a folder another generator built (Hugo, Zola, Jekyll,
+Eleventy, plain HTML) as it is, with the same history, name and check; its
+CID is the one 'island add -q FOLDER' prints. Links in it that break under
+/ipfs/CID/ (starting with /, or with the site's own web address) are
+reported as warnings naming the file and the setting that fixes them.
 
 Prints the CID, the version, /ipns/NAME and the local gateway's URLs.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.check(); err != nil {
+			if err := o.check(cmd); err != nil {
 				return err
 			}
 			ctx := cmd.Context()
+			if o.dir != "" {
+				return publishFolder(ctx, env, g, o, asJSON)
+			}
 			return withAPI(ctx, env, g, func(a core.API) error {
 				// A wrong --key is found before a build that may take seconds.
 				if err := checkKey(ctx, a, o.key); err != nil {
@@ -114,6 +155,73 @@ Prints the CID, the version, /ipns/NAME and the local gateway's URLs.`,
 	o.register(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
+}
+
+// publishFolder publishes --dir as it is, after checking its links.
+func publishFolder(ctx context.Context, env *Env, g *globalOptions, o siteOptions, asJSON bool) error {
+	dir, err := o.folder(env)
+	if err != nil {
+		return err
+	}
+	fc, err := site.CheckFolder(ctx, os.DirFS(dir), false)
+	if err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	// As `island add` sends a folder: hidden files left out, so the CID is
+	// the one `island add -q FOLDER` prints.
+	nd, err := importer.PathNode(dir, false)
+	if err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	d, ok := nd.(files.Directory)
+	if !ok {
+		return fmt.Errorf("publish: --dir %s is not a folder", o.dir)
+	}
+	return withAPI(ctx, env, g, func(a core.API) error {
+		if err := checkKey(ctx, a, o.key); err != nil {
+			return err
+		}
+		lifetime, _ := o.flagLifetime() // checked before; a folder has no site.toml to say
+		v, err := a.Publish(ctx, core.PublishRequest{Key: o.key, Site: d, Check: !o.noCheck,
+			CheckTimeout: core.Duration(o.checkTimeout), Lifetime: core.Duration(lifetime)})
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			v.Retrievable = explainCheck(v.Retrievable)
+			return printJSON(env.Stdout, publishedDirJSON{v, fc})
+		}
+		printPublished(env, v)
+		printFolderCheck(env.Stderr, fc)
+		return nil
+	})
+}
+
+// printFolderCheck words what CheckFolder found: each file's problem, then
+// each fix once. Nothing when the folder is fine.
+func printFolderCheck(w io.Writer, fc *site.FolderCheck) {
+	if len(fc.Warnings) == 0 {
+		return
+	}
+	made := ""
+	if fc.Generator != "" {
+		made = " (the pages say " + fc.Generator + " made them)"
+	}
+	fmt.Fprintf(w, "warning: links that break when the site is served under /ipfs/CID/ or /ipns/NAME/%s; "+
+		"on subdomain gateways (CID.ipfs.localhost) and DNSLink names they work:\n", made)
+	var fixes []string
+	for _, fw := range fc.Warnings {
+		fmt.Fprintf(w, "  %s\n", fw.Problem())
+		if !slices.Contains(fixes, fw.Fix) {
+			fixes = append(fixes, fw.Fix)
+		}
+	}
+	if fc.More > 0 {
+		fmt.Fprintf(w, "  … and %d more\n", fc.More)
+	}
+	for _, f := range fixes {
+		fmt.Fprintf(w, "  fix: %s\n", f)
+	}
 }
 
 // checkKey says whether the repo has the key --key names (by name or IPNS

@@ -15,13 +15,17 @@ func newServeCmd(env *Env, g *globalOptions) *cobra.Command {
 	var so siteOptions
 	var debounce time.Duration
 	cmd := &cobra.Command{
-		Use:   "serve [--content DIR] [--key NAME] [--debounce 300ms] [daemon flags]",
+		Use:   "serve [--content DIR | --dir FOLDER] [--key NAME] [--debounce 300ms] [daemon flags]",
 		Short: "The main job: publish the site, run the node and gateway, republish on every change",
 		Long: `Run the daemon (as 'island daemon' does, with the same flags), publish
 --content as the current version of the site, print its URLs, then watch
 --content and publish again after every change (once no change came for
 --debounce). A change that does not build is reported with every problem
 and the previous version stays published. Stop with Ctrl-C.
+
+--dir FOLDER publishes a folder another generator builds (hugo --watch,
+eleventy --watch, …) as it is, again after every change, with the check of
+its links that 'island publish --dir' makes.
 
 'island serve --offline' joins no network: a first try, served on the local
 gateway only.`,
@@ -34,15 +38,24 @@ gateway only.`,
 			if debounce <= 0 {
 				return usagef("--debounce %s: want a positive duration, e.g. 300ms", debounce)
 			}
-			if err := so.check(); err != nil {
+			if err := so.check(cmd); err != nil {
 				return err
 			}
-			content := env.abs(so.content)
-			if st, err := os.Stat(content); err != nil || !st.IsDir() {
-				return fmt.Errorf("serve: content directory %s not found: create it or name another with --content", so.content)
-			}
 			sc := daemon.DefaultSiteConfig()
-			sc.Content, sc.Key, sc.Debounce = content, so.key, debounce
+			if so.dir != "" {
+				dir, err := so.folder(env)
+				if err != nil {
+					return fmt.Errorf("serve: %w", err)
+				}
+				sc.Content, sc.Dir = "", dir
+			} else {
+				content := env.abs(so.content)
+				if st, err := os.Stat(content); err != nil || !st.IsDir() {
+					return fmt.Errorf("serve: content directory %s not found: create it or name another with --content", so.content)
+				}
+				sc.Content = content
+			}
+			sc.Key, sc.Debounce = so.key, debounce
 			sc.Check, sc.CheckTimeout = !so.noCheck, so.checkTimeout
 			sc.Lifetime, _ = so.flagLifetime() // checked above
 			cfg.Site = &sc

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/islandsite/island/internal/core"
+	"github.com/islandsite/island/internal/site"
 )
 
 // Event is something the daemon did that its user may want to see. The
@@ -25,6 +26,9 @@ type SitePublished struct {
 	Took      time.Duration
 	First     bool
 	Checking  bool
+	// Folder is what the check of a folder published as it is (serve
+	// --dir) found; nil for a site island built.
+	Folder *site.FolderCheck
 }
 
 // SiteFailed is a publish that failed. Err is a *site.BuildError when the
@@ -32,7 +36,7 @@ type SitePublished struct {
 type SiteFailed struct {
 	Err     error
 	First   bool
-	Content string
+	Content string // what is watched: the content directory or the folder
 }
 
 // SiteChecked is the outcome of the background retrievability check of a
@@ -42,7 +46,8 @@ type SiteChecked struct {
 	Retrievable core.Retrievability
 }
 
-// Watching says the content directory is watched for changes from now on.
+// Watching says the content directory (or folder) is watched for changes
+// from now on.
 type Watching struct{ Content string }
 
 // WatchFailed is a problem watching the content directory; watching goes on.

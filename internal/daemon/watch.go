@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -24,8 +25,12 @@ import (
 // (`island serve`). The daemon reads this directory because its owner
 // started it for it; it never opens a path an API client names.
 type SiteConfig struct {
-	// Content is the content directory (site.toml, *.md, posts/, …).
+	// Content is the content directory (site.toml, *.md, posts/, …, or a
+	// Hugo site's root), built before each publish.
 	Content string
+	// Dir, when set instead of Content, is a folder another generator
+	// built, published as it is (`island serve --dir`).
+	Dir string
 	// Key signs the site's name ("": self).
 	Key string
 	// Debounce is how long the watcher waits after the last change: an
@@ -60,8 +65,10 @@ func DefaultSiteConfig() SiteConfig {
 type watcher struct {
 	d       *Daemon
 	cfg     SiteConfig
-	builder *site.Builder
+	builder *site.Builder // nil when publishing a folder as it is
 	w       *fsnotify.Watcher
+	root    string   // what is watched: Content or Dir
+	inputs  []string // what a change in can change the site (site.Inputs)
 
 	// checks are the retrievability checks in flight; a new version
 	// cancels the check of the one before.
@@ -79,23 +86,49 @@ func newWatcher(d *Daemon, cfg SiteConfig) (*watcher, error) {
 	if cfg.JoinTimeout <= 0 {
 		cfg.JoinTimeout = def.JoinTimeout
 	}
-	if st, err := os.Stat(cfg.Content); err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("serve: content directory %s not found: create it or name another with --content", cfg.Content)
+	root, what, flag := cfg.Content, "content directory", "--content"
+	if cfg.Dir != "" {
+		root, what, flag = cfg.Dir, "folder", "--dir"
+	}
+	if st, err := os.Stat(root); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("serve: %s %s not found: create it or name another with %s", what, root, flag)
 	}
 	fw, err := fsnotify.NewWatcher()
 	if err != nil {
-		return nil, fmt.Errorf("serve: watch %s: %w", cfg.Content, err)
+		return nil, fmt.Errorf("serve: watch %s: %w", root, err)
 	}
-	sc := site.DefaultConfig()
-	sc.ContentDir = cfg.Content
-	s := &watcher{d: d, cfg: cfg, builder: site.NewBuilder(sc), w: fw, cancelCheck: func() {}}
+	s := &watcher{d: d, cfg: cfg, w: fw, root: root, cancelCheck: func() {}}
+	if cfg.Dir != "" {
+		s.inputs = []string{cfg.Dir}
+	} else {
+		sc := site.DefaultConfig()
+		sc.ContentDir = cfg.Content
+		s.builder = site.NewBuilder(sc)
+		s.inputs = site.Inputs(cfg.Content)
+		// --content content/ in a Hugo site's root: its hugo.toml is beside.
+		s.root = holding(root, s.inputs)
+	}
 	// Watching starts before the first build, so that nothing changed
 	// while it runs goes unnoticed.
-	if err := s.watchTree(cfg.Content); err != nil {
+	if err := s.watchTree(s.root); err != nil {
 		fw.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// holding is dir, or the nearest directory above it that holds every input.
+func holding(dir string, inputs []string) string {
+	for _, in := range inputs {
+		for in != dir && !strings.HasPrefix(in, dir+string(filepath.Separator)) {
+			parent := filepath.Dir(dir)
+			if parent == dir {
+				return dir
+			}
+			dir = parent
+		}
+	}
+	return dir
 }
 
 func (s *watcher) close() {
@@ -108,8 +141,8 @@ func (s *watcher) close() {
 	})
 }
 
-// watchTree watches dir and every directory below it, except hidden ones,
-// which the site skips too.
+// watchTree watches dir and every directory below it that holds or leads
+// to an input of the site, except hidden ones, which the site skips too.
 func (s *watcher) watchTree(dir string) error {
 	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -121,7 +154,7 @@ func (s *watcher) watchTree(dir string) error {
 		if !d.IsDir() {
 			return nil
 		}
-		if p != dir && hidden(d.Name()) {
+		if p != dir && hidden(d.Name()) || !s.leadsToInput(p) {
 			return filepath.SkipDir
 		}
 		if err := s.w.Add(p); err != nil {
@@ -133,25 +166,74 @@ func (s *watcher) watchTree(dir string) error {
 
 func hidden(name string) bool { return strings.HasPrefix(name, ".") }
 
-// publish builds the site and publishes it through the Core.
-func (s *watcher) publish(ctx context.Context) (core.Published, error) {
+// input says p is an input of the site or inside one.
+func (s *watcher) input(p string) bool {
+	for _, in := range s.inputs {
+		if p == in || strings.HasPrefix(p, in+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
+}
+
+// leadsToInput says the directory p is, holds or is inside an input.
+func (s *watcher) leadsToInput(p string) bool {
+	if s.input(p) {
+		return true
+	}
+	for _, in := range s.inputs {
+		if strings.HasPrefix(in, p+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
+}
+
+// publish builds the site (or checks the folder) and publishes it through
+// the Core. The folder's check is nil when the site was built.
+func (s *watcher) publish(ctx context.Context) (core.Published, *site.FolderCheck, error) {
+	if s.builder == nil {
+		fc, err := site.CheckFolder(ctx, os.DirFS(s.cfg.Dir), false)
+		if err != nil {
+			return core.Published{}, nil, err
+		}
+		// Hidden files left out, as `island add` does: the same CID.
+		nd, err := importer.PathNode(s.cfg.Dir, false)
+		if err != nil {
+			return core.Published{}, nil, fmt.Errorf("publish: %w", err)
+		}
+		dir, ok := nd.(files.Directory)
+		if !ok {
+			return core.Published{}, nil, fmt.Errorf("publish: %s is not a folder", s.cfg.Dir)
+		}
+		v, err := s.d.core.Publish(ctx, core.PublishRequest{Key: s.cfg.Key, Site: dir, Lifetime: core.Duration(s.cfg.Lifetime)})
+		return v, fc, err
+	}
+	if inputs := site.Inputs(s.cfg.Content); !slices.Equal(inputs, s.inputs) {
+		// The configuration now names other folders (a theme, contentDir).
+		s.inputs = inputs
+		if err := s.watchTree(s.root); err != nil {
+			s.d.emit(WatchFailed{Err: err})
+		}
+	}
 	b, err := s.builder.Build(ctx)
 	if err != nil {
-		return core.Published{}, err
+		return core.Published{}, nil, err
 	}
 	nd, err := importer.FSNode(b.FS(), ".")
 	if err != nil {
-		return core.Published{}, fmt.Errorf("publish: %w", err)
+		return core.Published{}, nil, fmt.Errorf("publish: %w", err)
 	}
 	dir, ok := nd.(files.Directory)
 	if !ok {
-		return core.Published{}, errors.New("publish: the built site is not a directory")
+		return core.Published{}, nil, errors.New("publish: the built site is not a directory")
 	}
 	lifetime := s.cfg.Lifetime
 	if lifetime == 0 {
 		lifetime = b.Lifetime()
 	}
-	return s.d.core.Publish(ctx, core.PublishRequest{Key: s.cfg.Key, Site: dir, Lifetime: core.Duration(lifetime)})
+	v, err := s.d.core.Publish(ctx, core.PublishRequest{Key: s.cfg.Key, Site: dir, Lifetime: core.Duration(lifetime)})
+	return v, nil, err
 }
 
 // checks says whether a retrievability check would ask the network (and
@@ -165,14 +247,14 @@ func (s *watcher) first(ctx context.Context) error {
 		s.awaitNetwork(ctx)
 	}
 	start := time.Now()
-	v, err := s.publish(ctx)
+	v, fc, err := s.publish(ctx)
 	switch {
 	case ctx.Err() != nil:
 		return nil // stopping while starting
 	case err != nil && !errors.As(err, new(*site.BuildError)):
 		return err
 	case err != nil:
-		s.d.emit(SiteFailed{Err: err, First: true, Content: s.cfg.Content})
+		s.d.emit(SiteFailed{Err: err, First: true, Content: s.root})
 	default:
 		checking := s.checking()
 		if !checking {
@@ -181,12 +263,12 @@ func (s *watcher) first(ctx context.Context) error {
 				v.Retrievable = core.Retrievability{}
 			}
 		}
-		s.d.emit(SitePublished{Published: v, Took: time.Since(start), First: true, Checking: checking})
+		s.d.emit(SitePublished{Published: v, Took: time.Since(start), First: true, Checking: checking, Folder: fc})
 		if checking {
 			s.startCheck(ctx, v)
 		}
 	}
-	s.d.emit(Watching{Content: s.cfg.Content})
+	s.d.emit(Watching{Content: s.root})
 	return nil
 }
 
@@ -260,13 +342,14 @@ func (s *watcher) run(ctx context.Context) error {
 	}
 }
 
-// relevant drops what cannot change the site: mode changes and hidden
-// files (editors' swap and lock files), which the site skips.
+// relevant drops what cannot change the site: mode changes, hidden files
+// (editors' swap and lock files), which the site skips, and what is no
+// input of the build (a Hugo site's public/).
 func (s *watcher) relevant(ev fsnotify.Event) bool {
-	if ev.Op == fsnotify.Chmod {
+	if ev.Op == fsnotify.Chmod || !s.input(ev.Name) {
 		return false
 	}
-	rel, err := filepath.Rel(s.cfg.Content, ev.Name)
+	rel, err := filepath.Rel(s.root, ev.Name)
 	if err != nil {
 		return true
 	}
@@ -281,16 +364,16 @@ func (s *watcher) relevant(ev fsnotify.Event) bool {
 // republish publishes once for a change and reports the outcome.
 func (s *watcher) republish(ctx context.Context) {
 	start := time.Now()
-	v, err := s.publish(ctx)
+	v, fc, err := s.publish(ctx)
 	switch {
 	case ctx.Err() != nil:
 		return
 	case err != nil:
-		s.d.emit(SiteFailed{Err: err, Content: s.cfg.Content})
+		s.d.emit(SiteFailed{Err: err, Content: s.root})
 		return
 	}
 	checking := !v.Unchanged && s.checking()
-	s.d.emit(SitePublished{Published: v, Took: time.Since(start), Checking: checking})
+	s.d.emit(SitePublished{Published: v, Took: time.Since(start), Checking: checking, Folder: fc})
 	if checking {
 		s.startCheck(ctx, v)
 	}

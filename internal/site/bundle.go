@@ -83,10 +83,10 @@ type Bundle struct {
 	dirs   map[string][]fs.DirEntry // directory → its entries, sorted by name
 	pages  int
 	static int
-	// contentDir is what the bundle was built from; WriteDir refuses to
-	// replace it or anything holding it.
-	contentDir string
-	lifetime   time.Duration
+	// inputs are what the bundle was built from; WriteDir refuses to
+	// replace any of them or anything holding one.
+	inputs   []string
+	lifetime time.Duration
 }
 
 // Lifetime is site.toml's lifetime for the records of the site's name, or

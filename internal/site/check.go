@@ -22,9 +22,10 @@ func (b *builder) render(ctx context.Context, ps *problems) ([]*output, error) {
 	mdPs := make([]problems, len(pages))
 	err := runParallel(ctx, b.cfg.Workers, len(pages), hl, func(w *worker, i int) error {
 		p := pages[i]
-		hash, reused := b.cache.reuseRendering(p, b.res, b.fp)
+		env := b.renderKey(p)
+		hash, reused := b.cache.reuseRendering(p, b.res, b.fp, env)
 		if !reused {
-			if err := w.markdownFor().render(p, b.res); err != nil {
+			if err := w.markdownFor(b.mdOpts).render(p, b.res, b.env, &mdPs[i]); err != nil {
 				mdPs[i].addf(p.file, 0, "rendering the Markdown failed: %v", err)
 			}
 		}
@@ -36,7 +37,7 @@ func (b *builder) render(ctx context.Context, ps *problems) ([]*output, error) {
 		case reused:
 			e.key = entryKey(e, hash)
 		case len(mdPs[i]) == 0:
-			e.key = entryKey(e, b.cache.keepRendering(p, b.fp))
+			e.key = entryKey(e, b.cache.keepRendering(p, b.fp, env))
 		default: // not kept, but other pages' keys still need this one's
 			e.key = entryKey(e, sha256.Sum256([]byte(p.content)))
 		}

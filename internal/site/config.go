@@ -49,6 +49,8 @@ type siteInfo struct {
 	Language    string `toml:"language"`
 	// BaseURL, when set, makes the feed and the sitemap absolute; always ends in "/".
 	BaseURL string `toml:"base_url"`
+	// Copyright is a Hugo site's copyright line, shown in the footer.
+	Copyright string `toml:"-"`
 }
 
 // siteTOML is site.toml: what templates see, and what only publishing
@@ -130,8 +132,7 @@ func loadSiteInfo(dir string, ps *problems) siteTOML {
 					strings.Join(e.Key(), "."))
 			}
 		case errors.As(err, &de):
-			row, _ := de.Position()
-			ps.addf(name, row, "%s; fix the TOML syntax", de.Error())
+			tomlProblem(name, err, ps)
 		default:
 			ps.addf(name, 0, "%v; the keys are title, author, description, language, base_url and lifetime, all strings", err)
 		}
@@ -158,6 +159,17 @@ func loadSiteInfo(dir string, ps *problems) siteTOML {
 		info.BaseURL = strings.TrimSuffix(got.BaseURL, "/") + "/"
 	}
 	return info
+}
+
+// tomlProblem reports a TOML syntax error at its line.
+func tomlProblem(file string, err error, ps *problems) {
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		row, _ := de.Position()
+		ps.addf(file, row, "%s; fix the TOML syntax", de.Error())
+		return
+	}
+	ps.addf(file, 0, "%v; fix the TOML syntax", err)
 }
 
 // keyLine finds the line on which a TOML or YAML key is set, for messages

@@ -26,6 +26,7 @@ const (
 	kindPage                     // content/*.md
 	kindHome                     // content/index.md
 	kindNotFound                 // content/404.md
+	kindList                     // a Hugo section's or taxonomy's _index.md
 )
 
 // page is one Markdown source and, once rendered, its HTML.
@@ -38,21 +39,33 @@ type page struct {
 	bodyLine int    // file line on which body starts
 	slug     string
 	dir      string // output directory: "posts/x", "resume", "" for home
-	tags     []*tagInfo
+	// out is the page's HTML file in the bundle when it is not
+	// dir/index.html: "about.html" (a Hugo page with uglyURLs or a url
+	// ending in .html).
+	out  string
+	tags []*tagInfo // its terms in every taxonomy
+	hugo *hugoPage  // what a Hugo site's front matter says beyond island's keys; nil otherwise
 
 	// Set by rendering.
 	content template.HTML
 	summary string
 	links   []mdLink // links the Markdown holds, for the link check
+	refs    []refUse // its shortcodes' refs (Hugo), for Builder's cache
 }
 
 // outPath is the page's HTML file in the bundle.
 func (p *page) outPath() string {
-	if p.kind == kindNotFound {
+	switch {
+	case p.kind == kindNotFound:
 		return notFoundPath
+	case p.out != "":
+		return p.out
 	}
 	return indexOf(p.dir)
 }
+
+// isIndex says the page is its directory's index.html, linked as "dir/".
+func (p *page) isIndex() bool { return p.kind != kindNotFound && p.out == "" }
 
 // indexOf is the index.html of an output directory ("" is the root).
 func indexOf(dir string) string {
@@ -62,11 +75,44 @@ func indexOf(dir string) string {
 	return dir + "/index.html"
 }
 
-// tagInfo is one tag and the posts carrying it, in site order.
+// tagInfo is one term of a taxonomy (a tag) and the pages carrying it, in
+// site order.
 type tagInfo struct {
 	name  string // as first written, e.g. "Reading group"
-	slug  string // its directory under tags/, e.g. "reading-group"
+	slug  string // its directory under the taxonomy's, e.g. "reading-group"
 	posts []*page
+	index *page // a Hugo site's content/TAXONOMY/TERM/_index.md, or nil
+}
+
+// section is a list of pages with a list page of its own: island's posts/,
+// every section of a Hugo site.
+type section struct {
+	dir    string // bundle directory of the list page: "posts"
+	title  string
+	kind   string // the list page's view kind
+	layout string
+	index  *page      // a Hugo section's _index.md, or nil
+	pages  []*page    // its own regular pages, in site order
+	subs   []*section // sections inside it (Hugo), by directory
+	top    bool       // listed in the default navigation
+	noList bool       // its pages are built, but no list page (a Hugo _index.md left out)
+}
+
+// taxonomy groups pages by the terms a front matter key gives them: island's
+// tags, a Hugo site's tags, categories and others.
+type taxonomy struct {
+	key        string // the front matter key: "tags"
+	singular   string // "tag"
+	dir        string // bundle directory of its list of terms: "tags"
+	title      string // of that list: "Tags"
+	kind       string // view kinds of the list and of a term's page
+	termKind   string
+	layout     string // layouts of the list and of a term's page
+	termLayout string
+	terms      []*tagInfo // by slug
+	index      *page      // a Hugo site's content/TAXONOMY/_index.md, or nil
+	// termTitle is the title of a term's page.
+	termTitle func(name string) string
 }
 
 // staticFile is one file of content/static, copied verbatim.
@@ -80,19 +126,27 @@ type staticFile struct {
 
 // content is everything read from the content directory.
 type content struct {
-	dir      string
+	dir string // Config.ContentDir
+	// srcDir holds the Markdown: dir itself, or a Hugo site's content/.
+	srcDir   string
+	hugo     *hugoSite // nil for island's own layout
 	info     siteInfo
-	lifetime time.Duration // site.toml's lifetime; 0 when unset
+	lifetime time.Duration // site.toml's lifetime; 0 when unset (always for a Hugo site)
 	home     *page         // nil when there is no index.md
 	notFound *page         // nil when there is no 404.md
-	posts    []*page
-	pages    []*page // top-level pages other than home and 404, in nav order
-	tags     []*tagInfo
+	regular  []*page       // every page that is neither a list nor home nor 404
+	posts    []*page       // the main list (home page, feed): posts/, a Hugo site's main sections
+	pages    []*page       // top-level regular pages, in nav order
+	sections []*section
+	taxes    []*taxonomy
 	static   []staticFile
 	// excluded maps the source path and output directory of each draft or
 	// future page left out to why, so links to them get a useful message.
 	excluded map[string]string
 	layouts  map[string]layoutFile // overrides from content/layouts
+	// inputs are the files and directories the build reads, which an
+	// output directory must neither be nor hold.
+	inputs []string
 }
 
 // Fixed names in the content directory and the bundle.
@@ -104,14 +158,16 @@ const (
 	cssDir       = "css"
 	notFoundPath = "404.html"
 	feedPath     = "atom.xml"
+	hugoFeedPath = "index.xml"
 	sitemapPath  = "sitemap.xml"
 	siteCSSPath  = "css/site.css"
 	syntaxCSS    = "css/syntax.css"
 )
 
 // loadContent reads and parses the whole content directory, with the
-// cache when it is not nil. Problems are collected rather than returned
-// early, so one build reports them all.
+// cache when it is not nil: island's own layout, or a Hugo site's root.
+// Problems are collected rather than returned early, so one build reports
+// them all.
 func loadContent(ctx context.Context, cfg Config, cache *cache, ps *problems) (*content, error) {
 	start := cache.now() // before anything is read: see fileStamp.settledAt
 	dir := cfg.ContentDir
@@ -127,7 +183,17 @@ func loadContent(ctx context.Context, cfg Config, cache *cache, ps *problems) (*
 		ps.addf(dir, 0, "is a file, not a content directory; pass --content DIR")
 		return nil, nil
 	}
-	c := &content{dir: dir, excluded: map[string]string{}}
+	if root, ok := findHugoRoot(dir); ok {
+		return loadHugo(ctx, cfg, root, cache, start, ps)
+	}
+	return loadIsland(ctx, cfg, cache, start, ps)
+}
+
+// loadIsland reads island's own layout: site.toml, top-level pages,
+// posts/, static/ and layouts/.
+func loadIsland(ctx context.Context, cfg Config, cache *cache, start time.Time, ps *problems) (*content, error) {
+	dir := cfg.ContentDir
+	c := &content{dir: dir, srcDir: dir, excluded: map[string]string{}, inputs: []string{dir}}
 	toml := loadSiteInfo(dir, ps)
 	c.info, c.lifetime = toml.siteInfo, time.Duration(toml.Lifetime)
 
@@ -169,27 +235,12 @@ func loadContent(ctx context.Context, cfg Config, cache *cache, ps *problems) (*
 		}
 	}
 
-	pages := make([]*page, len(srcs))
-	sources := make([]*source, len(srcs))
-	errs := make([]problems, len(srcs))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(cfg.Workers)
-	for i, src := range srcs {
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return err
-			}
-			pages[i], sources[i] = cache.loadPage(dir, src, start, &errs[i])
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+	pages, err := readSources(ctx, cfg, dir, srcs, cache, start, ps)
+	if err != nil {
 		return nil, err
 	}
-	cache.keepSources(sources)
-	for i, p := range pages {
-		*ps = append(*ps, errs[i]...)
-		if p == nil {
+	for _, p := range pages {
+		if !placeIsland(p, ps) {
 			continue
 		}
 		for _, key := range p.meta.unknown {
@@ -197,8 +248,7 @@ func loadContent(ctx context.Context, cfg Config, cache *cache, ps *problems) (*
 				"line", p.meta.keyLines[key], "key", key, "known", strings.Join(knownKeys, ", "))
 		}
 		if reason := leftOut(p, cfg); reason != "" {
-			c.excluded[p.src] = reason
-			c.excluded[p.dir] = reason
+			c.exclude(p, reason)
 			continue
 		}
 		switch p.kind {
@@ -217,8 +267,59 @@ func loadContent(ctx context.Context, cfg Config, cache *cache, ps *problems) (*
 		return cmp.Or(compareWeight(a.meta.Weight, b.meta.Weight), cmp.Compare(a.slug, b.slug))
 	})
 	c.checkSlugs(ps)
-	c.tags = collectTags(c.posts, ps)
+	c.islandLists(ps)
 	return c, nil
+}
+
+// islandLists makes island's lists from its posts and pages: posts/ and
+// the tags.
+func (c *content) islandLists(ps *problems) {
+	c.regular = slices.Concat(c.posts, c.pages)
+	c.sections = []*section{{dir: postsDir, title: "Posts", kind: "posts", layout: "posts.html", pages: c.posts, top: true}}
+	tags := &taxonomy{key: "tags", singular: "tag", dir: tagsDir, title: "Tags", kind: "tags", termKind: "tag",
+		layout: "tags.html", termLayout: "tag.html", termTitle: func(name string) string { return "Posts tagged " + name }}
+	collectTerms(tags, c.posts, func(name string) string { return slugify(name, true) }, ps)
+	c.taxes = []*taxonomy{tags}
+}
+
+// exclude leaves a draft or future page out, remembering why for links to it.
+func (c *content) exclude(p *page, reason string) {
+	c.excluded[p.src] = reason
+	c.excluded[p.dir] = reason
+	if p.out != "" {
+		c.excluded[p.out] = reason
+	}
+}
+
+// readSources reads and parses the Markdown files srcs (paths in dir), in
+// parallel, through the cache; it returns the pages that parsed, in order.
+func readSources(ctx context.Context, cfg Config, dir string, srcs []string, cache *cache, start time.Time, ps *problems) ([]*page, error) {
+	pages := make([]*page, len(srcs))
+	sources := make([]*source, len(srcs))
+	errs := make([]problems, len(srcs))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(cfg.Workers)
+	for i, src := range srcs {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			pages[i], sources[i] = cache.loadPage(dir, src, start, &errs[i])
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	cache.keepSources(sources)
+	out := pages[:0]
+	for i, p := range pages {
+		*ps = append(*ps, errs[i]...)
+		if p != nil {
+			out = append(out, p)
+		}
+	}
+	return out, nil
 }
 
 // leftOut says why a page is not part of this build, or "".
@@ -298,26 +399,32 @@ func parsePage(file, src string, data []byte, ps *problems) *page {
 	if len(errs) > 0 {
 		return nil
 	}
-	p := &page{src: src, file: file, meta: m, body: body, bodyLine: bodyLine}
-	stem := strings.TrimSuffix(path.Base(src), ".md")
+	return &page{src: src, file: file, meta: m, body: body, bodyLine: bodyLine}
+}
+
+// placeIsland gives a page of island's own layout its kind, slug and
+// directory; false when it cannot have one.
+func placeIsland(p *page, ps *problems) bool {
+	m := p.meta
+	stem := strings.TrimSuffix(path.Base(p.src), ".md")
 	p.slug = slugify(stem, false)
 	if m.Slug != "" {
 		if s := slugify(m.Slug, false); s != m.Slug {
-			ps.addf(file, m.keyLines["slug"], "slug %q: use only letters, digits, '-', '_' and '.', e.g. %q", m.Slug, s)
-			return nil
+			ps.addf(p.file, m.keyLines["slug"], "slug %q: use only letters, digits, '-', '_' and '.', e.g. %q", m.Slug, s)
+			return false
 		}
 		p.slug = m.Slug
 	}
 	if p.slug == "" {
-		ps.addf(file, 0, "the file name has no letters or digits to make a URL from; rename it or set `slug:` in the front matter")
-		return nil
+		ps.addf(p.file, 0, "the file name has no letters or digits to make a URL from; rename it or set `slug:` in the front matter")
+		return false
 	}
 	switch {
-	case strings.HasPrefix(src, postsDir+"/"):
+	case strings.HasPrefix(p.src, postsDir+"/"):
 		p.kind, p.dir = kindPost, postsDir+"/"+p.slug
-	case src == "index.md":
+	case p.src == "index.md":
 		p.kind, p.dir = kindHome, ""
-	case src == "404.md":
+	case p.src == "404.md":
 		p.kind, p.dir = kindNotFound, ""
 	default:
 		p.kind, p.dir = kindPage, p.slug
@@ -325,7 +432,7 @@ func parsePage(file, src string, data []byte, ps *problems) *page {
 	if p.meta.Title == "" && p.kind == kindPost {
 		p.meta.Title = stem
 	}
-	return p
+	return true
 }
 
 // reservedDirs are top-level output names the generated site itself uses.
@@ -335,12 +442,15 @@ var reservedDirs = map[string]bool{
 	redirectsPath: true,
 }
 
-// checkSlugs reports pages that would land on the same output path.
+// checkSlugs reports pages that would land on the same output path, and
+// leaves them out so that the plan does not report them again.
 func (c *content) checkSlugs(ps *problems) {
 	seen := map[string]*page{}
+	bad := map[*page]bool{}
 	for _, p := range slices.Concat(c.posts, c.pages) {
 		if p.kind == kindPage && reservedDirs[p.slug] {
 			ps.addf(p.file, p.meta.keyLines["slug"], "its page would be at %s/, which the site itself uses; rename the file or set another `slug:`", p.slug)
+			bad[p] = true
 			continue
 		}
 		if q, ok := seen[p.dir]; ok {
@@ -349,21 +459,27 @@ func (c *content) checkSlugs(ps *problems) {
 				a, b = b, a
 			}
 			ps.addf(b.file, b.meta.keyLines["slug"], "slug %q is also used by %s; give one of them another `slug:` in its front matter or rename a file", p.slug, a.file)
+			bad[p] = true
 			continue
 		}
 		seen[p.dir] = p
 	}
+	drop := func(p *page) bool { return bad[p] }
+	c.posts = slices.DeleteFunc(c.posts, drop)
+	c.pages = slices.DeleteFunc(c.pages, drop)
 }
 
-// collectTags groups posts by tag slug, so "Go" and "go" are one tag.
-func collectTags(posts []*page, ps *problems) []*tagInfo {
+// collectTerms groups pages by the terms the taxonomy's front matter key
+// gives them, by slug (slugOf), so "Go" and "go" are one tag.
+func collectTerms(tx *taxonomy, posts []*page, slugOf func(string) string, ps *problems) {
+	key := tx.key
 	bySlug := map[string]*tagInfo{}
 	for _, p := range posts {
-		for _, name := range p.meta.Tags {
+		for _, name := range p.terms(key) {
 			name = strings.TrimSpace(name)
-			slug := slugify(name, true)
+			slug := slugOf(name)
 			if slug == "" {
-				ps.addf(p.file, p.meta.keyLines["tags"], "tag %q has no letters or digits to make a URL from; change it", name)
+				ps.addf(p.file, p.meta.keyLines[key], "%s %q has no letters or digits to make a URL from; change it", tx.singular, name)
 				continue
 			}
 			t := bySlug[slug]
@@ -385,7 +501,7 @@ func collectTags(posts []*page, ps *problems) []*tagInfo {
 		tags = append(tags, t)
 	}
 	slices.SortFunc(tags, func(a, b *tagInfo) int { return cmp.Compare(a.slug, b.slug) })
-	return tags
+	tx.terms = tags
 }
 
 // slugify keeps letters, digits, '-', '_' and '.' and turns every other run
@@ -413,6 +529,61 @@ func slugify(s string, lower bool) string {
 	return out
 }
 
+// feeds are the bundle paths of the Atom feed: atom.xml, and for a Hugo
+// site also index.xml, where Hugo puts its feed, so that subscribers keep
+// their address.
+func (c *content) feeds() []string {
+	if c.hugo != nil {
+		return []string{feedPath, hugoFeedPath}
+	}
+	return []string{feedPath}
+}
+
+// themeHint ends a message about a static file in the generated site's way.
+func (c *content) themeHint() string {
+	if c.hugo != nil {
+		return ""
+	}
+	return " (the theme is changed in content/layouts/)"
+}
+
+// keyLine is the line of a front matter key, in any case (Hugo's keys
+// are case-insensitive); 0 when the page does not set it.
+func (p *page) keyLine(key string) int {
+	if l, ok := p.meta.keyLines[key]; ok {
+		return l
+	}
+	for k, l := range p.meta.keyLines {
+		if strings.EqualFold(k, key) {
+			return l
+		}
+	}
+	return 0
+}
+
+// pathLine is the line of the front matter key that decides where the page
+// goes, for messages about two pages in one place; 0 when the file name
+// does.
+func (p *page) pathLine() int {
+	for _, k := range []string{"url", "slug"} {
+		if l, ok := p.meta.keyLines[k]; ok {
+			return l
+		}
+	}
+	return 0
+}
+
+// terms are the page's terms of the taxonomy whose front matter key is key.
+func (p *page) terms(key string) []string {
+	if key == "tags" {
+		return p.meta.Tags
+	}
+	if p.hugo == nil {
+		return nil
+	}
+	return p.hugo.terms[key]
+}
+
 // insideContent reports whether file, a symbolic link or not, stays inside
 // the content directory dir; a link that leaves it is a problem naming the
 // link: followed, it would publish any file the user can read.
@@ -437,10 +608,10 @@ func insideContent(dir, file string, ps *problems) bool {
 	return true
 }
 
-// loadStatic lists content/static; the files are read only when written.
-// Dotfiles are skipped; a symbolic link out of the content directory is a
-// problem.
-// start is when the build started, before anything was read.
+// loadStatic lists content/static, whose files go to the root of the
+// bundle; they are read only when written. Dotfiles are skipped; a symbolic
+// link out of the directory holding root is a problem. start is when the
+// build started, before anything was read.
 func loadStatic(root string, start time.Time, ps *problems) []staticFile {
 	var out []staticFile
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {

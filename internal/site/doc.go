@@ -14,6 +14,14 @@
 // The package does no networking; the importer takes the bundle through
 // Bundle.FS or Bundle.Files without a round trip through the disk.
 //
+// The content directory is island's own layout (below) or a Hugo site's
+// root, found by its hugo.toml, config.toml, config.yaml (…) or
+// config/_default/, and read as Hugo lays a site out (see hugo.go):
+// sections, bundles, taxonomies, menus, aliases, permalinks, Hugo's front
+// matter and shortcodes (shortcode.go, shortcodes.go), rendered with
+// island's theme and its link check. CheckFolder (folder.go) reads a folder
+// another generator built for links that break under /ipfs/CID/.
+//
 // Build renders everything; a Builder builds the same content again and
 // again (serve, publish after each save), redoing only what changed, with
 // the same bytes as Build. Its bundles mark the files they share with the

@@ -113,8 +113,14 @@ func (b *builder) sitemap(outs []*output) []byte {
 		w.WriteString("<url><loc>")
 		xmlEscape(&w, b.siteURL(strings.TrimSuffix(o.path, "index.html")))
 		w.WriteString("</loc>")
-		if o.page != nil && !o.page.meta.Date.IsZero() {
-			w.WriteString("<lastmod>" + o.page.meta.Date.UTC().Format("2006-01-02") + "</lastmod>")
+		if o.page != nil {
+			d := o.page.meta.Date
+			if o.page.hugo != nil && !o.page.hugo.lastmod.IsZero() {
+				d = o.page.hugo.lastmod
+			}
+			if !d.IsZero() {
+				w.WriteString("<lastmod>" + d.UTC().Format("2006-01-02") + "</lastmod>")
+			}
 		}
 		w.WriteString("</url>\n")
 	}

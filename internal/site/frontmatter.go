@@ -25,11 +25,17 @@ type meta struct {
 	Slug    string
 	Weight  int
 	Layout  string
+	// Description is a Hugo page's `description`, for its meta description.
+	Description string
 	// keyLines maps each key to the line of the file it is set on, so that
 	// later checks (a duplicate slug, an unknown layout) can point at it.
 	keyLines map[string]int
-	// unknown lists keys the front matter sets that island does not use.
+	// unknown lists keys the front matter sets that island's own layout
+	// does not use.
 	unknown []string
+	// values holds every key's value, as written, for a Hugo site, which
+	// reads more keys (and any key as a page parameter).
+	values map[string]fmValue
 }
 
 // lineError is a problem at a line of the file being parsed.
@@ -48,6 +54,9 @@ type fmValue interface {
 	date() (time.Time, error)
 	boolean() (bool, error)
 	integer() (int, error)
+	// any is the value as plain Go data: strings, bools, numbers, times,
+	// []any and map[string]any.
+	any() any
 }
 
 // set stores the value of one key; unknown keys are noted, not refused.
@@ -90,6 +99,7 @@ var (
 // line of the file on which body starts. Every problem found is returned.
 func parseFrontMatter(src []byte) (m meta, body []byte, bodyLine int, errs []lineError) {
 	m.keyLines = map[string]int{}
+	m.values = map[string]fmValue{}
 	first, rest, _ := cutLine(src)
 	fence := string(bytes.TrimRight(first, " \t\r"))
 	if fence != "---" && fence != "+++" {
@@ -168,6 +178,7 @@ func decodeYAML(fm []byte, m *meta) (errs []lineError) {
 			continue
 		}
 		m.keyLines[key] = line
+		m.values[key] = yamlValue{v}
 		if err := m.set(key, yamlValue{v}); err != nil {
 			errs = append(errs, lineError{line, err.Error()})
 		}
@@ -245,6 +256,14 @@ func (v yamlValue) strs() ([]string, error) {
 	return nil, errors.New("want a list of words, such as [go, p2p]")
 }
 
+func (v yamlValue) any() any {
+	var out any
+	if v.n.Decode(&out) != nil {
+		return nil
+	}
+	return lowerValue(out)
+}
+
 func (v yamlValue) date() (time.Time, error) {
 	s, err := v.str()
 	if err != nil || s == "" {
@@ -281,6 +300,7 @@ func decodeTOML(fm []byte, m *meta) (errs []lineError) {
 		v := raw[key]
 		line := keyLine(fm, key) + fmLineOffset
 		m.keyLines[key] = line
+		m.values[key] = tomlValue{v}
 		if err := m.set(key, tomlValue{v}); err != nil {
 			errs = append(errs, lineError{line, err.Error()})
 		}
@@ -320,6 +340,8 @@ func (v tomlValue) strs() ([]string, error) {
 	return nil, errors.New(`want a list of strings, such as ["go", "p2p"]`)
 }
 
+func (v tomlValue) any() any { return lowerValue(v.v) }
+
 func (v tomlValue) date() (time.Time, error) {
 	switch x := v.v.(type) {
 	case time.Time:
@@ -346,8 +368,16 @@ func (v tomlValue) boolean() (bool, error) {
 }
 
 func (v tomlValue) integer() (int, error) {
-	n, ok := v.v.(int64)
-	if !ok || n < math.MinInt32 || n > math.MaxInt32 {
+	var n int64
+	switch x := v.v.(type) {
+	case int64:
+		n = x
+	case int:
+		n = int64(x)
+	default:
+		return 0, errWantInt
+	}
+	if n < math.MinInt32 || n > math.MaxInt32 {
 		return 0, errWantInt
 	}
 	return int(n), nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"hash"
 	"html/template"
 	"io"
@@ -106,8 +107,10 @@ type rendering struct {
 	content template.HTML
 	summary string
 	links   []mdLink
+	refs    []refUse          // a Hugo page's ref and relref shortcodes
 	hash    [sha256.Size]byte // of content
 	fp      [sha256.Size]byte // of the resolver the links were last resolved by
+	env     [sha256.Size]byte // renderKey: what else the rendering depends on
 }
 
 // cachedOutput is one executed layout with its links resolved.
@@ -145,6 +148,9 @@ func (c *cache) loadPage(dir, src string, start time.Time, ps *problems) (*page,
 		return readPage(dir, src, ps), nil
 	}
 	file := filepath.Join(dir, filepath.FromSlash(src))
+	if !insideContent(dir, file, ps) {
+		return nil, nil
+	}
 	// Stat before reading: a change made in between shows next time.
 	info, err := os.Stat(file)
 	if err != nil {
@@ -186,15 +192,15 @@ func (c *cache) keepSources(srcs []*source) {
 	}
 }
 
-// reuseRendering fills in p's rendering from the cache if its links still
-// resolve as they did: rendering depends on nothing else but the file. It
-// returns the hash of the content.
-func (c *cache) reuseRendering(p *page, res *resolver, fp [sha256.Size]byte) ([sha256.Size]byte, bool) {
+// reuseRendering fills in p's rendering from the cache if its links (and
+// refs) still resolve as they did and env, what else it depends on, is the
+// same. It returns the hash of the content.
+func (c *cache) reuseRendering(p *page, res *resolver, fp, env [sha256.Size]byte) ([sha256.Size]byte, bool) {
 	if c == nil {
 		return [sha256.Size]byte{}, false
 	}
 	s := c.sources[p.src]
-	if s == nil || s.md == nil {
+	if s == nil || s.md == nil || s.md.env != env {
 		return [sha256.Size]byte{}, false
 	}
 	r := s.md
@@ -205,20 +211,42 @@ func (c *cache) reuseRendering(p *page, res *resolver, fp [sha256.Size]byte) ([s
 				return [sha256.Size]byte{}, false
 			}
 		}
+		for _, u := range r.refs {
+			if href, msg := res.ref(u.from, u.arg); u.from != l || href != u.href || msg != u.err {
+				return [sha256.Size]byte{}, false
+			}
+		}
 		r.fp = fp
 	}
-	p.content, p.summary, p.links = r.content, r.summary, r.links
+	p.content, p.summary, p.links, p.refs = r.content, r.summary, r.links, r.refs
 	return r.hash, true
 }
 
 // keepRendering remembers p's rendering and returns its content's hash.
 // Each page has a source of its own, so workers never share one.
-func (c *cache) keepRendering(p *page, fp [sha256.Size]byte) [sha256.Size]byte {
+func (c *cache) keepRendering(p *page, fp, env [sha256.Size]byte) [sha256.Size]byte {
 	h := sha256.Sum256([]byte(p.content))
 	if s := c.sources[p.src]; s != nil {
-		s.md = &rendering{content: p.content, summary: p.summary, links: p.links, hash: h, fp: fp}
+		s.md = &rendering{content: p.content, summary: p.summary, links: p.links, refs: p.refs, hash: h, fp: fp, env: env}
 	}
 	return h
+}
+
+// renderKey is what a page's rendering depends on besides its file and
+// links: for a Hugo page, the site's settings and shortcodes, and what
+// its shortcodes can see of it (front matter cascaded from above, its
+// bundle's files, its address). Zero for island's own pages.
+func (b *builder) renderKey(p *page) [sha256.Size]byte {
+	if b.env == nil || p.hugo == nil {
+		return [sha256.Size]byte{}
+	}
+	k := newKeyWriter()
+	k.h.Write(b.env.key[:])
+	hp := p.hugo
+	data, _ := json.Marshal([]any{hp.params, hp.resources, hp.lastmod, hp.publishDate, hp.typ, p.meta.Title,
+		p.meta.Description, p.meta.Date, p.meta.Draft, p.meta.Summary, p.dir, p.out})
+	k.str(string(data))
+	return k.sum()
 }
 
 // reuseOutput returns the page j made last time if its layout would see
@@ -332,7 +360,7 @@ func entryKey(e *entry, content [sha256.Size]byte) [sha256.Size]byte {
 // relative to. TestViewKeyCoversTheView checks that it misses nothing.
 func viewKey(k *keyWriter, v *view) {
 	s := v.Site
-	for _, f := range []string{s.Title, s.Author, s.Description, s.Language, s.BaseURL} {
+	for _, f := range []string{s.Title, s.Author, s.Description, s.Language, s.BaseURL, s.Copyright} {
 		k.str(f)
 	}
 	k.str(v.Kind)
@@ -351,6 +379,16 @@ func viewKey(k *keyWriter, v *view) {
 	}
 	k.tags(v.Tags)
 	k.tag(v.Tag)
+	if t := v.Taxonomy; t != nil {
+		k.int(1)
+		k.str(t.Name)
+		k.str(t.Plural)
+		k.str(t.Singular)
+		k.str(t.Path)
+	} else {
+		k.int(-1)
+	}
+	k.str(v.MainPath)
 	k.entry(v.Prev)
 	k.entry(v.Next)
 	k.str(string(v.InlineCSS))

@@ -111,11 +111,7 @@ func TestBuilderMatchesFullBuild(t *testing.T) {
 	_, err := s.build()
 	require.NoError(t, err)
 
-	tests := []struct {
-		name    string
-		edit    func()
-		wantErr string // in the problems; "" for a build that succeeds
-	}{
+	s.steps([]incStep{
 		{"nothing changed", func() {}, ""},
 		{"touched without a change", func() { s.edit("posts/b.md", "Second.", "Second.") }, ""},
 		{"a body", func() { s.edit("posts/b.md", "Second.", "Second, longer now.") }, ""},
@@ -161,14 +157,26 @@ func TestBuilderMatchesFullBuild(t *testing.T) {
 		}, ""},
 		{"the static file removed", func() { s.remove("static/notes.html") }, `page.html:1: link "/notes.html" on colophon/: no such file`},
 		{"the static file back", func() { s.write("static/notes.html", "<p id=\"m\">back</p>") }, ""},
-	}
-	for _, tt := range tests {
-		tt.edit()
+	})
+}
+
+// incStep is one edit of an incSite and what its build must give.
+type incStep struct {
+	name    string
+	edit    func()
+	wantErr string // in the problems; "" for a build that succeeds
+}
+
+// steps makes each edit in turn and builds after it, both ways.
+func (s *incSite) steps(steps []incStep) {
+	s.t.Helper()
+	for _, st := range steps {
+		st.edit()
 		_, err := s.build()
-		if tt.wantErr == "" {
-			require.NoError(t, err, tt.name)
+		if st.wantErr == "" {
+			require.NoError(s.t, err, st.name)
 		} else {
-			require.ErrorContains(t, err, tt.wantErr, tt.name)
+			require.ErrorContains(s.t, err, st.wantErr, st.name)
 		}
 	}
 }
@@ -297,10 +305,11 @@ func TestViewKeyCoversTheView(t *testing.T) {
 	}
 	base := func() *view {
 		return &view{
-			Site: &siteInfo{Title: "T", Author: "A", Description: "D", Language: "en", BaseURL: "https://x/"},
+			Site: &siteInfo{Title: "T", Author: "A", Description: "D", Language: "en", BaseURL: "https://x/", Copyright: "C"},
 			Kind: "post", Title: "Title", Description: "Desc",
 			Nav:  []navItem{{Name: "Home", Path: "", Current: true}},
 			Page: ent("p"), Posts: []*entry{ent("q")}, Tags: []*tagView{tag("go")}, Tag: tag("rust"),
+			Taxonomy: &taxonomyView{Name: "Tags", Plural: "tags", Singular: "tag", Path: "tags/"}, MainPath: "posts/",
 			Prev: ent("prev"), Next: ent("next"), InlineCSS: "body{}", dir: "posts/p",
 		}
 	}

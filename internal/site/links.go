@@ -35,6 +35,43 @@ type resolver struct {
 	sources    map[string]*page // content path of each page built → page
 	excluded   map[string]string
 	contentDir string
+	// baseURL is a Hugo site's own address ("https://example.org/blog/"):
+	// links to it are links into the site, made page-relative like
+	// root-absolute ones. "" when unset.
+	baseURL string
+}
+
+// own says raw is an absolute URL of the site itself (under baseURL).
+func (r *resolver) own(raw string) bool {
+	_, ok := r.ownPath(raw)
+	return ok
+}
+
+// ownPath is the root-absolute path of a URL under baseURL, matching
+// scheme and host without regard to case or to http versus https.
+func (r *resolver) ownPath(raw string) (string, bool) {
+	if r.baseURL == "" {
+		return "", false
+	}
+	_, base, _ := strings.Cut(r.baseURL, "://")
+	_, rest, ok := strings.Cut(raw, "://")
+	scheme := strings.ToLower(raw[:max(0, len(raw)-len(rest)-3)])
+	if !ok || (scheme != "http" && scheme != "https") {
+		return "", false
+	}
+	host, _, _ := strings.Cut(base, "/")
+	if len(rest) < len(host) || !strings.EqualFold(rest[:len(host)], host) {
+		return "", false
+	}
+	p := rest[len(host):]
+	bp := strings.TrimSuffix(base[len(host):], "/")
+	switch {
+	case p == bp || p == bp+"/":
+		return "/", true
+	case strings.HasPrefix(p, bp+"/") || strings.HasPrefix(p, bp+"#") || strings.HasPrefix(p, bp+"?"):
+		return "/" + strings.TrimPrefix(p[len(bp):], "/"), true
+	}
+	return "", false
 }
 
 // resolve resolves raw, written on the page at l. Links to Markdown sources
@@ -44,6 +81,9 @@ type resolver struct {
 // (so "../static/img/a.png" in posts/x.md also works).
 func (r *resolver) resolve(l loc, raw string) resolved {
 	s := strings.TrimSpace(raw)
+	if p, ok := r.ownPath(s); ok {
+		s = p
+	}
 	if s == "" || isExternal(s) {
 		return resolved{external: true}
 	}
@@ -87,11 +127,7 @@ func (r *resolver) resolve(l loc, raw string) resolved {
 			return out
 		}
 		out.target = q.outPath()
-		if q.kind == kindNotFound {
-			out.href = l.href(notFoundPath, false) + suffix
-		} else {
-			out.href = l.href(q.dir, true) + suffix
-		}
+		out.href = l.hrefTo(q) + suffix
 		return out
 	}
 	op := cleanJoin(l.dir, dp)
@@ -127,6 +163,15 @@ func (r *resolver) resolve(l loc, raw string) resolved {
 		out.href = l.href(target, false) + suffix
 	}
 	return out
+}
+
+// hrefTo is the link from the page at l to page q: its directory, or its
+// file when it is not an index.html (404.html, a Hugo page's url: a.html).
+func (l loc) hrefTo(q *page) string {
+	if q.isIndex() {
+		return l.href(q.dir, true)
+	}
+	return l.href(q.outPath(), false)
 }
 
 // missing explains a link to a page that is not built, naming why when the

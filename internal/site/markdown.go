@@ -3,7 +3,6 @@ package site
 import (
 	"bufio"
 	"bytes"
-	"html/template"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,7 +16,6 @@ import (
 	"github.com/alecthomas/chroma/v2/styles"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
-	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/renderer"
 	"github.com/yuin/goldmark/renderer/html"
@@ -49,53 +47,8 @@ type docState struct {
 	res     *resolver
 	page    *page
 	src     []byte
-	lineIdx []int // offsets of '\n' in src, made on first use
-}
-
-func newMarkdown(hl *highlightCache) *markdown {
-	m := &markdown{}
-	m.md = goldmark.New(
-		goldmark.WithExtensions(
-			extension.GFM, // tables, strikethrough, autolinks, task lists
-			extension.Footnote,
-		),
-		goldmark.WithParserOptions(
-			parser.WithAutoHeadingID(),
-			parser.WithAttribute(),
-			parser.WithASTTransformers(util.Prioritized(linkTransformer{}, 1000)),
-		),
-		goldmark.WithRendererOptions(
-			// The author's own raw HTML is theirs to use (details, figures, video).
-			html.WithUnsafe(),
-			renderer.WithNodeRenderers(
-				util.Prioritized(headingRenderer{}, 100),
-				util.Prioritized(newCodeRenderer(hl), 100),
-			),
-		),
-	)
-	m.bw = bufio.NewWriterSize(&m.buf, 32<<10)
-	return m
-}
-
-// render turns p.body into HTML, resolving and rewriting its links, and
-// derives a summary from the first paragraph when the front matter has none.
-func (m *markdown) render(p *page, res *resolver) error {
-	st := &docState{res: res, page: p, src: p.body}
-	pc := parser.NewContext(parser.WithIDs(newHeadingIDs()))
-	pc.Set(docKey, st)
-	doc := m.md.Parser().Parse(text.NewReader(p.body), parser.WithContext(pc))
-	if p.meta.Summary != "" {
-		p.summary = p.meta.Summary
-	} else {
-		p.summary = firstParagraph(doc, p.body)
-	}
-	m.buf.Reset()
-	m.bw.Reset(&m.buf)
-	if err := m.md.Renderer().Render(m.bw, p.body, doc); err != nil {
-		return err
-	}
-	p.content = template.HTML(m.buf.String())
-	return nil
+	x       *expansion // the page's shortcodes, when src is their expansion
+	lineIdx []int      // offsets of '\n' in the page's body, made on first use
 }
 
 // line is the file line of a byte offset into the body.
@@ -103,9 +56,12 @@ func (st *docState) line(off int) int {
 	if off < 0 {
 		return st.page.bodyLine
 	}
+	if st.x != nil {
+		off = st.x.source(off)
+	}
 	if st.lineIdx == nil {
 		st.lineIdx = make([]int, 0, 64)
-		for i, c := range st.src {
+		for i, c := range st.page.body {
 			if c == '\n' {
 				st.lineIdx = append(st.lineIdx, i)
 			}
@@ -197,20 +153,27 @@ func firstParagraph(doc ast.Node, src []byte) string {
 		if !entering {
 			return ast.WalkContinue, nil
 		}
-		switch n := n.(type) {
-		case *ast.Text:
-			b.Write(n.Segment.Value(src))
-			if n.SoftLineBreak() || n.HardLineBreak() {
-				b.WriteByte(' ')
-			}
-		case *ast.String:
-			b.Write(n.Value)
-		case *ast.RawHTML:
+		if _, ok := n.(*ast.RawHTML); ok {
 			return ast.WalkSkipChildren, nil
 		}
+		writeText(&b, n, src)
 		return ast.WalkContinue, nil
 	})
 	return truncateWords(strings.Join(strings.Fields(b.String()), " "), summaryRunes)
+}
+
+// writeText writes the text of a Text or String node, a line break as a
+// space; other nodes write nothing.
+func writeText(b *strings.Builder, n ast.Node, src []byte) {
+	switch n := n.(type) {
+	case *ast.Text:
+		b.Write(n.Segment.Value(src))
+		if n.SoftLineBreak() || n.HardLineBreak() {
+			b.WriteByte(' ')
+		}
+	case *ast.String:
+		b.Write(n.Value)
+	}
 }
 
 func truncateWords(s string, max int) string {

@@ -32,6 +32,14 @@ type tagView struct {
 	Count int
 }
 
+// taxonomyView is a taxonomy as the templates see it.
+type taxonomyView struct {
+	Name     string // "Tags", "Categories"
+	Plural   string // "tags", "categories"
+	Singular string // "tag", "category"
+	Path     string // "tags/"
+}
+
 // navItem is one entry of the site navigation.
 type navItem struct {
 	Name    string
@@ -50,6 +58,8 @@ type view struct {
 	Posts       []*entry
 	Tags        []*tagView
 	Tag         *tagView
+	Taxonomy    *taxonomyView // on the list of a taxonomy's terms and a term's page
+	MainPath    string        // the list of all posts ("posts/"), "" when the site has none
 	Prev, Next  *entry
 	// InlineCSS is set on 404.html, which gateways serve at any depth, where
 	// no relative stylesheet link would reach css/.
@@ -60,8 +70,12 @@ type view struct {
 
 // Rel is the link from this page to a bundle path: a directory when it is
 // "" (the root) or ends in "/", else a file. Layouts must use it for every
-// internal link so that the site works under any prefix.
+// internal link so that the site works under any prefix. A URL with a
+// scheme (a menu entry leading elsewhere) is returned as it is.
 func (v *view) Rel(target string) string {
+	if isExternal(target) {
+		return target
+	}
 	if target == "" || strings.HasSuffix(target, "/") {
 		return relPath(v.dir, strings.TrimSuffix(target, "/"), true)
 	}
@@ -131,9 +145,9 @@ func runParallel(ctx context.Context, workers, n int, hl *highlightCache, fn fun
 }
 
 // markdownFor returns the worker's goldmark, made on first use.
-func (w *worker) markdownFor() *markdown {
+func (w *worker) markdownFor(o mdOptions) *markdown {
 	if w.md == nil {
-		w.md = newMarkdown(w.hl)
+		w.md = newMarkdown(w.hl, o)
 	}
 	return w.md
 }

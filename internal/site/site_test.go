@@ -71,30 +71,7 @@ func readAll(t testing.TB, b *Bundle) map[string][]byte {
 
 func TestGolden(t *testing.T) {
 	b := mustBuild(t, testConfig(t, filepath.Join("testdata", "site")))
-	got := readAll(t, b)
-	golden := filepath.Join("testdata", "golden")
-	if *update {
-		require.NoError(t, os.RemoveAll(golden))
-		for p, data := range got {
-			file := filepath.Join(golden, filepath.FromSlash(p))
-			require.NoError(t, os.MkdirAll(filepath.Dir(file), 0o755))
-			require.NoError(t, os.WriteFile(file, data, 0o644))
-		}
-	}
-	want := map[string][]byte{}
-	require.NoError(t, filepath.WalkDir(golden, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(golden, p)
-		want[filepath.ToSlash(rel)] = data
-		return err
-	}))
-	require.Equal(t, slices.Sorted(maps.Keys(want)), slices.Sorted(maps.Keys(got)), "files differ from testdata/golden; run go test ./internal/site -update and review the diff")
-	for p := range want {
-		require.Equal(t, string(want[p]), string(got[p]), "%s differs from testdata/golden; run go test ./internal/site -update and review the diff", p)
-	}
+	compareGolden(t, b, filepath.Join("testdata", "golden"))
 	require.Equal(t, 12, b.Pages())
 	require.Equal(t, 2, b.StaticFiles())
 	checkLinksIndependently(t, b)
@@ -326,7 +303,7 @@ func TestBadInput(t *testing.T) {
 		{
 			name:  "unknown layout",
 			files: map[string]string{"posts/x.md": "---\ntitle: X\nlayout: talk\n---\n"},
-			want:  []string{`DIR/posts/x.md:3: layout "talk": no such layout; add content/layouts/talk.html or use one of: 404, home, page, post, posts, tag, tags`},
+			want:  []string{`DIR/posts/x.md:3: layout "talk": no such layout; add content/layouts/talk.html or use one of: 404, home, page, post, posts, section, tag, tags, term, terms`},
 		},
 		{
 			name: "duplicate slug",
@@ -394,19 +371,22 @@ func TestBadInput(t *testing.T) {
 		{
 			name:  "not a layout",
 			files: map[string]string{"layouts/notes.txt": "x"},
-			want:  []string{`DIR/layouts/notes.txt: not a layout: content/layouts/ holds .html templates (base.html, home.html, post.html, page.html, posts.html, tags.html, tag.html, 404.html or a new layout) and site.css`},
+			want:  []string{`DIR/layouts/notes.txt: not a layout: content/layouts/ holds .html templates (base.html, home.html, post.html, page.html, posts.html, tags.html, tag.html, 404.html, section.html, terms.html, term.html or a new layout) and site.css`},
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := writeSite(t, tt.files)
-			_, err := Build(context.Background(), testConfig(t, dir))
-			var be *BuildError
-			require.ErrorAs(t, err, &be)
-			want := strings.ReplaceAll(strings.Join(tt.want, "\n"), "DIR/", dir+string(filepath.Separator))
-			require.Equal(t, want, err.Error())
-		})
+		t.Run(tt.name, func(t *testing.T) { requireBuildError(t, writeSite(t, tt.files), tt.want) })
 	}
+}
+
+// requireBuildError builds dir and requires exactly the problems want,
+// one line each, "DIR/" standing for dir.
+func requireBuildError(t *testing.T, dir string, want []string) {
+	t.Helper()
+	_, err := Build(context.Background(), testConfig(t, dir))
+	var be *BuildError
+	require.ErrorAs(t, err, &be)
+	require.Equal(t, strings.ReplaceAll(strings.Join(want, "\n"), "DIR/", dir+string(filepath.Separator)), err.Error())
 }
 
 func TestMissingContentDir(t *testing.T) {

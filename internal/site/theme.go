@@ -26,7 +26,8 @@ const (
 )
 
 // kindLayouts are the layouts the build itself picks; each defines "main".
-var kindLayouts = []string{"home.html", "post.html", "page.html", "posts.html", "tags.html", "tag.html", "404.html"}
+var kindLayouts = []string{"home.html", "post.html", "page.html", "posts.html", "tags.html", "tag.html", "404.html",
+	"section.html", "terms.html", "term.html"}
 
 // StyleSheet returns the default theme's main CSS, so that other pages
 // island serves (the gateway's status page) can share the site's look.

@@ -53,10 +53,10 @@ func checkOut(b *Bundle, out string) error {
 	if err != nil {
 		return fmt.Errorf("site: write %s: %w", out, err)
 	}
-	if b.contentDir != "" {
-		content, err := filepath.Abs(b.contentDir)
+	for _, in := range b.inputs {
+		content, err := filepath.Abs(in)
 		if err == nil && (within(content, abs) || within(abs, content)) {
-			return fmt.Errorf("site: write %s: the output directory and the content directory %s overlap; pass an --out outside the content", out, b.contentDir)
+			return fmt.Errorf("site: write %s: the output directory and the content directory %s overlap; pass an --out outside the content", out, in)
 		}
 	}
 	st, err := os.Lstat(abs)
