@@ -346,6 +346,10 @@ func (c *Client) GC(ctx context.Context) (core.GCResult, error) {
 	return postJSON[struct{}, core.GCResult](ctx, c, "/repo/gc", struct{}{})
 }
 
+func (c *Client) RepoStat(ctx context.Context) (core.RepoStat, error) {
+	return getJSON[core.RepoStat](ctx, c, "/repo/stat")
+}
+
 func (c *Client) RepoVerify(ctx context.Context) (core.VerifyReport, error) {
 	return postJSON[struct{}, core.VerifyReport](ctx, c, "/repo/verify", struct{}{})
 }

@@ -80,6 +80,7 @@ var operations = []operation{
 	op(post, "/pin/ls", func(_ *Server, a core.API) http.HandlerFunc { return call(a.PinLs) }),
 	op(post, "/repo/gc", func(_ *Server, a core.API) http.HandlerFunc { return call0(a.GC) }),
 	op(post, "/repo/verify", func(_ *Server, a core.API) http.HandlerFunc { return call0(a.RepoVerify) }),
+	op(get, "/repo/stat", func(_ *Server, a core.API) http.HandlerFunc { return read(a.RepoStat) }),
 
 	op(post, "/site/publish", func(s *Server, _ core.API) http.HandlerFunc { return s.publish }),
 	op(post, "/site/history", func(_ *Server, a core.API) http.HandlerFunc { return call(a.History) }),

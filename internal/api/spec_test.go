@@ -143,6 +143,7 @@ var specRoutes = map[string]specRoute{
 	"GET /api/v1/status":       {api: "Status", status: 200, media: typeJSON, out: typeOf[core.Status]()},
 	"GET /api/v1/peers":        {api: "Peers", status: 200, media: typeJSON, out: typeOf[[]core.Peer]()},
 	"GET /api/v1/provide/stat": {api: "ProvideStat", status: 200, media: typeJSON, out: typeOf[core.ProvideStat]()},
+	"GET /api/v1/repo/stat":    {api: "RepoStat", status: 200, media: typeJSON, out: typeOf[core.RepoStat]()},
 
 	"POST /api/v1/add": {api: "Add", in: typeOf[core.AddRequest](), body: typeMultipart,
 		status: 200, media: typeJSON, out: typeOf[core.Added]()},

@@ -54,6 +54,8 @@ type API interface {
 	GC(ctx context.Context) (GCResult, error)
 	// RepoVerify re-hashes every block and walks every pinned DAG.
 	RepoVerify(ctx context.Context) (VerifyReport, error)
+	// RepoStat says how much of its quota the repo uses.
+	RepoStat(ctx context.Context) (RepoStat, error)
 
 	// Publish imports a rendered site as the new version of a key's site:
 	// held by the site, recorded in its signed history, its IPNS name

@@ -59,6 +59,9 @@ type Config struct {
 	// Its DNSLinkOverrides apply to every request (the process's
 	// IPFS_NS_MAP); requests may add their own (Lookup).
 	Names names.Config
+	// StorageMax, if not 0, is the repo's quota for this Core's life
+	// (--storage-max) instead of config.json's storageMax.
+	StorageMax uint64
 	// MaxFollows bounds how many names may be followed.
 	MaxFollows int
 	// Daemon says the Core lives as long as a daemon that runs its follower
@@ -139,6 +142,8 @@ func Open(ctx context.Context, cfg Config) (_ *Core, err error) {
 	}()
 	rc := repo.DefaultConfig()
 	rc.Path = cfg.RepoPath
+	rc.StorageMax = cfg.StorageMax
+	rc.Logger = log
 	if c.repo, err = repo.Open(ctx, rc); err != nil {
 		return nil, err
 	}
@@ -193,6 +198,7 @@ func Open(ctx context.Context, cfg Config) (_ *Core, err error) {
 	nc := cfg.Names
 	nc.Routing = rt
 	nc.Datastore = c.repo.Datastore()
+	nc.Room = c.repo.Room
 	if nc.Logger == nil {
 		nc.Logger = log
 	}
@@ -361,6 +367,9 @@ func classify(err error) Code {
 		return e.Code
 	}
 	switch {
+	case errors.Is(err, repo.ErrRepoFull):
+		// Before the record and CAR errors that may carry it.
+		return CodeRepoFull
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return CodeUnavailable
 	case errors.Is(err, repo.ErrBadKeyName):

@@ -88,6 +88,9 @@ func (c *Core) Status(ctx context.Context) (_ Status, err error) {
 	if st.Follows, err = c.FollowLs(ctx); err != nil {
 		return st, err
 	}
+	if st.Repo, err = c.RepoStat(ctx); err != nil {
+		return st, err
+	}
 	return st, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ipfs/go-cid"
 	ipld "github.com/ipfs/go-ipld-format"
@@ -133,6 +134,43 @@ func (c *Core) GC(ctx context.Context) (_ GCResult, err error) {
 		return GCResult{}, err
 	}
 	return GCResult{Removed: res.Removed, Kept: res.Kept, FreedBytes: res.FreedBytes}, nil
+}
+
+// RepoStat says how much of its quota the repo uses.
+func (c *Core) RepoStat(ctx context.Context) (_ RepoStat, err error) {
+	defer c.fail(&err, "repo stat")
+	u, err := c.repo.Usage(ctx)
+	if err != nil {
+		return RepoStat{}, err
+	}
+	return RepoStat{UsedBytes: u.UsedBytes, MaxBytes: u.MaxBytes, GCWatermark: u.GCWatermark}, nil
+}
+
+// makeRoom collects the blocks nothing holds when the repo is past its gc
+// watermark, before a write: holding no PinLock, since gc waits for them
+// all. A collection that fails (a held DAG is incomplete, say) is logged,
+// not fatal: the write itself then fails if there is no room.
+func (c *Core) makeRoom(ctx context.Context) {
+	if _, err := c.repo.MakeRoom(ctx, 0); err != nil {
+		c.log.Warn("repo past its gc watermark, and collecting garbage failed", "err", err)
+	}
+}
+
+// RunAutoGC checks every interval, until ctx ends, whether the repo is
+// past its gc watermark and collects garbage if so: the daemon's part that
+// keeps what the gateway brings in (each block written as it comes) within
+// the quota, as Kubo's `daemon --enable-gc`.
+func (c *Core) RunAutoGC(ctx context.Context, every time.Duration) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			c.makeRoom(ctx)
+		}
+	}
 }
 
 // RepoVerify re-hashes every block and walks every pinned DAG.

@@ -535,6 +535,21 @@ type Status struct {
 	Follows []Follow      `json:"follows"`
 	// Gateway is the base URL of the daemon's gateway while one serves.
 	Gateway string `json:"gateway,omitempty"`
+	// Repo is how much of its quota the repo uses.
+	Repo RepoStat `json:"repo"`
+}
+
+// RepoStat is how much of its quota (--storage-max, config.json's
+// storageMax) the repo uses.
+type RepoStat struct {
+	// UsedBytes is what the repo's stores take on disk, with what writes
+	// in progress have staged.
+	UsedBytes uint64 `json:"used_bytes"`
+	// MaxBytes is the quota: writes past it fail with CodeRepoFull.
+	MaxBytes uint64 `json:"max_bytes"`
+	// GCWatermark is the share of MaxBytes (percent) past which blocks
+	// nothing holds are collected before writes.
+	GCWatermark int `json:"gc_watermark"`
 }
 
 // SiteStatus is the node's own published site.

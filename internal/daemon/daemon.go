@@ -70,6 +70,9 @@ type Config struct {
 	// RepublishRetry how soon after a failed round (doubling up to the
 	// interval).
 	RepublishInterval, RepublishRetry time.Duration
+	// AutoGCInterval is how often the repo is checked against its gc
+	// watermark (Core.RunAutoGC).
+	AutoGCInterval time.Duration
 	// Site, if set, is published at start and again after every change.
 	Site *SiteConfig
 	// StyleSheet is the site theme's CSS for the status page (on the API).
@@ -94,6 +97,7 @@ func DefaultConfig() Config {
 		Follow:            follow.DefaultRunConfig(),
 		RepublishInterval: 4 * time.Hour,
 		RepublishRetry:    time.Minute,
+		AutoGCInterval:    time.Minute,
 	}
 }
 
@@ -289,6 +293,9 @@ func (d *Daemon) emit(ev Event) {
 func (d *Daemon) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return d.api.Serve(gctx) })
+	if d.cfg.AutoGCInterval > 0 {
+		g.Go(func() error { return d.core.RunAutoGC(gctx, d.cfg.AutoGCInterval) })
+	}
 	if d.gw != nil {
 		g.Go(func() error { return d.gw.Serve(gctx) })
 	}
@@ -371,7 +378,7 @@ func (r nameRecords) GetRecord(ctx context.Context, name ipns.Name) ([]byte, err
 }
 
 func (r nameRecords) PutRecord(ctx context.Context, name ipns.Name, record []byte) error {
-	_, err := r.names.PutRecord(ctx, name.String(), record)
+	_, err := r.names.PutPeerRecord(ctx, name.String(), record)
 	if errors.As(err, new(*names.RecordError)) {
 		return fmt.Errorf("%w: %w", gateway.ErrRecordRefused, err)
 	}

@@ -101,7 +101,10 @@ func (r *Repo) GC(ctx context.Context) (GCResult, error) {
 	if err != nil {
 		return GCResult{}, err
 	}
-	var res GCResult
+	var (
+		res   GCResult
+		small bool
+	)
 	for c := range keys {
 		if _, ok := live[string(c.Hash())]; ok {
 			res.Kept++
@@ -115,12 +118,20 @@ func (r *Repo) GC(ctx context.Context) (GCResult, error) {
 		if size > 0 {
 			res.FreedBytes += uint64(size)
 		}
+		small = small || size < smallBlockMax
 	}
 	if err := errFn(); err != nil {
 		return res, fmt.Errorf("repo: gc: list blocks: %w", err)
 	}
 	if err := r.Sync(ctx); err != nil {
 		return res, err
+	}
+	if small {
+		// pebble frees the space of deleted keys only as it compacts them
+		// away; compact the blocks now, so the quota sees the room.
+		if err := r.stores.compactBlocks(ctx); err != nil {
+			return res, fmt.Errorf("repo: gc: compact: %w", err)
+		}
 	}
 	return res, nil
 }
