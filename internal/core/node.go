@@ -192,7 +192,7 @@ func (c *Core) ownKeys() []crypto.PrivKey {
 func (c *Core) PinningService(ctx context.Context, cfg pinsvc.Config) (*pinsvc.Server, error) {
 	cfg.Datastore = c.repo.Datastore()
 	cfg.Pin = func(ctx context.Context, id string, v cid.Cid, origins []ma.Multiaddr) error {
-		err := c.fetchAndHold(ctx, v, repo.Holder{Kind: repo.HolderPinService, ID: id}, repo.Recursive, c.dialableOrigins(origins), nil)
+		err := c.fetchAndHold(ctx, v, repo.Holder{Kind: repo.HolderPinService, ID: id}, repo.Recursive, c.dialableOrigins(origins), nil, sizeLimit{})
 		return pinError(v, err)
 	}
 	cfg.Unpin = func(ctx context.Context, id string, v cid.Cid) error {

@@ -25,7 +25,7 @@ func (c *Core) PinAdd(ctx context.Context, req PinAddRequest) (_ PinAdded, err e
 	if req.Recursive {
 		mode = repo.Recursive
 	}
-	if err := c.fetchAndHold(ctx, root, userHolder, mode, nil, req.Progress); err != nil {
+	if err := c.fetchAndHold(ctx, root, userHolder, mode, nil, req.Progress, sizeLimit{}); err != nil {
 		return PinAdded{}, fmt.Errorf("%s: %w", req.Path, err)
 	}
 	return PinAdded{CID: root.String(), Type: string(mode)}, nil
@@ -198,9 +198,23 @@ func (c *Core) RepoVerify(ctx context.Context) (_ VerifyReport, err error) {
 // check that the DAG is whole and the pin take PinLock; a block a gc swept
 // in between (one the repo had, unheld, before the fetch reached it) is
 // fetched again.
-func (c *Core) fetchAndHold(ctx context.Context, root cid.Cid, h repo.Holder, mode repo.PinMode, origins []ma.Multiaddr, progress func(FetchProgress)) error {
+func (c *Core) fetchAndHold(ctx context.Context, root cid.Cid, h repo.Holder, mode repo.PinMode, origins []ma.Multiaddr, progress func(FetchProgress), lim sizeLimit) error {
 	release := c.repo.Protect(root)
 	defer release()
+	if lim.max > 0 {
+		var stop context.CancelCauseFunc
+		ctx, stop = context.WithCancelCause(ctx)
+		defer stop(nil)
+		inner := progress
+		progress = func(p FetchProgress) {
+			if uint64(p.Bytes) > lim.max {
+				stop(&repo.TooBigError{Root: root, Max: lim.max, Size: uint64(p.Bytes), Limit: lim.what})
+			}
+			if inner != nil {
+				inner(p)
+			}
+		}
+	}
 	if c.node != nil && len(origins) > 0 {
 		// The origins have the data: the fetch need not wait for the DHT.
 		c.node.ConnectAll(ctx, origins)
@@ -235,6 +249,13 @@ func (c *Core) fetchAndHold(ctx context.Context, root cid.Cid, h repo.Holder, mo
 			return fmt.Errorf("the DAG is incomplete: %w", err)
 		}
 	}
+}
+
+// sizeLimit bounds the bytes of a DAG fetchAndHold keeps: max 0 is none;
+// what says, in a *repo.TooBigError, how to raise it.
+type sizeLimit struct {
+	max  uint64
+	what string
 }
 
 // maxFetchAttempts bounds the fetches of one DAG that a gc running in

@@ -401,6 +401,9 @@ type Key struct {
 // FollowRequest names a site to follow: /ipns/k51…, k51… or a DNSLink domain.
 type FollowRequest struct {
 	Name string `json:"name"`
+	// MaxSize bounds the bytes of a version kept (follow --max-size);
+	// 0 is 1 GiB, or what the name was followed with before.
+	MaxSize uint64 `json:"max_size,omitempty"`
 }
 
 // Followed is a name now followed.
@@ -419,6 +422,11 @@ type Follow struct {
 	LastChange *time.Time `json:"lastChange,omitempty"`
 	LastError  string     `json:"lastError,omitempty"`
 	Kept       []string   `json:"kept"`
+	// MaxSize bounds the bytes of a version kept (follow --max-size).
+	MaxSize uint64 `json:"max_size"`
+	// TooBig is the newest version not kept for being over MaxSize, until
+	// a newer one is kept; LastError says so.
+	TooBig string `json:"too_big,omitempty"`
 	// EOL is when the author's record held here stops being valid (IPNS
 	// names only): followers re-put it until then, no longer.
 	EOL *time.Time `json:"eol,omitempty"`

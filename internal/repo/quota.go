@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+	"github.com/ipfs/go-cid"
 )
 
 // The repo's quota works as Kubo's Datastore.StorageMax and
@@ -47,6 +48,26 @@ func (e *FullError) Error() string {
 }
 
 func (e *FullError) Is(target error) bool { return target == ErrRepoFull }
+
+// ErrTooBig is what a *TooBigError matches with errors.Is.
+var ErrTooBig = errors.New("DAG too big")
+
+// TooBigError says a DAG was not kept because it is larger than what its
+// holder allows (a follow's --max-size, a pinning token's quota). Size is
+// what the fetch had counted when it stopped: at least Max.
+type TooBigError struct {
+	Root      cid.Cid
+	Max, Size uint64
+	// Limit names the limit and how to raise it, for a person.
+	Limit string
+}
+
+func (e *TooBigError) Error() string {
+	return fmt.Sprintf("%s is larger than %s (%s counted when the fetch stopped): not kept; %s",
+		e.Root, humanize.IBytes(e.Max), humanize.IBytes(e.Size), e.Limit)
+}
+
+func (e *TooBigError) Is(target error) bool { return target == ErrTooBig }
 
 // ParseSize reads a size as people write it ("10GB", "512MiB", "1e9"); it
 // must be positive.
