@@ -64,6 +64,9 @@ type Config struct {
 	// on a listener of its own, so friends on other machines can
 	// `pin remote add` to this node; its bearer token guards it.
 	PinningAddr string
+	// PinningQuota bounds the bytes the pinning token's pins hold (0:
+	// pinsvc.DefaultMaxBytes).
+	PinningQuota uint64
 	// Follow times the follower; its callbacks are the Core's.
 	Follow follow.RunConfig
 	// RepublishInterval is how often our own names' records are re-put,
@@ -158,7 +161,7 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("daemon: %w", err)
 	}
-	if d.pins, err = d.core.PinningService(ctx, pinsvc.Config{Token: token, Logger: log}); err != nil {
+	if d.pins, err = d.core.PinningService(ctx, pinsvc.Config{Token: token, MaxBytes: cfg.PinningQuota, Logger: log}); err != nil {
 		return nil, fmt.Errorf("daemon: %w", err)
 	}
 	pinning := http.StripPrefix(PinningPrefix, d.pins)

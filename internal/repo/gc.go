@@ -228,3 +228,36 @@ func (r *Repo) linksOf(ctx context.Context, c cid.Cid) ([]*ipld.Link, error) {
 	}
 	return ipld.GetLinks(ctx, r.dag, c)
 }
+
+// DAGSize is the bytes of the blocks of root's DAG, each counted once;
+// raw leaves are sized without being read. The DAG must be complete.
+func (r *Repo) DAGSize(ctx context.Context, root cid.Cid) (uint64, error) {
+	var (
+		mu   sync.Mutex
+		seen = map[string]struct{}{}
+		size uint64
+		serr error
+	)
+	visit := func(c cid.Cid) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		k := string(c.Hash())
+		if _, ok := seen[k]; ok {
+			return false
+		}
+		seen[k] = struct{}{}
+		n, err := r.bstore.GetSize(ctx, c)
+		if err != nil && serr == nil {
+			serr = err
+		}
+		size += uint64(max(n, 0))
+		return true
+	}
+	if err := merkledag.Walk(ctx, r.linksOf, root, visit, merkledag.Concurrent()); err != nil {
+		return 0, fmt.Errorf("repo: size of %s: %w", root, err)
+	}
+	if serr != nil {
+		return 0, fmt.Errorf("repo: size of %s: %w", root, serr)
+	}
+	return size, nil
+}
