@@ -28,6 +28,7 @@ import (
 	"sync/atomic"
 
 	"github.com/ipfs/boxo/blockservice"
+	"github.com/ipfs/boxo/blockstore"
 	"github.com/ipfs/boxo/ipns"
 	"github.com/ipfs/boxo/path"
 	offlinert "github.com/ipfs/boxo/routing/offline"
@@ -249,6 +250,13 @@ func (c *Core) BlockService() blockservice.BlockService {
 	}
 	return c.repo.BlockService()
 }
+
+// Blockstore is the repo's block store (within its quota).
+func (c *Core) Blockstore() blockstore.Blockstore { return c.repo.Blockstore() }
+
+// Room says whether the repo has room for n more bytes (a *repo.FullError
+// if not).
+func (c *Core) Room(ctx context.Context, n int) error { return c.repo.Room(ctx, n) }
 
 // LocalBlockService reads from the repo only, never from peers.
 func (c *Core) LocalBlockService() blockservice.BlockService { return c.repo.BlockService() }

@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ipfs/boxo/exchange"
 	"github.com/ipfs/boxo/ipns"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -54,6 +55,9 @@ type Config struct {
 	// GatewayNoFetch serves on the gateway only what the repo holds, as
 	// Kubo's Gateway.NoFetch: no page can make the node fetch from peers.
 	GatewayNoFetch bool
+	// GatewayMaxRetrievals bounds the gateway's retrievals from peers
+	// running at once (0: gateway.DefaultMaxRemoteRetrievals).
+	GatewayMaxRetrievals int
 	// API is the local API's listener; API and Token are set by the daemon.
 	API api.Config
 	// APIAuth requires the bearer token in $REPO/api-token (created when
@@ -196,9 +200,15 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 
 	if cfg.Gateway.ListenAddr != "" {
 		gc := cfg.Gateway
-		gc.BlockService = d.core.BlockService()
-		if cfg.GatewayNoFetch {
-			gc.BlockService = d.core.LocalBlockService()
+		gc.BlockService = d.core.LocalBlockService()
+		if n := d.core.Node(); n != nil && !cfg.GatewayNoFetch {
+			// What a web page makes the gateway fetch from peers is
+			// bounded in retrievals at once and by the repo's quota.
+			if ex, ok := n.Exchange().(exchange.SessionExchange); ok {
+				gc.BlockService = gateway.BoundedBlockService(d.core.Blockstore(), ex, cfg.GatewayMaxRetrievals, d.core.Room)
+			} else {
+				gc.BlockService = d.core.BlockService()
+			}
 		}
 		gc.NameSystem = d.core.Names().NameSystem()
 		// Records for ?format=ipns-record come from where /ipns/ resolves
