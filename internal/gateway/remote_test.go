@@ -69,7 +69,7 @@ func (e *slowExchange) GetBlocks(ctx context.Context, cs []cid.Cid) (<-chan bloc
 
 func (e *slowExchange) NotifyNewBlocks(context.Context, ...blocks.Block) error { return nil }
 func (e *slowExchange) Close() error                                           { return nil }
-func (e *slowExchange) NewSession(context.Context) exchange.Fetcher             { return e }
+func (e *slowExchange) NewSession(context.Context) exchange.Fetcher            { return e }
 
 // The gateway's retrievals from peers run at most max at once, blocks the
 // repo holds take no slot, and a full repo answers 507 before any
