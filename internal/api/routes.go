@@ -84,6 +84,8 @@ var operations = []operation{
 
 	op(post, "/site/publish", func(s *Server, _ core.API) http.HandlerFunc { return s.publish }),
 	op(post, "/site/history", func(_ *Server, a core.API) http.HandlerFunc { return call(a.History) }),
+	op(post, "/site/history/export", func(_ *Server, a core.API) http.HandlerFunc { return stream(a.HistoryExport, typeCAR) }),
+	op(post, "/site/history/import", func(s *Server, _ core.API) http.HandlerFunc { return s.historyImport }),
 	op(post, "/site/rollback", func(_ *Server, a core.API) http.HandlerFunc { return call(a.Rollback) }),
 
 	op(post, "/name/publish", func(_ *Server, a core.API) http.HandlerFunc { return call(a.NamePublish) }),
@@ -420,6 +422,19 @@ func (s *Server) dagImport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.cfg.API.DagImport(r.Context(), req)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (s *Server) historyImport(w http.ResponseWriter, r *http.Request) {
+	if err := needType(r, typeCAR); err != nil {
+		writeError(w, err)
+		return
+	}
+	res, err := s.cfg.API.HistoryImport(r.Context(), core.HistoryImportRequest{CAR: r.Body})
 	if err != nil {
 		writeError(w, err)
 		return

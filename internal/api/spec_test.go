@@ -173,6 +173,10 @@ var specRoutes = map[string]specRoute{
 		status: 200, media: typeJSON, out: typeOf[core.Published]()},
 	"POST /api/v1/site/history": {api: "History", in: typeOf[core.HistoryRequest](), body: typeJSON,
 		status: 200, media: typeJSON, out: typeOf[core.History]()},
+	"POST /api/v1/site/history/export": {api: "HistoryExport", in: typeOf[core.HistoryRequest](), body: typeJSON,
+		status: 200, media: typeCAR, out: typeOf[io.ReadCloser](), headers: []string{"Trailer", trailerError}},
+	"POST /api/v1/site/history/import": {api: "HistoryImport", in: typeOf[core.HistoryImportRequest](), body: typeCAR,
+		status: 200, media: typeJSON, out: typeOf[core.HistoryImported]()},
 	"POST /api/v1/site/rollback": {api: "Rollback", in: typeOf[core.RollbackRequest](), body: typeJSON,
 		status: 200, media: typeJSON, out: typeOf[core.RolledBack]()},
 

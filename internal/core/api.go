@@ -66,6 +66,12 @@ type API interface {
 	History(ctx context.Context, req HistoryRequest) (History, error)
 	// Rollback makes an older version current again, as a new version.
 	Rollback(ctx context.Context, req RollbackRequest) (RolledBack, error)
+	// HistoryExport streams a site's signed history, its name's record and
+	// every version's blocks as one CAR, to carry the site to another
+	// machine (with the key: KeyExport).
+	HistoryExport(ctx context.Context, req HistoryRequest) (io.ReadCloser, error)
+	// HistoryImport checks and keeps a history export from another machine.
+	HistoryImport(ctx context.Context, req HistoryImportRequest) (HistoryImported, error)
 
 	// NamePublish signs and stores an IPNS record pointing a key's name at
 	// a path; online it is put to the DHT too.

@@ -390,7 +390,8 @@ func classify(err error) Code {
 		errors.Is(err, follow.ErrNotFollowed):
 		return CodeNotFound
 	case errors.Is(err, repo.ErrKeyExists),
-		errors.Is(err, repo.ErrPinnedRecursively):
+		errors.Is(err, repo.ErrPinnedRecursively),
+		errors.Is(err, history.ErrHistoryConflict):
 		return CodeConflict
 	case errors.As(err, new(*names.RecordError)),
 		errors.Is(err, history.ErrTamperedHistory),

@@ -282,6 +282,20 @@ type HistoryRequest struct {
 	Key string `json:"key,omitempty"`
 }
 
+// HistoryImportRequest is a history export (HistoryExport's CAR) to import.
+type HistoryImportRequest struct {
+	CAR io.Reader `json:"-"`
+}
+
+// HistoryImported says which site's history was imported: its versions in
+// all and how many were new here.
+type HistoryImported struct {
+	Name     string   `json:"name"`
+	Versions int      `json:"versions"`
+	Added    int      `json:"added"`
+	Notes    []string `json:"notes,omitempty"`
+}
+
 // History is a site's versions, oldest first.
 type History struct {
 	Name     string    `json:"name"`

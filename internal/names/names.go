@@ -374,6 +374,17 @@ type publishOptions struct {
 	seq *uint64
 	// ipns are passed on to ipns.NewRecord (boxo's PublishWithIPNSOption).
 	ipns []ipns.Option
+	// above is a sequence the new record's must exceed, whatever is known
+	// of the name (AboveSequence).
+	above uint64
+}
+
+// AboveSequence makes the record's sequence higher than seq, as well as
+// than every record known: a site's history knows the sequences its
+// versions were published with, also on a machine that holds none of its
+// records yet.
+func AboveSequence(seq uint64) PublishOption {
+	return func(o *publishOptions) { o.above = max(o.above, seq) }
 }
 
 // WithTTL sets the record's cache hint (Config.TTL otherwise); d must be positive.
@@ -481,6 +492,7 @@ func (s *System) publish(ctx context.Context, key crypto.PrivKey, value path.Pat
 	if known {
 		next = seq + 1
 	}
+	next = max(next, o.above+1)
 	if o.seq != nil {
 		if *o.seq < next {
 			return Record{}, fmt.Errorf("names: publish %s: sequence %d is not above the highest known (%d): %w",

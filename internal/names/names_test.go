@@ -643,3 +643,18 @@ func TestPeerRecordsAreBounded(t *testing.T) {
 	require.ErrorIs(t, err, names.ErrNoRoom)
 	require.ErrorIs(t, err, full, "the repo's error is kept")
 }
+
+// AboveSequence signs above a sequence no record held here shows: what a
+// site's imported history knows of its name.
+func TestPublishAboveSequence(t *testing.T) {
+	ctx := context.Background()
+	r, _ := namestest.Routing(t)
+	s := namestest.System(t, r, nil, nil)
+	key := namestest.Key(t)
+	rec, err := s.Publish(ctx, key, namestest.IPFSPath(t, "v"), names.AboveSequence(41))
+	require.NoError(t, err)
+	require.Equal(t, uint64(42), rec.Seq)
+	rec, err = s.Publish(ctx, key, namestest.IPFSPath(t, "w"), names.AboveSequence(3))
+	require.NoError(t, err)
+	require.Equal(t, uint64(43), rec.Seq, "and above what is held")
+}
