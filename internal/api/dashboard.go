@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/ipfs/boxo/gateway"
 	"github.com/ipfs/boxo/ipns"
 	"github.com/ipfs/go-cid"
@@ -56,6 +57,12 @@ var (
 		"when":  when,
 		"since": since,
 		"pct":   func(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) },
+		"bar": func(used, limit uint64) template.HTML {
+			if limit == 0 {
+				return ""
+			}
+			return progressBar(float64(used) / float64(limit))
+		},
 		"short": shortID,
 	}).Parse(dashboardHTML))
 
@@ -381,19 +388,8 @@ func dnsLabel(c cid.Cid) (string, error) {
 	return s, nil
 }
 
-// humanBytes writes n in binary units, as people read sizes.
-func humanBytes(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := uint64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
+// humanBytes writes n in binary units, as `island repo stat` does.
+func humanBytes(n uint64) string { return humanize.IBytes(n) }
 
 // when writes a moment as the page shows it everywhere.
 func when(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }

@@ -99,9 +99,11 @@ func TestDashboardPage(t *testing.T) {
 		Site: &core.SiteStatus{CID: v0, Name: name, Version: 2, Size: 3 << 20,
 			URLs:  []string{"http://sub.ipfs.localhost:8080/", gw + "/ipfs/" + v0 + "/"},
 			Check: &core.Retrievability{Checked: true, OK: true, Via: via, Took: "1.5s", CID: v0, At: at}},
-		Peers:   7,
-		Follows: []core.Follow{{Name: "example.org", LastCID: v1, LastSeq: 3, RecordSeq: 5, Size: 2048, LastChange: &seen, LastError: "fetch failed: no provider"}},
+		Peers: 7,
+		Follows: []core.Follow{{Name: "example.org", LastCID: v1, LastSeq: 3, RecordSeq: 5, Size: 2048, MaxSize: 1 << 20,
+			TooBig: v0, LastChange: &seen, LastError: "fetch failed: no provider"}},
 		Gateway: gw,
+		Repo:    core.RepoStat{UsedBytes: 5 << 20, MaxBytes: 10 << 30, GCWatermark: 90},
 	}
 	hist := core.History{Name: name, Versions: []core.Version{
 		{Version: 1, CID: v1, Time: at.Add(-2 * time.Hour), Changes: &core.Changes{Added: 4, PagesAdded: 2, BytesAdded: 4096, Files: []core.FileChange{{Path: "index.html", Kind: "added", Size: 100}}}},
@@ -137,6 +139,9 @@ func TestDashboardPage(t *testing.T) {
 		// Friends: newest version, seen, behind, size, problem, unfollow.
 		`href="http://example-org.ipns.localhost:8080/"`, "2 record(s) behind", "2.0 KiB", "2025-03-04 04:06:07 UTC",
 		"fetch failed: no provider", `data-op="unfollow" data-name="example.org"`, `data-op="follow"`,
+		`data-k="cap" title="1048576 bytes">1.0 MiB</span>`, `aria-label="0%"`, `data-k="too-big"`,
+		`data-k="repo-used" title="5242880 bytes">5.0 MiB</span>`, `data-k="repo-max" title="10737418240 bytes">10 GiB</span>`,
+		"collected past 90%",
 		// Node: peers, traffic, charts, sweep, addresses.
 		`<dd id="node-peers">7</dd>`, `data-k="rate-in">2.0 KiB/s</span>`, `data-k="rate-out">0 B/s</span>`,
 		`id="chart-peers"`, `id="chart-traffic"`, "<polyline", `data-k="sweep">25%</span>`, "through 3 region(s)",

@@ -276,6 +276,13 @@ func TestBrowserDashboard(t *testing.T) {
 		require.Equal(t, fv.CID, attr(li+` [data-k="version"] code`, "title"))
 		require.Contains(t, text(li+` [data-k="behind"]`), "up to date")
 		require.NotContains(t, text(li+` [data-k="size"]`), "unknown")
+		var follows []struct {
+			Name    string `json:"name"`
+			MaxSize uint64 `json:"max_size"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(author.ok(t, "follow", "ls", "--json")), &follows))
+		require.Len(t, follows, 1)
+		require.Equal(t, fmt.Sprint(follows[0].MaxSize)+" bytes", attr(li+` [data-k="cap"]`, "title"), "the follow's size cap")
 		require.NotContains(t, text(li+` [data-k="seen"]`), "not yet")
 		require.NotContains(t, text(li+` [data-k="next"]`), "when the daemon")
 		var noError bool
@@ -307,6 +314,12 @@ func TestBrowserDashboard(t *testing.T) {
 		var addrs []string
 		run(chromedp.Evaluate(`[...document.querySelectorAll("#addrs code")].map(c => c.textContent)`, &addrs))
 		require.ElementsMatch(t, id.Addrs, addrs)
+		var repo struct {
+			MaxBytes uint64 `json:"max_bytes"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(author.ok(t, "repo", "stat", "--json")), &repo))
+		require.Equal(t, fmt.Sprint(repo.MaxBytes)+" bytes", attr(`#node-repo [data-k="repo-max"]`, "title"), "the repo's quota")
+		require.NotEqual(t, "0 bytes", attr(`#node-repo [data-k="repo-used"]`, "title"))
 	})
 
 	shots := dashboardArtifacts(t)
