@@ -1,10 +1,10 @@
 // Package api owns the daemon's HTTP API: a server that offers core.API to
-// local programs (the CLI, scripts, the status page) and a Client that
+// local programs (the CLI, scripts, the dashboard) and a Client that
 // implements core.API by calling it, so a command gives the same result
 // whether it runs in-process or through the daemon. The routes, their
 // request and response bodies and their errors are described in
 // openapi.yaml (served at /api/v1/openapi.yaml); a test holds the file to
-// the routes and types. The node's status page (GET /) is served here
+// the routes and types. The publisher's dashboard (GET /, dashboard.go) is served here
 // too, on the API's origin, so that no page the gateway serves can read it.
 //
 // The wire format is typed: a JSON body in, a JSON body out, except where

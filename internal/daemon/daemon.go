@@ -85,7 +85,7 @@ type Config struct {
 	AutoGCInterval time.Duration
 	// Site, if set, is published at start and again after every change.
 	Site *SiteConfig
-	// StyleSheet is the site theme's CSS for the status page (on the API).
+	// StyleSheet is the site theme's CSS for the dashboard (on the API).
 	StyleSheet []byte
 	// Events, if set, is told what the daemon does, one event at a time.
 	Events func(Event)
