@@ -92,23 +92,10 @@ func (w *pageWatch) check(t *testing.T) {
 func builtWithout(t *testing.T, src string, leave ...string) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "public")
-	require.NoError(t, filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if slices.Contains(leave, filepath.ToSlash(rel)) {
-			return nil
-		}
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	}))
+	require.NoError(t, os.CopyFS(dst, os.DirFS(src)))
+	for _, name := range leave {
+		require.NoError(t, os.Remove(filepath.Join(dst, filepath.FromSlash(name))))
+	}
 	return dst
 }
 

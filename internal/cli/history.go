@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"text/tabwriter"
 
+	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
 	"github.com/islandsite/island/internal/core"
@@ -16,19 +17,21 @@ import (
 
 func newHistoryCmd(env *Env, g *globalOptions) *cobra.Command {
 	var key string
-	var asJSON bool
+	var asJSON, changes bool
 	cmd := &cobra.Command{
-		Use:   "history [--key NAME] [--json]",
+		Use:   "history [--key NAME] [--changes] [--json]",
 		Short: "List the published versions of the site, oldest first",
 		Long: `List every version published under the key's name (default: the node's own),
 oldest first: version, CID, IPNS sequence number, time and the version it
 replaced. The current one is marked with '*'. Each entry is signed by the
-key and checked when read. Every version stays in the repo: gc keeps them.`,
+key and checked when read. Every version stays in the repo: gc keeps them.
+--changes also says what changed from the version before: files (pages)
+added, changed and removed, and bytes.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			return withAPI(ctx, env, g, func(a core.API) error {
-				h, err := a.History(ctx, core.HistoryRequest{Key: key})
+				h, err := a.History(ctx, core.HistoryRequest{Key: key, Changes: changes})
 				if err != nil {
 					return err
 				}
@@ -53,12 +56,22 @@ key and checked when read. Every version stays in the repo: gc keeps them.`,
 					}
 					fmt.Fprintf(tw, "%d%s\t%s\t%d\t%s\t%s\n", v.Version, mark, v.CID, v.Seq, when(v.Time), prev)
 				}
-				return tw.Flush()
+				if err := tw.Flush(); err != nil || !changes {
+					return err
+				}
+				fmt.Fprintln(env.Stdout, "\nCHANGES (from the version before)")
+				for _, v := range h.Versions {
+					if v.Changes != nil {
+						fmt.Fprintf(env.Stdout, "%-7d  %s\n", v.Version, changesText(*v.Changes))
+					}
+				}
+				return nil
 			})
 		},
 	}
 	cmd.Flags().StringVar(&key, "key", "", "the key whose site to list (default: the node's own, \"self\")")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the versions as JSON")
+	cmd.Flags().BoolVar(&changes, "changes", false, "also say what changed from the version before")
 	cmd.AddCommand(newHistoryExportCmd(env, g), newHistoryImportCmd(env, g))
 	return cmd
 }
@@ -189,4 +202,14 @@ recorded as a new version: nothing is lost, and a rollback can be rolled back.`,
 	cmd.Flags().StringVar(&key, "key", "", "the key whose site to roll back (default: the node's own, \"self\")")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the new current version as JSON")
 	return cmd
+}
+
+// changesText says in one line what changed in a version.
+func changesText(c core.Changes) string {
+	if c.Error != "" {
+		return "changes unknown: " + c.Error
+	}
+	return fmt.Sprintf("+%d ~%d -%d files (pages +%d ~%d -%d), +%s -%s",
+		c.Added, c.Changed, c.Removed, c.PagesAdded, c.PagesChanged, c.PagesRemoved,
+		humanize.IBytes(c.BytesAdded), humanize.IBytes(c.BytesRemoved))
 }

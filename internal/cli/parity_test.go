@@ -127,6 +127,8 @@ func TestSameWithOrWithoutDaemon(t *testing.T) {
 		{args: []string{"publish", "--no-check", "--lifetime", "1m"}, stderr: true},
 		{args: []string{"history"}},
 		{args: []string{"history", "--json"}},
+		{args: []string{"history", "--changes"}},
+		{args: []string{"history", "--changes", "--json"}},
 		{args: []string{"history", "export", "-o", "self.history.car"}},
 		{args: []string{"history", "export", "-o", "self.history.car"}, stderr: true},
 		{args: []string{"history", "import", "self.history.car"}},
