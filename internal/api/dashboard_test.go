@@ -220,9 +220,10 @@ func TestDashboardWithoutGatewayOrNode(t *testing.T) {
 	}{
 		{"offline, no gateway", func(context.Context) (core.Status, error) {
 			return core.Status{PeerID: "12D3KooWQYV9dGMFoRzNStwpXztXaBUjtPqi6aU76ZgUriHhKust", Mode: core.ModeOffline,
-				Follows: []core.Follow{{Name: "example.org"}}}, nil
-		}, []string{"not running", `id="site-none"`, "Not running a node (offline)", "none fetched yet"},
-			[]string{"Not shown", `id="chart-peers"`}},
+				Site:    &core.SiteStatus{CID: "bafybeie5nqv6kd3qnfjupgvz34woh3oksc3iau6abmyajn7qvtf6d2ho34", Name: "k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8", Version: 1},
+				Follows: []core.Follow{{Name: "example.org", LastCID: "bafybeie5nqv6kd3qnfjupgvz34woh3oksc3iau6abmyajn7qvtf6d2ho34"}}}, nil
+		}, []string{"not running", "Not running a node (offline)", `<strong id="site-version">1</strong>`},
+			[]string{`id="chart-peers"`}},
 		{"online, samples not yet read", func(context.Context) (core.Status, error) {
 			return core.Status{PeerID: "12D3KooWQYV9dGMFoRzNStwpXztXaBUjtPqi6aU76ZgUriHhKust", Mode: core.ModeLAN, Follows: []core.Follow{}}, nil
 		}, []string{"Not shown: peers and traffic: no samples here", "Not shown: providing: no provider here", `id="friends-none"`}, nil},
@@ -239,7 +240,8 @@ func TestDashboardWithoutGatewayOrNode(t *testing.T) {
 			for _, w := range tc.not {
 				require.NotContains(t, html, w)
 			}
-			require.NotContains(t, html, "href=\"/ipns/", "no links to a gateway that does not run")
+			require.NotContains(t, html, "href=\"/ip", "no links to a gateway that does not run")
+			require.NotContains(t, html, `href="#"`)
 			require.Contains(t, html, "color-scheme", "the built-in stylesheet")
 		})
 	}

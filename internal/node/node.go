@@ -20,7 +20,6 @@ import (
 	ddhtprovider "github.com/libp2p/go-libp2p-kad-dht/provider/dual"
 	"github.com/libp2p/go-libp2p-kad-dht/provider/keystore"
 	"github.com/libp2p/go-libp2p/core/host"
-	"github.com/libp2p/go-libp2p/core/metrics"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/routing"
@@ -52,7 +51,7 @@ type Node struct {
 	dag      ipld.DAGService
 	metrics  prometheus.Collector // nil without Registerer
 	watches  fetchWatches
-	traffic  *metrics.BandwidthCounter
+	traffic  *traffic
 
 	closeOnce sync.Once
 	closeErr  error
@@ -89,7 +88,7 @@ func New(ctx context.Context, cfg Config) (_ *Node, err error) {
 	// The datastore is the caller's: nothing the node builds may close it.
 	ds := keepOpen{cfg.Datastore}
 
-	n.traffic = metrics.NewBandwidthCounter()
+	n.traffic = &traffic{}
 	if n.host, err = newHost(&cfg, n.traffic, n.log); err != nil {
 		return nil, err
 	}
@@ -271,6 +270,5 @@ func (keepOpen) Close() error { return nil }
 // Traffic is how many bytes the node's host has received and sent over
 // its streams since it started.
 func (n *Node) Traffic() (in, out uint64) {
-	t := n.traffic.GetBandwidthTotals()
-	return uint64(max(t.TotalIn, 0)), uint64(max(t.TotalOut, 0))
+	return uint64(max(n.traffic.in.Load(), 0)), uint64(max(n.traffic.out.Load(), 0))
 }
