@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,6 +38,70 @@ func (e *NoProvidersError) Error() string {
 }
 
 func (e *NoProvidersError) Is(target error) bool { return target == ErrNoProviders }
+
+// ErrRelayOnly is what a RelayOnlyError matches with errors.Is.
+var ErrRelayOnly = errors.New("reachable only through a relay")
+
+// RelayOnlyError says a fetch cannot go on: the peers that have Cid are
+// reachable only through relays, whose limits the rest of the fetch
+// exceeds, and no direct connection came in time.
+type RelayOnlyError struct {
+	Cid   cid.Cid
+	Peers []peer.ID
+	// HolePunch is the last hole punch with Peers[0], if there was one.
+	HolePunch *HolePunch
+}
+
+func (e *RelayOnlyError) Error() string {
+	why := "no hole punch was tried"
+	if hp := e.HolePunch; hp != nil && !hp.OK {
+		why = "hole punching failed"
+		if reason := holePunchReason(hp.Err); reason != "" {
+			why += ": " + reason
+		}
+	}
+	who := e.Peers[0].String()
+	if len(e.Peers) > 1 {
+		who = fmt.Sprintf("%s (and %d more peers)", who, len(e.Peers)-1)
+	}
+	return fmt.Sprintf("%s is held by %s, reachable only through a relay, and no direct connection came (%s): "+
+		"a relay carries about 128 KiB per connection, enough for a small page, not for this; "+
+		"try again later, or from a peer that is not behind NAT (one that follows the site)", e.Cid, who, why)
+}
+
+func (e *RelayOnlyError) Is(target error) bool { return target == ErrRelayOnly }
+
+// holePunchReason is the gist of a hole punching error: libp2p's repeats
+// "failed to dial" and lists every address tried, one per line.
+func holePunchReason(err string) string {
+	err, _, _ = strings.Cut(err, "\n")
+	for {
+		rest, ok := strings.CutPrefix(err, "failed to dial")
+		if !ok {
+			break
+		}
+		rest = strings.TrimPrefix(rest, ":")
+		// "failed to dial <peer ID>: …"
+		if id, after, found := strings.Cut(strings.TrimSpace(rest), ": "); found && !strings.Contains(id, " ") {
+			rest = after
+		}
+		err = strings.TrimSpace(rest)
+	}
+	return strings.TrimSuffix(strings.TrimSpace(err), ":")
+}
+
+// A Fetch whose blocks stop coming while the peers that sent it blocks or
+// HAVEs are reachable only through relays ends with a RelayOnlyError once
+// the far end has stopped waiting for a direct connection too
+// (Config.HolePunchWait, plus relayGrace for its last message to arrive), rather
+// than after FetchTimeout with no reason.
+const (
+	relayGrace = 2 * time.Second
+	// relayCheck is how often a Fetch looks, and relayStall how long no
+	// block must have come first.
+	relayCheck = time.Second
+	relayStall = 2 * time.Second
+)
 
 // FetchProgress is reported after every block of a Fetch.
 type FetchProgress struct {
@@ -108,6 +174,9 @@ func (n *Node) Fetch(ctx context.Context, root cid.Cid, progress func(FetchProgr
 	defer batches.Wait()
 	defer cancel(nil) // runs before batches.Wait: stops the batch goroutines
 
+	check := time.NewTicker(relayCheck)
+	defer check.Stop()
+	lastBlock := start
 	var (
 		queue    = []cid.Cid{root}
 		seen     = cid.NewSet()
@@ -149,6 +218,7 @@ func (n *Node) Fetch(ctx context.Context, root cid.Cid, progress func(FetchProgr
 		select {
 		case b := <-results:
 			stall.Reset(timeout)
+			lastBlock = time.Now()
 			inFlight--
 			fetched := w.got(b.Cid())
 			links, err := blockLinks(ctx, b)
@@ -175,6 +245,13 @@ func (n *Node) Fetch(ctx context.Context, root cid.Cid, progress func(FetchProgr
 			p.Pending += len(queue)
 			if progress != nil {
 				progress(p)
+			}
+		case <-check.C:
+			if time.Since(lastBlock) < relayStall {
+				continue
+			}
+			if err := n.relayOnly(w); err != nil {
+				return fmt.Errorf("node: fetch %s: %w", root, err)
 			}
 		case c := <-short:
 			if err := st.err(); err != nil {
@@ -287,12 +364,39 @@ func blockLinks(ctx context.Context, b blocks.Block) ([]cid.Cid, error) {
 	return out, nil
 }
 
+// relayOnly returns a RelayOnlyError when every peer that sent w blocks or
+// HAVEs is reachable only through a relay whose connection is older than
+// the wait for a direct one.
+func (n *Node) relayOnly(w *fetchWatch) error {
+	peers := w.sources()
+	if len(peers) == 0 {
+		return nil
+	}
+	for _, p := range peers {
+		direct, relayed := route(n.host, p)
+		if direct != nil || relayed == nil || time.Since(relayed.Stat().Opened) < n.cfg.HolePunchWait+relayGrace {
+			return nil
+		}
+	}
+	missing := w.oldest()
+	if !missing.Defined() {
+		return nil
+	}
+	e := &RelayOnlyError{Cid: missing, Peers: peers}
+	if hp, ok := n.holePunches.last(peers[0]); ok {
+		e.HolePunch = &hp
+	}
+	return e
+}
+
 // fetchWatch follows one Fetch: which blocks it still waits for (with the
-// order it asked for them) and which peers sent it blocks.
+// order it asked for them), which peers sent it blocks and which said they
+// have one it waits for.
 type fetchWatch struct {
 	mu      sync.Mutex
 	pending map[cid.Cid]int
 	peers   map[peer.ID]struct{}
+	haves   map[peer.ID]struct{}
 	// fromNet records blocks a peer sent while they were pending.
 	fromNet map[cid.Cid]struct{}
 }
@@ -324,6 +428,36 @@ func (w *fetchWatch) received(p peer.ID, c cid.Cid) {
 		w.fromNet = map[cid.Cid]struct{}{}
 	}
 	w.fromNet[c] = struct{}{}
+}
+
+// have records that p has c, when c is pending.
+func (w *fetchWatch) have(p peer.ID, c cid.Cid) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, ok := w.pending[c]; !ok {
+		return
+	}
+	if w.haves == nil {
+		w.haves = map[peer.ID]struct{}{}
+	}
+	w.haves[p] = struct{}{}
+}
+
+// sources are the peers that sent blocks or HAVEs, sorted.
+func (w *fetchWatch) sources() []peer.ID {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make([]peer.ID, 0, len(w.peers)+len(w.haves))
+	for p := range w.peers {
+		out = append(out, p)
+	}
+	for p := range w.haves {
+		if _, ok := w.peers[p]; !ok {
+			out = append(out, p)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func (w *fetchWatch) counts() (peers, pending int) {
@@ -370,8 +504,8 @@ func (f *fetchWatches) remove(w *fetchWatch) {
 
 // MessageReceived implements bitswap's tracer.Tracer.
 func (f *fetchWatches) MessageReceived(p peer.ID, msg bsmsg.BitSwapMessage) {
-	bs := msg.Blocks()
-	if len(bs) == 0 {
+	bs, haves := msg.Blocks(), msg.Haves()
+	if len(bs) == 0 && len(haves) == 0 {
 		return
 	}
 	f.mu.Lock()
@@ -379,6 +513,9 @@ func (f *fetchWatches) MessageReceived(p peer.ID, msg bsmsg.BitSwapMessage) {
 	for w := range f.ws {
 		for _, b := range bs {
 			w.received(p, b.Cid())
+		}
+		for _, c := range haves {
+			w.have(p, c)
 		}
 	}
 }
