@@ -4,7 +4,7 @@ package cli
 // namespaces by testutil/netns: a public node (bootstrap and relay) and a
 // second public one on an "Internet" that reaches nowhere else, and homes
 // behind routers that masquerade them. Each check is a user's story; the
-// ones that take minutes run with -tags integration (nat_integration_test.go).
+// checks 4 and 5 run with -tags integration (nat_integration_test.go).
 
 import (
 	"bytes"

@@ -1,0 +1,97 @@
+//go:build integration
+
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/islandsite/island/internal/testutil/netns"
+)
+
+// TestNATSymmetric is check 4 of a home node behind NAT: with symmetric
+// NATs on both sides no hole punch can succeed; the home page still
+// arrives through the relay, and a file larger than a relay carries fails
+// with an error that says so, before the fetch timeout (a minute) would
+// have ended it.
+func TestNATSymmetric(t *testing.T) {
+	w := newNATWorld(t)
+	author := w.author(t, netns.NATSymmetric)
+	visitor := startNATNode(t, w.net.Home("visitor", netns.NATSymmetric), "visitor", w.pub)
+
+	page, first, total, errOut, code := visitor.timed(t, "cat", "/ipns/"+w.name+"/index.html")
+	require.Zero(t, code, errOut)
+	want, err := os.ReadFile(filepath.Join(w.site, "index.html"))
+	require.NoError(t, err)
+	require.Equal(t, string(want), string(page))
+	served := author.identity(t).Reachability.LastServed
+	require.NotNil(t, served)
+	require.Equal(t, visitor.id, served.Peer)
+	require.Equal(t, "relayed", served.Path, "the home page went over %s", served.Addr)
+	t.Logf("timing: relayed home page behind symmetric NATs (%d bytes): first byte %s, all %s", len(page), first.Round(time.Millisecond), total.Round(time.Millisecond))
+
+	out := filepath.Join(t.TempDir(), "photo.bin")
+	_, _, total, errOut, code = visitor.timed(t, "get", "/ipns/"+w.name+"/photo.bin", "-o", out)
+	require.Equal(t, 1, code, "a file larger than the relay carries cannot arrive: %s", errOut)
+	require.Contains(t, errOut, "reachable only through a relay")
+	require.Contains(t, errOut, author.id)
+	require.Less(t, total, time.Minute, "the relay's limit, not the fetch timeout, must end the fetch")
+	t.Logf("timing: large file behind symmetric NATs failed after %s: %s", total.Round(time.Millisecond), strings.TrimSpace(errOut))
+
+	c := visitor.connection(t, author)
+	require.Contains(t, c, "/p2p-circuit", "symmetric NATs on both sides: no direct connection")
+}
+
+// TestNATFollowerKeepsSiteUp is check 5: a follower behind a NAT of its
+// own fetches the author's site; with the author offline, a visitor behind
+// a third NAT still resolves the name and gets the whole site, from the
+// follower.
+func TestNATFollowerKeepsSiteUp(t *testing.T) {
+	w := newNATWorld(t)
+	author := w.author(t, netns.NATPreserving)
+	follower := startNATNode(t, w.net.Home("follower", netns.NATPreserving), "follower", w.pub, "--follow-interval", "5s")
+	for _, n := range []*natNode{author, follower} {
+		n.await(t, "got ready for hole punching", func(id natIdentity) bool { return id.Reachability.HolePunching })
+	}
+	follower.await(t, "got a relay address", func(id natIdentity) bool {
+		return id.Reachability.Status == "private" && len(id.Reachability.RelayAddrs) > 0
+	})
+
+	follower.ok(t, "follow", w.name)
+	var cid string
+	require.Eventually(t, func() bool {
+		var fs []struct {
+			Name    string `json:"name"`
+			LastCID string `json:"lastCid"`
+		}
+		out := follower.ok(t, "follow", "ls", "--json")
+		require.NoError(t, json.Unmarshal([]byte(out), &fs), out)
+		for _, f := range fs {
+			if f.Name == w.name && f.LastCID != "" {
+				cid = f.LastCID
+				return true
+			}
+		}
+		return false
+	}, natDeadline, 250*time.Millisecond, "the follower never fetched the site")
+	author.stop(t)
+
+	visitor := startNATNode(t, w.net.Home("visitor", netns.NATPreserving), "visitor", w.pub)
+	visitor.await(t, "got ready for hole punching", func(id natIdentity) bool { return id.Reachability.HolePunching })
+	require.Equal(t, "/ipfs/"+cid, strings.TrimSpace(visitor.ok(t, "name", "resolve", w.name)))
+	got := filepath.Join(t.TempDir(), "got")
+	_, first, total, errOut, code := visitor.timed(t, "get", "/ipns/"+w.name, "-o", got)
+	require.Zero(t, code, errOut)
+	requireSameTree(t, w.site, got)
+	served := follower.identity(t).Reachability.LastServed
+	require.NotNil(t, served, "the follower served nothing")
+	require.Equal(t, visitor.id, served.Peer)
+	t.Logf("timing: whole site from the follower with the author offline (%s, last block %s): first byte %s, all %s",
+		treeSize(t, got), served.Path, first.Round(time.Millisecond), total.Round(time.Millisecond))
+}
