@@ -84,7 +84,7 @@ func (o *daemonOptions) config(env *Env, g *globalOptions) (daemon.Config, error
 	case len(o.bootstrap) == 1 && o.bootstrap[0] == "none":
 		cfg.Core.Mode = core.ModeLAN
 	case len(o.bootstrap) > 0:
-		peers, err := node.ParseBootstrap(o.bootstrap)
+		peers, err := node.ParsePeerAddrs(o.bootstrap)
 		if err != nil {
 			return cfg, usageError{err}
 		}
@@ -103,7 +103,7 @@ func (o *daemonOptions) config(env *Env, g *globalOptions) (daemon.Config, error
 		cfg.Core.Mode = core.ModeLAN
 	}
 	if len(o.relays) > 0 {
-		relays, err := node.ParseBootstrap(o.relays)
+		relays, err := node.ParsePeerAddrs(o.relays)
 		if err != nil {
 			return cfg, usagef("--relay: %v", err)
 		}

@@ -148,20 +148,20 @@ func DefaultBootstrapPeers() []peer.AddrInfo {
 	return dht.GetDefaultBootstrapPeerAddrInfos()
 }
 
-// ParseBootstrap turns multiaddrs ending in /p2p/<id> into AddrInfos,
-// merging addresses of the same peer.
-func ParseBootstrap(addrs []string) ([]peer.AddrInfo, error) {
+// ParsePeerAddrs turns multiaddrs ending in /p2p/<id> (bootstrap peers,
+// static relays) into AddrInfos, merging addresses of the same peer.
+func ParsePeerAddrs(addrs []string) ([]peer.AddrInfo, error) {
 	mas := make([]ma.Multiaddr, 0, len(addrs))
 	for _, s := range addrs {
 		a, err := ma.NewMultiaddr(s)
 		if err != nil {
-			return nil, fmt.Errorf("node: bootstrap address %q: %w", s, err)
+			return nil, fmt.Errorf("node: peer address %q: %w", s, err)
 		}
 		mas = append(mas, a)
 	}
 	infos, err := peer.AddrInfosFromP2pAddrs(mas...)
 	if err != nil {
-		return nil, fmt.Errorf("node: bootstrap addresses must end in /p2p/<peer ID>: %w", err)
+		return nil, fmt.Errorf("node: peer addresses must end in /p2p/<peer ID>: %w", err)
 	}
 	return infos, nil
 }

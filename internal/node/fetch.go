@@ -50,10 +50,17 @@ type RelayOnlyError struct {
 	Peers []peer.ID
 	// HolePunch is the last hole punch with Peers[0], if there was one.
 	HolePunch *HolePunch
+	// NoPublicAddr says the fetching node takes no part in hole punching:
+	// no peer has observed a public address of it that holds (behind a
+	// symmetric NAT none ever does).
+	NoPublicAddr bool
 }
 
 func (e *RelayOnlyError) Error() string {
 	why := "no hole punch was tried"
+	if e.NoPublicAddr {
+		why += ": this node knows no public address of its own to punch from (a symmetric NAT gives none)"
+	}
 	if hp := e.HolePunch; hp != nil && !hp.OK {
 		why = "hole punching failed"
 		if reason := holePunchReason(hp.Err); reason != "" {
@@ -62,7 +69,7 @@ func (e *RelayOnlyError) Error() string {
 	}
 	who := e.Peers[0].String()
 	if len(e.Peers) > 1 {
-		who = fmt.Sprintf("%s (and %d more peers)", who, len(e.Peers)-1)
+		who = fmt.Sprintf("%s (and %d other peer(s))", who, len(e.Peers)-1)
 	}
 	return fmt.Sprintf("%s is held by %s, reachable only through a relay, and no direct connection came (%s): "+
 		"a relay carries about 128 KiB per connection, enough for a small page, not for this; "+
@@ -382,7 +389,7 @@ func (n *Node) relayOnly(w *fetchWatch) error {
 	if !missing.Defined() {
 		return nil
 	}
-	e := &RelayOnlyError{Cid: missing, Peers: peers}
+	e := &RelayOnlyError{Cid: missing, Peers: peers, NoPublicAddr: !n.Reachability().HolePunching}
 	if hp, ok := n.holePunches.last(peers[0]); ok {
 		e.HolePunch = &hp
 	}

@@ -138,3 +138,41 @@ func requireLocal(t *testing.T, n *node.Node, root cid.Cid) {
 		require.True(t, ok, "%s missing", c)
 	}
 }
+
+// TestRelayService: --relay-service on relays at once, auto only once
+// AutoNAT finds the node public (never on loopback), off never; a relay
+// keeps circuit v2's default limits.
+func TestRelayService(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a loopback network")
+	}
+	for _, tc := range []struct {
+		mode   node.RelayServiceMode
+		relays bool
+	}{
+		{node.RelayServiceOn, true},
+		{node.RelayServiceAuto, false},
+		{node.RelayServiceOff, false},
+	} {
+		t.Run(string(tc.mode), func(t *testing.T) {
+			nodes := testnet.NewNetwork(t, 2, testnet.WithTopology(testnet.Isolated), testnet.WithConfig(func(i int, cfg *node.Config) {
+				if i == 0 {
+					cfg.RelayService = tc.mode
+				}
+			}))
+			relay, home := nodes[0], nodes[1]
+			require.Equal(t, tc.relays, relay.Reachability().RelayService)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			require.NoError(t, home.Host().Connect(ctx, testnet.AddrInfo(relay)))
+			r, err := client.Reserve(ctx, home.Host(), testnet.AddrInfo(relay))
+			if !tc.relays {
+				require.Error(t, err, "a node with the relay service %s gave a reservation", tc.mode)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, uint64(128<<10), r.LimitData, "circuit v2's default data limit")
+			require.Equal(t, 2*time.Minute, r.LimitDuration, "circuit v2's default duration limit")
+		})
+	}
+}
