@@ -44,6 +44,13 @@ func TestNATSymmetric(t *testing.T) {
 	require.Less(t, total, time.Minute, "the relay's limit, not the fetch timeout, must end the fetch")
 	t.Logf("timing: large file behind symmetric NATs failed after %s: %s", total.Round(time.Millisecond), strings.TrimSpace(errOut))
 
+	// cat streams the file: it ends the same way, not after a timeout.
+	_, _, total, errOut, code = visitor.timed(t, "cat", "/ipns/"+w.name+"/photo.bin")
+	require.Equal(t, 1, code, "cat of a file larger than the relay carries: %s", errOut)
+	require.Contains(t, errOut, "reachable only through a relay")
+	require.Less(t, total, time.Minute, "the relay's limit, not a timeout, must end cat")
+	t.Logf("timing: cat of the large file behind symmetric NATs failed after %s: %s", total.Round(time.Millisecond), strings.TrimSpace(errOut))
+
 	c := visitor.connection(t, author)
 	require.Contains(t, c, "/p2p-circuit", "symmetric NATs on both sides: no direct connection")
 }

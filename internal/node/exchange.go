@@ -80,6 +80,7 @@ func (e *eagerExchange) GetBlock(ctx context.Context, c cid.Cid) (blocks.Block, 
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	guardWants(ctx, c)
 	e.n.discover(ctx, c)
 	return e.Bitswap.GetBlock(ctx, c)
 }
@@ -87,6 +88,7 @@ func (e *eagerExchange) GetBlock(ctx context.Context, c cid.Cid) (blocks.Block, 
 func (e *eagerExchange) GetBlocks(ctx context.Context, cids []cid.Cid) (<-chan blocks.Block, error) {
 	known, rest := splitKnown(cids)
 	if len(rest) > 0 {
+		guardWants(ctx, rest...)
 		e.n.discover(ctx, rest[0])
 	}
 	return withKnown(ctx, known, rest, e.Bitswap.GetBlocks)
@@ -110,6 +112,7 @@ func (s *eagerSession) GetBlock(ctx context.Context, c cid.Cid) (blocks.Block, e
 	if b, ok := knownBlock(c); ok {
 		return b, nil
 	}
+	guardWants(ctx, c)
 	s.once.Do(func() { s.n.discover(s.ctx, c) })
 	return s.Fetcher.GetBlock(ctx, c)
 }
@@ -117,6 +120,7 @@ func (s *eagerSession) GetBlock(ctx context.Context, c cid.Cid) (blocks.Block, e
 func (s *eagerSession) GetBlocks(ctx context.Context, cids []cid.Cid) (<-chan blocks.Block, error) {
 	known, rest := splitKnown(cids)
 	if len(rest) > 0 {
+		guardWants(ctx, rest...)
 		s.once.Do(func() { s.n.discover(s.ctx, rest[0]) })
 	}
 	return withKnown(ctx, known, rest, s.Fetcher.GetBlocks)

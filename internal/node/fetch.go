@@ -406,6 +406,11 @@ type fetchWatch struct {
 	haves   map[peer.ID]struct{}
 	// fromNet records blocks a peer sent while they were pending.
 	fromNet map[cid.Cid]struct{}
+	// A relay guard's watch (guard set) counts a block received as got:
+	// no Fetch loop does; last is when one last came, seq numbers wants.
+	guard bool
+	last  time.Time
+	seq   int
 }
 
 func (w *fetchWatch) want(c cid.Cid, seq int) {
@@ -431,6 +436,11 @@ func (w *fetchWatch) received(p peer.ID, c cid.Cid) {
 		return
 	}
 	w.peers[p] = struct{}{}
+	if w.guard {
+		delete(w.pending, c)
+		w.last = time.Now()
+		return
+	}
 	if w.fromNet == nil {
 		w.fromNet = map[cid.Cid]struct{}{}
 	}
@@ -529,3 +539,82 @@ func (f *fetchWatches) MessageReceived(p peer.ID, msg bsmsg.BitSwapMessage) {
 
 // MessageSent implements bitswap's tracer.Tracer.
 func (f *fetchWatches) MessageSent(peer.ID, bsmsg.BitSwapMessage) {}
+
+// Reads of a DAG outside Fetch (cat, a DAG reader) ask bitswap for a few
+// blocks at a time; behind a relay, one that does not fit would be waited
+// for as long as the reader lives. A relay guard ends such reads with a
+// RelayOnlyError instead, as Fetch ends itself.
+
+type relayGuardKey struct{}
+
+// GuardRelay returns a context for reading blocks through the node's
+// exchange: once the reads under it wait, and every peer that answered them
+// is reachable only through a relay whose connection is past
+// Config.HolePunchWait with no direct one made, it is canceled with a
+// *RelayOnlyError as its cause (see RelayOnlyCause). stop ends the guard;
+// call it when the reads are done.
+func (n *Node) GuardRelay(ctx context.Context) (_ context.Context, stop func()) {
+	w := &fetchWatch{pending: map[cid.Cid]int{}, peers: map[peer.ID]struct{}{}, guard: true, last: time.Now()}
+	n.watches.add(w)
+	ctx, cancel := context.WithCancelCause(ctx)
+	go func() {
+		t := time.NewTicker(relayCheck)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if !w.waiting() {
+					continue
+				}
+				if err := n.relayOnly(w); err != nil {
+					cancel(err)
+					return
+				}
+			}
+		}
+	}()
+	return context.WithValue(ctx, relayGuardKey{}, w), func() {
+		cancel(nil)
+		n.watches.remove(w)
+	}
+}
+
+// RelayOnlyCause is the *RelayOnlyError a GuardRelay context ended with,
+// nil if it did not.
+func RelayOnlyCause(ctx context.Context) error {
+	var e *RelayOnlyError
+	if errors.As(context.Cause(ctx), &e) {
+		return e
+	}
+	return nil
+}
+
+// guardWants tells the relay guard of ctx, if any, that cids are wanted.
+func guardWants(ctx context.Context, cids ...cid.Cid) {
+	w, ok := ctx.Value(relayGuardKey{}).(*fetchWatch)
+	if !ok {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.pending) == 0 {
+		// The reads were idle until now: the stall counts from here.
+		w.last = time.Now()
+	}
+	for _, c := range cids {
+		if _, ok := w.pending[c]; !ok {
+			w.pending[c] = w.seq
+			w.seq++
+		}
+	}
+}
+
+// waiting says the guarded reads wait for blocks and none came for
+// relayStall.
+func (w *fetchWatch) waiting() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.pending) > 0 && time.Since(w.last) >= relayStall
+}

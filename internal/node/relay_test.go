@@ -107,6 +107,31 @@ func TestBitswapOverRelay(t *testing.T) {
 		require.Less(t, took, 20*time.Second, "the fetch timeout is a minute; the relay's limit must end it sooner")
 	})
 
+	t.Run("a read the relay cannot carry ends with the reason; an idle one goes on", func(t *testing.T) {
+		const wait = 2 * time.Second
+		holder, visitor, _ := relayed(t, wait)
+		small := testnet.AddRandomFile(t, holder.DAG(), 20<<10, 4)
+		big := testnet.AddRandomFile(t, holder.DAG(), 300<<10, 5)
+
+		ctx, stop := visitor.GuardRelay(context.Background())
+		defer stop()
+		_, err := visitor.DAG().Get(ctx, small)
+		require.NoError(t, err)
+		// Nothing is wanted now: however long the reader idles behind
+		// the relay, the guard leaves it be.
+		time.Sleep(wait + 3*time.Second)
+		require.NoError(t, ctx.Err())
+
+		start := time.Now()
+		for range visitor.DAG().GetMany(ctx, []cid.Cid{big}) {
+		}
+		took := time.Since(start)
+		err = node.RelayOnlyCause(ctx)
+		require.ErrorIs(t, err, node.ErrRelayOnly)
+		require.ErrorContains(t, err, big.String()+" is held by "+holder.ID().String())
+		require.Less(t, took, 20*time.Second, "the guard, not a timeout, ends the read")
+	})
+
 	t.Run("a direct connection takes over what the relay cannot carry", func(t *testing.T) {
 		holder, visitor, gate := relayed(t, time.Minute)
 		big := testnet.AddRandomFile(t, holder.DAG(), 3<<20, 3)
