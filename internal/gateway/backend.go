@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ipfs/boxo/blockservice"
+	"github.com/ipfs/boxo/files"
 	"github.com/ipfs/boxo/gateway"
 	"github.com/ipfs/boxo/ipns"
 	"github.com/ipfs/boxo/namesys"
@@ -28,6 +29,45 @@ import (
 type statusBackend struct {
 	gateway.IPFSBackend
 	blocks blockservice.BlockService
+	guard  func(context.Context) context.Context // Config.Guard
+}
+
+// guarded gives err, when the request's guard (Config.Guard) ended it, the
+// guard's reason and 503.
+func guarded(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() == nil {
+		return err
+	}
+	cause := context.Cause(ctx)
+	if errors.Is(cause, context.Canceled) || errors.Is(cause, context.DeadlineExceeded) {
+		return err
+	}
+	return gateway.NewErrorStatusCode(cause, http.StatusServiceUnavailable)
+}
+
+func (b *statusBackend) Get(ctx context.Context, p path.ImmutablePath, r ...gateway.ByteRange) (gateway.ContentPathMetadata, *gateway.GetResponse, error) {
+	md, resp, err := b.IPFSBackend.Get(ctx, p, r...)
+	return md, resp, guarded(ctx, err)
+}
+
+func (b *statusBackend) GetAll(ctx context.Context, p path.ImmutablePath) (gateway.ContentPathMetadata, files.Node, error) {
+	md, nd, err := b.IPFSBackend.GetAll(ctx, p)
+	return md, nd, guarded(ctx, err)
+}
+
+func (b *statusBackend) GetBlock(ctx context.Context, p path.ImmutablePath) (gateway.ContentPathMetadata, files.File, error) {
+	md, f, err := b.IPFSBackend.GetBlock(ctx, p)
+	return md, f, guarded(ctx, err)
+}
+
+func (b *statusBackend) Head(ctx context.Context, p path.ImmutablePath) (gateway.ContentPathMetadata, *gateway.HeadResponse, error) {
+	md, resp, err := b.IPFSBackend.Head(ctx, p)
+	return md, resp, guarded(ctx, err)
+}
+
+func (b *statusBackend) ResolvePath(ctx context.Context, p path.ImmutablePath) (gateway.ContentPathMetadata, error) {
+	md, err := b.IPFSBackend.ResolvePath(ctx, p)
+	return md, guarded(ctx, err)
 }
 
 // GetCAR waits for the CAR's root block before boxo sends the status line,
@@ -35,20 +75,24 @@ type statusBackend struct {
 func (b *statusBackend) GetCAR(ctx context.Context, p path.ImmutablePath, params gateway.CarParams) (gateway.ContentPathMetadata, io.ReadCloser, error) {
 	md, car, err := b.IPFSBackend.GetCAR(ctx, p, params)
 	if err != nil || !md.LastSegment.RootCid().Defined() {
-		return md, car, err
+		return md, car, guarded(ctx, err)
 	}
 	if _, err := b.blocks.GetBlock(ctx, md.LastSegment.RootCid()); err != nil {
 		car.Close()
-		return md, nil, err
+		return md, nil, guarded(ctx, err)
 	}
 	return md, car, nil
 }
 
 // WrapContextForRequest keeps boxo's per-request blockservice session (one
 // bitswap session per page load), which embedding alone would hide.
+// It also puts the request under the guard, if there is one.
 func (b *statusBackend) WrapContextForRequest(ctx context.Context) context.Context {
 	if w, ok := b.IPFSBackend.(gateway.WithContextHint); ok {
-		return w.WrapContextForRequest(ctx)
+		ctx = w.WrapContextForRequest(ctx)
+	}
+	if b.guard != nil {
+		ctx = b.guard(ctx)
 	}
 	return ctx
 }

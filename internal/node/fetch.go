@@ -551,13 +551,14 @@ type relayGuardKey struct{}
 // exchange: once the reads under it wait, and every peer that answered them
 // is reachable only through a relay whose connection is past
 // Config.HolePunchWait with no direct one made, it is canceled with a
-// *RelayOnlyError as its cause (see RelayOnlyCause). stop ends the guard;
-// call it when the reads are done.
+// *RelayOnlyError as its cause (see RelayOnlyCause). The guard ends with
+// ctx, or with stop, which cancels the returned context.
 func (n *Node) GuardRelay(ctx context.Context) (_ context.Context, stop func()) {
 	w := &fetchWatch{pending: map[cid.Cid]int{}, peers: map[peer.ID]struct{}{}, guard: true, last: time.Now()}
 	n.watches.add(w)
 	ctx, cancel := context.WithCancelCause(ctx)
 	go func() {
+		defer n.watches.remove(w)
 		t := time.NewTicker(relayCheck)
 		defer t.Stop()
 		for {
@@ -575,10 +576,7 @@ func (n *Node) GuardRelay(ctx context.Context) (_ context.Context, stop func()) 
 			}
 		}
 	}()
-	return context.WithValue(ctx, relayGuardKey{}, w), func() {
-		cancel(nil)
-		n.watches.remove(w)
-	}
+	return context.WithValue(ctx, relayGuardKey{}, w), func() { cancel(nil) }
 }
 
 // RelayOnlyCause is the *RelayOnlyError a GuardRelay context ended with,
