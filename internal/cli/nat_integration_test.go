@@ -25,8 +25,8 @@ func TestNATSymmetric(t *testing.T) {
 	author := w.author(t, netns.NATSymmetric)
 	visitor := startNATNode(t, w.net.Home("visitor", netns.NATSymmetric), "visitor", w.pub)
 
-	page, first, total, errOut, code := visitor.timed(t, "cat", "/ipns/"+w.name+"/index.html")
-	require.Zero(t, code, errOut)
+	status, page, first, total := visitor.httpGet(t, "/ipns/"+w.name+"/")
+	require.Equal(t, 200, status, "%s", page)
 	want, err := os.ReadFile(filepath.Join(w.site, "index.html"))
 	require.NoError(t, err)
 	require.Equal(t, string(want), string(page))
@@ -37,7 +37,7 @@ func TestNATSymmetric(t *testing.T) {
 	t.Logf("timing: relayed home page behind symmetric NATs (%d bytes): first byte %s, all %s", len(page), first.Round(time.Millisecond), total.Round(time.Millisecond))
 
 	out := filepath.Join(t.TempDir(), "photo.bin")
-	_, _, total, errOut, code = visitor.timed(t, "get", "/ipns/"+w.name+"/photo.bin", "-o", out)
+	_, _, total, errOut, code := visitor.timed(t, "get", "/ipns/"+w.name+"/photo.bin", "-o", out)
 	require.Equal(t, 1, code, "a file larger than the relay carries cannot arrive: %s", errOut)
 	require.Contains(t, errOut, "reachable only through a relay")
 	require.Contains(t, errOut, author.id)
@@ -50,6 +50,14 @@ func TestNATSymmetric(t *testing.T) {
 	require.Contains(t, errOut, "reachable only through a relay")
 	require.Less(t, total, time.Minute, "the relay's limit, not a timeout, must end cat")
 	t.Logf("timing: cat of the large file behind symmetric NATs failed after %s: %s", total.Round(time.Millisecond), strings.TrimSpace(errOut))
+
+	// A browser: the gateway answers 503 with the reason, not 504 after
+	// its retrieval timeout.
+	status, body, _, total := visitor.httpGet(t, "/ipns/"+w.name+"/photo.bin")
+	require.Equal(t, 503, status, "%s", body)
+	require.Contains(t, string(body), "reachable only through a relay")
+	require.Less(t, total, time.Minute, "the relay's limit, not a timeout, must end the request")
+	t.Logf("timing: the gateway answered 503 for the large file after %s", total.Round(time.Millisecond))
 
 	c := visitor.connection(t, author)
 	require.Contains(t, c, "/p2p-circuit", "symmetric NATs on both sides: no direct connection")
@@ -93,12 +101,15 @@ func TestNATFollowerKeepsSiteUp(t *testing.T) {
 	visitor.await(t, "got ready for hole punching", func(id natIdentity) bool { return id.Reachability.HolePunching })
 	require.Equal(t, "/ipfs/"+cid, strings.TrimSpace(visitor.ok(t, "name", "resolve", w.name)))
 	got := filepath.Join(t.TempDir(), "got")
-	_, first, total, errOut, code := visitor.timed(t, "get", "/ipns/"+w.name, "-o", got)
+	status, page, first, total := visitor.httpGet(t, "/ipns/"+w.name+"/")
+	require.Equal(t, 200, status, "%s", page)
+	t.Logf("timing: home page from the follower with the author offline, visitor's gateway: first byte %s, all %s", first.Round(time.Millisecond), total.Round(time.Millisecond))
+	_, _, total, errOut, code := visitor.timed(t, "get", "/ipns/"+w.name, "-o", got)
 	require.Zero(t, code, errOut)
 	requireSameTree(t, w.site, got)
 	served := follower.identity(t).Reachability.LastServed
 	require.NotNil(t, served, "the follower served nothing")
 	require.Equal(t, visitor.id, served.Peer)
-	t.Logf("timing: whole site from the follower with the author offline (%s, last block %s): first byte %s, all %s",
-		treeSize(t, got), served.Path, first.Round(time.Millisecond), total.Round(time.Millisecond))
+	t.Logf("timing: whole site (%s) from the follower with the author offline, island get, last block %s: %s",
+		treeSize(t, got), served.Path, total.Round(time.Millisecond))
 }

@@ -149,7 +149,7 @@ func (r *guardedReader) why(err error) error {
 		return err
 	}
 	if cause := node.RelayOnlyCause(r.ctx); cause != nil {
-		return Errorf(CodeUnavailable, "cat: %w", cause)
+		return &Error{Code: CodeUnavailable, Message: cause.Error(), Err: cause}
 	}
 	return err
 }

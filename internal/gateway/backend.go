@@ -13,6 +13,8 @@ import (
 	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/files"
 	"github.com/ipfs/boxo/gateway"
+	"github.com/ipfs/boxo/ipld/merkledag"
+	"github.com/ipfs/boxo/ipld/unixfs"
 	"github.com/ipfs/boxo/ipns"
 	"github.com/ipfs/boxo/namesys"
 	"github.com/ipfs/boxo/path"
@@ -45,9 +47,47 @@ func guarded(ctx context.Context, err error) error {
 	return gateway.NewErrorStatusCode(cause, http.StatusServiceUnavailable)
 }
 
+// Get, under a guard, fetches a file's first data block before boxo sends
+// the status line: a file whose data cannot come past a relay then
+// answers 503 with the reason rather than 200 and a truncated body.
 func (b *statusBackend) Get(ctx context.Context, p path.ImmutablePath, r ...gateway.ByteRange) (gateway.ContentPathMetadata, *gateway.GetResponse, error) {
+	if b.guard != nil && len(r) == 0 {
+		if md, err := b.firstDataBlock(ctx, p); err != nil && ctx.Err() != nil {
+			return md, nil, guarded(ctx, err)
+		}
+	}
 	md, resp, err := b.IPFSBackend.Get(ctx, p, r...)
 	return md, resp, guarded(ctx, err)
+}
+
+// maxFileDepth bounds the descent to a file's first leaf (UnixFS files of
+// any size are a few levels deep).
+const maxFileDepth = 16
+
+// firstDataBlock fetches the blocks from the UnixFS file at p down to its
+// first leaf; for anything but a file, only the root.
+func (b *statusBackend) firstDataBlock(ctx context.Context, p path.ImmutablePath) (gateway.ContentPathMetadata, error) {
+	md, err := b.IPFSBackend.ResolvePath(ctx, p)
+	if err != nil {
+		return md, err
+	}
+	dag := merkledag.NewDAGService(b.blocks)
+	c := md.LastSegment.RootCid()
+	for range maxFileDepth {
+		nd, err := dag.Get(ctx, c)
+		if err != nil {
+			return md, err
+		}
+		pb, ok := nd.(*merkledag.ProtoNode)
+		if !ok || len(pb.Links()) == 0 {
+			return md, nil
+		}
+		if fsn, err := unixfs.FSNodeFromBytes(pb.Data()); err != nil || fsn.Type() != unixfs.TFile {
+			return md, nil
+		}
+		c = pb.Links()[0].Cid
+	}
+	return md, nil
 }
 
 func (b *statusBackend) GetAll(ctx context.Context, p path.ImmutablePath) (gateway.ContentPathMetadata, files.Node, error) {

@@ -1,9 +1,12 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -24,7 +27,7 @@ func TestGatewayTimeout(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a libp2p host and waits out retrieval timeouts")
 	}
-	g, site := peerlessGateway(t, func(cfg *Config) { cfg.RetrievalTimeout = 500 * time.Millisecond })
+	g, site, _ := peerlessGateway(t, func(cfg *Config) { cfg.RetrievalTimeout = 500 * time.Millisecond })
 
 	missing := "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"
 	for _, tc := range []struct {
@@ -55,17 +58,23 @@ func TestGatewayTimeout(t *testing.T) {
 }
 
 // peerlessGateway starts a gateway whose bitswap has no peers, over a store
-// holding only the root directory block of testdata/site, which it returns.
-func peerlessGateway(t *testing.T, config func(*Config)) (*Gateway, cid.Cid) {
+// holding only the root blocks of testdata/site and of a two-block file,
+// which it returns.
+func peerlessGateway(t *testing.T, config func(*Config)) (g *Gateway, site, file cid.Cid) {
 	t.Helper()
-	// The content: a site made in another store, of which this node holds
-	// only the root directory block.
+	// The content: made in another store, of which this node holds only
+	// the root blocks.
 	src, _ := newTestStore(t)
-	site := src.addTree(t, "testdata/site")
+	site = src.addTree(t, "testdata/site")
+	big := filepath.Join(t.TempDir(), "big.bin")
+	require.NoError(t, os.WriteFile(big, bytes.Repeat([]byte("island "), 200_000), 0o644))
+	file = src.addTree(t, big)
 	store, _ := newTestStore(t)
-	root, err := src.blocks.Get(context.Background(), site)
-	require.NoError(t, err)
-	require.NoError(t, store.blocks.Put(context.Background(), root))
+	for _, c := range []cid.Cid{site, file} {
+		root, err := src.blocks.Get(context.Background(), c)
+		require.NoError(t, err)
+		require.NoError(t, store.blocks.Put(context.Background(), root))
+	}
 
 	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.DisableRelay(), libp2p.NoTransports, libp2p.Transport(tcp.NewTCPTransport))
 	require.NoError(t, err)
@@ -79,7 +88,7 @@ func peerlessGateway(t *testing.T, config func(*Config)) (*Gateway, cid.Cid) {
 	cfg := DefaultConfig()
 	cfg.BlockService = bserv
 	config(&cfg)
-	return startGateway(t, cfg), site
+	return startGateway(t, cfg), site, file
 }
 
 // TestGatewayGuard: a request its guard ends with a reason (the node's
@@ -91,7 +100,7 @@ func TestGatewayGuard(t *testing.T) {
 		t.Skip("starts a libp2p host")
 	}
 	errHeld := errors.New("held only behind a relay that cannot carry it")
-	g, site := peerlessGateway(t, func(cfg *Config) {
+	g, site, file := peerlessGateway(t, func(cfg *Config) {
 		cfg.RetrievalTimeout = 10 * time.Minute
 		cfg.Guard = func(ctx context.Context) context.Context {
 			ctx, cancel := context.WithCancelCause(ctx)
@@ -107,6 +116,9 @@ func TestGatewayGuard(t *testing.T) {
 		{"missing root", "GET", "/ipfs/" + missing + "/", http.StatusServiceUnavailable},
 		{"missing child of a local root", "GET", "/ipfs/" + site.String() + "/about/", http.StatusServiceUnavailable},
 		{"missing raw block", "GET", "/ipfs/" + missing + "?format=raw", http.StatusServiceUnavailable},
+		// Not 200 and a body cut short: the first data block is fetched
+		// before the status line.
+		{"a file whose data is missing", "GET", "/ipfs/" + file.String(), http.StatusServiceUnavailable},
 		{"missing CAR", "GET", "/ipfs/" + missing + "?format=car", http.StatusServiceUnavailable},
 		{"missing HEAD", "HEAD", "/ipfs/" + missing + "/", http.StatusServiceUnavailable},
 		{"local root still served", "GET", "/ipfs/" + site.String() + "?format=raw", http.StatusOK},

@@ -26,15 +26,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Prefix starts the name of every namespace this package creates; the
@@ -228,6 +234,50 @@ func (h *Host) Command(ctx context.Context, name string, args ...string) *exec.C
 	return exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", h.NS, name}, args...)...)
 }
 
+// HTTPClient is an HTTP client whose connections are made inside h's
+// namespace: for a server there, on its loopback say.
+func (h *Host) HTTPClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{DialContext: h.DialContext, DisableKeepAlives: true}}
+}
+
+// DialContext connects from inside h's namespace to addr, an IP literal
+// and port. The socket stays in the namespace it was made in.
+func (h *Host) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	// The goroutine's thread enters the namespace for the dial and goes
+	// back after; it stays locked until then, so no other goroutine runs
+	// in the namespace. One address: the dial runs on this goroutine (no
+	// parallel dials on other threads).
+	runtime.LockOSThread()
+	home, err := os.Open("/proc/thread-self/ns/net")
+	if err != nil {
+		runtime.UnlockOSThread()
+		return nil, fmt.Errorf("netns: %w", err)
+	}
+	defer home.Close()
+	there, err := os.Open(filepath.Join("/var/run/netns", h.NS))
+	if err != nil {
+		runtime.UnlockOSThread()
+		return nil, fmt.Errorf("netns: %w", err)
+	}
+	defer there.Close()
+	if err := unix.Setns(int(there.Fd()), unix.CLONE_NEWNET); err != nil {
+		runtime.UnlockOSThread()
+		return nil, fmt.Errorf("netns: enter %s: %w", h.NS, err)
+	}
+	var d net.Dialer
+	c, dialErr := d.DialContext(ctx, network, addr)
+	if err := unix.Setns(int(home.Fd()), unix.CLONE_NEWNET); err != nil {
+		// The thread stays locked: it ends with this goroutine (or, if it
+		// is the main thread, is parked for good), never running another.
+		if c != nil {
+			c.Close()
+		}
+		return nil, fmt.Errorf("netns: leave %s: %w", h.NS, err)
+	}
+	runtime.UnlockOSThread()
+	return c, dialErr
+}
+
 // Process is a long-running command in a namespace, killed at cleanup.
 type Process struct {
 	Cmd    *exec.Cmd
@@ -390,7 +440,9 @@ func processAlive(pid int) bool {
 func removeNamespace(ns string) error {
 	if out, err := exec.Command("ip", "netns", "pids", ns).Output(); err == nil {
 		for _, f := range strings.Fields(string(out)) {
-			if pid, err := strconv.Atoi(f); err == nil {
+			// Never the test itself (a thread of it that entered the
+			// namespace and could not leave).
+			if pid, err := strconv.Atoi(f); err == nil && pid != os.Getpid() {
 				_ = syscall.Kill(pid, syscall.SIGKILL)
 			}
 		}

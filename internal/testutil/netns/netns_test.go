@@ -3,7 +3,9 @@ package netns
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -14,9 +16,13 @@ import (
 )
 
 // The test binary is its own helper inside namespaces: with helperEnv set
-// it listens ("listen ADDR": prints each peer's address) or dials ("dial
-// ADDR": prints its local address) and exits.
+// it listens ("listen ADDR": prints each peer's address), serves HTTP
+// ("http ADDR": answers $NETNS_TEST_NAME) or dials ("dial ADDR": prints its
+// local address) and exits.
 const helperEnv = "NETNS_TEST_HELPER"
+
+// nsEnv is what the helper's HTTP server answers.
+const nsEnv = "NETNS_TEST_NAME"
 
 func TestMain(m *testing.M) {
 	if h := os.Getenv(helperEnv); h != "" {
@@ -46,6 +52,15 @@ func helper(cmd string) error {
 			fmt.Println(c.RemoteAddr().(*net.TCPAddr).IP)
 			c.Close()
 		}
+	case "http":
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return err
+		}
+		fmt.Println("listening")
+		return http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprint(w, os.Getenv(nsEnv))
+		}))
 	case "dial":
 		c, err := net.DialTimeout("tcp6", addr, 2*time.Second)
 		if err != nil {
@@ -108,6 +123,20 @@ func TestNATAndIsolation(t *testing.T) {
 			require.Error(t, err, out)
 			require.Contains(t, out, "unreachable", "from %s", h.Name)
 		}
+	})
+
+	t.Run("HTTP from inside a namespace", func(t *testing.T) {
+		// Only home's namespace has this server: its loopback.
+		p := home.Start("env", helperEnv+"=http 127.0.0.1:9003", nsEnv+"="+home.NS, os.Args[0], "-test.run=^$")
+		require.Eventually(t, func() bool { return strings.Contains(p.Stdout.String(), "listening") }, 10*time.Second, 10*time.Millisecond, "%s", p.Stderr)
+		resp, err := home.HTTPClient().Get("http://127.0.0.1:9003/")
+		require.NoError(t, err)
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, home.NS, string(b))
+		_, err = pub.HTTPClient().Get("http://127.0.0.1:9003/")
+		require.Error(t, err, "another namespace has its own loopback")
 	})
 
 	t.Run("cut", func(t *testing.T) {
