@@ -167,19 +167,7 @@ func (n *natNode) timed(t *testing.T, args ...string) (out []byte, firstByte, to
 	require.NoError(t, err)
 	start := time.Now()
 	require.NoError(t, cmd.Start())
-	var buf bytes.Buffer
-	b := make([]byte, 32<<10)
-	for {
-		k, err := pipe.Read(b)
-		if k > 0 && buf.Len() == 0 {
-			firstByte = time.Since(start)
-		}
-		buf.Write(b[:k])
-		if err == io.EOF {
-			break
-		}
-		require.NoError(t, err)
-	}
+	out, firstByte = readTimed(t, pipe, start)
 	err = cmd.Wait()
 	total = time.Since(start)
 	if ee, ok := err.(interface{ ExitCode() int }); ok {
@@ -187,7 +175,26 @@ func (n *natNode) timed(t *testing.T, args ...string) (out []byte, firstByte, to
 	} else {
 		require.NoError(t, err)
 	}
-	return buf.Bytes(), firstByte, total, errOut.String(), code
+	return out, firstByte, total, errOut.String(), code
+}
+
+// readTimed reads r to its end and says when its first byte came, from
+// start.
+func readTimed(t *testing.T, r io.Reader, start time.Time) (out []byte, firstByte time.Duration) {
+	t.Helper()
+	var buf bytes.Buffer
+	b := make([]byte, 32<<10)
+	for {
+		k, err := r.Read(b)
+		if k > 0 && buf.Len() == 0 {
+			firstByte = time.Since(start)
+		}
+		buf.Write(b[:k])
+		if err == io.EOF {
+			return buf.Bytes(), firstByte
+		}
+		require.NoError(t, err)
+	}
 }
 
 // httpGet gets path from the node's gateway, as a browser in its home
@@ -201,20 +208,25 @@ func (n *natNode) httpGet(t *testing.T, path string) (status int, body []byte, f
 	resp, err := n.host.HTTPClient().Get(strings.TrimSpace(string(base)) + path)
 	require.NoError(t, err)
 	defer resp.Body.Close()
-	var buf bytes.Buffer
-	b := make([]byte, 32<<10)
-	for {
-		k, err := resp.Body.Read(b)
-		if k > 0 && buf.Len() == 0 {
-			firstByte = time.Since(start)
-		}
-		buf.Write(b[:k])
-		if err == io.EOF {
-			break
-		}
-		require.NoError(t, err)
-	}
-	return resp.StatusCode, buf.Bytes(), firstByte, time.Since(start)
+	body, firstByte = readTimed(t, resp.Body, start)
+	return resp.StatusCode, body, firstByte, time.Since(start)
+}
+
+// homePage has visitor open the author's home page in a browser, through
+// its own gateway, and checks that it arrived whole and that the author
+// served it through a relay.
+func (w *natWorld) homePage(t *testing.T, visitor, author *natNode) (firstByte, total time.Duration) {
+	t.Helper()
+	status, page, firstByte, total := visitor.httpGet(t, "/ipns/"+w.name+"/")
+	require.Equal(t, 200, status, "%s", page)
+	want, err := os.ReadFile(filepath.Join(w.site, "index.html"))
+	require.NoError(t, err)
+	require.Equal(t, string(want), string(page))
+	served := author.identity(t).Reachability.LastServed
+	require.NotNil(t, served)
+	require.Equal(t, visitor.id, served.Peer)
+	require.Equal(t, "relayed", served.Path, "the home page went over %s", served.Addr)
+	return firstByte, total
 }
 
 // stop ends the daemon as Ctrl-C does.
@@ -298,21 +310,11 @@ func TestNATRelayThenDirect(t *testing.T) {
 	// Check 2. Until the page is in, the routers drop what goes between
 	// the homes directly: the page has to come through the relay, not
 	// over a hole punched faster than it.
-	// The visitor opens the home page in a browser, through its own
-	// gateway.
 	restore := visitor.host.Cut(author.host)
 	require.Equal(t, "/ipfs/", visitor.ok(t, "name", "resolve", w.name)[:6])
-	status, page, first, total := visitor.httpGet(t, "/ipns/"+w.name+"/")
+	first, total := w.homePage(t, visitor, author)
 	restore()
-	require.Equal(t, 200, status, "%s", page)
-	want, err := os.ReadFile(filepath.Join(w.site, "index.html"))
-	require.NoError(t, err)
-	require.Equal(t, string(want), string(page))
-	served := author.identity(t).Reachability.LastServed
-	require.NotNil(t, served)
-	require.Equal(t, visitor.id, served.Peer)
-	require.Equal(t, "relayed", served.Path, "the home page went over %s", served.Addr)
-	t.Logf("timing: home page (%d bytes) through the relay, visitor's gateway: first byte %s, all %s", len(page), first.Round(time.Millisecond), total.Round(time.Millisecond))
+	t.Logf("timing: home page through the relay, visitor's gateway: first byte %s, all %s", first.Round(time.Millisecond), total.Round(time.Millisecond))
 
 	// Check 3. Hole punching, under way since the relayed connection
 	// opened, gets through once the routers let it.
@@ -328,7 +330,7 @@ func TestNATRelayThenDirect(t *testing.T) {
 	status, photo, first, total := visitor.httpGet(t, "/ipns/"+w.name+"/photo.bin")
 	require.Equal(t, 200, status, "%s", photo)
 	t.Logf("timing: %d-byte file over the direct connection, visitor's gateway: first byte %s, all %s", len(photo), first.Round(time.Millisecond), total.Round(time.Millisecond))
-	served = author.identity(t).Reachability.LastServed
+	served := author.identity(t).Reachability.LastServed
 	require.Equal(t, "direct", served.Path, "the file went over %s", served.Addr)
 
 	got := filepath.Join(t.TempDir(), "got")

@@ -41,6 +41,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/islandsite/island/internal/testutil"
 )
 
 // Prefix starts the name of every namespace this package creates; the
@@ -281,8 +283,8 @@ func (h *Host) DialContext(ctx context.Context, network, addr string) (net.Conn,
 // Process is a long-running command in a namespace, killed at cleanup.
 type Process struct {
 	Cmd    *exec.Cmd
-	Stdout *Buffer
-	Stderr *Buffer
+	Stdout *testutil.Buffer
+	Stderr *testutil.Buffer
 	done   chan struct{}
 	err    error
 }
@@ -290,7 +292,7 @@ type Process struct {
 // Start runs name with args in h's namespace until the test ends (or Stop).
 func (h *Host) Start(name string, args ...string) *Process {
 	h.net.t.Helper()
-	p := &Process{Cmd: h.Command(context.Background(), name, args...), Stdout: &Buffer{}, Stderr: &Buffer{}, done: make(chan struct{})}
+	p := &Process{Cmd: h.Command(context.Background(), name, args...), Stdout: &testutil.Buffer{}, Stderr: &testutil.Buffer{}, done: make(chan struct{})}
 	p.Cmd.Stdout, p.Cmd.Stderr = p.Stdout, p.Stderr
 	// Its own process group, so that Stop reaches the command, not only
 	// the ip(8) that runs it.
@@ -329,24 +331,6 @@ func (p *Process) Stop(sig syscall.Signal, timeout time.Duration) {
 		_ = syscall.Kill(-p.Cmd.Process.Pid, syscall.SIGKILL)
 		<-p.done
 	}
-}
-
-// Buffer is an io.Writer safe for concurrent use, read while written.
-type Buffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *Buffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *Buffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // namespace creates a namespace for role.
