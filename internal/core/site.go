@@ -50,6 +50,7 @@ func (c *Core) Publish(ctx context.Context, req PublishRequest) (_ Published, er
 		return out, err
 	}
 
+	c.makeRoom(ctx)
 	im, err := c.repo.BeginImport(ctx)
 	if err != nil {
 		return out, err
