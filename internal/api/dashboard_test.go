@@ -89,6 +89,10 @@ func TestDashboardPage(t *testing.T) {
 		name = "k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8"
 		gw   = "http://127.0.0.1:8080"
 		via  = "12D3KooWCheckerPeer"
+		// The node holds a slot on relay, and last served visitor through it.
+		relay     = "12D3KooWKjjgzRdKe6S2FQv9jGi6h681DSc4T9LEt64GhUzRxB55"
+		visitor   = "12D3KooWK6FGtzVLvSX8iuzxyXaEa5f6qHvgibQepP4644xMX39N"
+		relayAddr = "/ip6/3fff:0:1::1/tcp/4001/p2p/" + relay + "/p2p-circuit/p2p/12D3KooWQYV9dGMFoRzNStwpXztXaBUjtPqi6aU76ZgUriHhKust"
 	)
 	at := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
 	seen := at.Add(-time.Hour)
@@ -104,6 +108,12 @@ func TestDashboardPage(t *testing.T) {
 			TooBig: v0, LastChange: &seen, LastError: "fetch failed: no provider"}},
 		Gateway: gw,
 		Repo:    core.RepoStat{UsedBytes: 5 << 20, MaxBytes: 10 << 30, GCWatermark: 90},
+		Reachability: &core.Reachability{
+			Status:       "private",
+			RelayAddrs:   []string{relayAddr},
+			HolePunching: true,
+			LastServed:   &core.ServedPeer{Peer: visitor, Path: "relayed", Addr: "/ip6/3fff:0:1::1/tcp/4001/p2p/" + relay + "/p2p-circuit", At: at},
+		},
 	}
 	hist := core.History{Name: name, Versions: []core.Version{
 		{Version: 1, CID: v1, Time: at.Add(-2 * time.Hour), Changes: &core.Changes{Added: 4, PagesAdded: 2, BytesAdded: 4096, Files: []core.FileChange{{Path: "index.html", Kind: "added", Size: 100}}}},
@@ -142,6 +152,7 @@ func TestDashboardPage(t *testing.T) {
 		`data-k="cap" title="1048576 bytes">1.0 MiB</span>`, `aria-label="0%"`, `data-k="too-big"`,
 		`data-k="repo-used" title="5242880 bytes">5.0 MiB</span>`, `data-k="repo-max" title="10737418240 bytes">10 GiB</span>`,
 		"collected past 90%",
+		"private (behind NAT)", relayAddr, visitor + "</code>, relayed",
 		// Node: peers, traffic, charts, sweep, addresses.
 		`<dd id="node-peers">7</dd>`, `data-k="rate-in">2.0 KiB/s</span>`, `data-k="rate-out">0 B/s</span>`,
 		`id="chart-peers"`, `id="chart-traffic"`, "<polyline", `data-k="sweep">25%</span>`, "through 3 region(s)",

@@ -176,7 +176,7 @@ func (c *Core) CheckRetrievable(ctx context.Context, root cid.Cid, timeout time.
 		out = Retrievability{Checked: true, Reason: err.Error()}
 	default:
 		out = Retrievability{Checked: true, OK: true, Via: r.Via.String(), Providers: r.Providers,
-			Took: r.Took.Round(time.Millisecond).String()}
+			Took: r.Took.Round(time.Millisecond).String(), Relayed: r.Relayed}
 	}
 	out.CID, out.At = root.String(), time.Now().UTC()
 	c.recordCheck(ctx, out)
