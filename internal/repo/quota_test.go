@@ -148,3 +148,23 @@ func TestStorageMaxInConfig(t *testing.T) {
 	_, err = Open(ctx, Config{Path: dir})
 	require.ErrorContains(t, err, "storageGCWatermark")
 }
+
+// The quota recorded in config.json is rounded down, never up: it must not
+// give the repo more of the disk than it was meant to have.
+func TestRoundDownSize(t *testing.T) {
+	for _, tc := range []struct {
+		n    uint64
+		want string
+	}{
+		{25_899_999_999, "25GB"},
+		{1_000_000_000, "1GB"},
+		{999_999_999, "999MB"},
+		{1_500_000, "1MB"},
+		{999, "999B"},
+	} {
+		require.Equal(t, tc.want, roundDownSize(tc.n))
+		n, err := ParseSize(tc.want)
+		require.NoError(t, err)
+		require.LessOrEqual(t, n, tc.n)
+	}
+}
