@@ -304,7 +304,7 @@ func TestCrashDuringFollowAndPin(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("delays seeded with %d", seed)
 	rng := mrand.New(mrand.NewPCG(seed, seed))
-	for round := range 3 {
+	for round := range 2 {
 		repoB := filepath.Join(dir, fmt.Sprintf("b%d", round))
 		b := startDaemonProc(t, "B", repoB, []*daemonProc{a}, "--follow-interval", "1s")
 		b.ok(t, "follow", pub.Name)

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	unixfile "github.com/ipfs/boxo/ipld/unixfs/file"
+	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
 	ipld "github.com/ipfs/go-ipld-format"
 
@@ -284,17 +285,23 @@ func (c *Core) DagExport(ctx context.Context, req PathRequest) (_ io.ReadCloser,
 	if _, err := c.BlockService().GetBlock(ctx, root); err != nil {
 		return nil, err
 	}
+	return c.streamCAR(ctx, "dag export", root), nil
+}
+
+// streamCAR streams root's DAG as a CARv1 (blocks in extra as given, see
+// repo.ExportCAR); an error on the way ends the stream as operation op's.
+func (c *Core) streamCAR(ctx context.Context, op string, root cid.Cid, extra ...blocks.Block) io.ReadCloser {
 	pr, pw := io.Pipe()
 	go func() {
 		w := bufio.NewWriterSize(pw, 1<<20)
-		err := c.repo.ExportCAR(ctx, w, root)
+		err := c.repo.ExportCAR(ctx, w, root, extra...)
 		if err == nil {
 			err = w.Flush()
 		}
 		if err != nil {
-			err = &Error{Code: classify(err), Message: "dag export: " + err.Error(), Err: err}
+			err = &Error{Code: classify(err), Message: op + ": " + err.Error(), Err: err}
 		}
 		pw.CloseWithError(err)
 	}()
-	return pr, nil
+	return pr
 }

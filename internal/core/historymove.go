@@ -47,19 +47,7 @@ func (c *Core) HistoryExport(ctx context.Context, req HistoryRequest) (_ io.Read
 			return nil, fmt.Errorf("version %d (%s) is not whole in this repo: %w", e.Version, e.CID, err)
 		}
 	}
-	pr, pw := io.Pipe()
-	go func() {
-		w := bufio.NewWriterSize(pw, 1<<20)
-		err := c.repo.ExportCAR(ctx, w, m.Cid(), m)
-		if err == nil {
-			err = w.Flush()
-		}
-		if err != nil {
-			err = &Error{Code: classify(err), Message: "history export: " + err.Error(), Err: err}
-		}
-		pw.CloseWithError(err)
-	}()
-	return pr, nil
+	return c.streamCAR(ctx, "history export", m.Cid(), m), nil
 }
 
 // HistoryImport takes a history export made on another machine: every

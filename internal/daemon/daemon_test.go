@@ -821,3 +821,30 @@ func TestPinningQuota(t *testing.T) {
 	require.Equal(t, []string{"user"}, holdersOf(t, a, big), "not held for the request")
 	require.ElementsMatch(t, []string{"user", "pinsvc"}, holdersOf(t, a, small))
 }
+
+// A gateway whose repo is full fetches nothing more from peers: a page
+// asking for content the repo lacks gets 507, what the repo holds is
+// still served.
+func TestGatewayFetchesNothingWhenFull(t *testing.T) {
+	a := start(t, loopbackConfig(t))
+	c := addText(t, apiOf(t, a), "elsewhere.txt", "on the other node\n")
+	cfg := loopbackConfig(t)
+	cfg.Core.Node.Bootstrap = []peer.AddrInfo{testnet.AddrInfo(a.Core().Node())}
+	cfg.Core.StorageMax = 1 // whatever the repo holds fills it
+	b := start(t, cfg)
+	client := &http.Client{Timeout: 30 * time.Second}
+	resp, err := client.Get(b.GatewayURL() + "/ipfs/" + c)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusInsufficientStorage, resp.StatusCode, "%s", body)
+	require.Contains(t, string(body), "repo full")
+
+	// An inlined (identity) CID needs no retrieval: still served.
+	resp, err = client.Get(b.GatewayURL() + "/ipfs/bafkqac3imvwgy3zao5xxe3de")
+	require.NoError(t, err)
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "hello world", string(body))
+}

@@ -53,6 +53,10 @@ func (r *Repo) protected() []cid.Cid {
 	return out
 }
 
+// compactAfter is how many bytes of small blocks a collection must remove
+// for it to compact pebble's blocks at once (see GC).
+const compactAfter = 16 << 20
+
 // GCResult says what a collection did.
 type GCResult struct {
 	// Kept counts the blocks reachable from a root; Removed the others,
@@ -103,7 +107,7 @@ func (r *Repo) GC(ctx context.Context) (GCResult, error) {
 	}
 	var (
 		res   GCResult
-		small bool
+		small uint64 // bytes of small blocks (pebble's) removed
 	)
 	for c := range keys {
 		if _, ok := live[string(c.Hash())]; ok {
@@ -118,7 +122,9 @@ func (r *Repo) GC(ctx context.Context) (GCResult, error) {
 		if size > 0 {
 			res.FreedBytes += uint64(size)
 		}
-		small = small || size < smallBlockMax
+		if size > 0 && size < smallBlockMax {
+			small += uint64(size)
+		}
 	}
 	if err := errFn(); err != nil {
 		return res, fmt.Errorf("repo: gc: list blocks: %w", err)
@@ -126,9 +132,10 @@ func (r *Repo) GC(ctx context.Context) (GCResult, error) {
 	if err := r.Sync(ctx); err != nil {
 		return res, err
 	}
-	if small {
+	if small >= compactAfter {
 		// pebble frees the space of deleted keys only as it compacts them
-		// away; compact the blocks now, so the quota sees the room.
+		// away; compact the blocks now, so the quota sees the room. Not
+		// for less: a compaction rewrites every small block held.
 		if err := r.stores.compactBlocks(ctx); err != nil {
 			return res, fmt.Errorf("repo: gc: compact: %w", err)
 		}

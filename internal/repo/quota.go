@@ -202,6 +202,18 @@ func (r *Repo) Room(ctx context.Context, n int) error {
 // SetStorageMax changes the quota of the open repo (not config.json's).
 func (r *Repo) SetStorageMax(n uint64) { r.stores.blocks.quota.max.Store(n) }
 
+// roundDownSize writes n as whole GB (or MB, or bytes, below those),
+// never more than n.
+func roundDownSize(n uint64) string {
+	switch {
+	case n >= 1e9:
+		return fmt.Sprintf("%dGB", n/1e9)
+	case n >= 1e6:
+		return fmt.Sprintf("%dMB", n/1e6)
+	}
+	return fmt.Sprintf("%dB", n)
+}
+
 // defaultStorageMax is the quota a repo gets when config.json has none:
 // what it uses now plus half the space free on its disk.
 func defaultStorageMax(ctx context.Context, dir string, s *stores) uint64 {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -147,4 +148,54 @@ func TestStorageMaxInConfig(t *testing.T) {
 	require.NoError(t, writeConfig(dir, fc))
 	_, err = Open(ctx, Config{Path: dir})
 	require.ErrorContains(t, err, "storageGCWatermark")
+}
+
+// The quota recorded in config.json is rounded down, never up: it must not
+// give the repo more of the disk than it was meant to have.
+func TestRoundDownSize(t *testing.T) {
+	for _, tc := range []struct {
+		n    uint64
+		want string
+	}{
+		{25_899_999_999, "25GB"},
+		{1_000_000_000, "1GB"},
+		{999_999_999, "999MB"},
+		{1_500_000, "1MB"},
+		{999, "999B"},
+	} {
+		require.Equal(t, tc.want, roundDownSize(tc.n))
+		n, err := ParseSize(tc.want)
+		require.NoError(t, err)
+		require.LessOrEqual(t, n, tc.n)
+	}
+}
+
+// A collection that removes many small blocks (pebble's) compacts them
+// away, so the quota sees the room at once.
+func TestGCFreesSmallBlocksRoom(t *testing.T) {
+	ctx := context.Background()
+	r := openTestRepo(t, t.TempDir())
+	im, err := r.BeginImport(ctx)
+	require.NoError(t, err)
+	for _, b := range randomBlocks(t, 200, 128<<10) {
+		require.NoError(t, im.Put(ctx, b))
+	}
+	require.NoError(t, im.Commit(ctx))
+	require.NoError(t, im.Close())
+	var full uint64
+	require.Eventually(t, func() bool {
+		u, err := r.Usage(ctx)
+		require.NoError(t, err)
+		full = u.UsedBytes
+		return full >= 25<<20
+	}, 10*time.Second, 20*time.Millisecond, "200 blocks of 128 KiB take their room")
+
+	res, err := r.GC(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 200, res.Removed)
+	require.Eventually(t, func() bool {
+		u, err := r.Usage(ctx)
+		require.NoError(t, err)
+		return u.UsedBytes <= full-16<<20
+	}, 10*time.Second, 20*time.Millisecond, "their room is free again")
 }

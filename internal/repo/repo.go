@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"sync"
 
-	"github.com/dustin/go-humanize"
-
 	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/blockstore"
 	"github.com/ipfs/boxo/ipld/merkledag"
@@ -160,7 +158,7 @@ func Open(ctx context.Context, cfg Config) (_ *Repo, err error) {
 	}
 	if storageMax == 0 {
 		storageMax = defaultStorageMax(ctx, dir, r.stores)
-		fc.StorageMax = humanize.Bytes(storageMax)
+		fc.StorageMax = roundDownSize(storageMax)
 		// Recorded (and shown in config.json) so that the quota does not
 		// move with the free space; a fresh repo writes it below.
 		if !fresh {
@@ -168,7 +166,7 @@ func Open(ctx context.Context, cfg Config) (_ *Repo, err error) {
 				return nil, fmt.Errorf("repo: write config: %w", err)
 			}
 		}
-		// humanize rounds: the quota is what config.json says.
+		// Rounded for people to read: the quota is what config.json says.
 		if storageMax, err = ParseSize(fc.StorageMax); err != nil {
 			return nil, err
 		}
