@@ -35,6 +35,8 @@ type daemonOptions struct {
 	pinning        string
 	dnsResolver    string
 	gatewayNoFetch bool
+	// pprof serves Go's profiles on the API listener.
+	pprof bool
 }
 
 func (o *daemonOptions) register(cmd *cobra.Command) {
@@ -47,6 +49,7 @@ func (o *daemonOptions) register(cmd *cobra.Command) {
 	f.StringArrayVar(&o.bootstrap, "bootstrap", nil, "bootstrap peer multiaddr ending in /p2p/ID, repeatable, replaces the public Amino peers; \"none\" dials no one")
 	f.StringVar(&o.pinning, "pinning", "", "also serve the Pinning Service API on this address (e.g. 0.0.0.0:5081) for friends on other machines; the token is in $REPO/pinning-token")
 	f.DurationVar(&o.followInterval, "follow-interval", 0, "how often followed names are checked (default 5m)")
+	f.BoolVar(&o.pprof, "pprof", false, "serve Go's profiles at /debug/pprof/ on the API's address (same guards and token), to see where a command's time goes")
 	f.BoolVar(&o.gatewayNoFetch, "gateway-no-fetch", false, "the gateway serves only what the repo holds, never fetching from peers (Kubo's Gateway.NoFetch)")
 	f.StringVar(&o.dnsResolver, "dns-resolver", names.DNSSystem, "where DNSLink TXT records are looked up: system, none, a DNS-over-HTTPS URL (https://HOST/dns-query) or a DNS server HOST:PORT")
 }
@@ -110,6 +113,7 @@ func (o *daemonOptions) config(env *Env, g *globalOptions) (daemon.Config, error
 		return cfg, usagef("--api %q: want host:port, e.g. 127.0.0.1:5080", o.api)
 	}
 	cfg.APIAuth = o.apiAuth
+	cfg.API.Profiling = o.pprof
 	if o.pinning != "" {
 		if _, _, err := net.SplitHostPort(o.pinning); err != nil {
 			return cfg, usagef("--pinning %q: want host:port, e.g. 0.0.0.0:5081", o.pinning)

@@ -67,6 +67,9 @@ func TestResponseCache(t *testing.T) {
 		{"CAR", site + "/about/?format=car", "", nil},
 		{"subdomain page", "/about/", f.site.String() + ".ipfs.localhost:8080", nil},
 		{"browser page", site + "/posts/first-post/", "", []string{"Accept: text/html,application/xhtml+xml", "Accept-Encoding: gzip"}},
+		{"page by name", "/ipns/" + f.name.String() + "/", "", nil},
+		{"file by name", "/ipns/" + f.name.String() + "/style.css", "", nil},
+		{"subdomain page by name", "/about/", f.name.String() + ".ipns.localhost:8080", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			hits := count("hit")
@@ -109,7 +112,8 @@ func TestResponseCache(t *testing.T) {
 			{"conditional", "GET", site + "/style.css", "", []string{"If-None-Match: " + serve(h, "GET", site+"/style.css", "").Header().Get("Etag")}, http.StatusNotModified},
 			{"only-if-cached", "GET", site + "/style.css", "", []string{"Cache-Control: only-if-cached"}, http.StatusOK},
 			{"HEAD", "HEAD", site + "/style.css", "", nil, http.StatusOK},
-			{"ipns", "GET", "/ipns/" + f.name.String() + "/", "", nil, http.StatusOK},
+			{"dnslink path", "GET", "/ipns/example.org/", "", nil, http.StatusOK},
+			{"name not found", "GET", "/ipns/k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8/", "", nil, http.StatusNotFound},
 			{"dnslink", "GET", "/", "example.org", nil, http.StatusOK},
 			{"redirect", "GET", site + "/about", "", nil, http.StatusMovedPermanently},
 			{"error", "GET", site + "/nope", "", nil, http.StatusNotFound},
@@ -124,8 +128,44 @@ func TestResponseCache(t *testing.T) {
 		}
 	})
 
+	t.Run("a new version by name at once", func(t *testing.T) {
+		page := "/ipns/" + f.name.String() + "/"
+		serve(h, "GET", page, "")
+		require.Equal(t, readFile(t, f.siteDir, "index.html"), serve(h, "GET", page, "").Body.Bytes())
+		hits := count("hit")
+		about := f.child(t, "about")
+		f.publish(t, about, 2)
+		w := serve(h, "GET", page, "")
+		require.Equal(t, http.StatusOK, w.Code)
+		require.Equal(t, hits, count("hit"), "the new version comes from boxo")
+		require.Equal(t, readFile(t, f.siteDir, "about", "index.html"), w.Body.Bytes())
+		require.Equal(t, about.String(), strings.Split(w.Header().Get("X-Ipfs-Roots"), ",")[0])
+		require.Equal(t, w.Body.Bytes(), serve(h, "GET", page, "").Body.Bytes())
+		require.Equal(t, hits+1, count("hit"), "and is kept in turn")
+	})
+
+	t.Run("a response by name is kept only for the root it was served from", func(t *testing.T) {
+		for _, tc := range []struct {
+			roots string
+			kept  bool
+		}{
+			{"bafyroot,bafypage", true},
+			{"bafyroot", true},
+			{"bafyother,bafypage", false}, // a publish came between the resolve and boxo's
+			{"", false},
+		} {
+			rec := &recorder{statusWriter: statusWriter{ResponseWriter: httptest.NewRecorder()}, limit: 1 << 10}
+			if tc.roots != "" {
+				rec.Header().Set("X-Ipfs-Roots", tc.roots)
+			}
+			rec.WriteHeader(http.StatusOK)
+			_, _ = rec.Write([]byte("page"))
+			require.Equal(t, tc.kept, rec.entry("key\x00bafyroot", "bafyroot") != nil, tc.roots)
+		}
+	})
+
 	t.Run("bounded", func(t *testing.T) {
-		c := newResponseCache(4096, prometheus.NewRegistry())
+		c := newResponseCache(4096, prometheus.NewRegistry(), nil)
 		for i := range 100 {
 			c.add(&cachedResponse{key: strings.Repeat("k", i+1), body: make([]byte, 100), header: http.Header{}})
 			require.LessOrEqual(t, c.bytes, int64(4096))

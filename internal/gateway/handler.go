@@ -116,7 +116,7 @@ func newHandler(cfg Config, logger *slog.Logger) (http.Handler, error) {
 	})
 	h = logRequests(h, logger)
 	if cfg.ResponseCacheBytes > 0 {
-		h = newResponseCache(cfg.ResponseCacheBytes, reg).wrap(h)
+		h = newResponseCache(cfg.ResponseCacheBytes, reg, nameRoot(ns)).wrap(h)
 	}
 	return h, nil
 }
