@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/ipfs/boxo/ipns"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -34,9 +33,11 @@ import (
 type responseCache struct {
 	maxBytes int64
 	maxEntry int64
-	// resolve gives the CID an IPNS name points at now; false when it
-	// cannot say (the request then goes to boxo uncached).
-	resolve func(ctx context.Context, name ipns.Name) (string, bool)
+	// resolve gives the CID an IPNS name (as the request spells it) points
+	// at now, and the context to serve the request with (it carries the
+	// resolution to boxo); false when it cannot say (the request then goes
+	// to boxo uncached).
+	resolve func(ctx context.Context, name string) (context.Context, string, bool)
 
 	mu    sync.Mutex
 	bytes int64
@@ -70,7 +71,7 @@ var bypassHeaders = []string{
 	"If-Unmodified-Since", "Cache-Control", "Service-Worker",
 }
 
-func newResponseCache(maxBytes int64, reg prometheus.Registerer, resolve func(context.Context, ipns.Name) (string, bool)) *responseCache {
+func newResponseCache(maxBytes int64, reg prometheus.Registerer, resolve func(context.Context, string) (context.Context, string, bool)) *responseCache {
 	c := &responseCache{
 		maxBytes: maxBytes,
 		resolve:  resolve,
@@ -101,13 +102,19 @@ func (c *responseCache) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, name, ok := cacheKey(r)
 		var root string
-		if ok && name != nil {
-			if root, ok = c.resolve(r.Context(), *name); ok {
-				key += "\x00" + root
-			}
+		var resolved context.Context
+		if ok && name != "" {
+			resolved, root, ok = c.resolve(r.Context(), name)
+			key += "\x00" + root
+		}
+		serve := next.ServeHTTP
+		if resolved != nil {
+			// Boxo, when the request goes on to it, resolves no more; a
+			// hit needs no copy of the request.
+			serve = func(w http.ResponseWriter, r *http.Request) { next.ServeHTTP(w, r.WithContext(resolved)) }
 		}
 		if !ok {
-			next.ServeHTTP(w, r)
+			serve(w, r)
 			return
 		}
 		if e := c.get(key); e != nil {
@@ -123,7 +130,7 @@ func (c *responseCache) wrap(next http.Handler) http.Handler {
 		}
 		misses.Inc()
 		rec := &recorder{statusWriter: statusWriter{ResponseWriter: w}, limit: c.maxEntry}
-		next.ServeHTTP(rec, r)
+		serve(rec, r)
 		if e := rec.entry(key, root); e != nil {
 			c.add(e)
 		}
@@ -131,36 +138,30 @@ func (c *responseCache) wrap(next http.Handler) http.Handler {
 }
 
 // cacheKey returns the key of a request the cache may answer and, for an
-// /ipns/ request, the IPNS name whose current root completes the key.
-func cacheKey(r *http.Request) (string, *ipns.Name, bool) {
+// /ipns/ request, the name whose current root completes the key. Only IPNS
+// keys qualify: a DNSLink name has a dot, a key never does, and what is
+// not a key fails to resolve.
+func cacheKey(r *http.Request) (key, name string, ok bool) {
 	if r.Method != http.MethodGet {
-		return "", nil, false
+		return "", "", false
 	}
 	host := r.Host
-	var name *ipns.Name
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/ipfs/") || strings.Contains(host, ".ipfs."):
 	case strings.HasPrefix(r.URL.Path, "/ipns/"):
-		seg, _, _ := strings.Cut(r.URL.Path[len("/ipns/"):], "/")
-		n, err := ipns.NameFromString(seg)
-		if err != nil {
-			return "", nil, false // DNSLink, or not a name at all
-		}
-		name = &n
+		name, _, _ = strings.Cut(r.URL.Path[len("/ipns/"):], "/")
 	default:
-		label, _, ok := strings.Cut(host, ".ipns.")
-		if !ok {
-			return "", nil, false
+		name, _, _ = strings.Cut(host, ".ipns.")
+		if len(name) == len(host) {
+			return "", "", false
 		}
-		n, err := ipns.NameFromString(label)
-		if err != nil {
-			return "", nil, false
-		}
-		name = &n
+	}
+	if name != "" && strings.Contains(name, ".") || name == "" && strings.HasPrefix(r.URL.Path, "/ipns/") {
+		return "", "", false
 	}
 	for _, h := range bypassHeaders {
 		if _, ok := r.Header[h]; ok {
-			return "", nil, false
+			return "", "", false
 		}
 	}
 	uri := r.RequestURI

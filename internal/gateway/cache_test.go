@@ -1,11 +1,16 @@
 package gateway
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/ipfs/boxo/namesys"
+	"github.com/ipfs/boxo/path"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
@@ -24,6 +29,44 @@ func serve(h http.Handler, method, target, host string, headers ...string) *http
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, req)
 	return w
+}
+
+// countingNames counts the resolutions of a name system.
+type countingNames struct {
+	namesys.NameSystem
+	n atomic.Int64
+}
+
+func (c *countingNames) Resolve(ctx context.Context, p path.Path, opts ...namesys.ResolveOption) (namesys.Result, error) {
+	c.n.Add(1)
+	return c.NameSystem.Resolve(ctx, p, opts...)
+}
+
+// TestNameResolvedOncePerRequest: the response cache resolves /ipns/NAME
+// to key the request, and boxo then uses that resolution (the same root,
+// no second lookup), for pages kept or not, found or not.
+func TestNameResolvedOncePerRequest(t *testing.T) {
+	f := newFixture(t)
+	cfg := f.config(t)
+	names := &countingNames{NameSystem: cfg.NameSystem}
+	cfg.NameSystem = names
+	cfg.ResponseCacheBytes = 1 << 20
+	h := startGateway(t, cfg).Handler()
+	for _, tc := range []struct {
+		target string
+		status int
+	}{
+		{"/ipns/" + f.name.String() + "/about/", http.StatusOK},
+		{"/ipns/" + f.name.String() + "/about/", http.StatusOK}, // kept
+		{"/ipns/" + f.name.String() + "/big.bin", http.StatusOK},
+		{"/ipns/" + f.name.String() + "/nope", http.StatusNotFound},
+		{"/ipns/k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8/", http.StatusNotFound},
+	} {
+		before := names.n.Load()
+		// On the gateway's own host, which is no DNSLink name to resolve.
+		require.Equal(t, tc.status, serve(h, "GET", tc.target, "127.0.0.1:8080").Code, tc.target)
+		require.Equal(t, before+1, names.n.Load(), tc.target)
+	}
 }
 
 // TestResponseCache checks that a response served from memory is the one

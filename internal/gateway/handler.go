@@ -44,7 +44,7 @@ func newHandler(cfg Config, logger *slog.Logger) (http.Handler, error) {
 	}
 	blocks, err := gateway.NewBlocksBackend(cfg.BlockService,
 		gateway.WithResolver(newPathResolver(cfg.BlockService)),
-		gateway.WithNameSystem(ns),
+		gateway.WithNameSystem(onceNameSystem{ns}),
 		gateway.WithValueStore(valueStoreOrNull(cfg.Routing)),
 	)
 	if err != nil {
