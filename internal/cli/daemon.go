@@ -20,6 +20,7 @@ import (
 	"github.com/islandsite/island/internal/daemon"
 	"github.com/islandsite/island/internal/names"
 	"github.com/islandsite/island/internal/node"
+	"github.com/islandsite/island/internal/repo"
 	"github.com/islandsite/island/internal/site"
 )
 
@@ -35,6 +36,8 @@ type daemonOptions struct {
 	pinning        string
 	dnsResolver    string
 	gatewayNoFetch bool
+	storageMax     string
+	pinningQuota   string
 	// pprof serves Go's profiles on the API listener.
 	pprof bool
 }
@@ -48,9 +51,11 @@ func (o *daemonOptions) register(cmd *cobra.Command) {
 	f.StringArrayVar(&o.listen, "listen", nil, "libp2p listen multiaddr, repeatable (default TCP, QUIC, WebTransport and WebRTC-direct on port 4001, all interfaces)")
 	f.StringArrayVar(&o.bootstrap, "bootstrap", nil, "bootstrap peer multiaddr ending in /p2p/ID, repeatable, replaces the public Amino peers; \"none\" dials no one")
 	f.StringVar(&o.pinning, "pinning", "", "also serve the Pinning Service API on this address (e.g. 0.0.0.0:5081) for friends on other machines; the token is in $REPO/pinning-token")
+	f.StringVar(&o.pinningQuota, "pinning-quota", "", "the most the pinning token's pins may hold, e.g. 10GiB (default 4 GiB); a pin past it fails, telling the friend why")
 	f.DurationVar(&o.followInterval, "follow-interval", 0, "how often followed names are checked (default 5m)")
 	f.BoolVar(&o.pprof, "pprof", false, "serve Go's profiles at /debug/pprof/ on the API's address (same guards and token), to see where a command's time goes")
 	f.BoolVar(&o.gatewayNoFetch, "gateway-no-fetch", false, "the gateway serves only what the repo holds, never fetching from peers (Kubo's Gateway.NoFetch)")
+	f.StringVar(&o.storageMax, "storage-max", "", "the repo's quota for this run, e.g. 20GB (default config.json's storageMax, set when the repo was created to half the free disk); past 90% of it unheld blocks are collected, and writes past it fail with \"repo full\"")
 	f.StringVar(&o.dnsResolver, "dns-resolver", names.DNSSystem, "where DNSLink TXT records are looked up: system, none, a DNS-over-HTTPS URL (https://HOST/dns-query) or a DNS server HOST:PORT")
 }
 
@@ -62,6 +67,16 @@ func (o *daemonOptions) config(env *Env, g *globalOptions) (daemon.Config, error
 		return cfg, err
 	}
 	cfg.Core.RepoPath = dir
+	if o.pinningQuota != "" {
+		if cfg.PinningQuota, err = repo.ParseSize(o.pinningQuota); err != nil {
+			return cfg, usagef("--pinning-quota: %v", err)
+		}
+	}
+	if o.storageMax != "" {
+		if cfg.Core.StorageMax, err = repo.ParseSize(o.storageMax); err != nil {
+			return cfg, usagef("--storage-max: %v", err)
+		}
+	}
 	// The daemon's own IPFS_NS_MAP applies to what it resolves for itself
 	// (the gateway); commands send theirs with each request.
 	cfg.Core.Names.DNSLinkOverrides = env.lookup().NSMap

@@ -24,6 +24,7 @@ func (c *Core) Add(ctx context.Context, req AddRequest) (_ Added, err error) {
 	if req.Files == nil {
 		return Added{}, Errorf(CodeInvalid, "nothing to add")
 	}
+	c.makeRoom(ctx)
 	im, err := c.repo.BeginImport(ctx)
 	if err != nil {
 		return Added{}, err
@@ -140,6 +141,7 @@ func (c *Core) fetch(ctx context.Context, root cid.Cid, progress func(FetchProgr
 	if c.node == nil {
 		return nil
 	}
+	c.makeRoom(ctx)
 	var report func(node.FetchProgress)
 	if progress != nil {
 		report = func(p node.FetchProgress) {
@@ -192,6 +194,7 @@ func (c *Core) DagImport(ctx context.Context, req DagImportRequest) (_ DagImport
 	if req.CAR == nil {
 		return DagImported{}, Errorf(CodeInvalid, "no CAR to import")
 	}
+	c.makeRoom(ctx)
 	res, err := c.repo.ImportCAR(ctx, bufio.NewReaderSize(req.CAR, 1<<20), !req.NoPin)
 	if err != nil {
 		return DagImported{}, err

@@ -88,6 +88,9 @@ func (c *Core) Status(ctx context.Context) (_ Status, err error) {
 	if st.Follows, err = c.FollowLs(ctx); err != nil {
 		return st, err
 	}
+	if st.Repo, err = c.RepoStat(ctx); err != nil {
+		return st, err
+	}
 	return st, nil
 }
 
@@ -188,9 +191,17 @@ func (c *Core) ownKeys() []crypto.PrivKey {
 // released.
 func (c *Core) PinningService(ctx context.Context, cfg pinsvc.Config) (*pinsvc.Server, error) {
 	cfg.Datastore = c.repo.Datastore()
-	cfg.Pin = func(ctx context.Context, id string, v cid.Cid, origins []ma.Multiaddr) error {
-		err := c.fetchAndHold(ctx, v, repo.Holder{Kind: repo.HolderPinService, ID: id}, repo.Recursive, c.dialableOrigins(origins), nil)
-		return pinError(v, err)
+	cfg.Pin = func(ctx context.Context, id string, v cid.Cid, origins []ma.Multiaddr, maxBytes uint64) (uint64, error) {
+		h := repo.Holder{Kind: repo.HolderPinService, ID: id}
+		lim := sizeLimit{max: maxBytes, what: "the pinning token's quota (daemon --pinning-quota)"}
+		if err := c.fetchAndHold(ctx, v, h, repo.Recursive, c.dialableOrigins(origins), nil, lim); err != nil {
+			return 0, pinError(v, err)
+		}
+		size, err := c.repo.DAGSize(ctx, v)
+		if err != nil {
+			return 0, errors.Join(err, c.release(ctx, v, h))
+		}
+		return size, nil
 	}
 	cfg.Unpin = func(ctx context.Context, id string, v cid.Cid) error {
 		return c.release(ctx, v, repo.Holder{Kind: repo.HolderPinService, ID: id})
@@ -241,6 +252,10 @@ func pinError(v cid.Cid, err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, repo.ErrTooBig):
+		return fmt.Errorf("%w: %w", pinsvc.ErrOverQuota, err)
+	case errors.Is(err, repo.ErrRepoFull):
+		return &pinsvc.PinError{Err: err, Details: "the pinning node's disk quota is full"}
 	case errors.Is(err, node.ErrNoProviders), ipld.IsNotFound(err), errors.Is(err, context.DeadlineExceeded):
 		return &pinsvc.PinError{Retry: true, Err: err,
 			Details: fmt.Sprintf("no provider of %s answered: the content is not reachable from this node now", v)}

@@ -53,6 +53,7 @@ func (c *Core) Publish(ctx context.Context, req PublishRequest) (_ Published, er
 		return c.publishIfCurrent(ctx, req, out)
 	}
 
+	c.makeRoom(ctx)
 	im, err := c.repo.BeginImport(ctx)
 	if err != nil {
 		return out, err

@@ -288,6 +288,20 @@ type HistoryRequest struct {
 	Key string `json:"key,omitempty"`
 }
 
+// HistoryImportRequest is a history export (HistoryExport's CAR) to import.
+type HistoryImportRequest struct {
+	CAR io.Reader `json:"-"`
+}
+
+// HistoryImported says which site's history was imported: its versions in
+// all and how many were new here.
+type HistoryImported struct {
+	Name     string   `json:"name"`
+	Versions int      `json:"versions"`
+	Added    int      `json:"added"`
+	Notes    []string `json:"notes,omitempty"`
+}
+
 // History is a site's versions, oldest first.
 type History struct {
 	Name     string    `json:"name"`
@@ -407,6 +421,9 @@ type Key struct {
 // FollowRequest names a site to follow: /ipns/k51…, k51… or a DNSLink domain.
 type FollowRequest struct {
 	Name string `json:"name"`
+	// MaxSize bounds the bytes of a version kept (follow --max-size);
+	// 0 is 1 GiB, or what the name was followed with before.
+	MaxSize uint64 `json:"max_size,omitempty"`
 }
 
 // Followed is a name now followed.
@@ -425,6 +442,11 @@ type Follow struct {
 	LastChange *time.Time `json:"lastChange,omitempty"`
 	LastError  string     `json:"lastError,omitempty"`
 	Kept       []string   `json:"kept"`
+	// MaxSize bounds the bytes of a version kept (follow --max-size).
+	MaxSize uint64 `json:"max_size"`
+	// TooBig is the newest version not kept for being over MaxSize, until
+	// a newer one is kept; LastError says so.
+	TooBig string `json:"too_big,omitempty"`
 	// EOL is when the author's record held here stops being valid (IPNS
 	// names only): followers re-put it until then, no longer.
 	EOL *time.Time `json:"eol,omitempty"`
@@ -541,6 +563,21 @@ type Status struct {
 	Follows []Follow      `json:"follows"`
 	// Gateway is the base URL of the daemon's gateway while one serves.
 	Gateway string `json:"gateway,omitempty"`
+	// Repo is how much of its quota the repo uses.
+	Repo RepoStat `json:"repo"`
+}
+
+// RepoStat is how much of its quota (--storage-max, config.json's
+// storageMax) the repo uses.
+type RepoStat struct {
+	// UsedBytes is what the repo's stores take on disk, with what writes
+	// in progress have staged.
+	UsedBytes uint64 `json:"used_bytes"`
+	// MaxBytes is the quota: writes past it fail with CodeRepoFull.
+	MaxBytes uint64 `json:"max_bytes"`
+	// GCWatermark is the share of MaxBytes (percent) past which blocks
+	// nothing holds are collected before writes.
+	GCWatermark int `json:"gc_watermark"`
 }
 
 // SiteStatus is the node's own published site.

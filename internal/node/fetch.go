@@ -59,10 +59,11 @@ const maxFetchInFlight = 256
 // errStalled is the cancellation cause when nothing arrived for FetchTimeout.
 var errStalled = errors.New("fetch stalled")
 
-// Fetch makes the whole DAG under root local: it walks the DAG breadth first,
-// asking bitswap for up to maxFetchInFlight blocks at a time within one
-// session, so the blocks of a wide node are fetched in parallel and new links
-// are requested as soon as their parent arrives. Blocks already in the
+// Fetch makes the whole DAG under root local: it walks the DAG depth first
+// (dagWalk: memory bounded whatever the DAG's width), asking bitswap for up
+// to maxFetchInFlight blocks at a time within one session, so the blocks of
+// a wide node are fetched in parallel and new links are requested as soon
+// as their parent arrives. Blocks already in the
 // blockstore are read, not fetched. If no block arrives for FetchTimeout (or
 // ctx's deadline passes) it returns a *NoProvidersError naming a missing
 // block. progress, if not nil, is called from Fetch's goroutine after every
@@ -108,18 +109,26 @@ func (n *Node) Fetch(ctx context.Context, root cid.Cid, progress func(FetchProgr
 	defer batches.Wait()
 	defer cancel(nil) // runs before batches.Wait: stops the batch goroutines
 
+	walk := newDAGWalk(root)
 	var (
-		queue    = []cid.Cid{root}
-		seen     = cid.NewSet()
 		inFlight int
 		seq      int
 		p        FetchProgress
 	)
-	seen.Add(root)
-	for len(queue) > 0 || inFlight > 0 {
-		if k := min(len(queue), maxFetchInFlight-inFlight); k > 0 {
-			batch := queue[:k:k]
-			queue = queue[k:]
+	for !walk.done() || inFlight > 0 {
+		if walk.needsLinks() {
+			// The links of the block on top were let go to bound memory:
+			// read it back (it is staged or stored) and decode them again.
+			b, err := ses.GetBlock(ctx, walk.top())
+			if err == nil {
+				err = walk.expand(ctx, b)
+			}
+			if err != nil {
+				return fmt.Errorf("node: fetch %s: %w", root, err)
+			}
+			continue
+		}
+		if batch := walk.next(maxFetchInFlight - inFlight); len(batch) > 0 {
 			for _, c := range batch {
 				w.want(c, seq)
 				seq++
@@ -146,22 +155,16 @@ func (n *Node) Fetch(ctx context.Context, root cid.Cid, progress func(FetchProgr
 				}
 			})
 		}
+		if walk.needsLinks() || inFlight == 0 {
+			continue // the walk has more to give before anything to wait for
+		}
 		select {
 		case b := <-results:
 			stall.Reset(timeout)
 			inFlight--
 			fetched := w.got(b.Cid())
-			links, err := blockLinks(ctx, b)
-			if err != nil {
+			if err := walk.received(ctx, b); err != nil {
 				return fmt.Errorf("node: fetch %s: %w", root, err)
-			}
-			for _, l := range links {
-				if l.Prefix().MhType == mh.IDENTITY {
-					continue // the data is in the CID itself
-				}
-				if seen.Visit(l) {
-					queue = append(queue, l)
-				}
 			}
 			p.Blocks++
 			p.Bytes += int64(len(b.RawData()))
@@ -172,7 +175,7 @@ func (n *Node) Fetch(ctx context.Context, root cid.Cid, progress func(FetchProgr
 				}
 			}
 			p.Peers, p.Pending = w.counts()
-			p.Pending += len(queue)
+			p.Pending += walk.held
 			if progress != nil {
 				progress(p)
 			}
@@ -197,6 +200,174 @@ func (n *Node) Fetch(ctx context.Context, root cid.Cid, progress func(FetchProgr
 		}
 	}
 	return nil
+}
+
+// Bounds on what one Fetch keeps in memory about the DAG it walks, whatever
+// its width: a node may link to tens of thousands of blocks, and a DAG to
+// millions. Variables so that tests can lower them.
+var (
+	// maxHeldLinks bounds the links the walk holds decoded and not yet asked
+	// for (one block's links may overshoot it); past it, a block's links
+	// are read back from the block when their turn comes.
+	maxHeldLinks = 1 << 16
+	// maxSeen bounds the CIDs the walk remembers having asked for, so a
+	// block linked from many places is asked for once. Past it the oldest
+	// are forgotten: a block linked again after that is asked for again,
+	// which costs reading it from the repo, not the network.
+	maxSeen = 1 << 16
+)
+
+// dagWalk is the order in which Fetch asks for a DAG's blocks: depth
+// first, so that what it holds grows with the DAG's depth and not its width
+// (a breadth-first queue holds every link of a level at once). Each block
+// received with links becomes a cursor on a stack, and the blocks asked for
+// next are the links of the newest cursor. Past maxHeldLinks decoded links,
+// the oldest cursors let go of theirs and keep only their block's CID and
+// how far they got; a cursor's links are decoded again (expand) when it
+// reaches the top. Memory is then about maxHeldLinks + maxSeen CIDs, plus a
+// few words per cursor: one per block received whose links are not all
+// asked for yet, at most the blocks in flight per level of depth.
+type dagWalk struct {
+	stack []walkCursor
+	// held counts the decoded links on the stack not yet asked for.
+	held int
+	// trimmed is how far from the bottom of the stack every cursor has
+	// let go of its links.
+	trimmed int
+	seen    recentSet
+}
+
+type walkCursor struct {
+	block cid.Cid
+	links []cid.Cid // nil while let go of: see expand
+	next  int
+	// decoded says links are at hand (a block may have none).
+	decoded bool
+}
+
+func newDAGWalk(root cid.Cid) *dagWalk {
+	w := &dagWalk{seen: newRecentSet(maxSeen)}
+	w.stack = append(w.stack, walkCursor{links: []cid.Cid{root}, decoded: true})
+	w.held = 1
+	return w
+}
+
+// done says every link was asked for.
+func (w *dagWalk) done() bool { return len(w.stack) == 0 }
+
+// needsLinks says the cursor on top must be expanded before next can give more.
+func (w *dagWalk) needsLinks() bool {
+	return len(w.stack) > 0 && !w.stack[len(w.stack)-1].decoded
+}
+
+// top is the block of the cursor on top.
+func (w *dagWalk) top() cid.Cid { return w.stack[len(w.stack)-1].block }
+
+// received records a block that arrived: its links are asked for next.
+func (w *dagWalk) received(ctx context.Context, b blocks.Block) error {
+	if b.Cid().Prefix().Codec == cid.Raw {
+		return nil // a leaf: the common case, and no decoding
+	}
+	links, err := blockLinks(ctx, b)
+	if err != nil {
+		return err
+	}
+	if len(links) == 0 {
+		return nil
+	}
+	w.stack = append(w.stack, walkCursor{block: b.Cid(), links: links, decoded: true})
+	w.held += len(links)
+	w.trim()
+	return nil
+}
+
+// trim lets the oldest cursors go of their links until the walk holds at
+// most maxHeldLinks, or only the top cursor's.
+func (w *dagWalk) trim() {
+	w.trimmed = min(w.trimmed, len(w.stack))
+	for ; w.held > maxHeldLinks && w.trimmed < len(w.stack)-1; w.trimmed++ {
+		c := &w.stack[w.trimmed]
+		if c.decoded {
+			w.held -= len(c.links) - c.next
+			c.links, c.decoded = nil, false
+		}
+	}
+}
+
+// expand decodes again the links of the cursor on top from its block b.
+func (w *dagWalk) expand(ctx context.Context, b blocks.Block) error {
+	links, err := blockLinks(ctx, b)
+	if err != nil {
+		return err
+	}
+	top := &w.stack[len(w.stack)-1]
+	if top.next > len(links) {
+		return fmt.Errorf("block %s has fewer links than when it arrived", b.Cid())
+	}
+	top.links, top.decoded = links, true
+	w.held += len(links) - top.next
+	// Let go of them again first, should the walk need to.
+	w.trimmed = min(w.trimmed, len(w.stack)-1)
+	w.trim()
+	return nil
+}
+
+// next hands out up to k links not asked for yet, from the cursor on top.
+// It returns fewer when that cursor must be expanded first.
+func (w *dagWalk) next(k int) []cid.Cid {
+	var out []cid.Cid
+	for len(w.stack) > 0 {
+		top := &w.stack[len(w.stack)-1]
+		if !top.decoded {
+			break
+		}
+		if top.next == len(top.links) {
+			w.stack = w.stack[:len(w.stack)-1]
+			continue
+		}
+		if len(out) == k {
+			break
+		}
+		l := top.links[top.next]
+		top.next++
+		w.held--
+		if l.Prefix().MhType == mh.IDENTITY {
+			continue // the data is in the CID itself
+		}
+		if w.seen.visit(l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// recentSet remembers up to max CIDs, forgetting the oldest first.
+type recentSet struct {
+	set  map[string]struct{}
+	ring []string
+	max  int
+	pos  int
+}
+
+func newRecentSet(max int) recentSet {
+	return recentSet{set: make(map[string]struct{}), max: max}
+}
+
+// visit adds c and says whether it was new.
+func (s *recentSet) visit(c cid.Cid) bool {
+	k := c.KeyString()
+	if _, ok := s.set[k]; ok {
+		return false
+	}
+	if len(s.ring) < s.max {
+		s.ring = append(s.ring, k)
+	} else {
+		delete(s.set, s.ring[s.pos])
+		s.ring[s.pos] = k
+		s.pos = (s.pos + 1) % s.max
+	}
+	s.set[k] = struct{}{}
+	return true
 }
 
 // stageFlushBytes is how much a Fetch lets pile up in its Stage before it
