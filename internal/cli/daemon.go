@@ -32,6 +32,8 @@ type daemonOptions struct {
 	apiAuth        bool
 	listen         []string
 	bootstrap      []string
+	relays         []string
+	relayService   string
 	followInterval time.Duration
 	pinning        string
 	dnsResolver    string
@@ -50,6 +52,8 @@ func (o *daemonOptions) register(cmd *cobra.Command) {
 	f.BoolVar(&o.apiAuth, "api-auth", false, "require the bearer token in $REPO/api-token (created if missing) for every API request; always on beyond loopback")
 	f.StringArrayVar(&o.listen, "listen", nil, "libp2p listen multiaddr, repeatable (default TCP, QUIC, WebTransport and WebRTC-direct on port 4001, all interfaces)")
 	f.StringArrayVar(&o.bootstrap, "bootstrap", nil, "bootstrap peer multiaddr ending in /p2p/ID, repeatable, replaces the public Amino peers; \"none\" dials no one")
+	f.StringArrayVar(&o.relays, "relay", nil, "relay multiaddr ending in /p2p/ID, repeatable: behind NAT, reserve slots on these relays only (default: relays found among connected and DHT peers)")
+	f.StringVar(&o.relayService, "relay-service", string(node.RelayServiceAuto), "relay connections for peers behind NAT: auto (while AutoNAT finds this node public), on or off")
 	f.StringVar(&o.pinning, "pinning", "", "also serve the Pinning Service API on this address (e.g. 0.0.0.0:5081) for friends on other machines; the token is in $REPO/pinning-token")
 	f.StringVar(&o.pinningQuota, "pinning-quota", "", "the most the pinning token's pins may hold, e.g. 10GiB (default 4 GiB); a pin past it fails, telling the friend why")
 	f.DurationVar(&o.followInterval, "follow-interval", 0, "how often followed names are checked (default 5m)")
@@ -98,7 +102,7 @@ func (o *daemonOptions) config(env *Env, g *globalOptions) (daemon.Config, error
 	case len(o.bootstrap) == 1 && o.bootstrap[0] == "none":
 		cfg.Core.Mode = core.ModeLAN
 	case len(o.bootstrap) > 0:
-		peers, err := node.ParseBootstrap(o.bootstrap)
+		peers, err := node.ParsePeerAddrs(o.bootstrap)
 		if err != nil {
 			return cfg, usageError{err}
 		}
@@ -115,6 +119,18 @@ func (o *daemonOptions) config(env *Env, g *globalOptions) (daemon.Config, error
 	// each other through the LAN DHT if it keeps loopback addresses.
 	if cfg.Core.Mode != core.ModeOffline && allLoopback(nc.ListenAddrs) {
 		cfg.Core.Mode = core.ModeLAN
+	}
+	if len(o.relays) > 0 {
+		relays, err := node.ParsePeerAddrs(o.relays)
+		if err != nil {
+			return cfg, usagef("--relay: %v", err)
+		}
+		nc.StaticRelays = relays
+	}
+	if o.relayService != "" {
+		if nc.RelayService, err = node.ParseRelayService(o.relayService); err != nil {
+			return cfg, usagef("--relay-service %q: want auto, on or off", o.relayService)
+		}
 	}
 	cfg.Gateway.ListenAddr = o.gateway
 	cfg.GatewayNoFetch = o.gatewayNoFetch

@@ -401,7 +401,8 @@ func classify(err error) Code {
 		return CodeRefused
 	case errors.Is(err, names.ErrDNSDisabled),
 		errors.As(err, new(*net.DNSError)),
-		errors.Is(err, node.ErrNoProviders):
+		errors.Is(err, node.ErrNoProviders),
+		errors.Is(err, node.ErrRelayOnly):
 		return CodeUnavailable
 	}
 	return CodeInternal

@@ -29,8 +29,26 @@ func (c *Core) ID(ctx context.Context) (Identity, error) {
 				out.BrowserAddrs = append(out.BrowserAddrs, a.String())
 			}
 		}
+		out.Reachability = reachability(c.node.Reachability())
 	}
 	return out, nil
+}
+
+func reachability(r node.Reachability) *Reachability {
+	out := &Reachability{Status: r.Status, RelayAddrs: []string{}, RelayService: r.RelayService, HolePunching: r.HolePunching}
+	for _, a := range r.RelayAddrs {
+		out.RelayAddrs = append(out.RelayAddrs, a.String())
+	}
+	if s := r.LastServed; s != nil {
+		out.LastServed = &ServedPeer{Peer: s.Peer.String(), Path: "direct", At: s.At}
+		if s.Relayed {
+			out.LastServed.Path = "relayed"
+		}
+		if s.Addr != nil {
+			out.LastServed.Addr = s.Addr.String()
+		}
+	}
+	return out
 }
 
 // Peers lists the connected peers.
@@ -63,7 +81,7 @@ func (c *Core) ProvideStat(ctx context.Context) (_ ProvideStat, err error) {
 func (c *Core) Status(ctx context.Context) (_ Status, err error) {
 	defer c.fail(&err, "status")
 	id, _ := c.ID(ctx)
-	st := Status{PeerID: id.ID, Mode: id.Mode, Addrs: id.Addrs, Follows: []Follow{}}
+	st := Status{PeerID: id.ID, Mode: id.Mode, Addrs: id.Addrs, Reachability: id.Reachability, Follows: []Follow{}}
 	if u, running := c.gatewayURL(); running {
 		st.Gateway = u
 	}

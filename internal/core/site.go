@@ -202,7 +202,7 @@ func (c *Core) CheckRetrievable(ctx context.Context, root cid.Cid, timeout time.
 		return Retrievability{Checked: true, Reason: err.Error()}
 	}
 	return Retrievability{Checked: true, OK: true, Via: r.Via.String(), Providers: r.Providers,
-		Took: r.Took.Round(time.Millisecond).String()}
+		Took: r.Took.Round(time.Millisecond).String(), Relayed: r.Relayed}
 }
 
 // History lists a site's versions.

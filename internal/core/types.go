@@ -279,6 +279,9 @@ type Retrievability struct {
 	Via       string `json:"via,omitempty"`
 	Providers int    `json:"providers,omitempty"`
 	Took      string `json:"took,omitempty"`
+	// Relayed says the root came through a relay: the node is behind NAT
+	// and the new peer had no direct connection to it.
+	Relayed bool `json:"relayed,omitempty"`
 	// Reason says why it was not checked, or why it failed.
 	Reason string `json:"reason,omitempty"`
 }
@@ -534,6 +537,37 @@ type Identity struct {
 	// WebSockets), as node.BrowserDialable says.
 	BrowserAddrs []string `json:"browser_addrs"`
 	Mode         Mode     `json:"mode"`
+	// Reachability is how peers reach the node; absent without a node.
+	Reachability *Reachability `json:"reachability,omitempty"`
+}
+
+// Reachability is how peers reach the node.
+type Reachability struct {
+	// Status is what AutoNAT found: "public", "private" (behind NAT or a
+	// firewall: peers reach the node through relays, then directly once
+	// hole punching succeeds) or "unknown" (not probed yet).
+	Status string `json:"status"`
+	// RelayAddrs are the /p2p-circuit addresses the node holds on relays
+	// (also among Addrs).
+	RelayAddrs []string `json:"relay_addrs"`
+	// RelayService says the node relays for peers behind NAT now.
+	RelayService bool `json:"relay_service"`
+	// HolePunching says the node takes part in hole punching: it knows a
+	// public address of its own (behind NAT, its router's, as a peer
+	// observed it). Until then relayed connections stay relayed.
+	HolePunching bool `json:"hole_punching"`
+	// LastServed is the last peer that fetched blocks from the node (a
+	// follower or a visitor); absent before any.
+	LastServed *ServedPeer `json:"last_served,omitempty"`
+}
+
+// ServedPeer is a peer the node sent blocks to, and how.
+type ServedPeer struct {
+	Peer string `json:"peer"`
+	// Path is "direct" or "relayed" (through a relay, within its limits).
+	Path string    `json:"path"`
+	Addr string    `json:"addr"`
+	At   time.Time `json:"at"`
 }
 
 // Peer is a connected peer.
@@ -554,13 +588,15 @@ type DHTProvideStat = node.DHTProvideStat
 
 // Status is the node at a glance, for the status page and /api/v1/status.
 type Status struct {
-	PeerID  string        `json:"peer_id"`
-	Mode    Mode          `json:"mode"`
-	Addrs   []string      `json:"addrs"`
-	Site    *SiteStatus   `json:"site,omitempty"`
-	Peers   int           `json:"peers"`
-	Provide *ProvideState `json:"provide,omitempty"`
-	Follows []Follow      `json:"follows"`
+	PeerID string   `json:"peer_id"`
+	Mode   Mode     `json:"mode"`
+	Addrs  []string `json:"addrs"`
+	// Reachability is how peers reach the node; absent without a node.
+	Reachability *Reachability `json:"reachability,omitempty"`
+	Site         *SiteStatus   `json:"site,omitempty"`
+	Peers        int           `json:"peers"`
+	Provide      *ProvideState `json:"provide,omitempty"`
+	Follows      []Follow      `json:"follows"`
 	// Gateway is the base URL of the daemon's gateway while one serves.
 	Gateway string `json:"gateway,omitempty"`
 	// Repo is how much of its quota the repo uses.

@@ -218,6 +218,15 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		// come from and go through the name system, which checks each.
 		if n := d.core.Node(); n != nil {
 			gc.Router = n.Routing()
+			if !cfg.GatewayNoFetch {
+				// A page whose holders are reachable only through a relay
+				// that cannot carry it answers 503 with that reason at
+				// once. The guard ends with the request's context.
+				gc.Guard = func(ctx context.Context) context.Context {
+					ctx, _ = n.GuardRelay(ctx)
+					return ctx
+				}
+			}
 		}
 		gc.Records = nameRecords{d.core.Names()}
 		// The status page is the API's, on its own origin: no page the

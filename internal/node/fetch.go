@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,6 +38,77 @@ func (e *NoProvidersError) Error() string {
 }
 
 func (e *NoProvidersError) Is(target error) bool { return target == ErrNoProviders }
+
+// ErrRelayOnly is what a RelayOnlyError matches with errors.Is.
+var ErrRelayOnly = errors.New("reachable only through a relay")
+
+// RelayOnlyError says a fetch cannot go on: the peers that have Cid are
+// reachable only through relays, whose limits the rest of the fetch
+// exceeds, and no direct connection came in time.
+type RelayOnlyError struct {
+	Cid   cid.Cid
+	Peers []peer.ID
+	// HolePunch is the last hole punch with Peers[0], if there was one.
+	HolePunch *HolePunch
+	// NoPublicAddr says the fetching node takes no part in hole punching:
+	// no peer has observed a public address of it that holds (behind a
+	// symmetric NAT none ever does).
+	NoPublicAddr bool
+}
+
+func (e *RelayOnlyError) Error() string {
+	why := "no hole punch was tried"
+	if e.NoPublicAddr {
+		why += ": this node knows no public address of its own to punch from (a symmetric NAT gives none)"
+	}
+	if hp := e.HolePunch; hp != nil && !hp.OK {
+		why = "hole punching failed"
+		if reason := holePunchReason(hp.Err); reason != "" {
+			why += ": " + reason
+		}
+	}
+	who := e.Peers[0].String()
+	if len(e.Peers) > 1 {
+		who = fmt.Sprintf("%s (and %d other peer(s))", who, len(e.Peers)-1)
+	}
+	return fmt.Sprintf("%s is held by %s, reachable only through a relay, and no direct connection came (%s): "+
+		"a relay carries about 128 KiB per connection, enough for a small page, not for this; "+
+		"try again later, or from a peer that is not behind NAT (one that follows the site)", e.Cid, who, why)
+}
+
+func (e *RelayOnlyError) Is(target error) bool { return target == ErrRelayOnly }
+
+// holePunchReason is the gist of a hole punching error: libp2p's repeats
+// "failed to dial" and lists every address tried, one per line.
+func holePunchReason(err string) string {
+	err, _, _ = strings.Cut(err, "\n")
+	for {
+		rest, ok := strings.CutPrefix(err, "failed to dial")
+		if !ok {
+			break
+		}
+		rest = strings.TrimPrefix(rest, ":")
+		// "failed to dial <peer ID>: …"
+		if id, after, found := strings.Cut(strings.TrimSpace(rest), ": "); found && !strings.Contains(id, " ") {
+			rest = after
+		}
+		err = strings.TrimSpace(rest)
+	}
+	return strings.TrimSuffix(strings.TrimSpace(err), ":")
+}
+
+// A Fetch whose blocks stop coming while the peers that sent it blocks or
+// HAVEs are reachable only through relays ends with a RelayOnlyError once
+// the far end has stopped waiting for a direct connection too
+// (Config.HolePunchWait, plus relayGrace for its last message to arrive), rather
+// than after FetchTimeout with no reason.
+const (
+	relayGrace = 2 * time.Second
+	// relayCheck is how often a Fetch looks, and relayStall how long no
+	// block must have come first.
+	relayCheck = time.Second
+	relayStall = 2 * time.Second
+)
 
 // FetchProgress is reported after every block of a Fetch.
 type FetchProgress struct {
@@ -109,6 +182,9 @@ func (n *Node) Fetch(ctx context.Context, root cid.Cid, progress func(FetchProgr
 	defer batches.Wait()
 	defer cancel(nil) // runs before batches.Wait: stops the batch goroutines
 
+	check := time.NewTicker(relayCheck)
+	defer check.Stop()
+	lastBlock := start
 	walk := newDAGWalk(root)
 	var (
 		inFlight int
@@ -161,6 +237,7 @@ func (n *Node) Fetch(ctx context.Context, root cid.Cid, progress func(FetchProgr
 		select {
 		case b := <-results:
 			stall.Reset(timeout)
+			lastBlock = time.Now()
 			inFlight--
 			fetched := w.got(b.Cid())
 			if err := walk.received(ctx, b); err != nil {
@@ -178,6 +255,13 @@ func (n *Node) Fetch(ctx context.Context, root cid.Cid, progress func(FetchProgr
 			p.Pending += walk.held
 			if progress != nil {
 				progress(p)
+			}
+		case <-check.C:
+			if time.Since(lastBlock) < relayStall {
+				continue
+			}
+			if err := n.relayOnly(w); err != nil {
+				return fmt.Errorf("node: fetch %s: %w", root, err)
 			}
 		case c := <-short:
 			if err := st.err(); err != nil {
@@ -458,14 +542,46 @@ func blockLinks(ctx context.Context, b blocks.Block) ([]cid.Cid, error) {
 	return out, nil
 }
 
+// relayOnly returns a RelayOnlyError when every peer that sent w blocks or
+// HAVEs is reachable only through a relay whose connection is older than
+// the wait for a direct one.
+func (n *Node) relayOnly(w *fetchWatch) error {
+	peers := w.sources()
+	if len(peers) == 0 {
+		return nil
+	}
+	for _, p := range peers {
+		direct, relayed := route(n.host, p)
+		if direct != nil || relayed == nil || time.Since(relayed.Stat().Opened) < n.cfg.HolePunchWait+relayGrace {
+			return nil
+		}
+	}
+	missing := w.oldest()
+	if !missing.Defined() {
+		return nil
+	}
+	e := &RelayOnlyError{Cid: missing, Peers: peers, NoPublicAddr: !n.Reachability().HolePunching}
+	if hp, ok := n.holePunches.last(peers[0]); ok {
+		e.HolePunch = &hp
+	}
+	return e
+}
+
 // fetchWatch follows one Fetch: which blocks it still waits for (with the
-// order it asked for them) and which peers sent it blocks.
+// order it asked for them), which peers sent it blocks and which said they
+// have one it waits for.
 type fetchWatch struct {
 	mu      sync.Mutex
 	pending map[cid.Cid]int
 	peers   map[peer.ID]struct{}
+	haves   map[peer.ID]struct{}
 	// fromNet records blocks a peer sent while they were pending.
 	fromNet map[cid.Cid]struct{}
+	// A relay guard's watch (guard set) counts a block received as got:
+	// no Fetch loop does; last is when one last came, seq numbers wants.
+	guard bool
+	last  time.Time
+	seq   int
 }
 
 func (w *fetchWatch) want(c cid.Cid, seq int) {
@@ -491,10 +607,45 @@ func (w *fetchWatch) received(p peer.ID, c cid.Cid) {
 		return
 	}
 	w.peers[p] = struct{}{}
+	if w.guard {
+		delete(w.pending, c)
+		w.last = time.Now()
+		return
+	}
 	if w.fromNet == nil {
 		w.fromNet = map[cid.Cid]struct{}{}
 	}
 	w.fromNet[c] = struct{}{}
+}
+
+// have records that p has c, when c is pending.
+func (w *fetchWatch) have(p peer.ID, c cid.Cid) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, ok := w.pending[c]; !ok {
+		return
+	}
+	if w.haves == nil {
+		w.haves = map[peer.ID]struct{}{}
+	}
+	w.haves[p] = struct{}{}
+}
+
+// sources are the peers that sent blocks or HAVEs, sorted.
+func (w *fetchWatch) sources() []peer.ID {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make([]peer.ID, 0, len(w.peers)+len(w.haves))
+	for p := range w.peers {
+		out = append(out, p)
+	}
+	for p := range w.haves {
+		if _, ok := w.peers[p]; !ok {
+			out = append(out, p)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func (w *fetchWatch) counts() (peers, pending int) {
@@ -541,8 +692,8 @@ func (f *fetchWatches) remove(w *fetchWatch) {
 
 // MessageReceived implements bitswap's tracer.Tracer.
 func (f *fetchWatches) MessageReceived(p peer.ID, msg bsmsg.BitSwapMessage) {
-	bs := msg.Blocks()
-	if len(bs) == 0 {
+	bs, haves := msg.Blocks(), msg.Haves()
+	if len(bs) == 0 && len(haves) == 0 {
 		return
 	}
 	f.mu.Lock()
@@ -551,8 +702,88 @@ func (f *fetchWatches) MessageReceived(p peer.ID, msg bsmsg.BitSwapMessage) {
 		for _, b := range bs {
 			w.received(p, b.Cid())
 		}
+		for _, c := range haves {
+			w.have(p, c)
+		}
 	}
 }
 
 // MessageSent implements bitswap's tracer.Tracer.
 func (f *fetchWatches) MessageSent(peer.ID, bsmsg.BitSwapMessage) {}
+
+// Reads of a DAG outside Fetch (cat, a DAG reader) ask bitswap for a few
+// blocks at a time; behind a relay, one that does not fit would be waited
+// for as long as the reader lives. A relay guard ends such reads with a
+// RelayOnlyError instead, as Fetch ends itself.
+
+type relayGuardKey struct{}
+
+// GuardRelay returns a context for reading blocks through the node's
+// exchange: once the reads under it wait, and every peer that answered them
+// is reachable only through a relay whose connection is past
+// Config.HolePunchWait with no direct one made, it is canceled with a
+// *RelayOnlyError as its cause (see RelayOnlyCause). The guard ends with
+// ctx, or with stop, which cancels the returned context.
+func (n *Node) GuardRelay(ctx context.Context) (_ context.Context, stop func()) {
+	w := &fetchWatch{pending: map[cid.Cid]int{}, peers: map[peer.ID]struct{}{}, guard: true, last: time.Now()}
+	n.watches.add(w)
+	ctx, cancel := context.WithCancelCause(ctx)
+	go func() {
+		defer n.watches.remove(w)
+		t := time.NewTicker(relayCheck)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if !w.waiting() {
+					continue
+				}
+				if err := n.relayOnly(w); err != nil {
+					cancel(err)
+					return
+				}
+			}
+		}
+	}()
+	return context.WithValue(ctx, relayGuardKey{}, w), func() { cancel(nil) }
+}
+
+// RelayOnlyCause is the *RelayOnlyError a GuardRelay context ended with,
+// nil if it did not.
+func RelayOnlyCause(ctx context.Context) error {
+	var e *RelayOnlyError
+	if errors.As(context.Cause(ctx), &e) {
+		return e
+	}
+	return nil
+}
+
+// guardWants tells the relay guard of ctx, if any, that cids are wanted.
+func guardWants(ctx context.Context, cids ...cid.Cid) {
+	w, ok := ctx.Value(relayGuardKey{}).(*fetchWatch)
+	if !ok {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.pending) == 0 {
+		// The reads were idle until now: the stall counts from here.
+		w.last = time.Now()
+	}
+	for _, c := range cids {
+		if _, ok := w.pending[c]; !ok {
+			w.pending[c] = w.seq
+			w.seq++
+		}
+	}
+}
+
+// waiting says the guarded reads wait for blocks and none came for
+// relayStall.
+func (w *fetchWatch) waiting() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.pending) > 0 && time.Since(w.last) >= relayStall
+}
