@@ -18,11 +18,7 @@ func TestChangesAt(t *testing.T) {
 	require.True(t, mustBuild(t, testConfig(t, filepath.Join("testdata", "hugo"))).ChangesAt().Equal(future))
 
 	dir := t.TempDir()
-	write := func(rel, text string) {
-		t.Helper()
-		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, rel)), 0o755))
-		require.NoError(t, os.WriteFile(filepath.Join(dir, rel), []byte(text), 0o644))
-	}
+	write := func(rel, text string) { writeUnder(t, dir, rel, text) }
 	write("hugo.toml", "title = \"x\"\n")
 	write("content/post/a.md", "---\ntitle: A\ndate: 2020-01-01\nexpiryDate: 2030-05-01\n---\nA.\n")
 	require.True(t, mustBuild(t, testConfig(t, dir)).ChangesAt().Equal(time.Date(2030, 5, 1, 0, 0, 0, 0, time.UTC)))
@@ -36,11 +32,7 @@ func TestChangesAt(t *testing.T) {
 func TestSourceStamp(t *testing.T) {
 	root := t.TempDir()
 	content := filepath.Join(root, "content")
-	write := func(rel, text string) {
-		t.Helper()
-		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(root, rel)), 0o755))
-		require.NoError(t, os.WriteFile(filepath.Join(root, rel), []byte(text), 0o644))
-	}
+	write := func(rel, text string) { writeUnder(t, root, rel, text) }
 	write("hugo.toml", "title = \"x\"\n")
 	write("content/post/a.md", "A.\n")
 	stamp := func(start time.Time) [32]byte {
@@ -74,4 +66,11 @@ func TestSourceStamp(t *testing.T) {
 
 	_, err := SourceStamp(filepath.Join(root, "missing"), now)
 	require.Error(t, err)
+}
+
+// writeUnder writes text to the file rel under dir, making its folders.
+func writeUnder(t *testing.T, dir, rel, text string) {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, rel)), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, rel), []byte(text), 0o644))
 }
