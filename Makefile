@@ -8,7 +8,7 @@ ARGS    ?=
 PKGS    := ./...
 FUZZTIME ?= 20s
 
-.PHONY: build run test test-short test-integration bench fuzz lint clean browser-deps
+.PHONY: build run test test-short test-integration bench bench-e2e fuzz lint clean browser-deps
 
 build:
 	$(GO) build -o $(BIN) ./cmd/island
@@ -41,6 +41,17 @@ test-integration: browser-deps
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(PKGS)
+
+# What a user runs, through bin/island, beside Kubo and Hugo in the same run
+# (KUBO_BIN, HUGO_BIN or on PATH; docs/bench.md says how to build them).
+# The gateway rows need wrk, installed from Debian when missing and possible.
+BENCH_ARGS ?=
+bench-e2e: build
+	@if ! command -v wrk >/dev/null; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; \
+	  else echo "wrk not found: the gateway rows are skipped (apt-get install wrk)"; fi; \
+	fi
+	$(GO) run ./bench/e2e -island $(BIN) $(BENCH_ARGS)
 
 # Runs every native fuzz target for FUZZTIME each.
 fuzz:

@@ -134,7 +134,7 @@ func TestNewRefusesOpenAPIWithoutToken(t *testing.T) {
 
 func TestGuard(t *testing.T) {
 	c, _ := openCore(t)
-	s := serve(t, c, nil)
+	s := serve(t, c, func(cfg *api.Config) { cfg.Profiling = true })
 	host := strings.TrimPrefix(s.URL(), "http://")
 	tests := []struct {
 		name   string
@@ -164,6 +164,8 @@ func TestGuard(t *testing.T) {
 		{"the spec", "GET", "/api/v1/openapi.yaml", host, nil, "", "", 200},
 		{"metrics", "GET", "/debug/metrics/prometheus", host, nil, "", "", 200},
 		{"metrics from a page", "GET", "/debug/metrics/prometheus", host, map[string]string{"Origin": "http://evil.example"}, "", "", 403},
+		{"profiles", "GET", "/debug/pprof/heap?debug=1", host, nil, "", "", 200},
+		{"profiles from a page", "GET", "/debug/pprof/heap", host, map[string]string{"Sec-Fetch-Site": "cross-site"}, "", "", 403},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -186,6 +188,28 @@ func TestGuard(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestProfilingOnlyWhenAsked: the daemon serves Go's profiles only with
+// --pprof (api.Config.Profiling), and with --api-auth only to the token.
+func TestProfilingOnlyWhenAsked(t *testing.T) {
+	c, _ := openCore(t)
+	get := func(s *api.Server, token string) int {
+		t.Helper()
+		req, err := http.NewRequest("GET", s.URL()+"/debug/pprof/heap?debug=1", nil)
+		require.NoError(t, err)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	require.Equal(t, http.StatusNotFound, get(serve(t, c, nil), ""))
+	s := serve(t, c, func(cfg *api.Config) { cfg.Profiling, cfg.Token = true, "secret" })
+	require.Equal(t, http.StatusUnauthorized, get(s, ""))
+	require.Equal(t, http.StatusOK, get(s, "secret"))
 }
 
 // blocking is an API whose Ls waits until released: it fills the server's

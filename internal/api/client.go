@@ -383,7 +383,14 @@ func (c *Client) Publish(ctx context.Context, req core.PublishRequest) (core.Pub
 	if req.Lifetime != 0 {
 		q.Set("lifetime", req.Lifetime.String())
 	}
-	return postFiles[core.Published](ctx, c, "/site/publish", req.Site, q)
+	site := req.Site
+	if req.IfCurrent != "" {
+		q.Set("ifCurrent", req.IfCurrent)
+		if site == nil {
+			site = files.NewMapDirectory(nil)
+		}
+	}
+	return postFiles[core.Published](ctx, c, "/site/publish", site, q)
 }
 
 func (c *Client) History(ctx context.Context, req core.HistoryRequest) (core.History, error) {

@@ -386,7 +386,10 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	req := core.PublishRequest{Key: q.Get("key"), Site: d}
+	req := core.PublishRequest{Key: q.Get("key"), Site: d, IfCurrent: q.Get("ifCurrent")}
+	if req.IfCurrent != "" {
+		req.Site = nil // the client sends an empty folder along
+	}
 	if req.Check, err = queryBool(r, "check"); err != nil {
 		writeError(w, err)
 		return

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,6 +43,9 @@ type Config struct {
 	Token string
 	// Gatherer serves /debug/metrics/prometheus; nil serves nothing there.
 	Gatherer prometheus.Gatherer
+	// Profiling serves Go's profiles at /debug/pprof/ (same guards and
+	// token as the API), to see where a command's time goes in the daemon.
+	Profiling bool
 	// Mounts are further handlers by path prefix (the pinning service),
 	// behind the browser guard; they do their own authentication.
 	Mounts map[string]http.Handler
@@ -151,6 +155,13 @@ func (s *Server) Handler() http.Handler {
 	if s.cfg.Gatherer != nil {
 		metrics := promhttp.HandlerFor(s.cfg.Gatherer, promhttp.HandlerOpts{MaxRequestsInFlight: 4})
 		mux.Handle("GET /debug/metrics/prometheus", s.authorized(metrics))
+	}
+	if s.cfg.Profiling {
+		mux.Handle("GET /debug/pprof/", s.authorized(http.HandlerFunc(pprof.Index)))
+		mux.Handle("GET /debug/pprof/cmdline", s.authorized(http.HandlerFunc(pprof.Cmdline)))
+		mux.Handle("GET /debug/pprof/profile", s.authorized(http.HandlerFunc(pprof.Profile)))
+		mux.Handle("GET /debug/pprof/symbol", s.authorized(http.HandlerFunc(pprof.Symbol)))
+		mux.Handle("GET /debug/pprof/trace", s.authorized(http.HandlerFunc(pprof.Trace)))
 	}
 	for prefix, h := range s.cfg.Mounts {
 		mux.Handle(prefix, h)

@@ -41,6 +41,8 @@ type daemonOptions struct {
 	gatewayNoFetch bool
 	storageMax     string
 	pinningQuota   string
+	// pprof serves Go's profiles on the API listener.
+	pprof bool
 }
 
 func (o *daemonOptions) register(cmd *cobra.Command) {
@@ -57,6 +59,7 @@ func (o *daemonOptions) register(cmd *cobra.Command) {
 	f.StringVar(&o.pinningQuota, "pinning-quota", "", "the most the pinning token's pins may hold, e.g. 10GiB (default 4 GiB); a pin past it fails, telling the friend why")
 	f.DurationVar(&o.followInterval, "follow-interval", 0, "how often followed names are checked (default 5m)")
 	f.DurationVar(&o.statsInterval, "stats-interval", 0, "how often the dashboard's peers and traffic are sampled (default 10s; the newest 360 samples are kept)")
+	f.BoolVar(&o.pprof, "pprof", false, "serve Go's profiles at /debug/pprof/ on the API's address (same guards and token), to see where a command's time goes")
 	f.BoolVar(&o.gatewayNoFetch, "gateway-no-fetch", false, "the gateway serves only what the repo holds, never fetching from peers (Kubo's Gateway.NoFetch)")
 	f.StringVar(&o.storageMax, "storage-max", "", "the repo's quota for this run, e.g. 20GB (default config.json's storageMax, set when the repo was created to half the free disk); past 90% of it unheld blocks are collected, and writes past it fail with \"repo full\"")
 	f.StringVar(&o.dnsResolver, "dns-resolver", names.DNSSystem, "where DNSLink TXT records are looked up: system, none, a DNS-over-HTTPS URL (https://HOST/dns-query) or a DNS server HOST:PORT")
@@ -143,6 +146,7 @@ func (o *daemonOptions) config(env *Env, g *globalOptions) (daemon.Config, error
 		return cfg, usagef("--api %q: want host:port, e.g. 127.0.0.1:5080", o.api)
 	}
 	cfg.APIAuth = o.apiAuth
+	cfg.API.Profiling = o.pprof
 	if o.pinning != "" {
 		if _, _, err := net.SplitHostPort(o.pinning); err != nil {
 			return cfg, usagef("--pinning %q: want host:port, e.g. 0.0.0.0:5081", o.pinning)

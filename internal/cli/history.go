@@ -93,17 +93,21 @@ FILE, then island publish --key NAME goes on from the last version.`,
 				out = cmp.Or(key, repo.SelfKey) + ".history.car"
 			}
 			return withAPI(ctx, env, g, func(a core.API) error {
-				rc, err := a.HistoryExport(ctx, core.HistoryRequest{Key: key})
-				if err != nil {
-					return err
-				}
-				defer rc.Close()
 				p := env.abs(out)
-				// O_EXCL: an export never replaces a file.
+				// O_EXCL: an export never replaces a file. Opened before the
+				// export starts, so a refused file leaves no export running
+				// while the repo closes.
 				f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 				if err != nil {
 					return fmt.Errorf("history export: %w (choose another file with -o)", err)
 				}
+				rc, err := a.HistoryExport(ctx, core.HistoryRequest{Key: key})
+				if err != nil {
+					f.Close()
+					os.Remove(p)
+					return err
+				}
+				defer rc.Close()
 				_, err = io.Copy(f, rc)
 				if err == nil {
 					err = f.Sync()

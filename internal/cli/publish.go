@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/ipfs/boxo/files"
@@ -126,7 +128,26 @@ Prints the CID, the version, /ipns/NAME and the local gateway's URLs.`,
 				if err := checkKey(ctx, a, o.key); err != nil {
 					return err
 				}
-				b, err := buildSite(ctx, env, o.content)
+				lifetime, _ := o.flagLifetime() // checked above
+				req := core.PublishRequest{Key: o.key, Check: !o.noCheck,
+					CheckTimeout: core.Duration(o.checkTimeout), Lifetime: core.Duration(lifetime)}
+				// Sources unchanged since the last publish of this folder
+				// need no build, once the daemon confirms that version is
+				// still the current one.
+				st := newStamps(env, g, env.abs(o.content), o)
+				if v, ps, ok, err := st.unchanged(ctx, a, req); err != nil || ok {
+					if err != nil {
+						return err
+					}
+					if asJSON {
+						v.Retrievable = explainCheck(v.Retrievable)
+						return printJSON(env.Stdout, publishedJSON{v, ps.Pages, ps.Static})
+					}
+					printPublished(env, v)
+					return nil
+				}
+				var warnings atomic.Int64
+				b, err := buildSiteLogged(ctx, env, o.content, slog.New(warnCounter{slog.Default().Handler(), &warnings}))
 				if err != nil {
 					return err
 				}
@@ -134,15 +155,15 @@ Prints the CID, the version, /ipns/NAME and the local gateway's URLs.`,
 				if err != nil {
 					return err
 				}
-				lifetime, _ := o.flagLifetime() // checked above
 				if lifetime == 0 {
 					lifetime = b.Lifetime()
 				}
-				v, err := a.Publish(ctx, core.PublishRequest{Key: o.key, Site: dir, Check: !o.noCheck,
-					CheckTimeout: core.Duration(o.checkTimeout), Lifetime: core.Duration(lifetime)})
+				req.Site, req.Lifetime = dir, core.Duration(lifetime)
+				v, err := a.Publish(ctx, req)
 				if err != nil {
 					return err
 				}
+				st.save(env.abs(o.content), b, lifetime, v.CID, warnings.Load() > 0)
 				if asJSON {
 					v.Retrievable = explainCheck(v.Retrievable)
 					return printJSON(env.Stdout, publishedJSON{v, b.Pages(), b.StaticFiles()})
@@ -245,8 +266,14 @@ func checkKey(ctx context.Context, a core.API, key string) error {
 // buildSite renders the content directory; a build error lists every
 // problem as file:line, relative to the working directory.
 func buildSite(ctx context.Context, env *Env, content string) (*site.Bundle, error) {
+	return buildSiteLogged(ctx, env, content, nil)
+}
+
+// buildSiteLogged is buildSite logging to logger (nil: the default).
+func buildSiteLogged(ctx context.Context, env *Env, content string, logger *slog.Logger) (*site.Bundle, error) {
 	cfg := site.DefaultConfig()
 	cfg.ContentDir = env.abs(content)
+	cfg.Logger = logger
 	b, err := site.Build(ctx, cfg)
 	if err != nil {
 		return nil, describeBuildError(env, content, "the published version stays as it was", err)

@@ -251,3 +251,62 @@ func TestPublishWakesRepublisher(t *testing.T) {
 		mustRun(t, env, args...) // the daemon's node answers
 	}
 }
+
+// TestPublishUnchangedWithoutBuilding: a publish whose sources are those of
+// the last publish of the folder answers from its stamp (no build) once the
+// repo confirms that version is current, and builds whenever it is not: a
+// rollback since, a stamp naming another CID, a changed file.
+func TestPublishUnchangedWithoutBuilding(t *testing.T) {
+	env := testEnv(t)
+	writeContent(t, env, smallSite("First words."))
+	v1 := publishJSON(t, env)
+	stampFiles, err := filepath.Glob(filepath.Join(env.Getenv("ISLAND_PATH"), stampDir, "*.json"))
+	require.NoError(t, err)
+	require.Len(t, stampFiles, 1, "the publish kept the stamp of its sources")
+	stampFile := stampFiles[0]
+	editStamp := func(f func(*publishStamp)) {
+		t.Helper()
+		data, err := os.ReadFile(stampFile)
+		require.NoError(t, err)
+		var ps publishStamp
+		require.NoError(t, json.Unmarshal(data, &ps))
+		f(&ps)
+		data, err = json.Marshal(ps)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(stampFile, data, 0o600))
+	}
+	pages := func() int {
+		t.Helper()
+		code, out, errOut := runCLI(t, env, "publish", "--json")
+		require.Equal(t, exitOK, code, errOut)
+		var v struct {
+			CID       string `json:"cid"`
+			Unchanged bool   `json:"unchanged"`
+			Pages     int    `json:"pages"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(out), &v), out)
+		require.True(t, v.Unchanged)
+		require.Equal(t, v1.CID, v.CID)
+		return v.Pages
+	}
+
+	// The stamp's page count shows which way the answer came.
+	built := pages()
+	editStamp(func(ps *publishStamp) { ps.Pages = 999 })
+	require.Equal(t, 999, pages(), "unchanged sources: answered from the stamp")
+	editStamp(func(ps *publishStamp) { ps.CID, ps.Pages = "bafkqaaa", 999 })
+	require.Equal(t, built, pages(), "a stamp naming what is not the current version: built and sent")
+
+	// A changed file is built; after a rollback the same sources are
+	// published again, not taken for the rolled-back version.
+	writeContent(t, env, map[string]string{"posts/hello.md": "---\ntitle: Hello\ndate: 2024-01-02\n---\nSecond words.\n"})
+	v2 := publishJSON(t, env)
+	require.False(t, v2.Unchanged)
+	require.NotEqual(t, v1.CID, v2.CID)
+	code, _, errOut := runCLI(t, env, "rollback")
+	require.Equal(t, exitOK, code, errOut)
+	again := publishJSON(t, env)
+	require.False(t, again.Unchanged, "the current version is version 1's CID: version 2's sources are published again")
+	require.Equal(t, v2.CID, again.CID)
+	require.Equal(t, 4, again.Version)
+}

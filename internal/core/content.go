@@ -231,10 +231,11 @@ func (c *Core) Get(ctx context.Context, req PathRequest) (_ Tree, err error) {
 	if err != nil {
 		return Tree{}, err
 	}
-	if c.node != nil {
+	// Checking is cheap (a raw leaf is only looked up, not read); a fetch
+	// reads every block held. `island get` fetches first, so the check is
+	// what usually finds the DAG complete.
+	if err = c.repo.CheckComplete(ctx, root); err != nil && c.node != nil && ipld.IsNotFound(err) {
 		err = c.fetch(ctx, root, nil)
-	} else {
-		err = c.repo.CheckComplete(ctx, root)
 	}
 	if err != nil {
 		return Tree{}, err

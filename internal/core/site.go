@@ -34,8 +34,8 @@ const maxSiteCaches = 8
 // records it and the name points at it.
 func (c *Core) Publish(ctx context.Context, req PublishRequest) (_ Published, err error) {
 	defer c.fail(&err, "publish")
-	if req.Site == nil {
-		return Published{}, Errorf(CodeInvalid, "no site to publish")
+	if (req.Site == nil) == (req.IfCurrent == "") {
+		return Published{}, Errorf(CodeInvalid, "publish: give a site or the CID it is believed to be (ifCurrent), one of them")
 	}
 	if req.CheckTimeout < 0 {
 		return Published{}, Errorf(CodeInvalid, "check timeout %s: want a positive duration", req.CheckTimeout)
@@ -50,6 +50,9 @@ func (c *Core) Publish(ctx context.Context, req PublishRequest) (_ Published, er
 	out := Published{Name: name}
 	if err := c.siteLifetime(ctx, name, req.Lifetime.Std()); err != nil {
 		return out, err
+	}
+	if req.IfCurrent != "" {
+		return c.publishIfCurrent(ctx, req, out)
 	}
 
 	c.makeRoom(ctx)
@@ -89,6 +92,32 @@ func (c *Core) Publish(ctx context.Context, req PublishRequest) (_ Published, er
 	out.URLs, out.GatewayRunning = c.siteURLs(root, name)
 	if req.Check {
 		out.Retrievable = c.CheckRetrievable(ctx, root, req.CheckTimeout.Std())
+	}
+	return out, nil
+}
+
+// publishIfCurrent answers a publish whose caller found its sources
+// unchanged: the same as sending the site again when req.IfCurrent is the
+// current version (held by the site and its history already), a conflict
+// otherwise.
+func (c *Core) publishIfCurrent(ctx context.Context, req PublishRequest, out Published) (Published, error) {
+	want, err := cid.Decode(req.IfCurrent)
+	if err != nil {
+		return out, Errorf(CodeInvalid, "ifCurrent %q: not a CID: %v", req.IfCurrent, err)
+	}
+	cur, err := c.history.Current(ctx, out.Name)
+	switch {
+	case errors.Is(err, history.ErrNoHistory):
+		return out, Errorf(CodeConflict, "%s has no version yet: send the site", out.Name)
+	case err != nil:
+		return out, err
+	case !cur.CID.Equals(want):
+		return out, Errorf(CodeConflict, "the current version of %s is %s, not %s: send the site", out.Name, cur.CID, want)
+	}
+	out.CID, out.Unchanged, out.Version, out.Seq = cur.CID.String(), true, cur.Version, cur.Seq
+	out.URLs, out.GatewayRunning = c.siteURLs(cur.CID, out.Name)
+	if req.Check {
+		out.Retrievable = c.CheckRetrievable(ctx, cur.CID, req.CheckTimeout.Std())
 	}
 	return out, nil
 }

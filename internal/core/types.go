@@ -236,6 +236,12 @@ type PublishRequest struct {
 	Key string `json:"key,omitempty"`
 	// Site is the rendered site: its top-level entries are the site's.
 	Site files.Directory `json:"-"`
+	// IfCurrent, instead of a Site, is the CID of the site the caller
+	// believes is the current version (its sources unchanged since it was
+	// published): when it is, the answer is Published.Unchanged as for the
+	// same Site sent again; when it is not, the error's code is conflict
+	// and the caller sends the Site.
+	IfCurrent string `json:"ifCurrent,omitempty"`
 	// Check asks another peer to find and fetch the new version (online).
 	Check bool `json:"check,omitempty"`
 	// CheckTimeout bounds the check (0: 20s).

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"container/list"
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,20 +11,33 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// responseCache keeps whole responses to plain GETs of small immutable
-// /ipfs/ content. boxo resolves the path and reads every block again on
-// each request; a page, stylesheet or image that a browser asks for again
-// is the same bytes forever, so the second answer is a map lookup.
+// responseCache keeps whole responses to plain GETs of small /ipfs/
+// content and of IPNS names. boxo resolves the path and reads every block
+// again on each request; a page, stylesheet or image that a browser asks
+// for again is the same bytes forever, so the second answer is a map
+// lookup.
 //
-// Only what cannot change is kept: status 200 with Cache-Control immutable
-// (boxo sends that for /ipfs/ only, never for /ipns/ or DNSLink). The key
-// is everything boxo reads from such a request (host, URI, Accept and the
-// proxy headers). Requests that boxo answers differently per request, such
-// as Range, conditional (If-*) and Cache-Control ones, bypass the cache
-// in both directions, so 206, 304 and 412 stay boxo's.
+// Only what cannot change is kept: for /ipfs/, status 200 with
+// Cache-Control immutable. An /ipns/NAME response (path or subdomain
+// gateway, IPNS keys only, not DNSLink) is the /ipfs/ content its name
+// resolves to, so its name is resolved on every request (the name system
+// answers from memory, and a publish updates it at once) and the root CID
+// becomes part of the key: a new version misses the cache the moment the
+// name points at it. Such a response is kept only when boxo's X-Ipfs-Roots
+// says it served that same root, so a publish racing the request cannot
+// store the old version under the new root. The key is everything boxo
+// reads from such a request (host, URI, Accept and the proxy headers).
+// Requests that boxo answers differently per request, such as Range,
+// conditional (If-*) and Cache-Control ones, bypass the cache in both
+// directions, so 206, 304 and 412 stay boxo's.
 type responseCache struct {
 	maxBytes int64
 	maxEntry int64
+	// resolve gives the CID an IPNS name (as the request spells it) points
+	// at now, and the context to serve the request with (it carries the
+	// resolution to boxo); false when it cannot say (the request then goes
+	// to boxo uncached).
+	resolve func(ctx context.Context, name string) (context.Context, string, bool)
 
 	mu    sync.Mutex
 	bytes int64
@@ -57,9 +71,10 @@ var bypassHeaders = []string{
 	"If-Unmodified-Since", "Cache-Control", "Service-Worker",
 }
 
-func newResponseCache(maxBytes int64, reg prometheus.Registerer) *responseCache {
+func newResponseCache(maxBytes int64, reg prometheus.Registerer, resolve func(context.Context, string) (context.Context, string, bool)) *responseCache {
 	c := &responseCache{
 		maxBytes: maxBytes,
+		resolve:  resolve,
 		// Large files are better streamed than pinned in memory, and one
 		// entry must not evict a whole site's pages.
 		maxEntry: min(maxBytes/16, 1<<20),
@@ -85,9 +100,21 @@ func newResponseCache(maxBytes int64, reg prometheus.Registerer) *responseCache 
 func (c *responseCache) wrap(next http.Handler) http.Handler {
 	hits, misses := c.lookups.WithLabelValues("hit"), c.lookups.WithLabelValues("miss")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key, ok := cacheKey(r)
+		key, name, ok := cacheKey(r)
+		var root string
+		var resolved context.Context
+		if ok && name != "" {
+			resolved, root, ok = c.resolve(r.Context(), name)
+			key += "\x00" + root
+		}
+		serve := next.ServeHTTP
+		if resolved != nil {
+			// Boxo, when the request goes on to it, resolves no more; a
+			// hit needs no copy of the request.
+			serve = func(w http.ResponseWriter, r *http.Request) { next.ServeHTTP(w, r.WithContext(resolved)) }
+		}
 		if !ok {
-			next.ServeHTTP(w, r)
+			serve(w, r)
 			return
 		}
 		if e := c.get(key); e != nil {
@@ -103,25 +130,38 @@ func (c *responseCache) wrap(next http.Handler) http.Handler {
 		}
 		misses.Inc()
 		rec := &recorder{statusWriter: statusWriter{ResponseWriter: w}, limit: c.maxEntry}
-		next.ServeHTTP(rec, r)
-		if e := rec.entry(key); e != nil {
+		serve(rec, r)
+		if e := rec.entry(key, root); e != nil {
 			c.add(e)
 		}
 	})
 }
 
-// cacheKey returns the key of a request the cache may answer.
-func cacheKey(r *http.Request) (string, bool) {
+// cacheKey returns the key of a request the cache may answer and, for an
+// /ipns/ request, the name whose current root completes the key. Only IPNS
+// keys qualify: a DNSLink name has a dot, a key never does, and what is
+// not a key fails to resolve.
+func cacheKey(r *http.Request) (key, name string, ok bool) {
 	if r.Method != http.MethodGet {
-		return "", false
+		return "", "", false
 	}
 	host := r.Host
-	if !strings.HasPrefix(r.URL.Path, "/ipfs/") && !strings.Contains(host, ".ipfs.") {
-		return "", false
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/ipfs/") || strings.Contains(host, ".ipfs."):
+	case strings.HasPrefix(r.URL.Path, "/ipns/"):
+		name, _, _ = strings.Cut(r.URL.Path[len("/ipns/"):], "/")
+	default:
+		name, _, _ = strings.Cut(host, ".ipns.")
+		if len(name) == len(host) {
+			return "", "", false
+		}
+	}
+	if name != "" && strings.Contains(name, ".") || name == "" && strings.HasPrefix(r.URL.Path, "/ipns/") {
+		return "", "", false
 	}
 	for _, h := range bypassHeaders {
 		if _, ok := r.Header[h]; ok {
-			return "", false
+			return "", "", false
 		}
 	}
 	uri := r.RequestURI
@@ -145,7 +185,7 @@ func cacheKey(r *http.Request) (string, bool) {
 			b.WriteString(strings.Join(vs, ","))
 		}
 	}
-	return b.String(), true
+	return b.String(), name, true
 }
 
 func (c *responseCache) get(key string) *cachedResponse {
@@ -199,13 +239,19 @@ func (r *recorder) Write(p []byte) (int, error) {
 	return r.statusWriter.Write(p)
 }
 
-// entry returns the recorded response if it may be served again.
-func (r *recorder) entry(key string) *cachedResponse {
+// entry returns the recorded response if it may be served again: an
+// immutable /ipfs/ one (root ""), or for a name one whose first root is
+// root, the CID the name resolved to before boxo ran.
+func (r *recorder) entry(key, root string) *cachedResponse {
 	if r.code != http.StatusOK || r.tooLarge || r.failed || r.hijacked {
 		return nil
 	}
 	h := r.Header()
-	if !strings.Contains(h.Get("Cache-Control"), "immutable") {
+	if root != "" {
+		if served, _, _ := strings.Cut(h.Get("X-Ipfs-Roots"), ","); served != root {
+			return nil
+		}
+	} else if !strings.Contains(h.Get("Cache-Control"), "immutable") {
 		return nil
 	}
 	length := strconv.Itoa(len(r.body))

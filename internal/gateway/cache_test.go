@@ -1,11 +1,16 @@
 package gateway
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/ipfs/boxo/namesys"
+	"github.com/ipfs/boxo/path"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
@@ -24,6 +29,44 @@ func serve(h http.Handler, method, target, host string, headers ...string) *http
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, req)
 	return w
+}
+
+// countingNames counts the resolutions of a name system.
+type countingNames struct {
+	namesys.NameSystem
+	n atomic.Int64
+}
+
+func (c *countingNames) Resolve(ctx context.Context, p path.Path, opts ...namesys.ResolveOption) (namesys.Result, error) {
+	c.n.Add(1)
+	return c.NameSystem.Resolve(ctx, p, opts...)
+}
+
+// TestNameResolvedOncePerRequest: the response cache resolves /ipns/NAME
+// to key the request, and boxo then uses that resolution (the same root,
+// no second lookup), for pages kept or not, found or not.
+func TestNameResolvedOncePerRequest(t *testing.T) {
+	f := newFixture(t)
+	cfg := f.config(t)
+	names := &countingNames{NameSystem: cfg.NameSystem}
+	cfg.NameSystem = names
+	cfg.ResponseCacheBytes = 1 << 20
+	h := startGateway(t, cfg).Handler()
+	for _, tc := range []struct {
+		target string
+		status int
+	}{
+		{"/ipns/" + f.name.String() + "/about/", http.StatusOK},
+		{"/ipns/" + f.name.String() + "/about/", http.StatusOK}, // kept
+		{"/ipns/" + f.name.String() + "/big.bin", http.StatusOK},
+		{"/ipns/" + f.name.String() + "/nope", http.StatusNotFound},
+		{"/ipns/k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8/", http.StatusNotFound},
+	} {
+		before := names.n.Load()
+		// On the gateway's own host, which is no DNSLink name to resolve.
+		require.Equal(t, tc.status, serve(h, "GET", tc.target, "127.0.0.1:8080").Code, tc.target)
+		require.Equal(t, before+1, names.n.Load(), tc.target)
+	}
 }
 
 // TestResponseCache checks that a response served from memory is the one
@@ -67,6 +110,9 @@ func TestResponseCache(t *testing.T) {
 		{"CAR", site + "/about/?format=car", "", nil},
 		{"subdomain page", "/about/", f.site.String() + ".ipfs.localhost:8080", nil},
 		{"browser page", site + "/posts/first-post/", "", []string{"Accept: text/html,application/xhtml+xml", "Accept-Encoding: gzip"}},
+		{"page by name", "/ipns/" + f.name.String() + "/", "", nil},
+		{"file by name", "/ipns/" + f.name.String() + "/style.css", "", nil},
+		{"subdomain page by name", "/about/", f.name.String() + ".ipns.localhost:8080", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			hits := count("hit")
@@ -109,7 +155,8 @@ func TestResponseCache(t *testing.T) {
 			{"conditional", "GET", site + "/style.css", "", []string{"If-None-Match: " + serve(h, "GET", site+"/style.css", "").Header().Get("Etag")}, http.StatusNotModified},
 			{"only-if-cached", "GET", site + "/style.css", "", []string{"Cache-Control: only-if-cached"}, http.StatusOK},
 			{"HEAD", "HEAD", site + "/style.css", "", nil, http.StatusOK},
-			{"ipns", "GET", "/ipns/" + f.name.String() + "/", "", nil, http.StatusOK},
+			{"dnslink path", "GET", "/ipns/example.org/", "", nil, http.StatusOK},
+			{"name not found", "GET", "/ipns/k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8/", "", nil, http.StatusNotFound},
 			{"dnslink", "GET", "/", "example.org", nil, http.StatusOK},
 			{"redirect", "GET", site + "/about", "", nil, http.StatusMovedPermanently},
 			{"error", "GET", site + "/nope", "", nil, http.StatusNotFound},
@@ -124,8 +171,44 @@ func TestResponseCache(t *testing.T) {
 		}
 	})
 
+	t.Run("a new version by name at once", func(t *testing.T) {
+		page := "/ipns/" + f.name.String() + "/"
+		serve(h, "GET", page, "")
+		require.Equal(t, readFile(t, f.siteDir, "index.html"), serve(h, "GET", page, "").Body.Bytes())
+		hits := count("hit")
+		about := f.child(t, "about")
+		f.publish(t, about, 2)
+		w := serve(h, "GET", page, "")
+		require.Equal(t, http.StatusOK, w.Code)
+		require.Equal(t, hits, count("hit"), "the new version comes from boxo")
+		require.Equal(t, readFile(t, f.siteDir, "about", "index.html"), w.Body.Bytes())
+		require.Equal(t, about.String(), strings.Split(w.Header().Get("X-Ipfs-Roots"), ",")[0])
+		require.Equal(t, w.Body.Bytes(), serve(h, "GET", page, "").Body.Bytes())
+		require.Equal(t, hits+1, count("hit"), "and is kept in turn")
+	})
+
+	t.Run("a response by name is kept only for the root it was served from", func(t *testing.T) {
+		for _, tc := range []struct {
+			roots string
+			kept  bool
+		}{
+			{"bafyroot,bafypage", true},
+			{"bafyroot", true},
+			{"bafyother,bafypage", false}, // a publish came between the resolve and boxo's
+			{"", false},
+		} {
+			rec := &recorder{statusWriter: statusWriter{ResponseWriter: httptest.NewRecorder()}, limit: 1 << 10}
+			if tc.roots != "" {
+				rec.Header().Set("X-Ipfs-Roots", tc.roots)
+			}
+			rec.WriteHeader(http.StatusOK)
+			_, _ = rec.Write([]byte("page"))
+			require.Equal(t, tc.kept, rec.entry("key\x00bafyroot", "bafyroot") != nil, tc.roots)
+		}
+	})
+
 	t.Run("bounded", func(t *testing.T) {
-		c := newResponseCache(4096, prometheus.NewRegistry())
+		c := newResponseCache(4096, prometheus.NewRegistry(), nil)
 		for i := range 100 {
 			c.add(&cachedResponse{key: strings.Repeat("k", i+1), body: make([]byte, 100), header: http.Header{}})
 			require.LessOrEqual(t, c.bytes, int64(4096))

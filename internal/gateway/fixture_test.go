@@ -44,6 +44,7 @@ type fixture struct {
 	corpus  cid.Cid
 	big     []byte
 	name    ipns.Name
+	key     crypto.PrivKey
 	record  []byte
 	routing routing.Routing
 }
@@ -70,17 +71,25 @@ func newFixture(tb testing.TB) *fixture {
 		"ipns": ipns.Validator{},
 		"pk":   record.PublicKeyValidator{},
 	})
-	sk, _, err := crypto.GenerateEd25519Key(cryptorand.Reader)
+	f.key, _, err = crypto.GenerateEd25519Key(cryptorand.Reader)
 	require.NoError(tb, err)
-	pid, err := peer.IDFromPrivateKey(sk)
+	pid, err := peer.IDFromPrivateKey(f.key)
 	require.NoError(tb, err)
 	f.name = ipns.NameFromPeer(pid)
-	rec, err := ipns.NewRecord(sk, path.FromCid(f.site), 1, time.Now().Add(24*time.Hour), ipnsTTL)
-	require.NoError(tb, err)
-	f.record, err = ipns.MarshalRecord(rec)
-	require.NoError(tb, err)
-	require.NoError(tb, f.routing.PutValue(context.Background(), string(f.name.RoutingKey()), f.record))
+	f.record = f.publish(tb, f.site, 1)
 	return f
+}
+
+// publish points the fixture's name at root with sequence seq and returns
+// the record.
+func (f *fixture) publish(tb testing.TB, root cid.Cid, seq uint64) []byte {
+	tb.Helper()
+	rec, err := ipns.NewRecord(f.key, path.FromCid(root), seq, time.Now().Add(24*time.Hour), ipnsTTL)
+	require.NoError(tb, err)
+	raw, err := ipns.MarshalRecord(rec)
+	require.NoError(tb, err)
+	require.NoError(tb, f.routing.PutValue(context.Background(), string(f.name.RoutingKey()), raw))
+	return raw
 }
 
 // child is the CID of a direct child of the site's root directory.

@@ -44,7 +44,7 @@ func newHandler(cfg Config, logger *slog.Logger) (http.Handler, error) {
 	}
 	blocks, err := gateway.NewBlocksBackend(cfg.BlockService,
 		gateway.WithResolver(newPathResolver(cfg.BlockService)),
-		gateway.WithNameSystem(ns),
+		gateway.WithNameSystem(onceNameSystem{ns}),
 		gateway.WithValueStore(valueStoreOrNull(cfg.Routing)),
 	)
 	if err != nil {
@@ -116,7 +116,7 @@ func newHandler(cfg Config, logger *slog.Logger) (http.Handler, error) {
 	})
 	h = logRequests(h, logger)
 	if cfg.ResponseCacheBytes > 0 {
-		h = newResponseCache(cfg.ResponseCacheBytes, reg).wrap(h)
+		h = newResponseCache(cfg.ResponseCacheBytes, reg, nameRoot(ns)).wrap(h)
 	}
 	return h, nil
 }

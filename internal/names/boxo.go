@@ -29,7 +29,7 @@ func (n nameSystem) Resolve(ctx context.Context, p path.Path, _ ...namesys.Resol
 	if !p.Mutable() {
 		return namesys.Result{Path: p}, nil
 	}
-	res, err := n.s.Resolve(ctx, p.String())
+	res, err := n.s.resolvePath(ctx, p, p.String(), false)
 	if err != nil {
 		if absent(err) || errors.Is(err, ErrDNSDisabled) {
 			// The gateway answers these with 404.

@@ -85,6 +85,8 @@ type System struct {
 	overrides map[string]path.Path
 	cache     *lru.Cache[string, cacheEntry]
 	dnsCache  *lru.Cache[string, dnsEntry]
+	// parsed maps a name's text to the name (parseName).
+	parsed *lru.Cache[string, ipns.Name]
 
 	// nameLocks serialises read-compare-write of the record held per name.
 	nameLocks keyed.Mutex
@@ -147,7 +149,12 @@ func New(_ context.Context, cfg Config) (*System, error) {
 	if err != nil {
 		return nil, fmt.Errorf("names: DNS cache: %w", err)
 	}
+	parsed, err := lru.New[string, ipns.Name](cfg.CacheSize)
+	if err != nil {
+		return nil, fmt.Errorf("names: cache: %w", err)
+	}
 	s := &System{
+		parsed:    parsed,
 		cfg:       cfg,
 		log:       cfg.Logger.With("system", "names"),
 		overrides: overrides,
@@ -314,18 +321,23 @@ func (s *System) keep(ctx context.Context, rec Record) error {
 func (s *System) cacheSet(rec Record) {
 	ttl := min(rec.TTL, time.Until(rec.EOL))
 	if ttl <= 0 {
-		s.cache.Remove(rec.Name.String())
+		s.cache.Remove(cacheKey(rec.Name))
 		return
 	}
-	s.cache.Add(rec.Name.String(), cacheEntry{rec: rec, until: time.Now().Add(ttl)})
+	s.cache.Add(cacheKey(rec.Name), cacheEntry{rec: rec, until: time.Now().Add(ttl)})
 }
+
+// cacheKey is a name's key in the cache: its multihash bytes, which unlike
+// its base36 text cost nothing to make (the gateway resolves a name on
+// every request).
+func cacheKey(name ipns.Name) string { return string(name.Peer()) }
 
 // bestRecord returns the newest valid record for name among the one held
 // locally and the one routing returns; fresh skips the cache. A newer record
 // from routing is kept locally, so the name still resolves offline later.
 func (s *System) bestRecord(ctx context.Context, name ipns.Name, fresh bool) (Record, error) {
 	if !fresh {
-		if e, ok := s.cache.Get(name.String()); ok && time.Now().Before(e.until) {
+		if e, ok := s.cache.Get(cacheKey(name)); ok && time.Now().Before(e.until) {
 			return e.rec, nil
 		}
 	}

@@ -47,6 +47,13 @@ func (s *System) resolve(ctx context.Context, name string, fresh bool) (ResolveR
 	if err != nil {
 		return ResolveResult{}, err
 	}
+	return s.resolvePath(ctx, p, name, fresh)
+}
+
+// resolvePath is resolve of a path already parsed (the gateway's, once per
+// request); name is what errors call it.
+func (s *System) resolvePath(ctx context.Context, p path.Path, name string, fresh bool) (ResolveResult, error) {
+	var err error
 	var res ResolveResult
 	for hop := 0; p.Mutable(); hop++ {
 		if hop == maxResolveDepth {
@@ -56,7 +63,7 @@ func (s *System) resolve(ctx context.Context, name string, fresh bool) (ResolveR
 		head, rest := segs[1], segs[2:]
 		var target path.Path
 		var ttl time.Duration
-		if n, nerr := ipns.NameFromString(head); nerr == nil {
+		if n, nerr := s.parseName(head); nerr == nil {
 			rec, err := s.bestRecord(ctx, n, fresh)
 			if err != nil {
 				return ResolveResult{}, err
@@ -77,6 +84,20 @@ func (s *System) resolve(ctx context.Context, name string, fresh bool) (ResolveR
 	}
 	res.Path = p
 	return res, nil
+}
+
+// parseName is ipns.NameFromString, remembered: decoding base36 is most
+// of what resolving a cached name costs, and the gateway resolves the same
+// few names on every request.
+func (s *System) parseName(text string) (ipns.Name, error) {
+	if n, ok := s.parsed.Get(text); ok {
+		return n, nil
+	}
+	n, err := ipns.NameFromString(text)
+	if err == nil {
+		s.parsed.Add(text, n)
+	}
+	return n, err
 }
 
 // namePath turns what a user typed into a path: /ipns/… and /ipfs/… as

@@ -551,5 +551,6 @@ func (b *builder) assemble(outs []*output) *Bundle {
 	bundle := newBundle(files, len(outs), len(b.c.static))
 	bundle.inputs = b.c.inputs
 	bundle.lifetime = b.c.lifetime
+	bundle.changesAt = b.c.changesAt
 	return bundle
 }

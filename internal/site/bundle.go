@@ -85,9 +85,15 @@ type Bundle struct {
 	static int
 	// inputs are what the bundle was built from; WriteDir refuses to
 	// replace any of them or anything holding one.
-	inputs   []string
-	lifetime time.Duration
+	inputs    []string
+	lifetime  time.Duration
+	changesAt time.Time
 }
+
+// ChangesAt is the first time after the build at which the same sources
+// would build differently (a post dated later, a Hugo page's publishDate
+// or expiryDate); zero when no such time is known.
+func (b *Bundle) ChangesAt() time.Time { return b.changesAt }
 
 // Lifetime is site.toml's lifetime for the records of the site's name, or
 // 0 when it sets none.

@@ -132,14 +132,18 @@ type content struct {
 	hugo     *hugoSite // nil for island's own layout
 	info     siteInfo
 	lifetime time.Duration // site.toml's lifetime; 0 when unset (always for a Hugo site)
-	home     *page         // nil when there is no index.md
-	notFound *page         // nil when there is no 404.md
-	regular  []*page       // every page that is neither a list nor home nor 404
-	posts    []*page       // the main list (home page, feed): posts/, a Hugo site's main sections
-	pages    []*page       // top-level regular pages, in nav order
-	sections []*section
-	taxes    []*taxonomy
-	static   []staticFile
+	// changesAt is the first time after Config.Now at which a page joins
+	// or leaves the build by itself (a date still to come, an expiryDate
+	// still to pass); zero when none does.
+	changesAt time.Time
+	home      *page   // nil when there is no index.md
+	notFound  *page   // nil when there is no 404.md
+	regular   []*page // every page that is neither a list nor home nor 404
+	posts     []*page // the main list (home page, feed): posts/, a Hugo site's main sections
+	pages     []*page // top-level regular pages, in nav order
+	sections  []*section
+	taxes     []*taxonomy
+	static    []staticFile
 	// excluded maps the source path and output directory of each draft or
 	// future page left out to why, so links to them get a useful message.
 	excluded map[string]string
@@ -247,6 +251,7 @@ func loadIsland(ctx context.Context, cfg Config, cache *cache, start time.Time, 
 			cfg.Logger.Warn("site: ignoring an unknown front matter key", "file", p.file,
 				"line", p.meta.keyLines[key], "key", key, "known", strings.Join(knownKeys, ", "))
 		}
+		c.changeAt(cfg, p.meta.Date)
 		if reason := leftOut(p, cfg); reason != "" {
 			c.exclude(p, reason)
 			continue
@@ -320,6 +325,16 @@ func readSources(ctx context.Context, cfg Config, dir string, srcs []string, cac
 		}
 	}
 	return out, nil
+}
+
+// changeAt notes times at which the build's pages change with no file
+// changing, for Bundle.ChangesAt.
+func (c *content) changeAt(cfg Config, times ...time.Time) {
+	for _, t := range times {
+		if t.After(cfg.Now) && (c.changesAt.IsZero() || t.Before(c.changesAt)) {
+			c.changesAt = t
+		}
+	}
 }
 
 // leftOut says why a page is not part of this build, or "".

@@ -488,6 +488,7 @@ func (l *hugoLoader) termIndexes(tx *taxonomy) map[string]*page {
 // expired, not headless. A page left out is remembered, for links to it.
 func (l *hugoLoader) keep(p *page) bool {
 	hp := p.hugo
+	l.c.changeAt(l.cfg, p.meta.Date, hp.publishDate, hp.expiryDate)
 	reason := leftOut(p, l.cfg)
 	switch {
 	case reason != "":

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"hash"
 	"html/template"
 	"io"
@@ -441,4 +442,71 @@ func (r *resolver) fingerprint() [sha256.Size]byte {
 		k.str(r.excluded[e])
 	}
 	return k.sum()
+}
+
+// SourceStamp is a fingerprint of everything a build of dir reads: every
+// entry under dir (under the Hugo site's root when dir is its content/),
+// its path, type and stat, and for a file changed too recently before
+// start (the time the caller first looked) for its stat to show a later
+// change (racyWindow), its bytes. Equal stamps mean the same sources, so
+// the same build, up to Bundle.ChangesAt; `island publish` uses it to know
+// that nothing changed without building.
+func SourceStamp(dir string, start time.Time) ([sha256.Size]byte, error) {
+	root := dir
+	if r, ok := findHugoRoot(dir); ok {
+		root = r
+	}
+	h := sha256.New()
+	var buf [8]byte
+	num := func(v uint64) {
+		binary.LittleEndian.PutUint64(buf[:], v)
+		h.Write(buf[:])
+	}
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		io.WriteString(h, rel)
+		h.Write([]byte{0})
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		num(uint64(info.Mode()))
+		switch {
+		case info.Mode()&os.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			io.WriteString(h, target)
+			h.Write([]byte{0})
+		case info.Mode().IsRegular():
+			st := stampOf(info)
+			if st.settledAt(start) {
+				h.Write([]byte{'s'})
+				num(uint64(st.size))
+				num(uint64(st.mtime))
+				num(uint64(st.ctime))
+				num(st.dev)
+				num(st.ino)
+				break
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			sum := sha256.Sum256(data)
+			h.Write([]byte{'b'})
+			h.Write(sum[:])
+		}
+		return nil
+	})
+	var out [sha256.Size]byte
+	if err != nil {
+		return out, fmt.Errorf("site: stamp %s: %w", dir, err)
+	}
+	h.Sum(out[:0])
+	return out, nil
 }

@@ -1,0 +1,182 @@
+package cli
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/islandsite/island/internal/core"
+	"github.com/islandsite/island/internal/site"
+)
+
+// stampDir holds, per content folder, key and --lifetime, what the last
+// `publish` of it built: the stamp of its sources and the CID they became.
+// It is a cache: the daemon confirms the CID is the current version before
+// the answer is used, and a lost or wrong file only costs a build.
+const stampDir = "publish-stamps"
+
+// publishStamp is one file of stampDir.
+type publishStamp struct {
+	// Sources is site.SourceStamp of the content folder, before and after
+	// the build that made CID.
+	Sources string `json:"sources"`
+	// Binary is the stamp of the island executable that built it: another
+	// island may render the same sources differently.
+	Binary string `json:"binary"`
+	CID    string `json:"cid"`
+	// Lifetime is the lifetime the publish asked for (flag or site.toml).
+	Lifetime  core.Duration `json:"lifetime,omitzero"`
+	Pages     int           `json:"pages"`
+	Static    int           `json:"staticFiles"`
+	ChangesAt time.Time     `json:"changesAt,omitzero"`
+}
+
+// stamps finds and keeps the publish stamp of one content folder; the zero
+// value (no repo directory) keeps none.
+type stamps struct {
+	file    string // "" when stamps are off
+	sources string // the sources' stamp before the build
+	start   time.Time
+	binary  string
+}
+
+// newStamps computes the stamp of content's sources now, before any build.
+// Any failure turns stamps off for this publish: they only save time.
+func newStamps(env *Env, g *globalOptions, content string, o siteOptions) stamps {
+	repo, err := repoDir(env, g)
+	if err != nil {
+		return stamps{}
+	}
+	start := time.Now()
+	sum, err := site.SourceStamp(content, start)
+	if err != nil {
+		slog.Debug("publish: no source stamp", "err", err)
+		return stamps{}
+	}
+	binary, err := binaryStamp()
+	if err != nil {
+		slog.Debug("publish: no binary stamp", "err", err)
+		return stamps{}
+	}
+	id := sha256.Sum256([]byte(content + "\x00" + o.key + "\x00" + o.lifetime))
+	return stamps{
+		file:    filepath.Join(repo, stampDir, hex.EncodeToString(id[:16])+".json"),
+		sources: hex.EncodeToString(sum[:]),
+		start:   start,
+		binary:  binary,
+	}
+}
+
+// binaryStamp identifies the running executable by its stat.
+func binaryStamp() (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	st, err := os.Stat(exe)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s %d %d", exe, st.Size(), st.ModTime().UnixNano()), nil
+}
+
+// unchanged answers the publish without building when the sources are
+// those of the last publish and the daemon confirms that version is still
+// current. ok is false when the site must be built and sent.
+func (s stamps) unchanged(ctx context.Context, a core.API, req core.PublishRequest) (_ core.Published, _ publishStamp, ok bool, _ error) {
+	if s.file == "" {
+		return core.Published{}, publishStamp{}, false, nil
+	}
+	data, err := os.ReadFile(s.file)
+	if err != nil {
+		return core.Published{}, publishStamp{}, false, nil
+	}
+	var ps publishStamp
+	if json.Unmarshal(data, &ps) != nil || ps.Sources != s.sources || ps.Binary != s.binary || ps.CID == "" ||
+		!ps.ChangesAt.IsZero() && !time.Now().Before(ps.ChangesAt) {
+		return core.Published{}, publishStamp{}, false, nil
+	}
+	if req.Lifetime == 0 {
+		req.Lifetime = ps.Lifetime
+	}
+	req.IfCurrent = ps.CID
+	v, err := a.Publish(ctx, req)
+	if core.ErrorCode(err) == core.CodeConflict {
+		return core.Published{}, publishStamp{}, false, nil
+	}
+	if err != nil {
+		return core.Published{}, publishStamp{}, false, err
+	}
+	return v, ps, true, nil
+}
+
+// save records what a publish built, when the sources are still those the
+// stamp was taken of and the build warned of nothing (a stamp would skip
+// the warnings next time).
+func (s stamps) save(content string, b *site.Bundle, lifetime time.Duration, cid string, warned bool) {
+	if s.file == "" || warned {
+		return
+	}
+	// The same start: a file too fresh to trust its stat before the build
+	// is compared by its bytes after it too.
+	sum, err := site.SourceStamp(content, s.start)
+	if err != nil || hex.EncodeToString(sum[:]) != s.sources {
+		return
+	}
+	data, _ := json.Marshal(publishStamp{Sources: s.sources, Binary: s.binary, CID: cid,
+		Lifetime: core.Duration(lifetime), Pages: b.Pages(), Static: b.StaticFiles(), ChangesAt: b.ChangesAt()})
+	if err := writeFileAtomic(s.file, data); err != nil {
+		slog.Debug("publish: keeping the source stamp", "err", err)
+	}
+}
+
+func writeFileAtomic(file string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(file), ".stamp-*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), file)
+	}
+	if err != nil {
+		return errors.Join(err, os.Remove(tmp.Name()))
+	}
+	return nil
+}
+
+// warnCounter is a slog handler that counts the records at Warn or above
+// it passes on, so a publish knows whether its build warned.
+type warnCounter struct {
+	slog.Handler
+	n *atomic.Int64
+}
+
+func (w warnCounter) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelWarn {
+		w.n.Add(1)
+	}
+	return w.Handler.Handle(ctx, r)
+}
+
+func (w warnCounter) WithAttrs(as []slog.Attr) slog.Handler {
+	return warnCounter{w.Handler.WithAttrs(as), w.n}
+}
+
+func (w warnCounter) WithGroup(name string) slog.Handler {
+	return warnCounter{w.Handler.WithGroup(name), w.n}
+}

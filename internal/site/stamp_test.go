@@ -1,0 +1,76 @@
+package site
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestChangesAt: a build knows when its sources would build differently
+// with no file changing: the first future date of a post (island's layout
+// or a Hugo site), and a Hugo page's expiryDate still to come.
+func TestChangesAt(t *testing.T) {
+	future := time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC)
+	require.True(t, mustBuild(t, testConfig(t, filepath.Join("testdata", "site"))).ChangesAt().Equal(future))
+	require.True(t, mustBuild(t, testConfig(t, filepath.Join("testdata", "hugo"))).ChangesAt().Equal(future))
+
+	dir := t.TempDir()
+	write := func(rel, text string) { writeUnder(t, dir, rel, text) }
+	write("hugo.toml", "title = \"x\"\n")
+	write("content/post/a.md", "---\ntitle: A\ndate: 2020-01-01\nexpiryDate: 2030-05-01\n---\nA.\n")
+	require.True(t, mustBuild(t, testConfig(t, dir)).ChangesAt().Equal(time.Date(2030, 5, 1, 0, 0, 0, 0, time.UTC)))
+	write("content/post/a.md", "---\ntitle: A\ndate: 2020-01-01\n---\nA.\n")
+	require.True(t, mustBuild(t, testConfig(t, dir)).ChangesAt().IsZero(), "nothing changes by itself")
+}
+
+// TestSourceStamp: the stamp changes with anything a build reads (a file's
+// bytes, a new or removed file, the Hugo root above content/), and a file
+// too fresh for its stat to be trusted is compared by its bytes.
+func TestSourceStamp(t *testing.T) {
+	root := t.TempDir()
+	content := filepath.Join(root, "content")
+	write := func(rel, text string) { writeUnder(t, root, rel, text) }
+	write("hugo.toml", "title = \"x\"\n")
+	write("content/post/a.md", "A.\n")
+	stamp := func(start time.Time) [32]byte {
+		t.Helper()
+		s, err := SourceStamp(content, start)
+		require.NoError(t, err)
+		return s
+	}
+	now := time.Now()
+	first := stamp(now)
+	require.Equal(t, first, stamp(now), "the same sources")
+
+	// Fresh files count by their bytes: the same bytes written again are
+	// the same sources, other bytes of the same size are not.
+	write("content/post/a.md", "A.\n")
+	require.Equal(t, first, stamp(now))
+	write("content/post/a.md", "B.\n")
+	changed := stamp(now)
+	require.NotEqual(t, first, changed)
+
+	// Settled files count by their stat.
+	later := time.Now().Add(time.Hour)
+	settled := stamp(later)
+	require.NotEqual(t, changed, settled, "judged at another time, by stat rather than bytes")
+	write("content/post/b.md", "B.\n")
+	require.NotEqual(t, settled, stamp(later), "a new file")
+	require.NoError(t, os.Remove(filepath.Join(content, "post", "b.md")))
+	require.Equal(t, settled, stamp(later), "the file gone again")
+	write("hugo.toml", "title = \"y\"\n")
+	require.NotEqual(t, settled, stamp(later), "the Hugo site's root, above content/")
+
+	_, err := SourceStamp(filepath.Join(root, "missing"), now)
+	require.Error(t, err)
+}
+
+// writeUnder writes text to the file rel under dir, making its folders.
+func writeUnder(t *testing.T, dir, rel, text string) {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, rel)), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, rel), []byte(text), 0o644))
+}
