@@ -1,6 +1,6 @@
 module github.com/islandsite/island
 
-go 1.26.0
+go 1.26.6
 
 require (
 	github.com/alecthomas/chroma/v2 v2.27.0
@@ -20,6 +20,7 @@ require (
 	github.com/ipld/go-codec-dagpb v1.7.0
 	github.com/libp2p/go-libp2p v0.51.0
 	github.com/libp2p/go-libp2p-kad-dht v0.42.2
+	github.com/libp2p/go-libp2p-pubsub v0.19.0
 	github.com/libp2p/go-libp2p-record v0.3.1
 	github.com/libp2p/go-libp2p-routing-helpers v0.7.5
 	github.com/miekg/dns v1.1.73

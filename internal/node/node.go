@@ -87,8 +87,10 @@ func New(ctx context.Context, cfg Config) (_ *Node, err error) {
 	// The datastore is the caller's: nothing the node builds may close it.
 	ds := keepOpen{cfg.Datastore}
 
-	if n.host, err = newHost(&cfg, n.log); err != nil {
-		return nil, err
+	if n.host = cfg.Host; n.host == nil {
+		if n.host, err = newHost(&cfg, n.log); err != nil {
+			return nil, err
+		}
 	}
 	undo = append(undo, n.host.Close)
 	if n.keys, err = newKeystore(ds); err != nil {

@@ -1,0 +1,34 @@
+package sim
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func smallConfig() Config {
+	c := DefaultConfig()
+	c.N = 40
+	c.Samples = 5
+	return c
+}
+
+func TestPublishFound(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	sc, err := PublishFound(ctx, smallConfig())
+	require.NoError(t, err)
+	t.Logf("%+v", sc.Rows)
+	t.Logf("%+v", sc.Usage)
+}
+
+func TestColdVisit(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	sc, err := ColdVisit(ctx, smallConfig())
+	require.NoError(t, err)
+	t.Logf("%+v", sc.Rows)
+	t.Logf("%+v", sc.Usage)
+}
