@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ipfs/boxo/blockstore"
@@ -15,9 +16,12 @@ import (
 	dssync "github.com/ipfs/go-datastore/sync"
 	dht "github.com/libp2p/go-libp2p-kad-dht"
 	"github.com/libp2p/go-libp2p-kad-dht/amino"
+	pb "github.com/libp2p/go-libp2p-kad-dht/pb"
+	"github.com/libp2p/go-libp2p-kad-dht/records"
 	kb "github.com/libp2p/go-libp2p-kbucket"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
 	ma "github.com/multiformats/go-multiaddr"
@@ -42,6 +46,9 @@ type Network struct {
 	cfg Config
 	log *slog.Logger
 	mn  mocknet.Mocknet
+
+	// requests counts the DHT requests servers received, by type.
+	requests [pb.Message_PING + 1]atomic.Int64
 
 	mu      sync.Mutex
 	rng     *rand.Rand
@@ -230,7 +237,9 @@ func (n *Network) newServer() (*server, error) {
 		dht.Mode(dht.ModeServer),
 		dht.Datastore(dssync.MutexWrap(datastore.NewMapDatastore())),
 		dht.MaxRecordAge(n.cfg.scaled(amino.DefaultMaxRecordAge)),
+		dht.ProviderManagerOpts(records.ProvideValidity(n.cfg.scaled(amino.DefaultProvideValidity))),
 		dht.DisableAutoRefresh(),
+		dht.OnRequestHook(n.count),
 	)
 	if err != nil {
 		_ = h.Close()
@@ -238,6 +247,16 @@ func (n *Network) newServer() (*server, error) {
 	}
 	return &server{host: h, dht: d, key: kb.ConvertPeerID(h.ID())}, nil
 }
+
+// count is the servers' request hook.
+func (n *Network) count(_ context.Context, _ network.Stream, req *pb.Message) {
+	if t := req.GetType(); t >= 0 && int(t) < len(n.requests) {
+		n.requests[t].Add(1)
+	}
+}
+
+// Requests returns how many DHT requests of type t the servers received.
+func (n *Network) Requests(t pb.Message_MessageType) int64 { return n.requests[t].Load() }
 
 // wire connects p to its closest live servers and a few random ones.
 func (n *Network) wire(ctx context.Context, p peer.ID) {

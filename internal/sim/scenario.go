@@ -66,8 +66,13 @@ const (
 )
 
 // run builds a fresh network of the same seed for each behaviour and runs
-// f on it.
-func run(ctx context.Context, cfg Config, residents int, f func(ctx context.Context, n *Network, b Behaviour) error) ([]Usage, error) {
+// f on it. Unless scaled, the network runs in real time (TimeScale 1): a
+// latency scenario lasts minutes, and scaled record expiry would only get
+// in its way.
+func run(ctx context.Context, cfg Config, residents int, scaled bool, f func(ctx context.Context, n *Network, b Behaviour) error) ([]Usage, error) {
+	if !scaled {
+		cfg.TimeScale = 1
+	}
 	var usage []Usage
 	for _, b := range []Behaviour{IslandBehaviour(), KuboBehaviour()} {
 		before := measure()
@@ -177,7 +182,7 @@ func PublishFound(ctx context.Context, cfg Config) (Scenario, error) {
 	sc := Scenario{Name: "publish-found", XLabel: "sample", YLabel: "seconds"}
 	found := map[string][]float64{}
 	var pushed []float64
-	usage, err := run(ctx, cfg, 1+residentFollowers, func(ctx context.Context, n *Network, b Behaviour) error {
+	usage, err := run(ctx, cfg, 1+residentFollowers, false, func(ctx context.Context, n *Network, b Behaviour) error {
 		a, fs, err := author(ctx, n, b, residentFollowers)
 		if err != nil {
 			return err
@@ -264,7 +269,7 @@ func ColdVisit(ctx context.Context, cfg Config) (Scenario, error) {
 	sc := Scenario{Name: "cold-visit", XLabel: "seconds", YLabel: "share of visits"}
 	resolve := map[string][]float64{}
 	total := map[string][]float64{}
-	usage, err := run(ctx, cfg, 1+residentFollowers, func(ctx context.Context, n *Network, b Behaviour) error {
+	usage, err := run(ctx, cfg, 1+residentFollowers, false, func(ctx context.Context, n *Network, b Behaviour) error {
 		a, _, err := author(ctx, n, b, residentFollowers)
 		if err != nil {
 			return err

@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"os"
+	"strconv"
 	"context"
 	"testing"
 	"time"
@@ -30,5 +32,21 @@ func TestColdVisit(t *testing.T) {
 	sc, err := ColdVisit(ctx, smallConfig())
 	require.NoError(t, err)
 	t.Logf("%+v", sc.Rows)
+	t.Logf("%+v", sc.Usage)
+}
+
+func TestAuthorAway(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c := smallConfig()
+	c.Month = 4 * 24 * time.Hour
+	c.Samples = 6
+	if os.Getenv("SIM_CHURN") != "" {
+		c.ChurnPerHour, _ = strconv.ParseFloat(os.Getenv("SIM_CHURN"), 64)
+	}
+	sc, err := AuthorAway(ctx, c)
+	require.NoError(t, err)
+	t.Logf("%+v", sc.Rows)
+	t.Logf("%+v", sc.Series)
 	t.Logf("%+v", sc.Usage)
 }
