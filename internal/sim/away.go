@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ipfs/boxo/ipns"
+	"golang.org/x/sync/errgroup"
 )
 
 const (
@@ -39,19 +40,27 @@ func AuthorAway(ctx context.Context, cfg Config) (Scenario, error) {
 			counts = []int{0}
 		}
 		away := make([]ipns.Name, len(counts))
+		authors := make([]*Island, len(counts))
+		var g errgroup.Group
 		for j, c := range counts {
-			a, _, err := author(ctx, n, b, c)
-			if err != nil {
-				return err
-			}
-			if err := awaitProvided(ctx, n, a); err != nil {
-				return err
-			}
-			away[j] = a.Name()
+			g.Go(func() error {
+				a, _, err := author(ctx, n, b, c)
+				if err != nil {
+					return err
+				}
+				authors[j] = a
+				return awaitProvided(ctx, n, a)
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		for j, c := range counts {
+			away[j] = authors[j].Name()
 			k := key{b.Name, c}
 			order = append(order, k)
 			series[k] = &Series{Label: fmt.Sprintf("%s, %d followers", b.Name, c)}
-			if err := n.dropIsland(a); err != nil {
+			if err := n.dropIsland(authors[j]); err != nil {
 				return err
 			}
 		}
