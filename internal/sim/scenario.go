@@ -269,6 +269,8 @@ func ColdVisit(ctx context.Context, cfg Config) (Scenario, error) {
 	sc := Scenario{Name: "cold-visit", XLabel: "seconds", YLabel: "share of visits"}
 	resolve := map[string][]float64{}
 	total := map[string][]float64{}
+	// requests are the DHT requests servers receive during one visit.
+	requests := map[string][]float64{}
 	usage, err := run(ctx, cfg, 1+residentFollowers, false, func(ctx context.Context, n *Network, b Behaviour) error {
 		a, _, err := author(ctx, n, b, residentFollowers)
 		if err != nil {
@@ -282,12 +284,14 @@ func ColdVisit(ctx context.Context, cfg Config) (Scenario, error) {
 			return err
 		}
 		for _, v := range vs {
+			before := n.requestCounts()
 			vctx, cancel := context.WithTimeout(ctx, lookupTimeout)
 			got, err := v.Visit(vctx, a.Name())
 			cancel()
 			if err != nil {
 				return err
 			}
+			requests[b.Name] = append(requests[b.Name], float64(n.requestCounts().minus(before).total()))
 			resolve[b.Name] = append(resolve[b.Name], got.Resolve.Seconds())
 			total[b.Name] = append(total[b.Name], got.Total.Seconds())
 			if err := n.dropIsland(v); err != nil {
@@ -304,6 +308,7 @@ func ColdVisit(ctx context.Context, cfg Config) (Scenario, error) {
 		{Metric: "cold visit: resolve p50", Island: pct(resolve["island"], 50), Kubo: pct(resolve["kubo"], 50), Unit: "s"},
 		{Metric: "cold visit: resolve + home page p50", Island: pct(total["island"], 50), Kubo: pct(total["kubo"], 50), Unit: "s", Target: "< 1 s"},
 		{Metric: "cold visit: resolve + home page p95", Island: pct(total["island"], 95), Kubo: pct(total["kubo"], 95), Unit: "s"},
+		{Metric: "cold visit: DHT requests per visit p50", Island: pct(requests["island"], 50), Kubo: pct(requests["kubo"], 50), Unit: "req"},
 	}
 	sc.Series = []Series{cdf("island", total["island"]), cdf("kubo", total["kubo"])}
 	return sc, nil
