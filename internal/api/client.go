@@ -325,6 +325,20 @@ func (c *Client) DagImport(ctx context.Context, req core.DagImportRequest) (core
 	return res, decodeResponse(resp, &res)
 }
 
+func (c *Client) HistoryExport(ctx context.Context, req core.HistoryRequest) (io.ReadCloser, error) {
+	_, rc, err := c.postStream(ctx, "/site/history/export", req)
+	return rc, err
+}
+
+func (c *Client) HistoryImport(ctx context.Context, req core.HistoryImportRequest) (core.HistoryImported, error) {
+	var res core.HistoryImported
+	resp, err := c.request(ctx, http.MethodPost, "/site/history/import", typeCAR, req.CAR, nil)
+	if err != nil {
+		return res, err
+	}
+	return res, decodeResponse(resp, &res)
+}
+
 func (c *Client) DagExport(ctx context.Context, req core.PathRequest) (io.ReadCloser, error) {
 	_, rc, err := c.postStream(ctx, "/dag/export", req)
 	return rc, err
@@ -344,6 +358,10 @@ func (c *Client) PinLs(ctx context.Context, req core.PinLsRequest) ([]core.Pin, 
 
 func (c *Client) GC(ctx context.Context) (core.GCResult, error) {
 	return postJSON[struct{}, core.GCResult](ctx, c, "/repo/gc", struct{}{})
+}
+
+func (c *Client) RepoStat(ctx context.Context) (core.RepoStat, error) {
+	return getJSON[core.RepoStat](ctx, c, "/repo/stat")
 }
 
 func (c *Client) RepoVerify(ctx context.Context) (core.VerifyReport, error) {

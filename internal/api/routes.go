@@ -80,9 +80,12 @@ var operations = []operation{
 	op(post, "/pin/ls", func(_ *Server, a core.API) http.HandlerFunc { return call(a.PinLs) }),
 	op(post, "/repo/gc", func(_ *Server, a core.API) http.HandlerFunc { return call0(a.GC) }),
 	op(post, "/repo/verify", func(_ *Server, a core.API) http.HandlerFunc { return call0(a.RepoVerify) }),
+	op(get, "/repo/stat", func(_ *Server, a core.API) http.HandlerFunc { return read(a.RepoStat) }),
 
 	op(post, "/site/publish", func(s *Server, _ core.API) http.HandlerFunc { return s.publish }),
 	op(post, "/site/history", func(_ *Server, a core.API) http.HandlerFunc { return call(a.History) }),
+	op(post, "/site/history/export", func(_ *Server, a core.API) http.HandlerFunc { return stream(a.HistoryExport, typeCAR) }),
+	op(post, "/site/history/import", func(s *Server, _ core.API) http.HandlerFunc { return s.historyImport }),
 	op(post, "/site/rollback", func(_ *Server, a core.API) http.HandlerFunc { return call(a.Rollback) }),
 
 	op(post, "/name/publish", func(_ *Server, a core.API) http.HandlerFunc { return call(a.NamePublish) }),
@@ -419,6 +422,19 @@ func (s *Server) dagImport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.cfg.API.DagImport(r.Context(), req)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (s *Server) historyImport(w http.ResponseWriter, r *http.Request) {
+	if err := needType(r, typeCAR); err != nil {
+		writeError(w, err)
+		return
+	}
+	res, err := s.cfg.API.HistoryImport(r.Context(), core.HistoryImportRequest{CAR: r.Body})
 	if err != nil {
 		writeError(w, err)
 		return

@@ -143,6 +143,7 @@ var specRoutes = map[string]specRoute{
 	"GET /api/v1/status":       {api: "Status", status: 200, media: typeJSON, out: typeOf[core.Status]()},
 	"GET /api/v1/peers":        {api: "Peers", status: 200, media: typeJSON, out: typeOf[[]core.Peer]()},
 	"GET /api/v1/provide/stat": {api: "ProvideStat", status: 200, media: typeJSON, out: typeOf[core.ProvideStat]()},
+	"GET /api/v1/repo/stat":    {api: "RepoStat", status: 200, media: typeJSON, out: typeOf[core.RepoStat]()},
 
 	"POST /api/v1/add": {api: "Add", in: typeOf[core.AddRequest](), body: typeMultipart,
 		status: 200, media: typeJSON, out: typeOf[core.Added]()},
@@ -172,6 +173,10 @@ var specRoutes = map[string]specRoute{
 		status: 200, media: typeJSON, out: typeOf[core.Published]()},
 	"POST /api/v1/site/history": {api: "History", in: typeOf[core.HistoryRequest](), body: typeJSON,
 		status: 200, media: typeJSON, out: typeOf[core.History]()},
+	"POST /api/v1/site/history/export": {api: "HistoryExport", in: typeOf[core.HistoryRequest](), body: typeJSON,
+		status: 200, media: typeCAR, out: typeOf[io.ReadCloser](), headers: []string{"Trailer", trailerError}},
+	"POST /api/v1/site/history/import": {api: "HistoryImport", in: typeOf[core.HistoryImportRequest](), body: typeCAR,
+		status: 200, media: typeJSON, out: typeOf[core.HistoryImported]()},
 	"POST /api/v1/site/rollback": {api: "Rollback", in: typeOf[core.RollbackRequest](), body: typeJSON,
 		status: 200, media: typeJSON, out: typeOf[core.RolledBack]()},
 

@@ -47,6 +47,10 @@ func TestStatusPage(t *testing.T) {
 		v1   = "bafybeie5nqv6kd3qnfjupgvz34woh3oksc3iau6abmyajn7qvtf6d2ho34"
 		name = "k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8"
 		gw   = "http://127.0.0.1:8080"
+		// The node holds a slot on relay, and last served visitor through it.
+		relay     = "12D3KooWKjjgzRdKe6S2FQv9jGi6h681DSc4T9LEt64GhUzRxB55"
+		visitor   = "12D3KooWK6FGtzVLvSX8iuzxyXaEa5f6qHvgibQepP4644xMX39N"
+		relayAddr = "/ip6/3fff:0:1::1/tcp/4001/p2p/" + relay + "/p2p-circuit/p2p/12D3KooWQYV9dGMFoRzNStwpXztXaBUjtPqi6aU76ZgUriHhKust"
 	)
 	reprovided := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
 	st := core.Status{
@@ -57,6 +61,12 @@ func TestStatusPage(t *testing.T) {
 		Provide: &core.ProvideState{Provided: 42, Queued: 3, LastReprovide: reprovided, NextReprovide: reprovided.Add(22 * time.Hour)},
 		Follows: []core.Follow{{Name: "example.org", LastCID: v1}},
 		Gateway: gw,
+		Reachability: &core.Reachability{
+			Status:       "private",
+			RelayAddrs:   []string{relayAddr},
+			HolePunching: true,
+			LastServed:   &core.ServedPeer{Peer: visitor, Path: "relayed", Addr: "/ip6/3fff:0:1::1/tcp/4001/p2p/" + relay + "/p2p-circuit", At: reprovided},
+		},
 	}
 	s := serve(t, statusOnly{status: func(context.Context) (core.Status, error) { return st, nil }}, func(c *api.Config) {
 		c.StyleSheet = []byte("body { color: rebeccapurple } </style><script>alert(1)</script>")
@@ -74,6 +84,7 @@ func TestStatusPage(t *testing.T) {
 		`href="http://example-org.ipns.localhost:8080/"`,
 		`href="` + gw + `/ipfs/` + v1 + `/"`,
 		"rebeccapurple",
+		"private (behind NAT)", relayAddr, visitor + "</code>, relayed",
 	} {
 		require.Contains(t, html, want)
 	}

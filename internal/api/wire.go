@@ -70,6 +70,8 @@ func httpStatus(c core.Code) int {
 		return http.StatusServiceUnavailable
 	case core.CodeUnauthorized:
 		return http.StatusUnauthorized
+	case core.CodeRepoFull:
+		return http.StatusInsufficientStorage
 	default:
 		return http.StatusInternalServerError
 	}
@@ -91,6 +93,8 @@ func codeOfStatus(status int) core.Code {
 		return core.CodeUnavailable
 	case http.StatusUnauthorized, http.StatusForbidden:
 		return core.CodeUnauthorized
+	case http.StatusInsufficientStorage:
+		return core.CodeRepoFull
 	default:
 		return core.CodeInternal
 	}

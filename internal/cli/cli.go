@@ -106,6 +106,11 @@ func exitCode(err error) int {
 	if errors.As(err, &ue) || core.ErrorCode(err) == core.CodeInvalid {
 		return exitUsage
 	}
+	if core.ErrorCode(err) == core.CodeRepoFull {
+		// A failure like any other (docs/interface.md): the message says
+		// what to free or raise.
+		return exitFailure
+	}
 	// cobra reports unknown commands with plain errors before any of our code runs.
 	if msg := err.Error(); strings.HasPrefix(msg, "unknown command") ||
 		strings.HasPrefix(msg, "unknown flag") || strings.HasPrefix(msg, "unknown shorthand flag") {

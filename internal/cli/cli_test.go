@@ -46,6 +46,8 @@ func TestExitStatus(t *testing.T) {
 		{"unknown flag", []string{"version", "--nope"}, exitUsage, "unknown flag"},
 		{"extra argument", []string{"version", "x"}, exitUsage, "takes no arguments"},
 		{"bad log level", []string{"--log-level", "loud", "version"}, exitUsage, "--log-level"},
+		{"bad relay service", []string{"daemon", "--relay-service", "sometimes"}, exitUsage, `--relay-service "sometimes": want auto, on or off`},
+		{"relay without peer ID", []string{"daemon", "--relay", "/ip4/192.0.2.1/tcp/4001"}, exitUsage, "--relay"},
 		{"version", []string{"version"}, exitOK, ""},
 	}
 	for _, tt := range tests {

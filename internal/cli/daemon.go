@@ -20,6 +20,7 @@ import (
 	"github.com/islandsite/island/internal/daemon"
 	"github.com/islandsite/island/internal/names"
 	"github.com/islandsite/island/internal/node"
+	"github.com/islandsite/island/internal/repo"
 	"github.com/islandsite/island/internal/site"
 )
 
@@ -31,10 +32,14 @@ type daemonOptions struct {
 	apiAuth        bool
 	listen         []string
 	bootstrap      []string
+	relays         []string
+	relayService   string
 	followInterval time.Duration
 	pinning        string
 	dnsResolver    string
 	gatewayNoFetch bool
+	storageMax     string
+	pinningQuota   string
 }
 
 func (o *daemonOptions) register(cmd *cobra.Command) {
@@ -45,9 +50,13 @@ func (o *daemonOptions) register(cmd *cobra.Command) {
 	f.BoolVar(&o.apiAuth, "api-auth", false, "require the bearer token in $REPO/api-token (created if missing) for every API request; always on beyond loopback")
 	f.StringArrayVar(&o.listen, "listen", nil, "libp2p listen multiaddr, repeatable (default TCP, QUIC, WebTransport and WebRTC-direct on port 4001, all interfaces)")
 	f.StringArrayVar(&o.bootstrap, "bootstrap", nil, "bootstrap peer multiaddr ending in /p2p/ID, repeatable, replaces the public Amino peers; \"none\" dials no one")
+	f.StringArrayVar(&o.relays, "relay", nil, "relay multiaddr ending in /p2p/ID, repeatable: behind NAT, reserve slots on these relays only (default: relays found among connected and DHT peers)")
+	f.StringVar(&o.relayService, "relay-service", string(node.RelayServiceAuto), "relay connections for peers behind NAT: auto (while AutoNAT finds this node public), on or off")
 	f.StringVar(&o.pinning, "pinning", "", "also serve the Pinning Service API on this address (e.g. 0.0.0.0:5081) for friends on other machines; the token is in $REPO/pinning-token")
+	f.StringVar(&o.pinningQuota, "pinning-quota", "", "the most the pinning token's pins may hold, e.g. 10GiB (default 4 GiB); a pin past it fails, telling the friend why")
 	f.DurationVar(&o.followInterval, "follow-interval", 0, "how often followed names are checked (default 5m)")
 	f.BoolVar(&o.gatewayNoFetch, "gateway-no-fetch", false, "the gateway serves only what the repo holds, never fetching from peers (Kubo's Gateway.NoFetch)")
+	f.StringVar(&o.storageMax, "storage-max", "", "the repo's quota for this run, e.g. 20GB (default config.json's storageMax, set when the repo was created to half the free disk); past 90% of it unheld blocks are collected, and writes past it fail with \"repo full\"")
 	f.StringVar(&o.dnsResolver, "dns-resolver", names.DNSSystem, "where DNSLink TXT records are looked up: system, none, a DNS-over-HTTPS URL (https://HOST/dns-query) or a DNS server HOST:PORT")
 }
 
@@ -59,6 +68,16 @@ func (o *daemonOptions) config(env *Env, g *globalOptions) (daemon.Config, error
 		return cfg, err
 	}
 	cfg.Core.RepoPath = dir
+	if o.pinningQuota != "" {
+		if cfg.PinningQuota, err = repo.ParseSize(o.pinningQuota); err != nil {
+			return cfg, usagef("--pinning-quota: %v", err)
+		}
+	}
+	if o.storageMax != "" {
+		if cfg.Core.StorageMax, err = repo.ParseSize(o.storageMax); err != nil {
+			return cfg, usagef("--storage-max: %v", err)
+		}
+	}
 	// The daemon's own IPFS_NS_MAP applies to what it resolves for itself
 	// (the gateway); commands send theirs with each request.
 	cfg.Core.Names.DNSLinkOverrides = env.lookup().NSMap
@@ -80,7 +99,7 @@ func (o *daemonOptions) config(env *Env, g *globalOptions) (daemon.Config, error
 	case len(o.bootstrap) == 1 && o.bootstrap[0] == "none":
 		cfg.Core.Mode = core.ModeLAN
 	case len(o.bootstrap) > 0:
-		peers, err := node.ParseBootstrap(o.bootstrap)
+		peers, err := node.ParsePeerAddrs(o.bootstrap)
 		if err != nil {
 			return cfg, usageError{err}
 		}
@@ -97,6 +116,18 @@ func (o *daemonOptions) config(env *Env, g *globalOptions) (daemon.Config, error
 	// each other through the LAN DHT if it keeps loopback addresses.
 	if cfg.Core.Mode != core.ModeOffline && allLoopback(nc.ListenAddrs) {
 		cfg.Core.Mode = core.ModeLAN
+	}
+	if len(o.relays) > 0 {
+		relays, err := node.ParsePeerAddrs(o.relays)
+		if err != nil {
+			return cfg, usagef("--relay: %v", err)
+		}
+		nc.StaticRelays = relays
+	}
+	if o.relayService != "" {
+		if nc.RelayService, err = node.ParseRelayService(o.relayService); err != nil {
+			return cfg, usagef("--relay-service %q: want auto, on or off", o.relayService)
+		}
 	}
 	cfg.Gateway.ListenAddr = o.gateway
 	cfg.GatewayNoFetch = o.gatewayNoFetch

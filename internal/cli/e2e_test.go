@@ -7,11 +7,13 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	mrand "math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/islandsite/island/internal/core"
 	"github.com/islandsite/island/internal/testutil"
 	"github.com/islandsite/island/internal/testutil/browsercheck"
 )
@@ -140,6 +143,21 @@ func checkRepo(t *testing.T, repoDir, ackRoot string, ackData string) {
 	require.Equal(t, ackData, islandOK(t, repoDir, "cat", ackRoot+"/ack.txt"))
 }
 
+// crashHistory is the site's history after a crash: it must verify (every
+// entry signed, the chain whole), and after a gc every version must still
+// be readable.
+func crashHistory(t *testing.T, repoDir string) (string, []core.Version) {
+	t.Helper()
+	name, _, _ := strings.Cut(strings.TrimPrefix(islandOK(t, repoDir, "history"), "/ipns/"), "\n")
+	var versions []core.Version
+	require.NoError(t, json.Unmarshal([]byte(islandOK(t, repoDir, "history", "--json")), &versions))
+	islandOK(t, repoDir, "gc")
+	for _, v := range versions {
+		islandOK(t, repoDir, "ls", v.CID)
+	}
+	return name, versions
+}
+
 func catSum(t *testing.T, repoDir, p string) [32]byte {
 	t.Helper()
 	return sha256.Sum256([]byte(islandOK(t, repoDir, "cat", p)))
@@ -206,6 +224,45 @@ func TestCrashSafety(t *testing.T) {
 					islandOK(t, repoDir, "gc")
 					require.Equal(t, bigSum, catSum(t, repoDir, inputRoot+"/big.bin"))
 				}
+			},
+		},
+		{
+			name: "publish",
+			setup: func(t *testing.T, repoDir string) []string {
+				islandOK(t, repoDir, "publish", "--no-check", "--dir", ackDir)
+				return []string{"publish", "--no-check", "--dir", input}
+			},
+			after: func(t *testing.T, repoDir, out string, finished bool) {
+				name, versions := crashHistory(t, repoDir)
+				if m := regexp.MustCompile(`published (\S+) \(version 2\)`).FindStringSubmatch(out); m != nil {
+					// Acknowledged: the version, its record and its content are kept.
+					require.Len(t, versions, 2)
+					require.Equal(t, m[1], versions[1].CID)
+					require.True(t, versions[1].Current)
+					require.Equal(t, "/ipfs/"+m[1]+"\n", islandOK(t, repoDir, "name", "resolve", name))
+					require.Equal(t, bigSum, catSum(t, repoDir, m[1]+"/big.bin"))
+				}
+				require.True(t, !finished || len(versions) == 2)
+			},
+		},
+		{
+			name: "rollback",
+			setup: func(t *testing.T, repoDir string) []string {
+				islandOK(t, repoDir, "publish", "--no-check", "--dir", ackDir)
+				islandOK(t, repoDir, "publish", "--no-check", "--dir", input)
+				return []string{"rollback"}
+			},
+			after: func(t *testing.T, repoDir, out string, finished bool) {
+				name, versions := crashHistory(t, repoDir)
+				require.GreaterOrEqual(t, len(versions), 2, "what was published before stays")
+				if strings.HasPrefix(out, "rolled back") {
+					require.Len(t, versions, 3)
+					require.True(t, versions[2].Current)
+					require.Equal(t, versions[0].CID, versions[2].CID)
+					require.Equal(t, "/ipfs/"+versions[0].CID+"\n", islandOK(t, repoDir, "name", "resolve", name))
+				}
+				require.True(t, !finished || len(versions) == 3)
+				require.Equal(t, bigSum, catSum(t, repoDir, versions[1].CID+"/big.bin"))
 			},
 		},
 		{

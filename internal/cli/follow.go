@@ -7,21 +7,32 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/islandsite/island/internal/core"
+	"github.com/islandsite/island/internal/repo"
 )
 
 func newFollowCmd(env *Env, g *globalOptions) *cobra.Command {
+	var maxSize string
 	cmd := &cobra.Command{
 		Use:   "follow NAME",
 		Short: "Keep the newest version of someone's site pinned and their record alive",
 		Long: `Follow NAME (/ipns/k51…, k51… or a DNSLink domain): the daemon checks it
 every few minutes, fetches and pins each new version (keeping the last few),
 provides it and re-puts the author's signed record so the name keeps
-resolving while the author is offline.`,
+resolving while the author is offline. A version larger than --max-size
+(default 1 GiB) is not kept; follow ls says so.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			req := core.FollowRequest{Name: args[0]}
+			if maxSize != "" {
+				n, err := repo.ParseSize(maxSize)
+				if err != nil {
+					return usagef("--max-size: %v", err)
+				}
+				req.MaxSize = n
+			}
 			return withAPI(ctx, env, g, func(a core.API) error {
-				f, err := a.Follow(ctx, core.FollowRequest{Name: args[0]})
+				f, err := a.Follow(ctx, req)
 				if err != nil {
 					return err
 				}
@@ -31,6 +42,7 @@ resolving while the author is offline.`,
 			})
 		},
 	}
+	cmd.Flags().StringVar(&maxSize, "max-size", "", "the largest version kept, e.g. 5GiB (default 1 GiB, or what NAME was followed with)")
 	cmd.AddCommand(newFollowLsCmd(env, g), newFollowRmCmd(env, g))
 	return cmd
 }

@@ -41,6 +41,11 @@ func TestFollowOffline(t *testing.T) {
 	require.Nil(t, fs[1].LastCheck, "never checked without a daemon")
 	require.Empty(t, fs[1].Kept)
 	require.WithinDuration(t, time.Now(), fs[1].Added, time.Minute)
+	require.Equal(t, uint64(1<<30), fs[1].MaxSize, "1 GiB unless told")
+	mustRun(t, env, "follow", "--max-size", "5MiB", k51)
+	require.Equal(t, uint64(5<<20), followed(t, env)[1].MaxSize)
+	mustRun(t, env, "follow", k51)
+	require.Equal(t, uint64(5<<20), followed(t, env)[1].MaxSize, "kept when not given again")
 	ls := mustRun(t, env, "follow", "ls")
 	require.Regexp(t, `^NAME +LAST CID +SEQ +LAST CHECK +KEPT +ERROR\n`, ls)
 	require.Regexp(t, `(?m)^`+k51+` +- +- +never +0 +-$`, ls)
@@ -54,6 +59,8 @@ func TestFollowOffline(t *testing.T) {
 		{"follow a path", []string{"follow", "/ipfs/bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"}, exitUsage, "cannot follow"},
 		{"follow a word", []string{"follow", "nope"}, exitUsage, `cannot follow "nope"`},
 		{"follow nothing", []string{"follow"}, exitUsage, "takes 1 argument"},
+		{"follow too small", []string{"follow", "--max-size", "0", k51}, exitUsage, "--max-size"},
+		{"follow no size", []string{"follow", "--max-size", "big", k51}, exitUsage, "--max-size"},
 		{"rm not followed", []string{"follow", "rm", "other.example"}, exitFailure, "not followed: other.example (see 'island follow ls')"},
 		{"rm bad name", []string{"follow", "rm", "nope"}, exitUsage, "cannot follow"},
 	}

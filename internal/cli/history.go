@@ -1,13 +1,17 @@
 package cli
 
 import (
+	"cmp"
 	"fmt"
+	"io"
+	"os"
 	"strconv"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/islandsite/island/internal/core"
+	"github.com/islandsite/island/internal/repo"
 )
 
 func newHistoryCmd(env *Env, g *globalOptions) *cobra.Command {
@@ -55,6 +59,87 @@ key and checked when read. Every version stays in the repo: gc keeps them.`,
 	}
 	cmd.Flags().StringVar(&key, "key", "", "the key whose site to list (default: the node's own, \"self\")")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the versions as JSON")
+	cmd.AddCommand(newHistoryExportCmd(env, g), newHistoryImportCmd(env, g))
+	return cmd
+}
+
+func newHistoryExportCmd(env *Env, g *globalOptions) *cobra.Command {
+	var key, out string
+	cmd := &cobra.Command{
+		Use:   "export [--key NAME] [-o FILE]",
+		Short: "Write the site's signed history, its record and every version to FILE (a CAR), to carry the site to another machine",
+		Long: `Write the signed history of the site published with key NAME (default: the
+node's own), the name's current record and every version's blocks to FILE
+(default NAME.history.car, never replaced), a CAR whose root is the history.
+On the new machine: island key import NAME NAME.key, island history import
+FILE, then island publish --key NAME goes on from the last version.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			if out == "" {
+				out = cmp.Or(key, repo.SelfKey) + ".history.car"
+			}
+			return withAPI(ctx, env, g, func(a core.API) error {
+				rc, err := a.HistoryExport(ctx, core.HistoryRequest{Key: key})
+				if err != nil {
+					return err
+				}
+				defer rc.Close()
+				p := env.abs(out)
+				// O_EXCL: an export never replaces a file.
+				f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+				if err != nil {
+					return fmt.Errorf("history export: %w (choose another file with -o)", err)
+				}
+				_, err = io.Copy(f, rc)
+				if err == nil {
+					err = f.Sync()
+				}
+				if cerr := f.Close(); err == nil {
+					err = cerr
+				}
+				if err != nil {
+					os.Remove(p) // half a history is no history
+					return fmt.Errorf("history export: %s: %w", out, err)
+				}
+				fmt.Fprintf(env.Stdout, "wrote the history of %s to %s\n", cmp.Or(key, repo.SelfKey), out)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&key, "key", "", "the key whose site to export (default: the node's own, \"self\")")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "the file to write (default NAME.history.car); never replaced")
+	return cmd
+}
+
+func newHistoryImportCmd(env *Env, g *globalOptions) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "import FILE",
+		Short: "Keep a site's history exported on another machine (island history export): every version checked against the name's key",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			f, err := os.Open(env.abs(args[0]))
+			if err != nil {
+				return fmt.Errorf("history import: %w", err)
+			}
+			defer f.Close()
+			return withAPI(ctx, env, g, func(a core.API) error {
+				res, err := a.HistoryImport(ctx, core.HistoryImportRequest{CAR: f})
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(env.Stdout, res)
+				}
+				fmt.Fprintf(env.Stdout, "imported %d versions of /ipns/%s (%d new)\n", res.Versions, res.Name, res.Added)
+				env.notes(res.Notes)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
 }
 

@@ -11,11 +11,12 @@ import (
 )
 
 // idJSON is what `id --json` prints (docs/interface.md: id, addrs and
-// browser_addrs).
+// browser_addrs; and how peers reach the node, when one runs).
 type idJSON struct {
-	ID           string   `json:"id"`
-	Addrs        []string `json:"addrs"`
-	BrowserAddrs []string `json:"browser_addrs"`
+	ID           string             `json:"id"`
+	Addrs        []string           `json:"addrs"`
+	BrowserAddrs []string           `json:"browser_addrs"`
+	Reachability *core.Reachability `json:"reachability,omitempty"`
 }
 
 func newIDCmd(env *Env, g *globalOptions) *cobra.Command {
@@ -32,7 +33,7 @@ func newIDCmd(env *Env, g *globalOptions) *cobra.Command {
 					return err
 				}
 				if asJSON {
-					return printJSON(env.Stdout, idJSON{ID: id.ID, Addrs: id.Addrs, BrowserAddrs: id.BrowserAddrs})
+					return printJSON(env.Stdout, idJSON{ID: id.ID, Addrs: id.Addrs, BrowserAddrs: id.BrowserAddrs, Reachability: id.Reachability})
 				}
 				fmt.Fprintln(env.Stdout, id.ID)
 				for _, a := range id.Addrs {
@@ -140,6 +141,15 @@ func newStatusCmd(env *Env, g *globalOptions) *cobra.Command {
 				} else {
 					fmt.Fprintf(tw, "site:\tnothing published yet\n")
 				}
+				if r := st.Reachability; r != nil {
+					fmt.Fprintf(tw, "reachability:\t%s\n", reachabilityText(r))
+					for _, a := range r.RelayAddrs {
+						fmt.Fprintf(tw, "  relay address\t%s\n", a)
+					}
+					if s := r.LastServed; s != nil {
+						fmt.Fprintf(tw, "last served:\t%s, %s, %s ago\n", s.Peer, s.Path, time.Since(s.At).Round(time.Second))
+					}
+				}
 				fmt.Fprintf(tw, "peers:\t%d\n", st.Peers)
 				if st.Provide != nil {
 					fmt.Fprintf(tw, "provided:\t%d, %d queued, last reprovide %s, next %s\n", st.Provide.Provided, st.Provide.Queued, when(st.Provide.LastReprovide), when(st.Provide.NextReprovide))
@@ -158,4 +168,27 @@ func newStatusCmd(env *Env, g *globalOptions) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
 	return cmd
+}
+
+// reachabilityText says in a few words how peers reach the node.
+func reachabilityText(r *core.Reachability) string {
+	var s string
+	switch r.Status {
+	case "public":
+		s = "public: peers dial this node directly"
+	case "private":
+		s = "private (behind NAT): peers reach this node through relays, then directly once hole punching succeeds"
+		if !r.HolePunching {
+			s = "private (behind NAT): peers reach this node through relays; hole punching waits for a peer to observe its public address"
+		}
+		if len(r.RelayAddrs) == 0 {
+			s = "private (behind NAT), no relay yet: peers cannot dial this node"
+		}
+	default:
+		s = "unknown (not probed yet)"
+	}
+	if r.RelayService {
+		s += "; relaying for others"
+	}
+	return s
 }

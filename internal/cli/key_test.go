@@ -113,3 +113,19 @@ func TestKeyExportImport(t *testing.T) {
 		})
 	}
 }
+
+// A key Kubo exported (testdata/kubo) imports and signs the very name Kubo
+// derives from it.
+func TestKeyImportFromKubo(t *testing.T) {
+	const kuboName = "k51qzi5uqu5dmjrq1za4ih4ajjgtvq34g7eaxihw7nyvfae7yvmfyk8wgplmfl"
+	env := testEnv(t)
+	key, err := filepath.Abs(filepath.Join("..", "..", "testdata", "kubo", "kubosite.key"))
+	require.NoError(t, err)
+	require.Equal(t, kuboName+"\n", mustRun(t, env, "key", "import", "fromkubo", key))
+	c := addText(t, env, "signed with Kubo's key")
+	require.Contains(t, mustRun(t, env, "name", "publish", "--key", "fromkubo", c), kuboName)
+	require.Equal(t, "/ipfs/"+c+"\n", mustRun(t, env, "name", "resolve", kuboName))
+	var keys []core.Key
+	require.NoError(t, json.Unmarshal([]byte(mustRun(t, env, "key", "ls", "--json")), &keys))
+	require.Equal(t, "fromkubo", keys[1].Name)
+}

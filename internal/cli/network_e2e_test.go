@@ -6,7 +6,9 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"io/fs"
+	mrand "math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/islandsite/island/internal/core"
 	"github.com/islandsite/island/internal/testutil"
 )
 
@@ -277,4 +280,66 @@ func TestNetworkServe(t *testing.T) {
 	v2 := waitVersions(t, env, 2)[1]
 	require.Contains(t, b.ok(t, "cat", v2.CID+"/posts/hello/index.html"), "Changed words.", "B fetches the new version from serve")
 	require.Equal(t, exitOK, srv.stop(t), srv.stderr.String())
+}
+
+// TestCrashDuringFollowAndPin kills a daemon with SIGKILL at random moments
+// while its follower fetches a followed site and its pinning service pins a
+// friend's request: after each crash the repo verifies, the follow and the
+// request it acknowledged are still there, what it recorded as kept is
+// whole; started again, it finishes both.
+func TestCrashDuringFollowAndPin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills daemons for seconds; make test runs it")
+	}
+	dir := t.TempDir()
+	input, bigSum := crashInput(t)
+	a := startDaemonProc(t, "A", filepath.Join(dir, "a"), nil)
+	root := strings.TrimSpace(a.ok(t, "add", "-q", input))
+	var pub struct {
+		Name string `json:"name"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(a.ok(t, "name", "publish", "--json", root)), &pub))
+	require.NotEmpty(t, pub.Name)
+
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("delays seeded with %d", seed)
+	rng := mrand.New(mrand.NewPCG(seed, seed))
+	for round := range 3 {
+		repoB := filepath.Join(dir, fmt.Sprintf("b%d", round))
+		b := startDaemonProc(t, "B", repoB, []*daemonProc{a}, "--follow-interval", "1s")
+		b.ok(t, "follow", pub.Name)
+		friend := filepath.Join(dir, fmt.Sprintf("friend%d", round))
+		apiURL, err := os.ReadFile(filepath.Join(repoB, "api"))
+		require.NoError(t, err)
+		islandOK(t, friend, "pin", "remote", "service", "add", "b", strings.TrimSpace(string(apiURL))+"/pinning/v1", "@"+filepath.Join(repoB, "pinning-token"))
+		islandOK(t, friend, "pin", "remote", "add", "--service", "b", "--background", root)
+
+		// The fetch of 24 MiB over loopback takes a few hundred ms.
+		delay := time.Duration(rng.Int64N(int64(400 * time.Millisecond)))
+		time.Sleep(delay)
+		require.NoError(t, b.cmd.Process.Signal(syscall.SIGKILL))
+		<-b.exited
+
+		// What the killed daemon acknowledged is all there.
+		out, errOut, code := island(t, repoB, "repo", "verify")
+		require.Zero(t, code, "repo verify after a crash: %s%s", out, errOut)
+		var follows []core.Follow
+		require.NoError(t, json.Unmarshal([]byte(islandOK(t, repoB, "follow", "ls", "--json")), &follows))
+		require.Len(t, follows, 1, "the acknowledged follow")
+		pins := islandOK(t, repoB, "pin", "ls")
+		kept := follows[0].LastCID == root || strings.Contains(pins, root)
+		if kept {
+			require.Equal(t, bigSum, catSum(t, repoB, root+"/big.bin"), "what is recorded as kept is whole")
+		}
+		t.Logf("round %d: killed after %v; kept=%v", round, delay, kept)
+
+		// Started again, it finishes the follow and the friend's request.
+		b = startDaemonProc(t, "B again", repoB, []*daemonProc{a}, "--follow-interval", "1s")
+		b.eventually(t, func(out string) bool { return strings.Contains(out, root) }, "follow", "ls", "--json")
+		b.eventually(t, func(out string) bool {
+			return regexp.MustCompile(`(?m)^` + root + ` recursive .*pinsvc:`).MatchString(out)
+		}, "pin", "ls")
+		b.stop(t)
+		require.Equal(t, bigSum, catSum(t, repoB, root+"/big.bin"))
+	}
 }

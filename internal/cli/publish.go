@@ -296,6 +296,10 @@ func explainCheck(r core.Retrievability) core.Retrievability {
 func retrievableText(r core.Retrievability) string {
 	r = explainCheck(r)
 	switch {
+	case r.OK && r.Relayed:
+		return fmt.Sprintf("yes, through a relay: a new peer entering the network through %s found %d provider(s) and fetched the root in %s; "+
+			"this node is behind NAT: visitors get small pages through the relay, the rest once hole punching connects them directly",
+			r.Via, r.Providers, r.Took)
 	case r.OK:
 		return fmt.Sprintf("yes: a new peer entering the network through %s found %d provider(s) and fetched the root in %s",
 			r.Via, r.Providers, r.Took)

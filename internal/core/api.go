@@ -54,6 +54,8 @@ type API interface {
 	GC(ctx context.Context) (GCResult, error)
 	// RepoVerify re-hashes every block and walks every pinned DAG.
 	RepoVerify(ctx context.Context) (VerifyReport, error)
+	// RepoStat says how much of its quota the repo uses.
+	RepoStat(ctx context.Context) (RepoStat, error)
 
 	// Publish imports a rendered site as the new version of a key's site:
 	// held by the site, recorded in its signed history, its IPNS name
@@ -64,6 +66,12 @@ type API interface {
 	History(ctx context.Context, req HistoryRequest) (History, error)
 	// Rollback makes an older version current again, as a new version.
 	Rollback(ctx context.Context, req RollbackRequest) (RolledBack, error)
+	// HistoryExport streams a site's signed history, its name's record and
+	// every version's blocks as one CAR, to carry the site to another
+	// machine (with the key: KeyExport).
+	HistoryExport(ctx context.Context, req HistoryRequest) (io.ReadCloser, error)
+	// HistoryImport checks and keeps a history export from another machine.
+	HistoryImport(ctx context.Context, req HistoryImportRequest) (HistoryImported, error)
 
 	// NamePublish signs and stores an IPNS record pointing a key's name at
 	// a path; online it is put to the DHT too.

@@ -24,6 +24,7 @@ func (c *Core) Add(ctx context.Context, req AddRequest) (_ Added, err error) {
 	if req.Files == nil {
 		return Added{}, Errorf(CodeInvalid, "nothing to add")
 	}
+	c.makeRoom(ctx)
 	im, err := c.repo.BeginImport(ctx)
 	if err != nil {
 		return Added{}, err
@@ -86,13 +87,77 @@ func importAll(ctx context.Context, dag ipld.DAGService, req AddRequest) (Added,
 
 // Cat opens the file at the path; its first block is read before Cat
 // returns, so a missing or wrong path is an error here, not mid-stream.
+// With a node, the reads end with a *node.RelayOnlyError rather than wait
+// for ever when the file's holders are reachable only through a relay that
+// cannot carry it.
 func (c *Core) Cat(ctx context.Context, req PathRequest) (_ io.ReadCloser, err error) {
 	defer c.fail(&err, "cat")
+	stop := func() {}
+	if c.node != nil {
+		ctx, stop = c.node.GuardRelay(ctx)
+	}
+	defer func() {
+		if err != nil {
+			err = relayCause(ctx, err)
+			stop()
+		}
+	}()
 	root, err := c.resolve(ctx, req.Path, req.Lookup)
 	if err != nil {
 		return nil, err
 	}
-	return repo.Cat(ctx, c.dag(), root)
+	rd, err := repo.Cat(ctx, c.dag(), root)
+	if err != nil {
+		return nil, err
+	}
+	return &guardedReader{ReadCloser: rd, ctx: ctx, stop: stop}, nil
+}
+
+// relayCause is err, or the relay guard's reason when the guard of ctx is
+// what ended the reads.
+func relayCause(ctx context.Context, err error) error {
+	if cause := node.RelayOnlyCause(ctx); cause != nil {
+		return cause
+	}
+	return err
+}
+
+// guardedReader reads a file under a relay guard (node.GuardRelay), and
+// stops the guard when closed.
+type guardedReader struct {
+	io.ReadCloser
+	ctx  context.Context
+	stop func()
+}
+
+func (r *guardedReader) Read(p []byte) (int, error) {
+	n, err := r.ReadCloser.Read(p)
+	return n, r.why(err)
+}
+
+// WriteTo keeps the DAG reader's own WriteTo for io.Copy.
+func (r *guardedReader) WriteTo(w io.Writer) (int64, error) {
+	if wt, ok := r.ReadCloser.(io.WriterTo); ok {
+		n, err := wt.WriteTo(w)
+		return n, r.why(err)
+	}
+	return io.Copy(w, struct{ io.Reader }{r})
+}
+
+// why replaces a read error the relay guard caused with its reason.
+func (r *guardedReader) why(err error) error {
+	if err == nil || err == io.EOF {
+		return err
+	}
+	if cause := node.RelayOnlyCause(r.ctx); cause != nil {
+		return &Error{Code: CodeUnavailable, Message: cause.Error(), Err: cause}
+	}
+	return err
+}
+
+func (r *guardedReader) Close() error {
+	defer r.stop()
+	return r.ReadCloser.Close()
 }
 
 // Ls lists the directory at the path.
@@ -140,6 +205,7 @@ func (c *Core) fetch(ctx context.Context, root cid.Cid, progress func(FetchProgr
 	if c.node == nil {
 		return nil
 	}
+	c.makeRoom(ctx)
 	var report func(node.FetchProgress)
 	if progress != nil {
 		report = func(p node.FetchProgress) {
@@ -191,6 +257,7 @@ func (c *Core) DagImport(ctx context.Context, req DagImportRequest) (_ DagImport
 	if req.CAR == nil {
 		return DagImported{}, Errorf(CodeInvalid, "no CAR to import")
 	}
+	c.makeRoom(ctx)
 	res, err := c.repo.ImportCAR(ctx, bufio.NewReaderSize(req.CAR, 1<<20), !req.NoPin)
 	if err != nil {
 		return DagImported{}, err

@@ -28,6 +28,7 @@ import (
 	"sync/atomic"
 
 	"github.com/ipfs/boxo/blockservice"
+	"github.com/ipfs/boxo/blockstore"
 	"github.com/ipfs/boxo/ipns"
 	"github.com/ipfs/boxo/path"
 	offlinert "github.com/ipfs/boxo/routing/offline"
@@ -60,6 +61,9 @@ type Config struct {
 	// Its DNSLinkOverrides apply to every request (the process's
 	// IPFS_NS_MAP); requests may add their own (Lookup).
 	Names names.Config
+	// StorageMax, if not 0, is the repo's quota for this Core's life
+	// (--storage-max) instead of config.json's storageMax.
+	StorageMax uint64
 	// MaxFollows bounds how many names may be followed.
 	MaxFollows int
 	// Daemon says the Core lives as long as a daemon that runs its follower
@@ -146,6 +150,8 @@ func Open(ctx context.Context, cfg Config) (_ *Core, err error) {
 	}()
 	rc := repo.DefaultConfig()
 	rc.Path = cfg.RepoPath
+	rc.StorageMax = cfg.StorageMax
+	rc.Logger = log
 	if c.repo, err = repo.Open(ctx, rc); err != nil {
 		return nil, err
 	}
@@ -200,6 +206,7 @@ func Open(ctx context.Context, cfg Config) (_ *Core, err error) {
 	nc := cfg.Names
 	nc.Routing = rt
 	nc.Datastore = c.repo.Datastore()
+	nc.Room = c.repo.Room
 	if c.node != nil && cfg.NamePubSub {
 		// c.push is set below, before Open returns and anything publishes.
 		nc.Push = func(ctx context.Context, rec names.Record) error { return c.push.Publish(ctx, rec) }
@@ -264,6 +271,13 @@ func (c *Core) BlockService() blockservice.BlockService {
 	}
 	return c.repo.BlockService()
 }
+
+// Blockstore is the repo's block store (within its quota).
+func (c *Core) Blockstore() blockstore.Blockstore { return c.repo.Blockstore() }
+
+// Room says whether the repo has room for n more bytes (a *repo.FullError
+// if not).
+func (c *Core) Room(ctx context.Context, n int) error { return c.repo.Room(ctx, n) }
 
 // LocalBlockService reads from the repo only, never from peers.
 func (c *Core) LocalBlockService() blockservice.BlockService { return c.repo.BlockService() }
@@ -382,6 +396,9 @@ func classify(err error) Code {
 		return e.Code
 	}
 	switch {
+	case errors.Is(err, repo.ErrRepoFull):
+		// Before the record and CAR errors that may carry it.
+		return CodeRepoFull
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return CodeUnavailable
 	case errors.Is(err, repo.ErrBadKeyName):
@@ -394,7 +411,8 @@ func classify(err error) Code {
 		errors.Is(err, follow.ErrNotFollowed):
 		return CodeNotFound
 	case errors.Is(err, repo.ErrKeyExists),
-		errors.Is(err, repo.ErrPinnedRecursively):
+		errors.Is(err, repo.ErrPinnedRecursively),
+		errors.Is(err, history.ErrHistoryConflict):
 		return CodeConflict
 	case errors.As(err, new(*names.RecordError)),
 		errors.Is(err, history.ErrTamperedHistory),
@@ -404,7 +422,8 @@ func classify(err error) Code {
 		return CodeRefused
 	case errors.Is(err, names.ErrDNSDisabled),
 		errors.As(err, new(*net.DNSError)),
-		errors.Is(err, node.ErrNoProviders):
+		errors.Is(err, node.ErrNoProviders),
+		errors.Is(err, node.ErrRelayOnly):
 		return CodeUnavailable
 	}
 	return CodeInternal

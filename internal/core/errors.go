@@ -28,6 +28,10 @@ const (
 	// CodeUnavailable: the request needs what is not running (the node, a
 	// peer that has the content, a remote service).
 	CodeUnavailable Code = "unavailable"
+	// CodeRepoFull: the repo's quota (--storage-max) is taken by what it
+	// holds, even after collecting garbage: unpin something or raise it.
+	// Nothing of the refused write is left.
+	CodeRepoFull Code = "repo_full"
 	// CodeUnauthorized: the API token is missing or wrong.
 	CodeUnauthorized Code = "unauthorized"
 	// CodeInternal: anything else; the message says what failed.

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -22,7 +23,7 @@ func (c *Core) Follow(ctx context.Context, req FollowRequest) (_ Followed, err e
 	if _, err := follow.FollowName(req.Name); err != nil {
 		return Followed{}, &Error{Code: CodeInvalid, Message: err.Error(), Err: err}
 	}
-	f, err := c.follows.Follow(ctx, req.Name)
+	f, err := c.follows.Follow(ctx, req.Name, req.MaxSize)
 	if err != nil {
 		return Followed{}, err
 	}
@@ -45,9 +46,12 @@ func optTime(t time.Time) *time.Time {
 
 func toFollow(f follow.Entry) Follow {
 	out := Follow{Name: f.Name, Added: f.Added, LastSeq: f.LastSeq, LastError: f.LastError,
-		LastCheck: optTime(f.LastCheck), LastChange: optTime(f.LastChange), Kept: []string{}}
+		LastCheck: optTime(f.LastCheck), LastChange: optTime(f.LastChange), Kept: []string{}, MaxSize: cmp.Or(f.MaxSize, follow.DefaultMaxSize)}
 	if f.LastCID.Defined() {
 		out.LastCID = f.LastCID.String()
+	}
+	if f.TooBig.Defined() {
+		out.TooBig = f.TooBig.String()
 	}
 	for _, k := range f.Kept {
 		out.Kept = append(out.Kept, k.String())
@@ -138,8 +142,9 @@ func (c *Core) RunFollower(ctx context.Context, rc follow.RunConfig) error {
 	if c.node == nil {
 		return c.needNode("follow")
 	}
-	rc.Fetch = func(ctx context.Context, name string, v cid.Cid) error {
-		return c.fetchAndHold(ctx, v, repo.Holder{Kind: repo.HolderFollow, ID: name}, repo.Recursive, nil, nil)
+	rc.Fetch = func(ctx context.Context, name string, v cid.Cid, maxSize uint64) error {
+		lim := sizeLimit{max: maxSize, what: fmt.Sprintf("raise the follow's max size: island follow %s --max-size LARGER", name)}
+		return c.fetchAndHold(ctx, v, repo.Holder{Kind: repo.HolderFollow, ID: name}, repo.Recursive, nil, nil, lim)
 	}
 	rc.Resolve = func(ctx context.Context, p path.ImmutablePath) (cid.Cid, error) {
 		return repo.Resolve(ctx, c.BlockService(), p)

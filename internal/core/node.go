@@ -29,8 +29,26 @@ func (c *Core) ID(ctx context.Context) (Identity, error) {
 				out.BrowserAddrs = append(out.BrowserAddrs, a.String())
 			}
 		}
+		out.Reachability = reachability(c.node.Reachability())
 	}
 	return out, nil
+}
+
+func reachability(r node.Reachability) *Reachability {
+	out := &Reachability{Status: r.Status, RelayAddrs: []string{}, RelayService: r.RelayService, HolePunching: r.HolePunching}
+	for _, a := range r.RelayAddrs {
+		out.RelayAddrs = append(out.RelayAddrs, a.String())
+	}
+	if s := r.LastServed; s != nil {
+		out.LastServed = &ServedPeer{Peer: s.Peer.String(), Path: "direct", At: s.At}
+		if s.Relayed {
+			out.LastServed.Path = "relayed"
+		}
+		if s.Addr != nil {
+			out.LastServed.Addr = s.Addr.String()
+		}
+	}
+	return out
 }
 
 // Peers lists the connected peers.
@@ -63,7 +81,7 @@ func (c *Core) ProvideStat(ctx context.Context) (_ ProvideStat, err error) {
 func (c *Core) Status(ctx context.Context) (_ Status, err error) {
 	defer c.fail(&err, "status")
 	id, _ := c.ID(ctx)
-	st := Status{PeerID: id.ID, Mode: id.Mode, Addrs: id.Addrs, Follows: []Follow{}}
+	st := Status{PeerID: id.ID, Mode: id.Mode, Addrs: id.Addrs, Reachability: id.Reachability, Follows: []Follow{}}
 	if u, running := c.gatewayURL(); running {
 		st.Gateway = u
 	}
@@ -86,6 +104,9 @@ func (c *Core) Status(ctx context.Context) (_ Status, err error) {
 		st.Site = &SiteStatus{CID: cur.CID.String(), Name: self}
 	}
 	if st.Follows, err = c.FollowLs(ctx); err != nil {
+		return st, err
+	}
+	if st.Repo, err = c.RepoStat(ctx); err != nil {
 		return st, err
 	}
 	return st, nil
@@ -188,9 +209,17 @@ func (c *Core) ownKeys() []crypto.PrivKey {
 // released.
 func (c *Core) PinningService(ctx context.Context, cfg pinsvc.Config) (*pinsvc.Server, error) {
 	cfg.Datastore = c.repo.Datastore()
-	cfg.Pin = func(ctx context.Context, id string, v cid.Cid, origins []ma.Multiaddr) error {
-		err := c.fetchAndHold(ctx, v, repo.Holder{Kind: repo.HolderPinService, ID: id}, repo.Recursive, c.dialableOrigins(origins), nil)
-		return pinError(v, err)
+	cfg.Pin = func(ctx context.Context, id string, v cid.Cid, origins []ma.Multiaddr, maxBytes uint64) (uint64, error) {
+		h := repo.Holder{Kind: repo.HolderPinService, ID: id}
+		lim := sizeLimit{max: maxBytes, what: "the pinning token's quota (daemon --pinning-quota)"}
+		if err := c.fetchAndHold(ctx, v, h, repo.Recursive, c.dialableOrigins(origins), nil, lim); err != nil {
+			return 0, pinError(v, err)
+		}
+		size, err := c.repo.DAGSize(ctx, v)
+		if err != nil {
+			return 0, errors.Join(err, c.release(ctx, v, h))
+		}
+		return size, nil
 	}
 	cfg.Unpin = func(ctx context.Context, id string, v cid.Cid) error {
 		return c.release(ctx, v, repo.Holder{Kind: repo.HolderPinService, ID: id})
@@ -241,6 +270,10 @@ func pinError(v cid.Cid, err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, repo.ErrTooBig):
+		return fmt.Errorf("%w: %w", pinsvc.ErrOverQuota, err)
+	case errors.Is(err, repo.ErrRepoFull):
+		return &pinsvc.PinError{Err: err, Details: "the pinning node's disk quota is full"}
 	case errors.Is(err, node.ErrNoProviders), ipld.IsNotFound(err), errors.Is(err, context.DeadlineExceeded):
 		return &pinsvc.PinError{Retry: true, Err: err,
 			Details: fmt.Sprintf("no provider of %s answered: the content is not reachable from this node now", v)}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ipfs/go-cid"
 	ipld "github.com/ipfs/go-ipld-format"
@@ -24,7 +25,7 @@ func (c *Core) PinAdd(ctx context.Context, req PinAddRequest) (_ PinAdded, err e
 	if req.Recursive {
 		mode = repo.Recursive
 	}
-	if err := c.fetchAndHold(ctx, root, userHolder, mode, nil, req.Progress); err != nil {
+	if err := c.fetchAndHold(ctx, root, userHolder, mode, nil, req.Progress, sizeLimit{}); err != nil {
 		return PinAdded{}, fmt.Errorf("%s: %w", req.Path, err)
 	}
 	return PinAdded{CID: root.String(), Type: string(mode)}, nil
@@ -135,6 +136,43 @@ func (c *Core) GC(ctx context.Context) (_ GCResult, err error) {
 	return GCResult{Removed: res.Removed, Kept: res.Kept, FreedBytes: res.FreedBytes}, nil
 }
 
+// RepoStat says how much of its quota the repo uses.
+func (c *Core) RepoStat(ctx context.Context) (_ RepoStat, err error) {
+	defer c.fail(&err, "repo stat")
+	u, err := c.repo.Usage(ctx)
+	if err != nil {
+		return RepoStat{}, err
+	}
+	return RepoStat{UsedBytes: u.UsedBytes, MaxBytes: u.MaxBytes, GCWatermark: u.GCWatermark}, nil
+}
+
+// makeRoom collects the blocks nothing holds when the repo is past its gc
+// watermark, before a write: holding no PinLock, since gc waits for them
+// all. A collection that fails (a held DAG is incomplete, say) is logged,
+// not fatal: the write itself then fails if there is no room.
+func (c *Core) makeRoom(ctx context.Context) {
+	if _, err := c.repo.MakeRoom(ctx, 0); err != nil {
+		c.log.Warn("repo past its gc watermark, and collecting garbage failed", "err", err)
+	}
+}
+
+// RunAutoGC checks every interval, until ctx ends, whether the repo is
+// past its gc watermark and collects garbage if so: the daemon's part that
+// keeps what the gateway brings in (each block written as it comes) within
+// the quota, as Kubo's `daemon --enable-gc`.
+func (c *Core) RunAutoGC(ctx context.Context, every time.Duration) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			c.makeRoom(ctx)
+		}
+	}
+}
+
 // RepoVerify re-hashes every block and walks every pinned DAG.
 func (c *Core) RepoVerify(ctx context.Context) (_ VerifyReport, err error) {
 	defer c.fail(&err, "repo verify")
@@ -160,9 +198,23 @@ func (c *Core) RepoVerify(ctx context.Context) (_ VerifyReport, err error) {
 // check that the DAG is whole and the pin take PinLock; a block a gc swept
 // in between (one the repo had, unheld, before the fetch reached it) is
 // fetched again.
-func (c *Core) fetchAndHold(ctx context.Context, root cid.Cid, h repo.Holder, mode repo.PinMode, origins []ma.Multiaddr, progress func(FetchProgress)) error {
+func (c *Core) fetchAndHold(ctx context.Context, root cid.Cid, h repo.Holder, mode repo.PinMode, origins []ma.Multiaddr, progress func(FetchProgress), lim sizeLimit) error {
 	release := c.repo.Protect(root)
 	defer release()
+	if lim.max > 0 {
+		var stop context.CancelCauseFunc
+		ctx, stop = context.WithCancelCause(ctx)
+		defer stop(nil)
+		inner := progress
+		progress = func(p FetchProgress) {
+			if uint64(p.Bytes) > lim.max {
+				stop(&repo.TooBigError{Root: root, Max: lim.max, Size: uint64(p.Bytes), Limit: lim.what})
+			}
+			if inner != nil {
+				inner(p)
+			}
+		}
+	}
 	if c.node != nil && len(origins) > 0 {
 		// The origins have the data: the fetch need not wait for the DHT.
 		c.node.ConnectAll(ctx, origins)
@@ -197,6 +249,13 @@ func (c *Core) fetchAndHold(ctx context.Context, root cid.Cid, h repo.Holder, mo
 			return fmt.Errorf("the DAG is incomplete: %w", err)
 		}
 	}
+}
+
+// sizeLimit bounds the bytes of a DAG fetchAndHold keeps: max 0 is none;
+// what says, in a *repo.TooBigError, how to raise it.
+type sizeLimit struct {
+	max  uint64
+	what string
 }
 
 // maxFetchAttempts bounds the fetches of one DAG that a gc running in

@@ -50,6 +50,7 @@ func (c *Core) Publish(ctx context.Context, req PublishRequest) (_ Published, er
 		return out, err
 	}
 
+	c.makeRoom(ctx)
 	im, err := c.repo.BeginImport(ctx)
 	if err != nil {
 		return out, err
@@ -172,7 +173,7 @@ func (c *Core) CheckRetrievable(ctx context.Context, root cid.Cid, timeout time.
 		return Retrievability{Checked: true, Reason: err.Error()}
 	}
 	return Retrievability{Checked: true, OK: true, Via: r.Via.String(), Providers: r.Providers,
-		Took: r.Took.Round(time.Millisecond).String()}
+		Took: r.Took.Round(time.Millisecond).String(), Relayed: r.Relayed}
 }
 
 // History lists a site's versions.

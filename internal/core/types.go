@@ -273,6 +273,9 @@ type Retrievability struct {
 	Via       string `json:"via,omitempty"`
 	Providers int    `json:"providers,omitempty"`
 	Took      string `json:"took,omitempty"`
+	// Relayed says the root came through a relay: the node is behind NAT
+	// and the new peer had no direct connection to it.
+	Relayed bool `json:"relayed,omitempty"`
 	// Reason says why it was not checked, or why it failed.
 	Reason string `json:"reason,omitempty"`
 }
@@ -280,6 +283,20 @@ type Retrievability struct {
 // HistoryRequest names the key whose site history to read ("" for self).
 type HistoryRequest struct {
 	Key string `json:"key,omitempty"`
+}
+
+// HistoryImportRequest is a history export (HistoryExport's CAR) to import.
+type HistoryImportRequest struct {
+	CAR io.Reader `json:"-"`
+}
+
+// HistoryImported says which site's history was imported: its versions in
+// all and how many were new here.
+type HistoryImported struct {
+	Name     string   `json:"name"`
+	Versions int      `json:"versions"`
+	Added    int      `json:"added"`
+	Notes    []string `json:"notes,omitempty"`
 }
 
 // History is a site's versions, oldest first.
@@ -401,6 +418,9 @@ type Key struct {
 // FollowRequest names a site to follow: /ipns/k51…, k51… or a DNSLink domain.
 type FollowRequest struct {
 	Name string `json:"name"`
+	// MaxSize bounds the bytes of a version kept (follow --max-size);
+	// 0 is 1 GiB, or what the name was followed with before.
+	MaxSize uint64 `json:"max_size,omitempty"`
 }
 
 // Followed is a name now followed.
@@ -419,6 +439,11 @@ type Follow struct {
 	LastChange *time.Time `json:"lastChange,omitempty"`
 	LastError  string     `json:"lastError,omitempty"`
 	Kept       []string   `json:"kept"`
+	// MaxSize bounds the bytes of a version kept (follow --max-size).
+	MaxSize uint64 `json:"max_size"`
+	// TooBig is the newest version not kept for being over MaxSize, until
+	// a newer one is kept; LastError says so.
+	TooBig string `json:"too_big,omitempty"`
 	// EOL is when the author's record held here stops being valid (IPNS
 	// names only): followers re-put it until then, no longer.
 	EOL *time.Time `json:"eol,omitempty"`
@@ -506,6 +531,37 @@ type Identity struct {
 	// WebSockets), as node.BrowserDialable says.
 	BrowserAddrs []string `json:"browser_addrs"`
 	Mode         Mode     `json:"mode"`
+	// Reachability is how peers reach the node; absent without a node.
+	Reachability *Reachability `json:"reachability,omitempty"`
+}
+
+// Reachability is how peers reach the node.
+type Reachability struct {
+	// Status is what AutoNAT found: "public", "private" (behind NAT or a
+	// firewall: peers reach the node through relays, then directly once
+	// hole punching succeeds) or "unknown" (not probed yet).
+	Status string `json:"status"`
+	// RelayAddrs are the /p2p-circuit addresses the node holds on relays
+	// (also among Addrs).
+	RelayAddrs []string `json:"relay_addrs"`
+	// RelayService says the node relays for peers behind NAT now.
+	RelayService bool `json:"relay_service"`
+	// HolePunching says the node takes part in hole punching: it knows a
+	// public address of its own (behind NAT, its router's, as a peer
+	// observed it). Until then relayed connections stay relayed.
+	HolePunching bool `json:"hole_punching"`
+	// LastServed is the last peer that fetched blocks from the node (a
+	// follower or a visitor); absent before any.
+	LastServed *ServedPeer `json:"last_served,omitempty"`
+}
+
+// ServedPeer is a peer the node sent blocks to, and how.
+type ServedPeer struct {
+	Peer string `json:"peer"`
+	// Path is "direct" or "relayed" (through a relay, within its limits).
+	Path string    `json:"path"`
+	Addr string    `json:"addr"`
+	At   time.Time `json:"at"`
 }
 
 // Peer is a connected peer.
@@ -526,15 +582,32 @@ type DHTProvideStat = node.DHTProvideStat
 
 // Status is the node at a glance, for the status page and /api/v1/status.
 type Status struct {
-	PeerID  string        `json:"peer_id"`
-	Mode    Mode          `json:"mode"`
-	Addrs   []string      `json:"addrs"`
-	Site    *SiteStatus   `json:"site,omitempty"`
-	Peers   int           `json:"peers"`
-	Provide *ProvideState `json:"provide,omitempty"`
-	Follows []Follow      `json:"follows"`
+	PeerID string   `json:"peer_id"`
+	Mode   Mode     `json:"mode"`
+	Addrs  []string `json:"addrs"`
+	// Reachability is how peers reach the node; absent without a node.
+	Reachability *Reachability `json:"reachability,omitempty"`
+	Site         *SiteStatus   `json:"site,omitempty"`
+	Peers        int           `json:"peers"`
+	Provide      *ProvideState `json:"provide,omitempty"`
+	Follows      []Follow      `json:"follows"`
 	// Gateway is the base URL of the daemon's gateway while one serves.
 	Gateway string `json:"gateway,omitempty"`
+	// Repo is how much of its quota the repo uses.
+	Repo RepoStat `json:"repo"`
+}
+
+// RepoStat is how much of its quota (--storage-max, config.json's
+// storageMax) the repo uses.
+type RepoStat struct {
+	// UsedBytes is what the repo's stores take on disk, with what writes
+	// in progress have staged.
+	UsedBytes uint64 `json:"used_bytes"`
+	// MaxBytes is the quota: writes past it fail with CodeRepoFull.
+	MaxBytes uint64 `json:"max_bytes"`
+	// GCWatermark is the share of MaxBytes (percent) past which blocks
+	// nothing holds are collected before writes.
+	GCWatermark int `json:"gc_watermark"`
 }
 
 // SiteStatus is the node's own published site.

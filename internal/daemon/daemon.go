@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ipfs/boxo/exchange"
 	"github.com/ipfs/boxo/ipns"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -54,6 +55,9 @@ type Config struct {
 	// GatewayNoFetch serves on the gateway only what the repo holds, as
 	// Kubo's Gateway.NoFetch: no page can make the node fetch from peers.
 	GatewayNoFetch bool
+	// GatewayMaxRetrievals bounds the gateway's retrievals from peers
+	// running at once (0: gateway.DefaultMaxRemoteRetrievals).
+	GatewayMaxRetrievals int
 	// API is the local API's listener; API and Token are set by the daemon.
 	API api.Config
 	// APIAuth requires the bearer token in $REPO/api-token (created when
@@ -64,12 +68,18 @@ type Config struct {
 	// on a listener of its own, so friends on other machines can
 	// `pin remote add` to this node; its bearer token guards it.
 	PinningAddr string
+	// PinningQuota bounds the bytes the pinning token's pins hold (0:
+	// pinsvc.DefaultMaxBytes).
+	PinningQuota uint64
 	// Follow times the follower; its callbacks are the Core's.
 	Follow follow.RunConfig
 	// RepublishInterval is how often our own names' records are re-put,
 	// RepublishRetry how soon after a failed round (doubling up to the
 	// interval).
 	RepublishInterval, RepublishRetry time.Duration
+	// AutoGCInterval is how often the repo is checked against its gc
+	// watermark (Core.RunAutoGC).
+	AutoGCInterval time.Duration
 	// Site, if set, is published at start and again after every change.
 	Site *SiteConfig
 	// StyleSheet is the site theme's CSS for the status page (on the API).
@@ -94,6 +104,7 @@ func DefaultConfig() Config {
 		Follow:            follow.DefaultRunConfig(),
 		RepublishInterval: 4 * time.Hour,
 		RepublishRetry:    time.Minute,
+		AutoGCInterval:    time.Minute,
 	}
 }
 
@@ -154,7 +165,7 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("daemon: %w", err)
 	}
-	if d.pins, err = d.core.PinningService(ctx, pinsvc.Config{Token: token, Logger: log}); err != nil {
+	if d.pins, err = d.core.PinningService(ctx, pinsvc.Config{Token: token, MaxBytes: cfg.PinningQuota, Logger: log}); err != nil {
 		return nil, fmt.Errorf("daemon: %w", err)
 	}
 	pinning := http.StripPrefix(PinningPrefix, d.pins)
@@ -189,9 +200,15 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 
 	if cfg.Gateway.ListenAddr != "" {
 		gc := cfg.Gateway
-		gc.BlockService = d.core.BlockService()
-		if cfg.GatewayNoFetch {
-			gc.BlockService = d.core.LocalBlockService()
+		gc.BlockService = d.core.LocalBlockService()
+		if n := d.core.Node(); n != nil && !cfg.GatewayNoFetch {
+			// What a web page makes the gateway fetch from peers is
+			// bounded in retrievals at once and by the repo's quota.
+			if ex, ok := n.Exchange().(exchange.SessionExchange); ok {
+				gc.BlockService = gateway.BoundedBlockService(d.core.Blockstore(), ex, cfg.GatewayMaxRetrievals, d.core.Room)
+			} else {
+				gc.BlockService = d.core.BlockService()
+			}
 		}
 		gc.NameSystem = d.core.Names().NameSystem()
 		// Records for ?format=ipns-record come from where /ipns/ resolves
@@ -201,6 +218,15 @@ func New(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		// come from and go through the name system, which checks each.
 		if n := d.core.Node(); n != nil {
 			gc.Router = n.Routing()
+			if !cfg.GatewayNoFetch {
+				// A page whose holders are reachable only through a relay
+				// that cannot carry it answers 503 with that reason at
+				// once. The guard ends with the request's context.
+				gc.Guard = func(ctx context.Context) context.Context {
+					ctx, _ = n.GuardRelay(ctx)
+					return ctx
+				}
+			}
 		}
 		gc.Records = nameRecords{d.core.Names()}
 		// The status page is the API's, on its own origin: no page the
@@ -289,6 +315,9 @@ func (d *Daemon) emit(ev Event) {
 func (d *Daemon) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return d.api.Serve(gctx) })
+	if d.cfg.AutoGCInterval > 0 {
+		g.Go(func() error { return d.core.RunAutoGC(gctx, d.cfg.AutoGCInterval) })
+	}
 	if d.gw != nil {
 		g.Go(func() error { return d.gw.Serve(gctx) })
 	}
@@ -371,7 +400,7 @@ func (r nameRecords) GetRecord(ctx context.Context, name ipns.Name) ([]byte, err
 }
 
 func (r nameRecords) PutRecord(ctx context.Context, name ipns.Name, record []byte) error {
-	_, err := r.names.PutRecord(ctx, name.String(), record)
+	_, err := r.names.PutPeerRecord(ctx, name.String(), record)
 	if errors.As(err, new(*names.RecordError)) {
 		return fmt.Errorf("%w: %w", gateway.ErrRecordRefused, err)
 	}

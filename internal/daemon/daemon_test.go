@@ -796,3 +796,28 @@ func TestGatewayNoFetch(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Equal(t, "on the other node\n", string(body), "what the repo holds is served")
 }
+
+// The pinning token's pins hold at most --pinning-quota: the node's fetch
+// stops once the DAG passes the room left, the friend reads why, and the
+// DAG is not held for the request.
+func TestPinningQuota(t *testing.T) {
+	cfg := loopbackConfig(t)
+	cfg.PinningQuota = 1 << 20
+	d := start(t, cfg)
+	a := apiOf(t, d)
+	small := addText(t, a, "small.txt", "fits\n")
+	big := addText(t, a, "big.txt", strings.Repeat("does not fit ", 200_000))
+	pinRequest(t, d, small)
+
+	id := askPin(t, d, big)
+	require.Eventually(t, func() bool { return pinStatus(t, d, id) == "failed" }, 20*time.Second, 20*time.Millisecond)
+	resp := pinningDo(t, d, http.MethodGet, "/pins/"+id, "")
+	defer resp.Body.Close()
+	var st struct {
+		Info map[string]string `json:"info"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
+	require.Contains(t, st.Info["status_details"], big+" does not fit in what is left of this token's 1.0 MiB")
+	require.Equal(t, []string{"user"}, holdersOf(t, a, big), "not held for the request")
+	require.ElementsMatch(t, []string{"user", "pinsvc"}, holdersOf(t, a, small))
+}

@@ -1,6 +1,7 @@
 package follow
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/ipfs/boxo/ipns"
 	"github.com/ipfs/boxo/path"
 	"github.com/ipfs/go-cid"
@@ -24,6 +26,7 @@ import (
 
 	"github.com/islandsite/island/internal/cidtext"
 	"github.com/islandsite/island/internal/names"
+	"github.com/islandsite/island/internal/repo"
 )
 
 var (
@@ -122,6 +125,25 @@ type Entry struct {
 	LastPut    time.Time // when the author's record was last re-put to routing
 	LastError  string    // empty after a check that went well
 	Kept       []cid.Cid // versions the follower pinned, newest first
+	// MaxSize bounds the bytes of a version the follower keeps (0 in
+	// entries from before it: DefaultMaxSize).
+	MaxSize uint64
+	// TooBig is the newest version not kept for being over MaxSize;
+	// undefined once a newer one is kept.
+	TooBig cid.Cid
+}
+
+// DefaultMaxSize is a follow's MaxSize unless `follow NAME --max-size`
+// says otherwise: room for a personal site with its pictures, not for
+// whatever a name may come to point at.
+const DefaultMaxSize = 1 << 30
+
+// maxSize is e's MaxSize, the default for entries from before it.
+func (e Entry) maxSize() uint64 {
+	if e.MaxSize == 0 {
+		return DefaultMaxSize
+	}
+	return e.MaxSize
 }
 
 // followState is an Entry as stored, with the follower's bookkeeping.
@@ -129,6 +151,9 @@ type followState struct {
 	Entry
 	putDigest string // sha256 of the record bytes last re-put
 	removed   bool   // unfollowed; kept until the follower unpinned Kept
+	// tooBigAt is the MaxSize TooBig was refused at: it is fetched again
+	// only under a larger one.
+	tooBigAt uint64
 }
 
 type followJSON struct {
@@ -143,12 +168,15 @@ type followJSON struct {
 	Kept       []string  `json:"kept,omitempty"`
 	PutDigest  string    `json:"putDigest,omitempty"`
 	Removed    bool      `json:"removed,omitempty"`
+	MaxSize    uint64    `json:"maxSize,omitempty"`
+	TooBig     string    `json:"tooBig,omitempty"`
+	TooBigAt   uint64    `json:"tooBigAt,omitempty"`
 }
 
 func (st followState) marshal() ([]byte, error) {
 	j := followJSON{Name: st.Name, Added: st.Added, LastCID: cidtext.Format(st.LastCID), LastSeq: st.LastSeq,
 		LastCheck: st.LastCheck, LastChange: st.LastChange, LastPut: st.LastPut, LastError: st.LastError,
-		PutDigest: st.putDigest, Removed: st.removed}
+		PutDigest: st.putDigest, Removed: st.removed, MaxSize: st.MaxSize, TooBig: cidtext.Format(st.TooBig), TooBigAt: st.tooBigAt}
 	for _, c := range st.Kept {
 		j.Kept = append(j.Kept, c.String())
 	}
@@ -164,9 +192,14 @@ func unmarshalFollow(b []byte) (followState, error) {
 	if err != nil {
 		return followState{}, fmt.Errorf("lastCid: %w", err)
 	}
+	tooBig, err := cidtext.Parse(j.TooBig)
+	if err != nil {
+		return followState{}, fmt.Errorf("tooBig: %w", err)
+	}
 	st := followState{Entry: Entry{Name: j.Name, Added: j.Added, LastCID: last, LastSeq: j.LastSeq,
-		LastCheck: j.LastCheck, LastChange: j.LastChange, LastPut: j.LastPut, LastError: j.LastError},
-		putDigest: j.PutDigest, removed: j.Removed}
+		LastCheck: j.LastCheck, LastChange: j.LastChange, LastPut: j.LastPut, LastError: j.LastError,
+		MaxSize: j.MaxSize, TooBig: tooBig},
+		putDigest: j.PutDigest, removed: j.Removed, tooBigAt: j.TooBigAt}
 	for _, s := range j.Kept {
 		c, err := cid.Decode(s)
 		if err != nil {
@@ -251,8 +284,10 @@ func (s *Store) follows(ctx context.Context) ([]followState, error) {
 	return out, nil
 }
 
-// Follow adds name to the followed names (idempotent) and wakes the follower.
-func (s *Store) Follow(ctx context.Context, name string) (Entry, error) {
+// Follow adds name to the followed names (idempotent) and wakes the
+// follower. maxSize, if not 0, bounds the bytes of a version kept (else
+// DefaultMaxSize, or what an earlier Follow of the name said).
+func (s *Store) Follow(ctx context.Context, name string, maxSize uint64) (Entry, error) {
 	canon, err := FollowName(name)
 	if err != nil {
 		return Entry{}, err
@@ -261,9 +296,14 @@ func (s *Store) Follow(ctx context.Context, name string) (Entry, error) {
 	defer s.mu.Unlock()
 	st, err := s.loadFollow(ctx, canon)
 	switch {
-	case err == nil && !st.removed:
+	case err == nil && !st.removed && (maxSize == 0 || maxSize == st.maxSize()):
 		return st.Entry, nil
+	case err == nil && !st.removed:
+		st.MaxSize = maxSize // a new size: a version refused before may fit now
 	case err == nil:
+		if maxSize != 0 {
+			st.MaxSize = maxSize
+		}
 		st.removed = false // followed again before the follower let go of it
 	case errors.Is(err, datastore.ErrNotFound):
 		all, err := s.follows(ctx)
@@ -279,7 +319,7 @@ func (s *Store) Follow(ctx context.Context, name string) (Entry, error) {
 		if active >= s.cfg.MaxFollows {
 			return Entry{}, fmt.Errorf("%w: %d already followed (the limit); unfollow one first", ErrTooManyFollows, active)
 		}
-		st = followState{Entry: Entry{Name: canon, Added: time.Now().UTC()}}
+		st = followState{Entry: Entry{Name: canon, Added: time.Now().UTC(), MaxSize: cmp.Or(maxSize, DefaultMaxSize)}}
 	default:
 		return Entry{}, err
 	}
@@ -412,8 +452,9 @@ type RunConfig struct {
 	// Parallel bounds how many names are checked at once.
 	Parallel int
 	// Fetch fetches the whole DAG under c and holds it for the followed
-	// name. Required.
-	Fetch func(ctx context.Context, name string, c cid.Cid) error
+	// name, unless it is larger than maxSize bytes: then it fails with a
+	// *repo.TooBigError and holds nothing. Required.
+	Fetch func(ctx context.Context, name string, c cid.Cid, maxSize uint64) error
 	// Resolve finds the CID a path inside a DAG names (/ipfs/ROOT/sub),
 	// reading its blocks from peers as needed, so that what is fetched and
 	// kept is what the record names, not the whole of ROOT. Nil keeps ROOT.
@@ -563,7 +604,7 @@ func (s *Store) checkAll(ctx context.Context, fc RunConfig) {
 func (s *Store) check(ctx context.Context, fc RunConfig, st followState, pushed bool) {
 	log := s.log.With("follow", st.Name)
 	var errs []error
-	var fetched cid.Cid
+	var fetched, tooBig cid.Cid
 	var put bool
 	var digest string
 
@@ -581,10 +622,19 @@ func (s *Store) check(ctx context.Context, fc RunConfig, st followState, pushed 
 		switch {
 		case cerr != nil:
 			errs = append(errs, cerr)
+		case c.Equals(st.TooBig) && st.maxSize() <= st.tooBigAt:
+			// Refused at this size already: not fetched again each round.
+			errs = append(errs, tooBigErr(st.Name, c, st.maxSize()))
 		case !c.Equals(st.LastCID):
 			fctx, cancel := context.WithTimeout(ctx, fc.FetchTimeout)
-			ferr := fc.Fetch(fctx, st.Name, c)
+			ferr := fc.Fetch(fctx, st.Name, c, st.maxSize())
 			cancel()
+			if errors.Is(ferr, repo.ErrTooBig) {
+				tooBig = c
+				errs = append(errs, tooBigErr(st.Name, c, st.maxSize()))
+				log.Warn("a new version is over the follow's max size: not kept", "cid", c.String(), "max", st.maxSize())
+				break
+			}
 			if ferr != nil {
 				errs = append(errs, fmt.Errorf("fetch %s: %w", c, ferr))
 				break
@@ -627,7 +677,11 @@ func (s *Store) check(ctx context.Context, fc RunConfig, st followState, pushed 
 		}
 		return
 	}
+	if tooBig.Defined() {
+		cur.TooBig, cur.tooBigAt = tooBig, st.maxSize()
+	}
 	if fetched.Defined() {
+		cur.TooBig, cur.tooBigAt = cid.Undef, 0
 		cur.Kept = slices.Insert(slices.DeleteFunc(cur.Kept, fetched.Equals), 0, fetched)
 		if !cur.removed {
 			cur.LastCID, cur.LastSeq, cur.LastChange = fetched, res.Seq, now
@@ -658,6 +712,12 @@ func (s *Store) check(ctx context.Context, fc RunConfig, st followState, pushed 
 		}
 		s.dropKept(ctx, st.Name, c)
 	}
+}
+
+// tooBigErr is what follow ls says of a version over the follow's size.
+func tooBigErr(name string, c cid.Cid, max uint64) error {
+	return fmt.Errorf("version %s is larger than this follow's max size %s: not kept (the last version kept stays); to keep it, run: island follow %s --max-size LARGER",
+		c, humanize.IBytes(max), name)
 }
 
 // release unpins what the follower kept for an unfollowed name, then forgets it.

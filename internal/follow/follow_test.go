@@ -18,6 +18,7 @@ import (
 
 	"github.com/islandsite/island/internal/names"
 	"github.com/islandsite/island/internal/names/namestest"
+	"github.com/islandsite/island/internal/repo"
 )
 
 // pinSet is the follower's side of a node in these tests: which followed
@@ -29,10 +30,12 @@ type pinSet struct {
 	provided []cid.Cid
 	fetches  int
 	failing  map[cid.Cid]bool
+	// sizes are the versions' sizes in bytes (0 if not set).
+	sizes map[cid.Cid]uint64
 }
 
 func newPinSet() *pinSet {
-	return &pinSet{holds: map[cid.Cid]map[string]bool{}, failing: map[cid.Cid]bool{}}
+	return &pinSet{holds: map[cid.Cid]map[string]bool{}, failing: map[cid.Cid]bool{}, sizes: map[cid.Cid]uint64{}}
 }
 
 func (p *pinSet) config() RunConfig {
@@ -41,12 +44,15 @@ func (p *pinSet) config() RunConfig {
 		KeepVersions: 2,
 		// Re-put on every round, so the test sees it without waiting hours.
 		RepublishInterval: time.Nanosecond,
-		Fetch: func(_ context.Context, name string, c cid.Cid) error {
+		Fetch: func(_ context.Context, name string, c cid.Cid, maxSize uint64) error {
 			p.mu.Lock()
 			defer p.mu.Unlock()
 			p.fetches++
 			if p.failing[c] {
 				return fmt.Errorf("no provider for %s", c)
+			}
+			if p.sizes[c] > maxSize {
+				return &repo.TooBigError{Root: c, Max: maxSize, Size: maxSize + 1}
 			}
 			if p.holds[c] == nil {
 				p.holds[c] = map[string]bool{}
@@ -154,7 +160,7 @@ func TestFollowerKeepsNewestVersions(t *testing.T) {
 	v1, v2, v3 := namestest.CID(t, "v1"), namestest.CID(t, "v2"), namestest.CID(t, "v3")
 	_, err := author.Publish(ctx, key, path.FromCid(v1))
 	require.NoError(t, err)
-	f, err := friend.Follow(ctx, "/ipns/"+name)
+	f, err := friend.Follow(ctx, "/ipns/"+name, 0)
 	require.NoError(t, err)
 	require.Equal(t, name, f.Name)
 
@@ -238,9 +244,9 @@ func TestFollowerRecordsErrorsAndGoesOn(t *testing.T) {
 
 	pins := newPinSet()
 	pins.setFailing(v1, true)
-	_, err = friend.Follow(ctx, missing)
+	_, err = friend.Follow(ctx, missing, 0)
 	require.NoError(t, err)
-	_, err = friend.Follow(ctx, name)
+	_, err = friend.Follow(ctx, name, 0)
 	require.NoError(t, err)
 	runFollower(t, friend, pins.config())
 
@@ -280,7 +286,7 @@ func TestFollowerSharedContent(t *testing.T) {
 	runFollower(t, friend, pins.config())
 	n1, n2 := namestest.NameOf(t, k1).String(), namestest.NameOf(t, k2).String()
 	for _, n := range []string{n1, n2} {
-		_, err := friend.Follow(ctx, n)
+		_, err := friend.Follow(ctx, n, 0)
 		require.NoError(t, err)
 	}
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
@@ -338,13 +344,13 @@ func TestFollowNames(t *testing.T) {
 		require.Equal(t, tt.want, got)
 	}
 
-	_, err := s.Follow(ctx, name.String())
+	_, err := s.Follow(ctx, name.String(), 0)
 	require.NoError(t, err)
-	_, err = s.Follow(ctx, name.Peer().String()) // the same name again
+	_, err = s.Follow(ctx, name.Peer().String(), 0) // the same name again
 	require.NoError(t, err)
-	_, err = s.Follow(ctx, "friend.example")
+	_, err = s.Follow(ctx, "friend.example", 0)
 	require.NoError(t, err)
-	_, err = s.Follow(ctx, namestest.NameOf(t, namestest.Key(t)).String())
+	_, err = s.Follow(ctx, namestest.NameOf(t, namestest.Key(t)).String(), 0)
 	require.ErrorIs(t, err, ErrTooManyFollows)
 	list, err := s.List(ctx)
 	require.NoError(t, err)
@@ -421,10 +427,72 @@ func TestFollowerKeepsWhatTheRecordNames(t *testing.T) {
 	require.NoError(t, err)
 	_, err = author.Publish(ctx, key, p)
 	require.NoError(t, err)
-	_, err = friend.Follow(ctx, name)
+	_, err = friend.Follow(ctx, name, 0)
 	require.NoError(t, err)
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		assert.Equal(c, sub, followOf(t, friend, name).LastCID)
 	}, eventually, tick)
 	require.ElementsMatch(t, []cid.Cid{sub}, pins.pins(), "the named sub-DAG, not the root")
+}
+
+// A version over the follow's max size is not kept (the last one kept
+// stays), follow ls says why, and it is not fetched again each round; a
+// larger --max-size lets it in.
+func TestFollowerSkipsVersionsOverMaxSize(t *testing.T) {
+	ctx := context.Background()
+	r, _ := namestest.Routing(t)
+	author := namestest.System(t, r, nil, nil)
+	friend := mustStore(t, r, nil, nil)
+	key := namestest.Key(t)
+	name := namestest.NameOf(t, key).String()
+	pins := newPinSet()
+	small, big := namestest.CID(t, "small"), namestest.CID(t, "big")
+	pins.sizes[small], pins.sizes[big] = 100, 5000
+
+	f, err := friend.Follow(ctx, name, 1000)
+	require.NoError(t, err)
+	require.Equal(t, uint64(1000), f.MaxSize)
+	f, err = friend.Follow(ctx, name, 0)
+	require.NoError(t, err)
+	require.Equal(t, uint64(1000), f.MaxSize, "following again keeps the size given")
+	_, err = author.Publish(ctx, key, path.FromCid(small))
+	require.NoError(t, err)
+	runFollower(t, friend, pins.config())
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		require.Equal(c, small, followOf(t, friend, name).LastCID)
+	}, eventually, tick)
+
+	_, err = author.Publish(ctx, key, path.FromCid(big))
+	require.NoError(t, err)
+	friend.Wake()
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		f := followOf(t, friend, name)
+		require.Equal(c, big, f.TooBig)
+		require.Contains(c, f.LastError, "version "+big.String()+" is larger than this follow's max size 1000 B")
+		require.Contains(c, f.LastError, "island follow "+name+" --max-size")
+	}, eventually, tick)
+	require.Equal(t, small, followOf(t, friend, name).LastCID)
+	require.ElementsMatch(t, []cid.Cid{small}, pins.pins(), "the big version is held by nobody")
+	pins.mu.Lock()
+	fetches := pins.fetches
+	pins.mu.Unlock()
+	for range 3 {
+		friend.Wake()
+		time.Sleep(60 * time.Millisecond)
+	}
+	pins.mu.Lock()
+	require.Equal(t, fetches, pins.fetches, "a version refused at this size is not fetched again")
+	pins.mu.Unlock()
+	require.NotEmpty(t, followOf(t, friend, name).LastError)
+
+	// A larger size lets it in.
+	_, err = friend.Follow(ctx, name, DefaultMaxSize)
+	require.NoError(t, err)
+	friend.Wake()
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		f := followOf(t, friend, name)
+		require.Equal(c, big, f.LastCID)
+		require.False(c, f.TooBig.Defined())
+		require.Empty(c, f.LastError)
+	}, eventually, tick)
 }

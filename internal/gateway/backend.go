@@ -11,7 +11,10 @@ import (
 	"time"
 
 	"github.com/ipfs/boxo/blockservice"
+	"github.com/ipfs/boxo/files"
 	"github.com/ipfs/boxo/gateway"
+	"github.com/ipfs/boxo/ipld/merkledag"
+	"github.com/ipfs/boxo/ipld/unixfs"
 	"github.com/ipfs/boxo/ipns"
 	"github.com/ipfs/boxo/namesys"
 	"github.com/ipfs/boxo/path"
@@ -28,6 +31,83 @@ import (
 type statusBackend struct {
 	gateway.IPFSBackend
 	blocks blockservice.BlockService
+	guard  func(context.Context) context.Context // Config.Guard
+}
+
+// guarded gives err, when the request's guard (Config.Guard) ended it, the
+// guard's reason and 503.
+func guarded(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() == nil {
+		return err
+	}
+	cause := context.Cause(ctx)
+	if errors.Is(cause, context.Canceled) || errors.Is(cause, context.DeadlineExceeded) {
+		return err
+	}
+	return gateway.NewErrorStatusCode(cause, http.StatusServiceUnavailable)
+}
+
+// Get, under a guard, fetches a file's first data block before boxo sends
+// the status line: a file whose data cannot come past a relay then
+// answers 503 with the reason rather than 200 and a truncated body.
+func (b *statusBackend) Get(ctx context.Context, p path.ImmutablePath, r ...gateway.ByteRange) (gateway.ContentPathMetadata, *gateway.GetResponse, error) {
+	if b.guard != nil && len(r) == 0 {
+		if md, err := b.firstDataBlock(ctx, p); err != nil && ctx.Err() != nil {
+			return md, nil, guarded(ctx, err)
+		}
+	}
+	md, resp, err := b.IPFSBackend.Get(ctx, p, r...)
+	return md, resp, guarded(ctx, err)
+}
+
+// maxFileDepth bounds the descent to a file's first leaf (UnixFS files of
+// any size are a few levels deep).
+const maxFileDepth = 16
+
+// firstDataBlock fetches the blocks from the UnixFS file at p down to its
+// first leaf; for anything but a file, only the root.
+func (b *statusBackend) firstDataBlock(ctx context.Context, p path.ImmutablePath) (gateway.ContentPathMetadata, error) {
+	md, err := b.IPFSBackend.ResolvePath(ctx, p)
+	if err != nil {
+		return md, err
+	}
+	dag := merkledag.NewDAGService(b.blocks)
+	c := md.LastSegment.RootCid()
+	for range maxFileDepth {
+		nd, err := dag.Get(ctx, c)
+		if err != nil {
+			return md, err
+		}
+		pb, ok := nd.(*merkledag.ProtoNode)
+		if !ok || len(pb.Links()) == 0 {
+			return md, nil
+		}
+		if fsn, err := unixfs.FSNodeFromBytes(pb.Data()); err != nil || fsn.Type() != unixfs.TFile {
+			return md, nil
+		}
+		c = pb.Links()[0].Cid
+	}
+	return md, nil
+}
+
+func (b *statusBackend) GetAll(ctx context.Context, p path.ImmutablePath) (gateway.ContentPathMetadata, files.Node, error) {
+	md, nd, err := b.IPFSBackend.GetAll(ctx, p)
+	return md, nd, guarded(ctx, err)
+}
+
+func (b *statusBackend) GetBlock(ctx context.Context, p path.ImmutablePath) (gateway.ContentPathMetadata, files.File, error) {
+	md, f, err := b.IPFSBackend.GetBlock(ctx, p)
+	return md, f, guarded(ctx, err)
+}
+
+func (b *statusBackend) Head(ctx context.Context, p path.ImmutablePath) (gateway.ContentPathMetadata, *gateway.HeadResponse, error) {
+	md, resp, err := b.IPFSBackend.Head(ctx, p)
+	return md, resp, guarded(ctx, err)
+}
+
+func (b *statusBackend) ResolvePath(ctx context.Context, p path.ImmutablePath) (gateway.ContentPathMetadata, error) {
+	md, err := b.IPFSBackend.ResolvePath(ctx, p)
+	return md, guarded(ctx, err)
 }
 
 // GetCAR waits for the CAR's root block before boxo sends the status line,
@@ -35,20 +115,24 @@ type statusBackend struct {
 func (b *statusBackend) GetCAR(ctx context.Context, p path.ImmutablePath, params gateway.CarParams) (gateway.ContentPathMetadata, io.ReadCloser, error) {
 	md, car, err := b.IPFSBackend.GetCAR(ctx, p, params)
 	if err != nil || !md.LastSegment.RootCid().Defined() {
-		return md, car, err
+		return md, car, guarded(ctx, err)
 	}
 	if _, err := b.blocks.GetBlock(ctx, md.LastSegment.RootCid()); err != nil {
 		car.Close()
-		return md, nil, err
+		return md, nil, guarded(ctx, err)
 	}
 	return md, car, nil
 }
 
 // WrapContextForRequest keeps boxo's per-request blockservice session (one
 // bitswap session per page load), which embedding alone would hide.
+// It also puts the request under the guard, if there is one.
 func (b *statusBackend) WrapContextForRequest(ctx context.Context) context.Context {
 	if w, ok := b.IPFSBackend.(gateway.WithContextHint); ok {
-		return w.WrapContextForRequest(ctx)
+		ctx = w.WrapContextForRequest(ctx)
+	}
+	if b.guard != nil {
+		ctx = b.guard(ctx)
 	}
 	return ctx
 }

@@ -56,7 +56,7 @@ func TestConformance(t *testing.T) {
 	daemon := exec.Command(island, "--repo", repo, "daemon", "--offline", "--dns-resolver", "none",
 		"--api", "127.0.0.1:0", "--gateway", "127.0.0.1:0")
 	daemon.Env = append(os.Environ(), "IPFS_NS_MAP="+strings.TrimSpace(string(nsMap)))
-	var daemonOut syncBuffer
+	var daemonOut testutil.Buffer
 	daemon.Stdout, daemon.Stderr = &daemonOut, &daemonOut
 	require.NoError(t, daemon.Start())
 	exited := make(chan error, 1)

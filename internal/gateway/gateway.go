@@ -61,6 +61,13 @@ type Config struct {
 	// Logger gets the gateway's logs. Optional: slog.Default() when nil.
 	Logger *slog.Logger
 
+	// Guard, when set, wraps the context of each request for content. A
+	// context it cancels with a cause of its own (the node's relay guard:
+	// the content's holders are reachable only through a relay that cannot
+	// carry it) ends the request at once with 503 and that cause as the
+	// reason, rather than 504 once RetrievalTimeout has passed. Optional.
+	Guard func(context.Context) context.Context
+
 	// RetrievalTimeout bounds the wait for the first byte of a response and
 	// between writes; a request that runs out answers 504. 0 disables it.
 	RetrievalTimeout time.Duration

@@ -1,18 +1,18 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/islandsite/island/internal/testutil"
 )
 
 func TestNewListensAtOnceOnLoopback(t *testing.T) {
@@ -91,7 +91,7 @@ func TestContextEndStopsTheGateway(t *testing.T) {
 
 func TestRequestsAreLogged(t *testing.T) {
 	_, bserv := newTestStore(t)
-	var buf syncBuffer
+	var buf testutil.Buffer
 	cfg := DefaultConfig()
 	cfg.BlockService = bserv
 	cfg.Logger = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -101,22 +101,4 @@ func TestRequestsAreLogged(t *testing.T) {
 	// has read it.
 	want := "msg=\"gateway: request\" system=gateway method=GET host=" + strings.TrimPrefix(g.URL(), "http://") + " path=/ipfs/not-a-cid status=400"
 	require.Eventually(t, func() bool { return strings.Contains(buf.String(), want) }, 10*time.Second, 10*time.Millisecond, "log:\n%s", &buf)
-}
-
-// syncBuffer is a bytes.Buffer the server's goroutines may log into.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -50,7 +50,7 @@ func newHandler(cfg Config, logger *slog.Logger) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: blocks backend: %w", err)
 	}
-	backend := &statusBackend{IPFSBackend: blocks, blocks: cfg.BlockService}
+	backend := &statusBackend{IPFSBackend: blocks, blocks: cfg.BlockService, guard: cfg.Guard}
 	if has, _ := cfg.BlockService.Blockstore().Has(context.Background(), emptyIdentityCID); !has {
 		logger.Warn("gateway: the blockstore does not answer identity CIDs (such as the empty file bafkqaaa); wrap it with blockstore.NewIdStore")
 	}

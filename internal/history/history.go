@@ -206,28 +206,87 @@ func (s *Store) history(ctx context.Context, n ipns.Name) ([]Entry, error) {
 	}
 	slices.SortFunc(all, func(a, b query.Entry) int { return strings.Compare(a.Key, b.Key) })
 	entries := make([]Entry, 0, len(all))
-	for i, kv := range all {
+	for _, kv := range all {
 		var e Entry
 		if err := json.Unmarshal(kv.Value, &e); err != nil {
 			return nil, fmt.Errorf("%w: entry %s cannot be read: %w", ErrTamperedHistory, kv.Key, err)
 		}
-		switch {
-		case !e.Name.Equal(n) || kv.Key != entryKey(n, e.Seq).String():
+		if !e.Name.Equal(n) || kv.Key != entryKey(n, e.Seq).String() {
 			return nil, fmt.Errorf("%w: entry %s is filed under the wrong name or sequence", ErrTamperedHistory, kv.Key)
-		case e.Version != i+1:
-			return nil, fmt.Errorf("%w: %s has version %d where version %d belongs (an entry is missing or was added)",
-				ErrTamperedHistory, n, e.Version, i+1)
-		}
-		if err := e.Verify(); err != nil {
-			return nil, err
-		}
-		if i > 0 && !e.Prev.Equals(entries[i-1].CID) {
-			return nil, fmt.Errorf("%w: version %d of %s says it followed %s, but version %d was %s",
-				ErrTamperedHistory, e.Version, n, cidtext.Format(e.Prev), i, entries[i-1].CID)
 		}
 		entries = append(entries, e)
 	}
+	if err := verifyChain(n, entries); err != nil {
+		return nil, err
+	}
 	return entries, nil
+}
+
+// verifyChain checks that entries are n's versions 1, 2, … in order, each
+// signed by n's key, each following the one before, at rising sequences.
+func verifyChain(n ipns.Name, entries []Entry) error {
+	for i, e := range entries {
+		switch {
+		case !e.Name.Equal(n):
+			return fmt.Errorf("%w: version %d is of %s, not %s", ErrTamperedHistory, e.Version, e.Name, n)
+		case e.Version != i+1:
+			return fmt.Errorf("%w: %s has version %d where version %d belongs (an entry is missing or was added)",
+				ErrTamperedHistory, n, e.Version, i+1)
+		}
+		if err := e.Verify(); err != nil {
+			return err
+		}
+		if i > 0 && (!e.Prev.Equals(entries[i-1].CID) || e.Seq <= entries[i-1].Seq) {
+			return fmt.Errorf("%w: version %d of %s says it followed %s at sequence %d, but version %d was %s at %d",
+				ErrTamperedHistory, e.Version, n, cidtext.Format(e.Prev), e.Seq, i, entries[i-1].CID, entries[i-1].Seq)
+		}
+	}
+	return nil
+}
+
+// ErrHistoryConflict means an imported history and the one held for the
+// same name went different ways.
+var ErrHistoryConflict = errors.New("history: histories differ")
+
+// Import adds the versions of a history copied from another machine
+// (Export on the old one): every entry is checked as History checks the
+// held ones, and the held history must be where the imported one starts
+// (the same versions, or none). It returns how many versions it added.
+// The versions' content must be in the repo first: they are gc roots.
+func (s *Store) Import(ctx context.Context, n ipns.Name, entries []Entry) (int, error) {
+	if err := verifyChain(n, entries); err != nil {
+		return 0, err
+	}
+	unlock := s.locks.Lock(n.String())
+	defer unlock()
+	held, err := s.history(ctx, n)
+	if err != nil {
+		return 0, err
+	}
+	if len(held) > len(entries) {
+		return 0, fmt.Errorf("%w: this repo holds %d versions of %s, the imported history %d: it is older than this one", ErrHistoryConflict, len(held), n, len(entries))
+	}
+	for i, h := range held {
+		if e := entries[i]; !h.CID.Equals(e.CID) || h.Seq != e.Seq {
+			return 0, fmt.Errorf("%w: version %d of %s is %s here and %s in the imported history; publish from one machine only", ErrHistoryConflict, i+1, n, h.CID, e.CID)
+		}
+	}
+	added := entries[len(held):]
+	for _, e := range added {
+		b, err := json.Marshal(e)
+		if err != nil {
+			return 0, fmt.Errorf("history: encode version %d of %s: %w", e.Version, n, err)
+		}
+		if err := s.cfg.Datastore.Put(ctx, entryKey(n, e.Seq), b); err != nil {
+			return 0, fmt.Errorf("history: store version %d of %s: %w", e.Version, n, err)
+		}
+	}
+	// One sync for them all: an import cut short leaves a prefix of the
+	// history, which an import of the same file completes.
+	if err := s.cfg.Datastore.Sync(ctx, datastore.NewKey(historyPrefix(n))); err != nil {
+		return 0, fmt.Errorf("history: store the history of %s: %w", n, err)
+	}
+	return len(added), nil
 }
 
 // Current is the latest published version of name.
@@ -283,7 +342,13 @@ func (s *Store) appendVersion(ctx context.Context, key crypto.PrivKey, n ipns.Na
 	if !c.Defined() {
 		return Entry{}, errors.New("history: publish version: undefined CID")
 	}
-	rec, perr := s.cfg.Names.Publish(ctx, key, path.FromCid(c))
+	var opts []names.PublishOption
+	if len(entries) > 0 {
+		// Above every version: on a machine the history was imported to,
+		// no record of the name may be held yet.
+		opts = append(opts, names.AboveSequence(entries[len(entries)-1].Seq))
+	}
+	rec, perr := s.cfg.Names.Publish(ctx, key, path.FromCid(c), opts...)
 	if perr != nil && !errors.Is(perr, names.ErrRoutingPut) {
 		return Entry{}, fmt.Errorf("history: %w", perr)
 	}

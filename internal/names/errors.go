@@ -13,6 +13,9 @@ var (
 	ErrWrongKey      = errors.New("record is signed by another key than the name's")
 	ErrMalformed     = errors.New("record is malformed")
 	ErrLowerSequence = errors.New("record is older than the one held")
+	// ErrNoRoom: a record for a name not held yet, from a stranger, past
+	// Config.MaxRecords or the repo's quota.
+	ErrNoRoom = errors.New("no room for another record")
 )
 
 var (
@@ -30,7 +33,7 @@ var (
 // RecordError says why an IPNS record for Name was refused.
 type RecordError struct {
 	Name   string // the IPNS name the record was checked against
-	Reason error  // ErrExpired, ErrBadSignature, ErrWrongKey, ErrMalformed or ErrLowerSequence
+	Reason error  // ErrExpired, ErrBadSignature, ErrWrongKey, ErrMalformed, ErrLowerSequence or ErrNoRoom
 	Detail string // the full sentence, naming the name and the values involved
 	Err    error  // the underlying boxo error, if any
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -14,6 +15,7 @@ import (
 	"github.com/ipfs/boxo/namesys"
 	"github.com/ipfs/boxo/path"
 	"github.com/ipfs/go-datastore"
+	"github.com/ipfs/go-datastore/query"
 	dht "github.com/libp2p/go-libp2p-kad-dht"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -58,6 +60,16 @@ type Config struct {
 	// put and lookup. Its error is only logged: routing is still the way
 	// the record is found.
 	Push func(ctx context.Context, rec Record) error
+	// MaxRecords bounds the names whose records are held locally, as far
+	// as strangers decide them: a record PUT through /routing/v1
+	// (PutPeerRecord) or found while resolving a name for the first time
+	// is not kept past it. The user's own, `routing put` and the
+	// follower's records are kept whatever the count.
+	MaxRecords int
+	// Room, if set, says whether the repo has room for n more bytes (a
+	// *repo.FullError otherwise); records of names held for the first time
+	// are kept only if it has.
+	Room func(ctx context.Context, n int) error
 }
 
 // DefaultConfig returns Kubo's defaults (48h record lifetime, 1 min lookups)
@@ -71,6 +83,7 @@ func DefaultConfig() Config {
 		RecordCount:    3,
 		CacheSize:      128,
 		DNSCacheSize:   512,
+		MaxRecords:     8192,
 		RecordLifetime: ipns.DefaultRecordLifetime,
 		TTL:            5 * time.Minute,
 		ResolveTimeout: namesys.DefaultResolverDhtTimeout,
@@ -91,6 +104,11 @@ type System struct {
 
 	// nameLocks serialises read-compare-write of the record held per name.
 	nameLocks keyed.Mutex
+
+	// heldN counts the names whose records are held, -1 until first
+	// needed (countHeld).
+	heldMu sync.Mutex
+	heldN  int
 }
 
 type cacheEntry struct {
@@ -126,6 +144,9 @@ func New(_ context.Context, cfg Config) (*System, error) {
 	if cfg.ResolveTimeout <= 0 {
 		cfg.ResolveTimeout = def.ResolveTimeout
 	}
+	if cfg.MaxRecords <= 0 {
+		cfg.MaxRecords = def.MaxRecords
+	}
 	overrides := make(map[string]path.Path, len(cfg.DNSLinkOverrides))
 	for domain, value := range cfg.DNSLinkOverrides {
 		p, err := path.NewPath(value)
@@ -148,6 +169,7 @@ func New(_ context.Context, cfg Config) (*System, error) {
 		overrides: overrides,
 		cache:     cache,
 		dnsCache:  dnsCache,
+		heldN:     -1,
 	}
 	// Only boxo's DNSLink resolver, not its whole name system: that one
 	// reads IPFS_NS_MAP itself and panics or fails on a value the CLI has
@@ -217,8 +239,11 @@ func (s *System) fromRouting(ctx context.Context, name ipns.Name) (Record, error
 
 // storeIfNewer keeps rec as the record held for name unless the held one is
 // newer (then the error is a *RecordError with ErrLowerSequence). An equal
-// record leaves the held one in place. The caller holds the name lock.
-func (s *System) storeIfNewer(ctx context.Context, rec Record) (stored bool, err error) {
+// record leaves the held one in place. bounded says a stranger decided the
+// name: a first record for it is kept only within MaxRecords and the
+// repo's room (else a *RecordError with ErrNoRoom). The caller holds the
+// name lock.
+func (s *System) storeIfNewer(ctx context.Context, rec Record, bounded bool) (stored bool, err error) {
 	h, herr := s.held(ctx, rec.Name)
 	if authentic(herr) {
 		if bytes.Equal(h.Raw, rec.Raw) {
@@ -233,10 +258,64 @@ func (s *System) storeIfNewer(ctx context.Context, rec Record) (stored bool, err
 	} else if !errors.Is(herr, ErrNotFound) && !errors.As(herr, new(*RecordError)) {
 		return false, herr
 	}
+	first := errors.Is(herr, ErrNotFound)
+	if first && bounded {
+		if err := s.admit(ctx, rec); err != nil {
+			return false, err
+		}
+	}
 	if err := s.keep(ctx, rec); err != nil {
 		return false, err
 	}
+	if first {
+		s.heldMu.Lock()
+		if s.heldN >= 0 {
+			s.heldN++
+		}
+		s.heldMu.Unlock()
+	}
 	return true, nil
+}
+
+// admit says whether a record for a name held for the first time may be
+// kept: within MaxRecords names and the repo's room.
+func (s *System) admit(ctx context.Context, rec Record) error {
+	if s.cfg.Room != nil {
+		if err := s.cfg.Room(ctx, len(rec.Raw)); err != nil {
+			return recordErr(rec.Name.String(), ErrNoRoom, err, "no room to keep a record for %s: %v", rec.Name, err)
+		}
+	}
+	s.heldMu.Lock()
+	defer s.heldMu.Unlock()
+	if s.heldN < 0 {
+		n, err := s.countHeld(ctx)
+		if err != nil {
+			return err
+		}
+		s.heldN = n
+	}
+	if s.heldN >= s.cfg.MaxRecords {
+		return recordErr(rec.Name.String(), ErrNoRoom, nil,
+			"no room to keep a record for %s: this node holds records of %d names, the most it keeps for others", rec.Name, s.heldN)
+	}
+	return nil
+}
+
+// countHeld counts the names whose records are held.
+func (s *System) countHeld(ctx context.Context) (int, error) {
+	res, err := s.cfg.Datastore.Query(ctx, query.Query{Prefix: "/ipns/", KeysOnly: true})
+	if err != nil {
+		return 0, fmt.Errorf("names: count held records: %w", err)
+	}
+	defer res.Close()
+	n := 0
+	for r := range res.Next() {
+		if r.Error != nil {
+			return 0, fmt.Errorf("names: count held records: %w", r.Error)
+		}
+		n++
+	}
+	return n, nil
 }
 
 // keep stores rec as the record held for its name, durably, replacing
@@ -281,9 +360,9 @@ func (s *System) bestRecord(ctx context.Context, name ipns.Name, fresh bool) (Re
 		return local, nil
 	case rerr == nil:
 		unlock := s.nameLocks.Lock(name.String())
-		_, err := s.storeIfNewer(ctx, remote)
+		_, err := s.storeIfNewer(ctx, remote, true)
 		unlock()
-		if err != nil && !errors.Is(err, ErrLowerSequence) {
+		if err != nil && !errors.Is(err, ErrLowerSequence) && !errors.Is(err, ErrNoRoom) {
 			s.log.Warn("keeping a resolved record failed", "name", name.String(), "err", err)
 		}
 		s.cacheSet(remote)
@@ -315,6 +394,17 @@ type publishOptions struct {
 	seq *uint64
 	// ipns are passed on to ipns.NewRecord (boxo's PublishWithIPNSOption).
 	ipns []ipns.Option
+	// above is a sequence the new record's must exceed, whatever is known
+	// of the name (AboveSequence).
+	above uint64
+}
+
+// AboveSequence makes the record's sequence higher than seq, as well as
+// than every record known: a site's history knows the sequences its
+// versions were published with, also on a machine that holds none of its
+// records yet.
+func AboveSequence(seq uint64) PublishOption {
+	return func(o *publishOptions) { o.above = max(o.above, seq) }
 }
 
 // WithTTL sets the record's cache hint (Config.TTL otherwise); d must be positive.
@@ -422,6 +512,7 @@ func (s *System) publish(ctx context.Context, key crypto.PrivKey, value path.Pat
 	if known {
 		next = seq + 1
 	}
+	next = max(next, o.above+1)
 	if o.seq != nil {
 		if *o.seq < next {
 			return Record{}, fmt.Errorf("names: publish %s: sequence %d is not above the highest known (%d): %w",
@@ -506,7 +597,19 @@ func (s *System) Reput(ctx context.Context, rec Record) error {
 // signature, that it is the name's key, that it has not expired, and that it
 // is not older than the record already held. The bytes are never re-signed.
 func (s *System) PutRecord(ctx context.Context, name string, data []byte) (Record, error) {
-	rec, _, err := s.Accept(ctx, name, data)
+	return s.putRecord(ctx, name, data, false)
+}
+
+// PutPeerRecord is PutRecord for a record a stranger sends (a PUT to
+// /routing/v1/ipns/): a first record for a name is kept only within
+// MaxRecords and the repo's room, else it is refused with a *RecordError
+// whose Reason is ErrNoRoom, and nothing is stored.
+func (s *System) PutPeerRecord(ctx context.Context, name string, data []byte) (Record, error) {
+	return s.putRecord(ctx, name, data, true)
+}
+
+func (s *System) putRecord(ctx context.Context, name string, data []byte, bounded bool) (Record, error) {
+	rec, _, err := s.accept(ctx, name, data, bounded)
 	if err != nil {
 		return Record{}, err
 	}
@@ -514,10 +617,15 @@ func (s *System) PutRecord(ctx context.Context, name string, data []byte) (Recor
 }
 
 // Accept is PutRecord without the routing put, for a record that arrived
-// by push (IPNS over pubsub): it is checked, kept if it is newer than the
-// one held (stored says whether it was), and resolutions answer with it at
-// once. Whoever wants it in routing too re-puts it (the follower does).
+// by push (IPNS over pubsub, on the topic of a name this node follows or
+// publishes): it is checked, kept if it is newer than the one held (stored
+// says whether it was), and resolutions answer with it at once. Whoever
+// wants it in routing too re-puts it (the follower does).
 func (s *System) Accept(ctx context.Context, name string, data []byte) (rec Record, stored bool, err error) {
+	return s.accept(ctx, name, data, false)
+}
+
+func (s *System) accept(ctx context.Context, name string, data []byte, bounded bool) (rec Record, stored bool, err error) {
 	n, err := ParseName(name)
 	if err != nil {
 		return Record{}, false, err
@@ -526,7 +634,7 @@ func (s *System) Accept(ctx context.Context, name string, data []byte) (rec Reco
 		return Record{}, false, err
 	}
 	unlock := s.nameLocks.Lock(n.String())
-	stored, err = s.storeIfNewer(ctx, rec)
+	stored, err = s.storeIfNewer(ctx, rec, bounded)
 	unlock()
 	if err != nil {
 		return Record{}, false, err

@@ -2,6 +2,7 @@ package names_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -573,4 +574,87 @@ func TestLifetimeIsTheNames(t *testing.T) {
 	require.True(t, own)
 	require.Equal(t, 10*24*time.Hour, d)
 	require.Error(t, s.SetLifetime(ctx, name, 0))
+}
+
+// Records strangers send (PUT /routing/v1/ipns/) are kept for at most
+// MaxRecords names and only while the repo has room; a refused one is a
+// *RecordError with ErrNoRoom and nothing is stored. Names held already
+// still take newer records, and the user's and the follower's PutRecord
+// are not bounded.
+func TestPeerRecordsAreBounded(t *testing.T) {
+	ctx := context.Background()
+	rAuthor, _ := namestest.Routing(t)
+	author := namestest.System(t, rAuthor, nil, nil)
+	type signed struct {
+		name   string
+		v1, v2 names.Record
+	}
+	var recs []signed
+	for range 4 {
+		key := namestest.Key(t)
+		v1, err := author.Publish(ctx, key, namestest.IPFSPath(t, "v1"))
+		require.NoError(t, err)
+		v2, err := author.Publish(ctx, key, namestest.IPFSPath(t, "v2"))
+		require.NoError(t, err)
+		recs = append(recs, signed{namestest.NameOf(t, key).String(), v1, v2})
+	}
+
+	full := errors.New("repo full")
+	var noRoom bool
+	r, _ := namestest.Routing(t)
+	s := namestest.System(t, r, nil, func(c *names.Config) {
+		c.MaxRecords = 2
+		c.Room = func(context.Context, int) error {
+			if noRoom {
+				return full
+			}
+			return nil
+		}
+	})
+	for _, rec := range recs[:2] {
+		_, err := s.PutPeerRecord(ctx, rec.name, rec.v1.Raw)
+		require.NoError(t, err)
+	}
+	_, err := s.PutPeerRecord(ctx, recs[2].name, recs[2].v1.Raw)
+	require.ErrorIs(t, err, names.ErrNoRoom)
+	require.ErrorAs(t, err, new(*names.RecordError))
+	require.Contains(t, err.Error(), "records of 2 names")
+	name2, err := names.ParseName(recs[2].name)
+	require.NoError(t, err)
+	_, err = s.Held(ctx, name2)
+	require.ErrorIs(t, err, names.ErrNotFound, "nothing of it is stored")
+
+	got, err := s.PutPeerRecord(ctx, recs[0].name, recs[0].v2.Raw)
+	require.NoError(t, err, "a name held already takes its newer record")
+	require.Equal(t, uint64(2), got.Seq)
+	_, err = s.PutRecord(ctx, recs[2].name, recs[2].v1.Raw)
+	require.NoError(t, err, "routing put and the follower are not bounded")
+
+	s = namestest.System(t, r, nil, func(c *names.Config) {
+		c.Room = func(context.Context, int) error {
+			if noRoom {
+				return full
+			}
+			return nil
+		}
+	})
+	noRoom = true
+	_, err = s.PutPeerRecord(ctx, recs[3].name, recs[3].v1.Raw)
+	require.ErrorIs(t, err, names.ErrNoRoom)
+	require.ErrorIs(t, err, full, "the repo's error is kept")
+}
+
+// AboveSequence signs above a sequence no record held here shows: what a
+// site's imported history knows of its name.
+func TestPublishAboveSequence(t *testing.T) {
+	ctx := context.Background()
+	r, _ := namestest.Routing(t)
+	s := namestest.System(t, r, nil, nil)
+	key := namestest.Key(t)
+	rec, err := s.Publish(ctx, key, namestest.IPFSPath(t, "v"), names.AboveSequence(41))
+	require.NoError(t, err)
+	require.Equal(t, uint64(42), rec.Seq)
+	rec, err = s.Publish(ctx, key, namestest.IPFSPath(t, "w"), names.AboveSequence(3))
+	require.NoError(t, err)
+	require.Equal(t, uint64(43), rec.Seq, "and above what is held")
 }

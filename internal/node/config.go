@@ -53,6 +53,23 @@ type Config struct {
 	// Bootstrap peers are dialed once the node is up and seed the WAN DHT.
 	// Nil means none: the caller decides whether to use DefaultBootstrapPeers.
 	Bootstrap []peer.AddrInfo
+	// StaticRelays, when set, are the only relays the node reserves slots
+	// on while AutoNAT finds it private (Kubo's
+	// Swarm.RelayClient.StaticRelays). Without them it picks among its
+	// connected peers and its WAN DHT peers that offer the relay service.
+	StaticRelays []peer.AddrInfo
+	// RelayService says when the node relays for peers behind NAT; ""
+	// means RelayServiceAuto.
+	RelayService RelayServiceMode
+	// HolePunchWait is how long after a relayed connection opens the node
+	// waits for hole punching to make a direct one before it takes the
+	// relay's limits as final: bitswap holds back what does not fit through
+	// the relay until then, and a Fetch that needs more ends with a
+	// RelayOnlyError soon after. Zero means 15 s: hole punching starts as
+	// soon as the relayed connection is up and succeeds within a few round
+	// trips when it succeeds at all (libp2p's three attempts take up to
+	// ~30 s when every packet is lost).
+	HolePunchWait time.Duration
 	// LoopbackOnLAN keeps loopback addresses in the LAN DHT. Without it a node
 	// whose peers are all on 127.0.0.1 (tests, Kubo's test profile) has no
 	// address the LAN DHT accepts and can neither provide nor be found.
@@ -132,6 +149,8 @@ func DefaultConfig() Config {
 		// Long enough for a provider record lookup on the real network (a few
 		// seconds) plus slow peers; short enough that a typo'd CID fails.
 		FetchTimeout:    time.Minute,
+		RelayService:    RelayServiceAuto,
+		HolePunchWait:   15 * time.Second,
 		LibraryLogLevel: slog.LevelWarn,
 	}
 }
@@ -141,20 +160,20 @@ func DefaultBootstrapPeers() []peer.AddrInfo {
 	return dht.GetDefaultBootstrapPeerAddrInfos()
 }
 
-// ParseBootstrap turns multiaddrs ending in /p2p/<id> into AddrInfos,
-// merging addresses of the same peer.
-func ParseBootstrap(addrs []string) ([]peer.AddrInfo, error) {
+// ParsePeerAddrs turns multiaddrs ending in /p2p/<id> (bootstrap peers,
+// static relays) into AddrInfos, merging addresses of the same peer.
+func ParsePeerAddrs(addrs []string) ([]peer.AddrInfo, error) {
 	mas := make([]ma.Multiaddr, 0, len(addrs))
 	for _, s := range addrs {
 		a, err := ma.NewMultiaddr(s)
 		if err != nil {
-			return nil, fmt.Errorf("node: bootstrap address %q: %w", s, err)
+			return nil, fmt.Errorf("node: peer address %q: %w", s, err)
 		}
 		mas = append(mas, a)
 	}
 	infos, err := peer.AddrInfosFromP2pAddrs(mas...)
 	if err != nil {
-		return nil, fmt.Errorf("node: bootstrap addresses must end in /p2p/<peer ID>: %w", err)
+		return nil, fmt.Errorf("node: peer addresses must end in /p2p/<peer ID>: %w", err)
 	}
 	return infos, nil
 }
@@ -176,11 +195,17 @@ func (c *Config) validate() error {
 	if c.ReprovideInterval < 0 {
 		errs = append(errs, fmt.Errorf("ReprovideInterval %s is negative", c.ReprovideInterval))
 	}
+	if c.HolePunchWait < 0 {
+		errs = append(errs, fmt.Errorf("HolePunchWait %s is negative", c.HolePunchWait))
+	}
 	if c.FetchTimeout < 0 {
 		errs = append(errs, fmt.Errorf("FetchTimeout %s is negative", c.FetchTimeout))
 	}
 	if c.ResourceLimits.MaxMemory < 0 || c.ResourceLimits.MaxFileDescriptors < 0 {
 		errs = append(errs, fmt.Errorf("resource limits %+v: must not be negative", c.ResourceLimits))
+	}
+	if _, err := ParseRelayService(string(c.RelayService)); err != nil {
+		errs = append(errs, fmt.Errorf("RelayService %q: want auto, on or off", c.RelayService))
 	}
 	for _, s := range c.ListenAddrs {
 		if _, err := ma.NewMultiaddr(s); err != nil {
@@ -210,6 +235,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.HolePunchWait == 0 {
+		c.HolePunchWait = d.HolePunchWait
+	}
+	if c.RelayService == "" {
+		c.RelayService = d.RelayService
 	}
 	if c.LibraryLogLevel == nil {
 		c.LibraryLogLevel = slog.LevelWarn

@@ -7,14 +7,13 @@ import (
 
 	"github.com/ipfs/boxo/bitswap"
 	bsclient "github.com/ipfs/boxo/bitswap/client"
-	"github.com/ipfs/boxo/bitswap/network/bsnet"
+	bsiface "github.com/ipfs/boxo/bitswap/network"
 	bsserver "github.com/ipfs/boxo/bitswap/server"
 	"github.com/ipfs/boxo/bitswap/tracer"
 	"github.com/ipfs/boxo/blockstore"
 	"github.com/ipfs/boxo/exchange"
 	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
-	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/routing"
 	mh "github.com/multiformats/go-multihash"
@@ -46,10 +45,9 @@ const (
 	eagerDialTimeout = 15 * time.Second
 )
 
-// newBitswap starts bitswap (client and server) on h. It must run before the
-// node dials anyone, so it hears about every connection.
-func newBitswap(ctx context.Context, h host.Host, router routing.ContentDiscovery, bs blockstore.Blockstore, tr tracer.Tracer) *bitswap.Bitswap {
-	net := bsnet.NewFromIpfsHost(h)
+// newBitswap starts bitswap (client and server) on net. It must run before
+// the node dials anyone, so it hears about every connection.
+func newBitswap(ctx context.Context, net bsiface.BitSwapNetwork, router routing.ContentDiscovery, bs blockstore.Blockstore, tr tracer.Tracer) *bitswap.Bitswap {
 	return bitswap.New(ctx, net, router, bs,
 		bitswap.WithServerEnabled(true),
 		bitswap.WithTracer(tr),
@@ -82,6 +80,7 @@ func (e *eagerExchange) GetBlock(ctx context.Context, c cid.Cid) (blocks.Block, 
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	guardWants(ctx, c)
 	e.n.discover(ctx, c)
 	return e.Bitswap.GetBlock(ctx, c)
 }
@@ -89,6 +88,7 @@ func (e *eagerExchange) GetBlock(ctx context.Context, c cid.Cid) (blocks.Block, 
 func (e *eagerExchange) GetBlocks(ctx context.Context, cids []cid.Cid) (<-chan blocks.Block, error) {
 	known, rest := splitKnown(cids)
 	if len(rest) > 0 {
+		guardWants(ctx, rest...)
 		e.n.discover(ctx, rest[0])
 	}
 	return withKnown(ctx, known, rest, e.Bitswap.GetBlocks)
@@ -112,6 +112,7 @@ func (s *eagerSession) GetBlock(ctx context.Context, c cid.Cid) (blocks.Block, e
 	if b, ok := knownBlock(c); ok {
 		return b, nil
 	}
+	guardWants(ctx, c)
 	s.once.Do(func() { s.n.discover(s.ctx, c) })
 	return s.Fetcher.GetBlock(ctx, c)
 }
@@ -119,6 +120,7 @@ func (s *eagerSession) GetBlock(ctx context.Context, c cid.Cid) (blocks.Block, e
 func (s *eagerSession) GetBlocks(ctx context.Context, cids []cid.Cid) (<-chan blocks.Block, error) {
 	known, rest := splitKnown(cids)
 	if len(rest) > 0 {
+		guardWants(ctx, rest...)
 		s.once.Do(func() { s.n.discover(s.ctx, rest[0]) })
 	}
 	return withKnown(ctx, known, rest, s.Fetcher.GetBlocks)
@@ -212,8 +214,10 @@ func (n *Node) discover(ctx context.Context, c cid.Cid) {
 				continue
 			}
 			wg.Go(func() {
-				ctx, cancel := context.WithTimeout(ctx, eagerDialTimeout)
+				ctx, cancel := context.WithTimeout(allowLimited(ctx), eagerDialTimeout)
 				defer cancel()
+				// A relayed connection will do: bitswap uses it within
+				// its limits while hole punching looks for a direct one.
 				if err := n.host.Connect(ctx, p); err != nil {
 					n.log.Debug("dial provider", "cid", c, "peer", p.ID, "err", err)
 				}

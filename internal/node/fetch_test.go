@@ -3,6 +3,7 @@ package node_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -220,4 +221,35 @@ func TestFetchCanceledKeepsWhatArrived(t *testing.T) {
 	require.NoError(t, b.Fetch(context.Background(), root, func(p node.FetchProgress) { again = p }))
 	require.LessOrEqual(t, again.Fetched, again.Blocks-arrived, "the retry fetched only what was missing")
 	requireHasDAG(t, b, a, root)
+}
+
+// TestFetchWideDAG: a fetch's memory does not grow with the DAG's width.
+// With the walk's bounds lowered far below it, a directory of 4,000 files
+// in 20 folders arrives whole while the blocks known and not yet received
+// stay within the bounds (a breadth-first fetch had all 4,000 pending at
+// once).
+func TestFetchWideDAG(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a loopback network")
+	}
+	const held, seen, dirs, files = 100, 300, 20, 200
+	defer node.SetWalkBounds(held, seen)()
+	nodes := testnet.NewNetwork(t, 2)
+	a, b := nodes[0], nodes[1]
+	tree := map[string][]byte{}
+	for d := range dirs {
+		for f := range files {
+			tree[fmt.Sprintf("d%02d/f%03d.txt", d, f)] = fmt.Appendf(nil, "file %d of folder %d", f, d)
+		}
+	}
+	root := testnet.AddDir(t, a.DAG(), tree)
+
+	maxPending := 0
+	var last node.FetchProgress
+	require.NoError(t, b.Fetch(context.Background(), root, func(p node.FetchProgress) {
+		maxPending, last = max(maxPending, p.Pending), p
+	}))
+	requireHasDAG(t, b, a, root)
+	require.Equal(t, len(testnet.DAGBlocks(t, a.DAG(), root)), last.Blocks)
+	require.LessOrEqual(t, maxPending, 256+held+files, "blocks pending at once")
 }

@@ -33,7 +33,7 @@ const (
 
 // newHost builds the libp2p host and starts listening. The host owns the
 // connection manager and the resource manager (host.Close closes them).
-func newHost(cfg *Config, log *slog.Logger) (host.Host, error) {
+func newHost(cfg *Config, log *slog.Logger, nat []libp2p.Option) (host.Host, error) {
 	mgr, err := newResourceManager(cfg)
 	if err != nil {
 		return nil, err
@@ -58,18 +58,11 @@ func newHost(cfg *Config, log *slog.Logger) (host.Host, error) {
 		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
 		libp2p.ResourceManager(mgr),
 		libp2p.ConnectionManager(cm),
-		// Relay v2 client (the transport; on by default, explicit here so a
-		// future default change cannot drop it), hole punching over relayed
-		// connections and AutoNAT v2 to learn which addresses are reachable.
-		// NAT port mapping (UPnP, NAT-PMP) stays off: it changes the user's
-		// router, which a personal site should not do unasked.
-		libp2p.EnableRelay(),
-		libp2p.EnableHolePunching(),
-		libp2p.EnableAutoNATv2(),
 		// Listening happens below, once the host exists: when libp2p.New
 		// itself fails to listen it leaves the half-started swarm running.
 		libp2p.NoListenAddrs,
 	}
+	opts = append(opts, nat...)
 	if cfg.ConnectionGater != nil {
 		opts = append(opts, libp2p.ConnectionGater(cfg.ConnectionGater))
 	}

@@ -26,6 +26,8 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"bad listen address", func(c *node.Config) { c.ListenAddrs = []string{"/ip4/127.0.0.1/tcp/x"} }, `listen address "/ip4/127.0.0.1/tcp/x"`},
 		{"water marks", func(c *node.Config) { c.ConnMgrLow, c.ConnMgrHigh = 10, 5 }, "low=10 high=5"},
 		{"negative interval", func(c *node.Config) { c.ReprovideInterval = -1 }, "ReprovideInterval -1ns is negative"},
+		{"relay service", func(c *node.Config) { c.RelayService = "sometimes" }, `RelayService "sometimes": want auto, on or off`},
+		{"negative hole punch wait", func(c *node.Config) { c.HolePunchWait = -1 }, "HolePunchWait -1ns is negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ipfs/boxo/bitswap"
+	"github.com/ipfs/boxo/bitswap/network/bsnet"
 	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/exchange"
 	"github.com/ipfs/boxo/ipld/merkledag"
@@ -23,6 +25,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/routing"
+	relayv2 "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
 	ma "github.com/multiformats/go-multiaddr"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
@@ -51,6 +54,11 @@ type Node struct {
 	dag      ipld.DAGService
 	metrics  prometheus.Collector // nil without Registerer
 	watches  fetchWatches
+
+	relaySrc     relaySource
+	holePunches  holePunches
+	relayService *relayv2.Relay // nil unless RelayServiceOn
+	served       atomic.Pointer[ServedPeer]
 
 	closeOnce sync.Once
 	closeErr  error
@@ -88,11 +96,18 @@ func New(ctx context.Context, cfg Config) (_ *Node, err error) {
 	ds := keepOpen{cfg.Datastore}
 
 	if n.host = cfg.Host; n.host == nil {
-		if n.host, err = newHost(&cfg, n.log); err != nil {
+		if n.host, err = newHost(&cfg, n.log, natOptions(&cfg, n.relaySrc.peers, &n.holePunches)); err != nil {
 			return nil, err
 		}
 	}
 	undo = append(undo, n.host.Close)
+	n.relaySrc.host.Store(&n.host)
+	if cfg.RelayService == RelayServiceOn {
+		if n.relayService, err = startRelayService(n.host, cfg.Registerer); err != nil {
+			return nil, err
+		}
+		undo = append(undo, n.relayService.Close)
+	}
 	if n.keys, err = newKeystore(ds); err != nil {
 		return nil, err
 	}
@@ -102,7 +117,10 @@ func New(ctx context.Context, cfg Config) (_ *Node, err error) {
 		return nil, err
 	}
 	undo = append(undo, n.dht.Close)
-	n.bswap = newBitswap(n.ctx, n.host, n.dht, cfg.Blockstore, &n.watches)
+	n.relaySrc.dht.Store(n.dht)
+	bsn := newRelayAware(bsnet.NewFromIpfsHost(newLimitedHost(n.host)), n.host, n.log, &n.holePunches, cfg.HolePunchWait,
+		func(s ServedPeer) { n.served.Store(&s) })
+	n.bswap = newBitswap(n.ctx, bsn, n.dht, cfg.Blockstore, &n.watches)
 	undo = append(undo, n.bswap.Close)
 	n.eager = &eagerExchange{Bitswap: n.bswap, n: n}
 	if n.provider, n.sweep, err = newProvider(n.dht, n.keys, ds, cfg.ReprovideInterval); err != nil {
@@ -157,7 +175,11 @@ func (n *Node) Close() error {
 		}
 		// The provider uses the keystore and the DHT; bitswap (closed with
 		// the block service) uses the DHT and the host.
-		errs = append(errs, n.provider.Close(), n.keys.Close(), n.bserv.Close(), n.dht.Close(), n.host.Close())
+		errs = append(errs, n.provider.Close(), n.keys.Close(), n.bserv.Close(), n.dht.Close())
+		if n.relayService != nil {
+			errs = append(errs, n.relayService.Close())
+		}
+		errs = append(errs, n.host.Close())
 		if err := errors.Join(errs...); err != nil {
 			n.closeErr = fmt.Errorf("node: close: %w", err)
 		}
@@ -215,8 +237,9 @@ type PeerInfo struct {
 	Agent string `json:"agent,omitempty"`
 }
 
-// Peers lists the connected peers, one entry per peer (its first
-// connection's address).
+// Peers lists the connected peers, one entry per peer: its direct
+// connection if it has one (a /p2p-circuit address means the peer is
+// reachable only through a relay so far), else its first.
 func (n *Node) Peers() []PeerInfo {
 	seen := map[peer.ID]bool{}
 	var out []PeerInfo
@@ -227,6 +250,9 @@ func (n *Node) Peers() []PeerInfo {
 			continue
 		}
 		seen[p] = true
+		if direct, _ := route(n.host, p); direct != nil {
+			c = direct
+		}
 		info := PeerInfo{
 			ID:        p,
 			Addr:      c.RemoteMultiaddr(),

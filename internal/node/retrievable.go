@@ -35,6 +35,9 @@ type Retrieval struct {
 	Providers int `json:"providers"`
 	// Took is the time from the first dial to the root block.
 	Took time.Duration `json:"took"`
+	// Relayed says the root came through a relay: the node is behind NAT
+	// and no direct connection was made (yet).
+	Relayed bool `json:"relayed,omitempty"`
 }
 
 const (
@@ -122,7 +125,10 @@ func (n *Node) retrieveVia(ctx context.Context, via peer.AddrInfo, root cid.Cid)
 	}
 	defer d.Close()
 	bs := blockstore.NewBlockstore(dssync.MutexWrap(datastore.NewMapDatastore()))
-	swap := bitswap.New(ctx, bsnet.NewFromIpfsHost(h), d, bs, bitswap.WithServerEnabled(false))
+	// An island visitor's bitswap: it takes small blocks through a relay
+	// when the node is behind NAT (limited.go).
+	net := newRelayAware(bsnet.NewFromIpfsHost(newLimitedHost(h)), h, n.log, &holePunches{}, n.cfg.HolePunchWait, func(ServedPeer) {})
+	swap := bitswap.New(ctx, net, d, bs, bitswap.WithServerEnabled(false))
 	defer swap.Close()
 
 	if err := h.Connect(ctx, via); err != nil {
@@ -149,7 +155,7 @@ func (n *Node) retrieveVia(ctx context.Context, via peer.AddrInfo, root cid.Cid)
 	r.Providers = len(provs)
 	var dialErrs []error
 	for _, p := range provs {
-		if err := h.Connect(ctx, p); err != nil {
+		if err := h.Connect(allowLimited(ctx), p); err != nil {
 			dialErrs = append(dialErrs, fmt.Errorf("%s: %w", p.ID, err))
 		}
 	}
@@ -160,6 +166,12 @@ func (n *Node) retrieveVia(ctx context.Context, via peer.AddrInfo, root cid.Cid)
 		return r, fmt.Errorf("found %d provider(s) of %s but none sent the block: %w", len(provs), root, err)
 	}
 	r.Took = time.Since(start)
+	r.Relayed = true
+	for _, p := range provs {
+		if direct, _ := route(h, p.ID); direct != nil {
+			r.Relayed = false
+		}
+	}
 	return r, nil
 }
 
@@ -178,7 +190,7 @@ func freshClientHost() (host.Host, error) {
 		libp2p.Transport(tcp.NewTCPTransport),
 		libp2p.Transport(quic.NewTransport),
 		libp2p.DisableMetrics(),
-		// Like a visitor's Kubo: it can dial a node behind NAT through its
+		// Like a visitor's node: it can dial a node behind NAT through its
 		// relay and then punch a direct connection.
 		libp2p.EnableRelay(),
 		libp2p.EnableHolePunching(),

@@ -105,7 +105,7 @@ func (n *Node) dialAll(ctx context.Context, peers []peer.AddrInfo, timeout time.
 			continue
 		}
 		wg.Go(func() {
-			ctx, cancel := context.WithTimeout(ctx, timeout)
+			ctx, cancel := context.WithTimeout(allowLimited(ctx), timeout)
 			defer cancel()
 			if err := n.host.Connect(ctx, pi); err != nil {
 				n.log.Log(ctx, level, msg, "peer", pi.ID, "addrs", pi.Addrs, "err", err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -47,10 +48,33 @@ func mustNode(t testing.TB, dir string) *node {
 	return &node{ds: ds, dag: dag, holders: map[cid.Cid]map[string]bool{}, pinBy: map[cid.Cid]string{}}
 }
 
-func (n *node) pin(ctx context.Context, requestID string, c cid.Cid, _ []multiaddr.Multiaddr) error {
+func (n *node) pin(ctx context.Context, requestID string, c cid.Cid, _ []multiaddr.Multiaddr, maxBytes uint64) (uint64, error) {
 	// The whole DAG must be here, as a real pin walks it.
-	if err := merkledag.FetchGraph(ctx, c, n.dag); err != nil {
-		return err
+	var size uint64
+	seen := cid.NewSet()
+	var walk func(c cid.Cid) error
+	walk = func(c cid.Cid) error {
+		if !seen.Visit(c) {
+			return nil
+		}
+		nd, err := n.dag.Get(ctx, c)
+		if err != nil {
+			return err
+		}
+		size += uint64(len(nd.RawData()))
+		for _, l := range nd.Links() {
+			if err := walk(l.Cid); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := walk(c); err != nil {
+		return 0, err
+	}
+	if size > maxBytes {
+		// As the node's Pin does when its fetch passes maxBytes.
+		return 0, fmt.Errorf("%w: %s is %d bytes, over %d", ErrOverQuota, c, size, maxBytes)
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -59,7 +83,7 @@ func (n *node) pin(ctx context.Context, requestID string, c cid.Cid, _ []multiad
 		n.holders[c] = map[string]bool{}
 	}
 	n.holders[c][requestID] = true
-	return nil
+	return size, nil
 }
 
 func (n *node) unpin(_ context.Context, requestID string, c cid.Cid) error {

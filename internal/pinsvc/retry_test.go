@@ -23,11 +23,11 @@ func TestRetryUntilProvided(t *testing.T) {
 	n := mustNode(t, tempDir(t))
 	root := n.addDAG(t, "arrives later", true)
 	var tries atomic.Int32
-	noProvider := func(ctx context.Context, id string, c cid.Cid, o []multiaddr.Multiaddr) error {
+	noProvider := func(ctx context.Context, id string, c cid.Cid, o []multiaddr.Multiaddr, max uint64) (uint64, error) {
 		if tries.Add(1) <= 3 {
-			return &PinError{Retry: true, Details: "no provider of " + c.String() + " answered", Err: errors.New("no providers found")}
+			return 0, &PinError{Retry: true, Details: "no provider of " + c.String() + " answered", Err: errors.New("no providers found")}
 		}
-		return n.pin(ctx, id, c, o)
+		return n.pin(ctx, id, c, o, max)
 	}
 	_, ts := mustServer(t, n, func(c *Config) {
 		c.Pin = noProvider
@@ -51,8 +51,8 @@ func TestRetryUntilProvided(t *testing.T) {
 	// Past RetryFor the request fails, saying why.
 	never := n.addDAG(t, "never provided", false)
 	_, ts = mustServer(t, n, func(c *Config) {
-		c.Pin = func(_ context.Context, _ string, c cid.Cid, _ []multiaddr.Multiaddr) error {
-			return &PinError{Retry: true, Details: "no provider of " + c.String() + " answered", Err: errors.New("no providers found")}
+		c.Pin = func(_ context.Context, _ string, c cid.Cid, _ []multiaddr.Multiaddr, _ uint64) (uint64, error) {
+			return 0, &PinError{Retry: true, Details: "no provider of " + c.String() + " answered", Err: errors.New("no providers found")}
 		}
 		c.RetryFirst, c.RetryEvery, c.RetryFor = 10*time.Millisecond, 10*time.Millisecond, 100*time.Millisecond
 	})
@@ -71,8 +71,8 @@ func TestFailureDetailsNameNoLocalPath(t *testing.T) {
 	n := mustNode(t, tempDir(t))
 	root := n.addDAG(t, "fails locally", true)
 	_, ts := mustServer(t, n, func(c *Config) {
-		c.Pin = func(context.Context, string, cid.Cid, []multiaddr.Multiaddr) error {
-			return fmt.Errorf("repo: write /home/owner/.island/blocks/CIQ/x.data: no space left on device")
+		c.Pin = func(context.Context, string, cid.Cid, []multiaddr.Multiaddr, uint64) (uint64, error) {
+			return 0, fmt.Errorf("repo: write /home/owner/.island/blocks/CIQ/x.data: no space left on device")
 		}
 	})
 	client := NewClient(ts.URL, testToken)

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/ipfs/go-cid"
 	"github.com/ipfs/go-datastore"
 	"github.com/ipfs/go-datastore/query"
@@ -34,8 +35,11 @@ type Config struct {
 	// Datastore keeps pin requests (under /island/pinsvc/). Required.
 	Datastore datastore.Batching
 	// Pin fetches the DAG under c (trying origins first) and pins it
-	// recursively for the request requestID. Required.
-	Pin func(ctx context.Context, requestID string, c cid.Cid, origins []multiaddr.Multiaddr) error
+	// recursively for the request requestID, and returns its size in
+	// bytes. A DAG larger than maxBytes (the room left under MaxBytes) is
+	// not pinned: Pin stops fetching it and fails with an error wrapping
+	// ErrOverQuota. Required.
+	Pin func(ctx context.Context, requestID string, c cid.Cid, origins []multiaddr.Multiaddr, maxBytes uint64) (uint64, error)
 	// Unpin drops request requestID's pin of c, and only that: each
 	// request holds its own pin, so another request's (or anyone else's) on
 	// the same CID stays. A pin that is gone already is not an error. requestID is "" for the replaced request of a
@@ -49,6 +53,9 @@ type Config struct {
 	MaxPending int
 	// MaxRequests bounds stored requests of any status; more get 403.
 	MaxRequests int
+	// MaxBytes bounds the bytes the token's pinned requests hold on this
+	// node: a pin past it fails, saying so.
+	MaxBytes uint64
 	// PinTimeout bounds one try at a pin.
 	PinTimeout time.Duration
 	// RetryFor is how long after it was made a request whose content has
@@ -61,12 +68,18 @@ type Config struct {
 	Logger       *slog.Logger
 }
 
+// DefaultMaxBytes is the room a token's pins get unless the owner says
+// otherwise (daemon --pinning-quota): a few friends' sites with their
+// pictures, not a backup of their disks.
+const DefaultMaxBytes = 4 << 30
+
 // DefaultConfig returns bounds fit for a personal node.
 func DefaultConfig() Config {
 	return Config{
 		Workers:      2,
 		MaxPending:   64,
 		MaxRequests:  10000,
+		MaxBytes:     DefaultMaxBytes,
 		PinTimeout:   30 * time.Minute,
 		RetryFor:     7 * 24 * time.Hour,
 		RetryFirst:   2 * time.Minute,
@@ -110,6 +123,8 @@ type request struct {
 	UnpinAfter release
 	// Tries counts the tries that found no provider.
 	Tries int
+	// Bytes is the size of the pinned DAG, counted against MaxBytes.
+	Bytes uint64
 }
 
 // release is a pin to let go of: the request that holds it and its CID.
@@ -123,7 +138,12 @@ type requestWire struct {
 	UnpinAfter   string `json:"unpinAfter,omitempty"`
 	UnpinAfterID string `json:"unpinAfterId,omitempty"`
 	Tries        int    `json:"tries,omitempty"`
+	Bytes        uint64 `json:"bytes,omitempty"`
 }
+
+// ErrOverQuota is what Config.Pin's error wraps when the DAG is larger
+// than the room it was given.
+var ErrOverQuota = errors.New("pinsvc: over the token's quota")
 
 // PinError is an error of Config.Pin meant for the friend who asked:
 // Details go into the request's status_details, and nothing else of an
@@ -165,6 +185,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.MaxRequests <= 0 {
 		cfg.MaxRequests = def.MaxRequests
+	}
+	if cfg.MaxBytes == 0 {
+		cfg.MaxBytes = def.MaxBytes
 	}
 	if cfg.PinTimeout <= 0 {
 		cfg.PinTimeout = def.PinTimeout
@@ -278,7 +301,7 @@ func decodeRequest(b []byte) (*request, error) {
 	if _, err := ParseStatus(string(w.Status)); err != nil || w.RequestID == "" {
 		return nil, fmt.Errorf("bad status %q or empty id", w.Status)
 	}
-	r := &request{ID: w.RequestID, Status: w.Status, Created: w.Created, Pin: p, Info: w.Info, Tries: w.Tries}
+	r := &request{ID: w.RequestID, Status: w.Status, Created: w.Created, Pin: p, Info: w.Info, Tries: w.Tries, Bytes: w.Bytes}
 	if w.UnpinAfter != "" {
 		if r.UnpinAfter.CID, err = cid.Decode(w.UnpinAfter); err != nil {
 			return nil, err
@@ -321,7 +344,7 @@ func PinnedRequests(ctx context.Context, ds datastore.Datastore) (map[cid.Cid][]
 // Delegates are the node's addresses of the moment, not the request's: they
 // are not kept.
 func (s *Server) persist(ctx context.Context, r *request) error {
-	w := requestWire{statusWire: r.wire(nil), Tries: r.Tries}
+	w := requestWire{statusWire: r.wire(nil), Tries: r.Tries, Bytes: r.Bytes}
 	if r.UnpinAfter.CID.Defined() {
 		w.UnpinAfter, w.UnpinAfterID = r.UnpinAfter.CID.String(), r.UnpinAfter.RequestID
 	}
@@ -823,6 +846,27 @@ func (s *Server) retry(req *request, details string) bool {
 	return true
 }
 
+// room is what the token's pins may still take of MaxBytes; the caller
+// holds s.mu.
+func (s *Server) room() uint64 {
+	var used uint64
+	for _, r := range s.reqs {
+		if r.Status == Pinned {
+			used += r.Bytes
+		}
+	}
+	if used >= s.cfg.MaxBytes {
+		return 0
+	}
+	return s.cfg.MaxBytes - used
+}
+
+// quotaDetails is what a friend reads of a pin over the token's quota.
+func (s *Server) quotaDetails(c cid.Cid) string {
+	return fmt.Sprintf("%s does not fit in what is left of this token's %s on the pinning node: remove pins you no longer need, or ask its owner for more room",
+		c, humanize.IBytes(s.cfg.MaxBytes))
+}
+
 // stopRetry cancels a waiting retry of id; the caller holds s.mu.
 func (s *Server) stopRetry(id string) {
 	if t := s.retries[id]; t != nil {
@@ -845,11 +889,20 @@ func (s *Server) process(id string) {
 		s.log.Error("cannot record pinning", "requestid", id, "err", err)
 	}
 	c, origins := req.Pin.CID, req.Pin.Origins
+	room := s.room()
 	s.mu.Unlock()
 
-	pctx, cancel := context.WithTimeout(ctx, s.cfg.PinTimeout)
-	err := s.cfg.Pin(pctx, id, c, origins)
-	cancel()
+	var (
+		size uint64
+		err  error
+	)
+	if room == 0 {
+		err = fmt.Errorf("%w: its %d bytes are used", ErrOverQuota, s.cfg.MaxBytes)
+	} else {
+		pctx, cancel := context.WithTimeout(ctx, s.cfg.PinTimeout)
+		size, err = s.cfg.Pin(pctx, id, c, origins, room)
+		cancel()
+	}
 	if ctx.Err() != nil {
 		return // shutting down: stays "pinning" on disk and is queued again at start
 	}
@@ -862,11 +915,21 @@ func (s *Server) process(id string) {
 			drop = append(drop, release{RequestID: id, CID: c})
 		}
 	} else {
+		if err == nil && size > s.room() {
+			// Another pin ran alongside and took the room: the one that
+			// settles last gives way.
+			drop = append(drop, release{RequestID: id, CID: c})
+			err = fmt.Errorf("%w: %s is %d bytes, over the room left", ErrOverQuota, c, size)
+		}
+		if errors.Is(err, ErrOverQuota) {
+			err = &PinError{Details: s.quotaDetails(c), Err: err}
+		}
 		switch pe, described := errors.AsType[*PinError](err); {
 		case err == nil:
 			req.Status = Pinned
+			req.Bytes = size
 			req.Info = map[string]string{}
-			s.log.Info("pinned", "requestid", id, "cid", c.String())
+			s.log.Info("pinned", "requestid", id, "cid", c.String(), "bytes", size)
 		case described && pe.Retry && s.retry(req, pe.Details):
 			s.log.Info("pin will be tried again", "requestid", id, "cid", c.String(), "err", err)
 			if perr := s.persist(ctx, req); perr != nil {

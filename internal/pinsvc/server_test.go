@@ -275,15 +275,15 @@ type gate struct {
 
 func newGate() *gate { return &gate{started: make(chan cid.Cid, 100), release: make(chan struct{})} }
 
-func (g *gate) wrap(n *node) func(context.Context, string, cid.Cid, []multiaddr.Multiaddr) error {
-	return func(ctx context.Context, id string, c cid.Cid, origins []multiaddr.Multiaddr) error {
+func (g *gate) wrap(n *node) func(context.Context, string, cid.Cid, []multiaddr.Multiaddr, uint64) (uint64, error) {
+	return func(ctx context.Context, id string, c cid.Cid, origins []multiaddr.Multiaddr, max uint64) (uint64, error) {
 		g.started <- c
 		select {
 		case <-g.release:
 		case <-ctx.Done():
-			return ctx.Err()
+			return 0, ctx.Err()
 		}
-		return n.pin(ctx, id, c, origins)
+		return n.pin(ctx, id, c, origins, max)
 	}
 }
 
@@ -479,15 +479,15 @@ func TestReplaceChain(t *testing.T) {
 	v1, v2, v3 := n.addDAG(t, "v1", true), n.addDAG(t, "v2", true), n.addDAG(t, "v3", true)
 	block := make(chan struct{})
 	_, ts := mustServer(t, n, func(c *Config) {
-		c.Pin = func(ctx context.Context, id string, c cid.Cid, origins []multiaddr.Multiaddr) error {
+		c.Pin = func(ctx context.Context, id string, c cid.Cid, origins []multiaddr.Multiaddr, max uint64) (uint64, error) {
 			if c.Equals(v2) {
 				select {
 				case <-block:
 				case <-ctx.Done():
-					return ctx.Err()
+					return 0, ctx.Err()
 				}
 			}
-			return n.pin(ctx, id, c, origins)
+			return n.pin(ctx, id, c, origins, max)
 		}
 	})
 	c := NewClient(ts.URL, testToken)
@@ -522,13 +522,14 @@ func TestReplacementFromOlderVersion(t *testing.T) {
 	ctx := context.Background()
 	n := mustNode(t, tempDir(t))
 	v1, v2 := n.addDAG(t, "v1", true), n.addDAG(t, "v2", true)
-	require.NoError(t, n.pin(ctx, "", v1, nil)) // pinned by an old version, under no request ID
+	_, err := n.pin(ctx, "", v1, nil, 1<<20) // pinned by an old version, under no request ID
+	require.NoError(t, err)
 	stored := fmt.Sprintf(`{"requestid":"b","status":"queued","created":"2025-01-02T03:04:05Z",`+
 		`"pin":{"cid":%q},"delegates":[],"info":{},"unpinAfter":%q}`, v2, v1)
 	require.NoError(t, n.ds.Put(ctx, requestKey("b"), []byte(stored)))
 
 	_, ts := mustServer(t, n, nil)
-	_, err := NewClient(ts.URL, testToken).WaitPinned(ctx, "b", poll)
+	_, err = NewClient(ts.URL, testToken).WaitPinned(ctx, "b", poll)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return len(n.unpinned()) == 1 }, eventually, tick)
 	require.Equal(t, []release{{RequestID: "", CID: v1}}, n.unpinned())
@@ -568,4 +569,33 @@ func TestPinnedRequests(t *testing.T) {
 	want := map[cid.Cid][]string{shared: {s1, s2}, own: {o}}
 	slices.Sort(want[shared])
 	require.Equal(t, want, got)
+}
+
+// The token's pins hold at most MaxBytes: a pin past it fails, telling the
+// friend why (and is held by nobody), and removing a pin makes room.
+func TestTokenQuota(t *testing.T) {
+	ctx := context.Background()
+	n := mustNode(t, tempDir(t))
+	text := func(s string) string { return s + strings.Repeat(".", 1000) }
+	a, b, c := n.addDAG(t, text("a"), true), n.addDAG(t, text("b"), true), n.addDAG(t, text("c"), true)
+	_, ts := mustServer(t, n, func(c *Config) { c.MaxBytes = 5000 })
+	client := NewClient(ts.URL, testToken)
+	pin := func(root cid.Cid) (PinStatus, error) {
+		t.Helper()
+		st, err := client.Add(ctx, Pin{CID: root})
+		require.NoError(t, err)
+		return client.WaitPinned(ctx, st.RequestID, poll)
+	}
+	first, err := pin(a)
+	require.NoError(t, err)
+	_, err = pin(b)
+	require.NoError(t, err)
+	got, err := pin(c)
+	require.ErrorIs(t, err, ErrPinFailed)
+	require.Contains(t, got.Info["status_details"], c.String()+" does not fit in what is left of this token's 4.9 KiB")
+	require.Empty(t, n.pinnedFor(c), "held by nobody")
+
+	require.NoError(t, client.Remove(ctx, first.RequestID))
+	_, err = pin(c)
+	require.NoError(t, err, "removing a pin makes room")
 }

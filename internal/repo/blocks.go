@@ -45,6 +45,23 @@ type blockStore struct {
 	big   *flatfs.Datastore
 	// stagedMax is stagedSmallMax (tests lower it).
 	stagedMax int
+	// quota refuses writes past the repo's StorageMax.
+	quota quota
+}
+
+// diskUsage is what both stores take on disk: flatfs counts its files'
+// sizes as it writes and deletes them, pebble its files (so blocks gc
+// deletes from it count until compaction: see GC).
+func (s *blockStore) diskUsage(ctx context.Context) (uint64, error) {
+	big, err := s.big.DiskUsage(ctx)
+	if err != nil {
+		return 0, err
+	}
+	meta, err := s.meta.DiskUsage(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return big + meta, nil
 }
 
 var _ ds.Batching = (*blockStore)(nil)
@@ -74,6 +91,11 @@ func (s *blockStore) GetSize(ctx context.Context, k ds.Key) (int, error) {
 }
 
 func (s *blockStore) Put(ctx context.Context, k ds.Key, v []byte) error {
+	if err := s.quota.reserve(ctx, len(v)); err != nil {
+		return err
+	}
+	// Written at once: from here the disk usage counts it.
+	defer s.quota.release(int64(len(v)))
 	if len(v) < smallBlockMax {
 		return s.small.Put(ctx, k, v)
 	}
@@ -158,11 +180,26 @@ type blockBatch struct {
 	small      map[ds.Key][]byte
 	smallBytes int
 	deletes    []ds.Key
+	// reserved is what this batch counts against the quota until it is
+	// committed (then the disk usage counts it) or discarded.
+	reserved int64
 }
 
 func (b *blockBatch) Put(ctx context.Context, k ds.Key, v []byte) error {
 	if len(v) < smallBlockMax {
 		b.mu.Lock()
+		_, dup := b.small[k]
+		b.mu.Unlock()
+		if dup {
+			return nil
+		}
+	}
+	if err := b.s.quota.reserve(ctx, len(v)); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	b.reserved += int64(len(v))
+	if len(v) < smallBlockMax {
 		_, dup := b.small[k]
 		fits := b.smallBytes+len(v) <= b.s.stagedMax
 		if !dup && fits {
@@ -173,8 +210,16 @@ func (b *blockBatch) Put(ctx context.Context, k ds.Key, v []byte) error {
 		if dup || fits {
 			return nil
 		}
+	} else {
+		b.mu.Unlock()
 	}
 	return b.big.Put(ctx, k, v)
+}
+
+// unreserve gives back what the batch counted against the quota.
+func (b *blockBatch) unreserve() {
+	b.s.quota.release(b.reserved)
+	b.reserved = 0
 }
 
 func (b *blockBatch) Delete(ctx context.Context, k ds.Key) error {
@@ -263,6 +308,7 @@ func (b *blockBatch) Commit(ctx context.Context) error {
 	}
 	clear(b.small)
 	b.smallBytes, b.deletes = 0, nil
+	b.unreserve()
 	return b.s.meta.Sync(ctx, ds.NewKey("/"))
 }
 
@@ -271,6 +317,7 @@ func (b *blockBatch) Discard(ctx context.Context) error {
 	b.mu.Lock()
 	clear(b.small)
 	b.smallBytes, b.deletes = 0, nil
+	b.unreserve()
 	b.mu.Unlock()
 	if d, ok := b.big.(flatfs.DiscardableBatch); ok {
 		return d.Discard(ctx)

@@ -196,8 +196,13 @@ func (r *Repo) firstMissing(ctx context.Context, root cid.Cid, pending map[strin
 
 // ExportCAR writes root's whole DAG to w as a CARv1 with root as its only
 // root, blocks in depth-first order, each once. A missing block is an
-// error; what was written before it is then an incomplete CAR.
-func (r *Repo) ExportCAR(ctx context.Context, w io.Writer, root cid.Cid) error {
+// error; what was written before it is then an incomplete CAR. Blocks in
+// extra are written as given, whether the repo holds them or not.
+func (r *Repo) ExportCAR(ctx context.Context, w io.Writer, root cid.Cid, extra ...blocks.Block) error {
+	given := make(map[string]blocks.Block, len(extra))
+	for _, b := range extra {
+		given[string(b.Cid().Hash())] = b
+	}
 	bw := bufio.NewWriterSize(w, 1<<20)
 	cw, err := storage.NewWritable(bw, []cid.Cid{root}, car.WriteAsCarV1(true))
 	if err != nil {
@@ -215,7 +220,11 @@ func (r *Repo) ExportCAR(ctx context.Context, w io.Writer, root cid.Cid) error {
 			continue
 		}
 		seen[c.KeyString()] = true
-		blk, err := r.bstore.Get(ctx, c)
+		blk, ok := given[string(c.Hash())]
+		var err error
+		if !ok {
+			blk, err = r.bstore.Get(ctx, c)
+		}
 		if err != nil {
 			if ipld.IsNotFound(err) {
 				return fmt.Errorf("repo: block %s of %s is not in the repo", c, root)

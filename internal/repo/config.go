@@ -28,6 +28,32 @@ type fileConfig struct {
 	// scripts; Open checks that the two agree.
 	PeerID    string `json:"peerID"`
 	Datastore string `json:"datastore"`
+	// StorageMax is the repo's quota ("50GB", as Kubo's
+	// Datastore.StorageMax): recorded when the repo is created, or first
+	// opened by a version that has quotas, as what it used then plus half
+	// the free disk.
+	StorageMax string `json:"storageMax,omitempty"`
+	// StorageGCWatermark is the share of StorageMax (percent) past which
+	// garbage is collected before writes; 0 is DefaultGCWatermark.
+	StorageGCWatermark int `json:"storageGCWatermark,omitempty"`
+}
+
+// quota reads the quota settings, naming the file when they are wrong.
+func (c fileConfig) quota(dir string) (max uint64, watermark int, err error) {
+	p := filepath.Join(dir, configFile)
+	if c.StorageMax != "" {
+		if max, err = ParseSize(c.StorageMax); err != nil {
+			return 0, 0, fmt.Errorf("repo: %s: storageMax: %w", p, err)
+		}
+	}
+	watermark = c.StorageGCWatermark
+	switch {
+	case watermark == 0:
+		watermark = DefaultGCWatermark
+	case watermark < 1 || watermark > 100:
+		return 0, 0, fmt.Errorf("repo: %s: storageGCWatermark %d: want a percentage from 1 to 100", p, watermark)
+	}
+	return max, watermark, nil
 }
 
 // readConfig returns the repo's config, or fs.ErrNotExist for a directory

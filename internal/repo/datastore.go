@@ -1,9 +1,11 @@
 package repo
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/ipfs/boxo/blockstore"
@@ -29,6 +31,14 @@ type stores struct {
 
 func (s *stores) close() error {
 	return errors.Join(s.blocks.big.Close(), s.meta.Close())
+}
+
+// compactBlocks compacts the small blocks' key range of pebble, which
+// frees the space of those deleted.
+func (s *stores) compactBlocks(ctx context.Context) error {
+	start := blockstore.BlockPrefix.Bytes()
+	end := append(slices.Clone(start), 0xff)
+	return s.meta.DB.Compact(ctx, start, end, false)
 }
 
 // metadataCache bounds pebble's block cache. Metadata (pins, IPNS records,
@@ -65,6 +75,7 @@ func openStores(repoDir string) (*stores, error) {
 		return nil, fmt.Errorf("repo: open block store %s: %w", blocksDir, err)
 	}
 	blocks := &blockStore{small: namespace.Wrap(meta, blockstore.BlockPrefix), meta: meta, big: big, stagedMax: stagedSmallMax}
+	blocks.quota.usage = blocks.diskUsage
 	root := mount.New([]mount.Mount{
 		{Prefix: blockstore.BlockPrefix, Datastore: blocks},
 		{Prefix: ds.NewKey("/"), Datastore: metaView{meta}},

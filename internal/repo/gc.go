@@ -101,7 +101,10 @@ func (r *Repo) GC(ctx context.Context) (GCResult, error) {
 	if err != nil {
 		return GCResult{}, err
 	}
-	var res GCResult
+	var (
+		res   GCResult
+		small bool
+	)
 	for c := range keys {
 		if _, ok := live[string(c.Hash())]; ok {
 			res.Kept++
@@ -115,12 +118,20 @@ func (r *Repo) GC(ctx context.Context) (GCResult, error) {
 		if size > 0 {
 			res.FreedBytes += uint64(size)
 		}
+		small = small || size < smallBlockMax
 	}
 	if err := errFn(); err != nil {
 		return res, fmt.Errorf("repo: gc: list blocks: %w", err)
 	}
 	if err := r.Sync(ctx); err != nil {
 		return res, err
+	}
+	if small {
+		// pebble frees the space of deleted keys only as it compacts them
+		// away; compact the blocks now, so the quota sees the room.
+		if err := r.stores.compactBlocks(ctx); err != nil {
+			return res, fmt.Errorf("repo: gc: compact: %w", err)
+		}
 	}
 	return res, nil
 }
@@ -216,4 +227,37 @@ func (r *Repo) linksOf(ctx context.Context, c cid.Cid) ([]*ipld.Link, error) {
 		return nil, nil
 	}
 	return ipld.GetLinks(ctx, r.dag, c)
+}
+
+// DAGSize is the bytes of the blocks of root's DAG, each counted once;
+// raw leaves are sized without being read. The DAG must be complete.
+func (r *Repo) DAGSize(ctx context.Context, root cid.Cid) (uint64, error) {
+	var (
+		mu   sync.Mutex
+		seen = map[string]struct{}{}
+		size uint64
+		serr error
+	)
+	visit := func(c cid.Cid) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		k := string(c.Hash())
+		if _, ok := seen[k]; ok {
+			return false
+		}
+		seen[k] = struct{}{}
+		n, err := r.bstore.GetSize(ctx, c)
+		if err != nil && serr == nil {
+			serr = err
+		}
+		size += uint64(max(n, 0))
+		return true
+	}
+	if err := merkledag.Walk(ctx, r.linksOf, root, visit, merkledag.Concurrent()); err != nil {
+		return 0, fmt.Errorf("repo: size of %s: %w", root, err)
+	}
+	if serr != nil {
+		return 0, fmt.Errorf("repo: size of %s: %w", root, serr)
+	}
+	return size, nil
 }

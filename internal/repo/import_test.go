@@ -81,7 +81,8 @@ func mountTmpfs(t *testing.T, size string) string {
 func TestFullDisk(t *testing.T) {
 	ctx := context.Background()
 	dir := mountTmpfs(t, "24m")
-	r, err := Open(ctx, Config{Path: filepath.Join(dir, "repo")})
+	// A quota beyond the disk: the disk fills first.
+	r, err := Open(ctx, Config{Path: filepath.Join(dir, "repo"), StorageMax: 1 << 40})
 	require.NoError(t, err)
 	defer r.Close()
 	small := addFS(t, r, map[string]string{"index.html": "<h1>still here</h1>"})

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/dustin/go-humanize"
 
 	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/blockstore"
@@ -29,6 +32,12 @@ type Config struct {
 	// HashOnRead re-hashes every block read from the store and fails the
 	// read if it does not match its CID, at the cost of hashing each read.
 	HashOnRead bool
+	// StorageMax, if not 0, is the quota of this run instead of
+	// config.json's storageMax (which stays as it is).
+	StorageMax uint64
+	// Logger receives what the repo does on its own (collections past the
+	// watermark); nil is slog.Default().
+	Logger *slog.Logger
 }
 
 // DefaultConfig returns the default configuration; Path is left for the
@@ -76,6 +85,12 @@ type Repo struct {
 	// holdLocks serialise the read-modify-write of each (CID, holder).
 	holdLocks keyedMutex
 
+	// watermark is the share of the quota (percent) past which MakeRoom
+	// collects garbage; auto is its last collection.
+	watermark int
+	auto      autoGC
+	log       *slog.Logger
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -94,7 +109,12 @@ func Open(ctx context.Context, cfg Config) (_ *Repo, err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("repo: create %s: %w", dir, err)
 	}
-	r := &Repo{path: dir, roots: map[string]RootsFunc{}, inFlight: map[cid.Cid]int{}, gcLocker: blockstore.NewGCLocker()}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	r := &Repo{path: dir, roots: map[string]RootsFunc{}, inFlight: map[cid.Cid]int{}, gcLocker: blockstore.NewGCLocker(),
+		log: log.With("system", "repo")}
 	defer func() {
 		if err != nil {
 			r.Close()
@@ -134,6 +154,30 @@ func Open(ctx context.Context, cfg Config) (_ *Repo, err error) {
 	if r.stores, err = openStores(dir); err != nil {
 		return nil, err
 	}
+	storageMax, watermark, err := fc.quota(dir)
+	if err != nil {
+		return nil, err
+	}
+	if storageMax == 0 {
+		storageMax = defaultStorageMax(ctx, dir, r.stores)
+		fc.StorageMax = humanize.Bytes(storageMax)
+		// Recorded (and shown in config.json) so that the quota does not
+		// move with the free space; a fresh repo writes it below.
+		if !fresh {
+			if err := writeConfig(dir, fc); err != nil {
+				return nil, fmt.Errorf("repo: write config: %w", err)
+			}
+		}
+		// humanize rounds: the quota is what config.json says.
+		if storageMax, err = ParseSize(fc.StorageMax); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.StorageMax != 0 {
+		storageMax = cfg.StorageMax
+	}
+	r.watermark = watermark
+	r.SetStorageMax(storageMax)
 	// The identity store answers identity-hash CIDs (data inlined in the
 	// CID) without touching the datastore, as every IPFS node does.
 	r.bstore = blockstore.NewIdStore(blockstore.NewBlockstore(r.stores.root))

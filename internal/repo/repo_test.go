@@ -95,7 +95,8 @@ func TestOpenCreatesRepo(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, &fc))
-	require.Equal(t, fileConfig{Version: 1, PeerID: id.String(), Datastore: KindFlatfs}, fc)
+	require.NotEmpty(t, fc.StorageMax, "the quota is recorded")
+	require.Equal(t, fileConfig{Version: 1, PeerID: id.String(), Datastore: KindFlatfs, StorageMax: fc.StorageMax}, fc)
 
 	// Reopening keeps the identity.
 	r2, err := Open(context.Background(), Config{Path: dir})

@@ -197,7 +197,7 @@ func (i *Island) Publish(ctx context.Context, root cid.Cid) (names.Record, error
 // Follow makes the island follow name and starts its follower, with
 // intervals scaled: it fetches, provides and re-puts what it follows.
 func (i *Island) Follow(ctx context.Context, name ipns.Name) error {
-	if _, err := i.Follows.Follow(ctx, name.String()); err != nil {
+	if _, err := i.Follows.Follow(ctx, name.String(), 0); err != nil {
 		return err
 	}
 	if i.Push != nil {
@@ -214,7 +214,7 @@ func (i *Island) Follow(ctx context.Context, name ipns.Name) error {
 	// Checks at least twice per republish period, so re-puts keep to it.
 	rc.Interval = max(min(i.net.cfg.scaled(def.Interval), rc.RepublishInterval/2), followMinInterval)
 	rc.FetchTimeout = 20 * time.Second
-	rc.Fetch = func(ctx context.Context, _ string, c cid.Cid) error { return i.Node.Fetch(ctx, c, nil) }
+	rc.Fetch = func(ctx context.Context, _ string, c cid.Cid, _ uint64) error { return i.Node.Fetch(ctx, c, nil) }
 	// The stores are in memory and never collected: nothing to unpin.
 	rc.Unpin = func(context.Context, string, cid.Cid) error { return nil }
 	rc.Provide = func(ctx context.Context, c cid.Cid) error { return i.Node.Provide(ctx, c) }

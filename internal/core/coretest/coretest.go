@@ -58,6 +58,7 @@ func Run(t *testing.T, open Open) {
 		{"follows", testFollows},
 		{"remote services", testRemoteServices},
 		{"node", testNode},
+		{"repo stat", testRepoStat},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open(t)) })
 	}
@@ -532,4 +533,25 @@ func mustPath(t *testing.T, s string) path.Path {
 	p, err := path.NewPath("/ipfs/" + s)
 	require.NoError(t, err)
 	return p
+}
+
+// testRepoStat: the repo's usage and quota, on their own and in the status
+// (the dashboard shows one against the other); an add grows the usage.
+func testRepoStat(t *testing.T, a core.API) {
+	ctx := context.Background()
+	before, err := a.RepoStat(ctx)
+	require.NoError(t, err)
+	require.Positive(t, before.UsedBytes)
+	require.Greater(t, before.MaxBytes, before.UsedBytes)
+	require.Equal(t, 90, before.GCWatermark)
+	_, err = a.Add(ctx, core.AddRequest{Files: roots(map[string]files.Node{"big.bin": files.NewBytesFile(bytes.Repeat([]byte("island "), 1<<18))})})
+	require.NoError(t, err)
+	after, err := a.RepoStat(ctx)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, after.UsedBytes, before.UsedBytes+1<<20)
+	require.Equal(t, before.MaxBytes, after.MaxBytes)
+	st, err := a.Status(ctx)
+	require.NoError(t, err)
+	require.Equal(t, after.MaxBytes, st.Repo.MaxBytes)
+	require.GreaterOrEqual(t, st.Repo.UsedBytes, after.UsedBytes)
 }
