@@ -120,6 +120,10 @@ func author(ctx context.Context, n *Network, b Behaviour, followers int) (*Islan
 	if err != nil {
 		return nil, nil, err
 	}
+	// Followers find the site through the author's provider records.
+	if err := awaitProvided(ctx, n, a); err != nil {
+		return nil, nil, err
+	}
 	for _, f := range fs {
 		if err := f.Follow(ctx, a.Name()); err != nil {
 			return nil, nil, err
