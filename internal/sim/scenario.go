@@ -242,8 +242,8 @@ func PublishFound(ctx context.Context, cfg Config) (Scenario, error) {
 	}
 	sc.Usage = usage
 	sc.Rows = []Row{
-		{Metric: "publish → found p50", Island: pct(found["island"], 50), Kubo: pct(found["kubo"], 50), Unit: "s"},
-		{Metric: "publish → found p95", Island: pct(found["island"], 95), Kubo: pct(found["kubo"], 95), Unit: "s", Target: "< 2 s"},
+		pctRow("publish → found p50", found, 50, "s", ""),
+		pctRow("publish → found p95", found, 95, "s", "< 2 s"),
 		{Metric: "publish → every follower holds it p95", Island: pct(pushed, 95), Kubo: nan, Unit: "s", Target: "< 1 s"},
 	}
 	sc.Series = []Series{cdf("island: found", found["island"]), cdf("kubo: found", found["kubo"]), cdf("island: all followers hold it", pushed)}
@@ -309,10 +309,10 @@ func ColdVisit(ctx context.Context, cfg Config) (Scenario, error) {
 	}
 	sc.Usage = usage
 	sc.Rows = []Row{
-		{Metric: "cold visit: resolve p50", Island: pct(resolve["island"], 50), Kubo: pct(resolve["kubo"], 50), Unit: "s"},
-		{Metric: "cold visit: resolve + home page p50", Island: pct(total["island"], 50), Kubo: pct(total["kubo"], 50), Unit: "s", Target: "< 1 s"},
-		{Metric: "cold visit: resolve + home page p95", Island: pct(total["island"], 95), Kubo: pct(total["kubo"], 95), Unit: "s"},
-		{Metric: "cold visit: DHT requests per visit p50", Island: pct(requests["island"], 50), Kubo: pct(requests["kubo"], 50), Unit: "req"},
+		pctRow("cold visit: resolve p50", resolve, 50, "s", ""),
+		pctRow("cold visit: resolve + home page p50", total, 50, "s", "< 1 s"),
+		pctRow("cold visit: resolve + home page p95", total, 95, "s", ""),
+		pctRow("cold visit: DHT requests per visit p50", requests, 50, "req", ""),
 	}
 	sc.Series = []Series{cdf("island", total["island"]), cdf("kubo", total["kubo"])}
 	return sc, nil
@@ -334,6 +334,11 @@ func awaitProvided(ctx context.Context, n *Network, a *Island) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// pctRow is the p-th percentile of each behaviour's samples.
+func pctRow(metric string, samples map[string][]float64, p float64, unit, target string) Row {
+	return Row{Metric: metric, Island: pct(samples["island"], p), Kubo: pct(samples["kubo"], p), Unit: unit, Target: target}
 }
 
 // pct is the p-th percentile of xs (nearest rank), NaN for none.
