@@ -95,7 +95,7 @@ func (n *Network) AddIsland(ctx context.Context, b Behaviour, server bool) (*Isl
 }
 
 // routingWait bounds how long a new island node waits for its routing table.
-const routingWait = 10 * time.Second
+const routingWait = 30 * time.Second
 
 // awaitRouting waits for the node's bootstrap to fill its WAN routing
 // table with half a bucket's worth of peers (fewer under churn, when some
