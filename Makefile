@@ -8,7 +8,7 @@ ARGS    ?=
 PKGS    := ./...
 FUZZTIME ?= 20s
 
-.PHONY: build run test test-short test-integration bench bench-e2e fuzz lint clean browser-deps
+.PHONY: build run test test-short test-integration bench bench-e2e fuzz lint clean browser-deps sim
 
 build:
 	$(GO) build -o $(BIN) ./cmd/island
@@ -17,6 +17,16 @@ build:
 # republish on every change. `make run ARGS=--offline` joins no network.
 run: build
 	./$(BIN) serve --content content $(ARGS)
+
+# The simulated Internet of islands (internal/sim, docs/scale.md): every
+# scenario at N = SIM_N, island's behaviour against Kubo's; the table goes
+# to stdout, SVG plots to SIM_OUT. `make sim SIM_ARGS="-n 200 -scenarios
+# publish-found"` runs a part of it.
+SIM_N    ?= 1000
+SIM_OUT  ?= sim-out
+SIM_ARGS ?=
+sim:
+	$(GO) run ./cmd/island-sim -n $(SIM_N) -out $(SIM_OUT) $(SIM_ARGS)
 
 test: browser-deps
 	$(GO) test -race -count=1 -timeout 10m $(PKGS)

@@ -42,6 +42,7 @@ import (
 	"github.com/islandsite/island/internal/history"
 	"github.com/islandsite/island/internal/importer"
 	"github.com/islandsite/island/internal/names"
+	"github.com/islandsite/island/internal/namesps"
 	"github.com/islandsite/island/internal/node"
 	"github.com/islandsite/island/internal/repo"
 )
@@ -71,6 +72,11 @@ type Config struct {
 	// Gateway reports the local gateway's base URL and whether it serves
 	// now. Nil: the URL the last daemon wrote in $REPO/gateway, not serving.
 	Gateway func() (url string, running bool)
+	// NamePubSub, with a node, sends every record published to the name's
+	// IPNS pubsub topic and listens on the topics of followed names (as
+	// Kubo's --enable-namesys-pubsub does), so followers fetch a new
+	// version at once (package namesps).
+	NamePubSub bool
 	// Registerer receives the node's metrics; nil disables them.
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
@@ -78,7 +84,7 @@ type Config struct {
 
 // DefaultConfig is an offline Core of a command.
 func DefaultConfig() Config {
-	return Config{Mode: ModeOffline, Node: node.DefaultConfig(), Names: names.DefaultConfig(), MaxFollows: 1024}
+	return Config{Mode: ModeOffline, Node: node.DefaultConfig(), Names: names.DefaultConfig(), MaxFollows: 1024, NamePubSub: true}
 }
 
 // GatewayFile is where a daemon writes its gateway's base URL (docs/interface.md).
@@ -97,6 +103,7 @@ type Core struct {
 	names   *names.System
 	history *history.Store
 	follows *follow.Store
+	push    *namesps.Service // nil offline or without Config.NamePubSub
 	remotes remoteServices
 
 	// sites keeps, per site name, the importer's cache between publishes
@@ -204,6 +211,10 @@ func Open(ctx context.Context, cfg Config) (_ *Core, err error) {
 	nc.Routing = rt
 	nc.Datastore = c.repo.Datastore()
 	nc.Room = c.repo.Room
+	if c.node != nil && cfg.NamePubSub {
+		// c.push is set below, before Open returns and anything publishes.
+		nc.Push = func(ctx context.Context, rec names.Record) error { return c.push.Publish(ctx, rec) }
+	}
 	if nc.Logger == nil {
 		nc.Logger = log
 	}
@@ -215,6 +226,13 @@ func Open(ctx context.Context, cfg Config) (_ *Core, err error) {
 	}
 	if c.follows, err = follow.New(ctx, follow.Config{Datastore: c.repo.Datastore(), Names: c.names, MaxFollows: cfg.MaxFollows, Logger: log}); err != nil {
 		return nil, fmt.Errorf("core: %w", err)
+	}
+	if c.node != nil && cfg.NamePubSub {
+		c.push, err = namesps.New(namesps.Config{Host: c.node.Host(), Routing: c.node.Routing(), Names: c.names, Logger: log,
+			OnRecord: func(rec names.Record) { c.follows.Pushed(rec.Name.String()) }})
+		if err != nil {
+			return nil, fmt.Errorf("core: %w", err)
+		}
 	}
 	if err := c.migrateHolders(ctx); err != nil {
 		return nil, err
@@ -229,6 +247,9 @@ func (c *Core) Close() error {
 		var errs []error
 		if c.follows != nil {
 			errs = append(errs, c.follows.Close())
+		}
+		if c.push != nil {
+			errs = append(errs, c.push.Close())
 		}
 		if c.node != nil {
 			errs = append(errs, c.node.Close())

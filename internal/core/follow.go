@@ -27,6 +27,7 @@ func (c *Core) Follow(ctx context.Context, req FollowRequest) (_ Followed, err e
 	if err != nil {
 		return Followed{}, err
 	}
+	c.subscribe(f.Name)
 	out := Followed{Follow: toFollow(f)}
 	if !c.following.Load() {
 		out.Notes = append(out.Notes, c.offlineHint(
@@ -158,6 +159,9 @@ func (c *Core) Unfollow(ctx context.Context, req FollowRequest) (_ Unfollowed, e
 		}
 		return Unfollowed{}, err
 	}
+	if n, perr := names.ParseName(canon); perr == nil && c.push != nil {
+		c.push.Unsubscribe(n)
+	}
 	out := Unfollowed{Name: canon, Kept: kept}
 	if kept > 0 && !c.following.Load() {
 		out.Notes = append(out.Notes, c.offlineHint(
@@ -191,7 +195,27 @@ func (c *Core) RunFollower(ctx context.Context, rc follow.RunConfig) error {
 		interval = follow.DefaultRunConfig().Interval
 	}
 	c.followEvery.Store(int64(interval))
+	if fs, err := c.follows.List(ctx); err == nil {
+		for _, f := range fs {
+			c.subscribe(f.Name)
+		}
+	}
 	c.following.Store(true)
 	defer c.following.Store(false)
 	return c.follows.Run(ctx, rc)
+}
+
+// subscribe listens for pushed records of a followed IPNS name (a DNSLink
+// domain has no topic); a failure is logged, the periodic check remains.
+func (c *Core) subscribe(name string) {
+	if c.push == nil {
+		return
+	}
+	n, err := names.ParseName(name)
+	if err != nil {
+		return
+	}
+	if err := c.push.Subscribe(n); err != nil {
+		c.log.Warn("cannot listen for pushed records", "name", name, "err", err)
+	}
 }

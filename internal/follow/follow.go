@@ -65,6 +65,10 @@ type Store struct {
 	// that wake-ups coalesce and senders never block.
 	trigger chan struct{}
 	running atomic.Bool
+	// pushed holds the names whose newer record arrived by push (Pushed);
+	// push wakes the follower to check just those.
+	pushed sync.Map
+	push   chan struct{}
 
 	// lifeMu orders Run's start against Close, so that Close waits for
 	// every follower that started.
@@ -94,6 +98,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		cfg:     cfg,
 		log:     cfg.Logger.With("system", "follow"),
 		trigger: make(chan struct{}, 1),
+		push:    make(chan struct{}, 1),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	return s, nil
@@ -416,6 +421,23 @@ func (s *Store) Wake() {
 	}
 }
 
+// Pushed tells the follower that a newer record of name arrived by push
+// (IPNS over pubsub) and is held by the name system: the follower checks
+// that name at once, resolving from the held record instead of a DHT
+// lookup, so the new version is fetched and re-put within a round trip or
+// two. It never blocks; a name not followed is ignored by the check.
+func (s *Store) Pushed(name string) {
+	canon, err := FollowName(name)
+	if err != nil {
+		return
+	}
+	s.pushed.Store(canon, struct{}{})
+	select {
+	case s.push <- struct{}{}:
+	default:
+	}
+}
+
 // RunConfig configures Run.
 type RunConfig struct {
 	// Interval between checks of every followed name.
@@ -505,6 +527,24 @@ func (s *Store) Run(ctx context.Context, fc RunConfig) error {
 
 	ticker := time.NewTicker(fc.Interval)
 	defer ticker.Stop()
+	// Pushed names are checked beside the rounds, not after them: a round
+	// of lookups must not hold up a version that has already arrived.
+	// pushes.Go is only called from the goroutine it started, before Wait.
+	var pushes sync.WaitGroup
+	defer pushes.Wait()
+	defer cancel()
+	pushes.Go(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.push:
+				// Not waited for here: a push must not queue behind the
+				// previous one's re-put, a DHT put that takes seconds.
+				pushes.Go(func() { s.checkPushed(ctx, fc) })
+			}
+		}
+	})
 	for {
 		s.checkAll(ctx, fc)
 		select {
@@ -514,6 +554,28 @@ func (s *Store) Run(ctx context.Context, fc RunConfig) error {
 		case <-s.trigger:
 		}
 	}
+}
+
+// checkPushed checks the names Pushed named since the last time.
+func (s *Store) checkPushed(ctx context.Context, fc RunConfig) {
+	var g errgroup.Group
+	g.SetLimit(fc.Parallel)
+	s.pushed.Range(func(k, _ any) bool {
+		name := k.(string)
+		s.pushed.Delete(name)
+		s.mu.Lock()
+		st, err := s.loadFollow(ctx, name)
+		s.mu.Unlock()
+		if err != nil || st.removed {
+			return true
+		}
+		g.Go(func() error {
+			s.check(ctx, fc, st, true)
+			return nil
+		})
+		return true
+	})
+	_ = g.Wait()
 }
 
 func (s *Store) checkAll(ctx context.Context, fc RunConfig) {
@@ -529,7 +591,7 @@ func (s *Store) checkAll(ctx context.Context, fc RunConfig) {
 			if st.removed {
 				s.release(ctx, fc, st.Name)
 			} else {
-				s.check(ctx, fc, st)
+				s.check(ctx, fc, st, false)
 			}
 			return nil
 		})
@@ -537,15 +599,20 @@ func (s *Store) checkAll(ctx context.Context, fc RunConfig) {
 	_ = g.Wait()
 }
 
-// check does one round for one followed name.
-func (s *Store) check(ctx context.Context, fc RunConfig, st followState) {
+// check does one round for one followed name; pushed resolves it from the
+// record the name system holds (and caches) rather than a fresh lookup.
+func (s *Store) check(ctx context.Context, fc RunConfig, st followState, pushed bool) {
 	log := s.log.With("follow", st.Name)
 	var errs []error
 	var fetched, tooBig cid.Cid
 	var put bool
 	var digest string
 
-	res, err := s.cfg.Names.ResolveFresh(ctx, st.Name)
+	resolve := s.cfg.Names.ResolveFresh
+	if pushed {
+		resolve = s.cfg.Names.Resolve
+	}
+	res, err := resolve(ctx, st.Name)
 	if err != nil {
 		errs = append(errs, err)
 	} else {

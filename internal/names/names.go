@@ -16,6 +16,7 @@ import (
 	"github.com/ipfs/boxo/path"
 	"github.com/ipfs/go-datastore"
 	"github.com/ipfs/go-datastore/query"
+	dht "github.com/libp2p/go-libp2p-kad-dht"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/routing"
@@ -40,6 +41,10 @@ type Config struct {
 	TTL time.Duration
 	// ResolveTimeout bounds one routing lookup of a record.
 	ResolveTimeout time.Duration
+	// RecordCount is how many records a routing lookup gathers before it
+	// answers with the best of them (the DHT's quorum; Kubo asks for 16).
+	// Zero waits for the whole lookup to end.
+	RecordCount int
 	// DNSLinkOverrides maps a domain to a content path (/ipfs/… or /ipns/…),
 	// consulted before DNS; ParseNSMap reads Kubo's IPFS_NS_MAP format.
 	DNSLinkOverrides map[string]string
@@ -49,6 +54,12 @@ type Config struct {
 	DNSResolver madns.BasicResolver
 	// DNSCacheSize bounds the cached DNS answers.
 	DNSCacheSize int
+	// Push, if set, is handed every record Publish signs, once it is kept
+	// and before the routing put, so that subscribers (IPNS over pubsub,
+	// package namesps) have it in one network hop rather than after a DHT
+	// put and lookup. Its error is only logged: routing is still the way
+	// the record is found.
+	Push func(ctx context.Context, rec Record) error
 	// MaxRecords bounds the names whose records are held locally, as far
 	// as strangers decide them: a record PUT through /routing/v1
 	// (PutPeerRecord) or found while resolving a name for the first time
@@ -62,9 +73,14 @@ type Config struct {
 }
 
 // DefaultConfig returns Kubo's defaults (48h record lifetime, 1 min lookups)
-// with a 5 min TTL so that readers see a new version within minutes.
+// with a 5 min TTL so that readers see a new version within minutes, and a
+// lookup that answers after 3 records instead of Kubo's 16: the simulator
+// (docs/scale.md) finds that waiting for 16 costs most of a resolution's
+// time, while the author's followers re-putting and pushing each version
+// keep the closest peers current.
 func DefaultConfig() Config {
 	return Config{
+		RecordCount:    3,
 		CacheSize:      128,
 		DNSCacheSize:   512,
 		MaxRecords:     8192,
@@ -211,7 +227,11 @@ func (s *System) held(ctx context.Context, name ipns.Name) (Record, error) {
 func (s *System) fromRouting(ctx context.Context, name ipns.Name) (Record, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ResolveTimeout)
 	defer cancel()
-	data, err := s.cfg.Routing.GetValue(ctx, string(name.RoutingKey()))
+	var opts []routing.Option
+	if s.cfg.RecordCount > 0 {
+		opts = append(opts, dht.Quorum(s.cfg.RecordCount))
+	}
+	data, err := s.cfg.Routing.GetValue(ctx, string(name.RoutingKey()), opts...)
 	switch {
 	case errors.Is(err, routing.ErrNotFound):
 		return Record{}, fmt.Errorf("%w: no record for %s in routing", ErrNotFound, name)
@@ -534,6 +554,11 @@ func (s *System) publish(ctx context.Context, key crypto.PrivKey, value path.Pat
 		return Record{}, err
 	}
 	s.cacheSet(rec)
+	if s.cfg.Push != nil {
+		if err := s.cfg.Push(ctx, rec); err != nil {
+			s.log.Warn("pushing a new record failed", "name", name.String(), "err", err)
+		}
+	}
 	// Also puts the public key when the name does not embed it (RSA), as
 	// boxo's publisher does.
 	if err := namesys.PublishIPNSRecord(ctx, s.cfg.Routing, key.GetPublic(), signed); err != nil {
@@ -596,22 +621,38 @@ func (s *System) PutPeerRecord(ctx context.Context, name string, data []byte) (R
 }
 
 func (s *System) putRecord(ctx context.Context, name string, data []byte, bounded bool) (Record, error) {
+	rec, _, err := s.accept(ctx, name, data, bounded)
+	if err != nil {
+		return Record{}, err
+	}
+	return rec, s.Reput(ctx, rec)
+}
+
+// Accept is PutRecord without the routing put, for a record that arrived
+// by push (IPNS over pubsub, on the topic of a name this node follows or
+// publishes): it is checked, kept if it is newer than the one held (stored
+// says whether it was), and resolutions answer with it at once. Whoever
+// wants it in routing too re-puts it (the follower does).
+func (s *System) Accept(ctx context.Context, name string, data []byte) (rec Record, stored bool, err error) {
+	return s.accept(ctx, name, data, false)
+}
+
+func (s *System) accept(ctx context.Context, name string, data []byte, bounded bool) (rec Record, stored bool, err error) {
 	n, err := ParseName(name)
 	if err != nil {
-		return Record{}, err
+		return Record{}, false, err
 	}
-	rec, err := CheckRecord(n, data)
-	if err != nil {
-		return Record{}, err
+	if rec, err = CheckRecord(n, data); err != nil {
+		return Record{}, false, err
 	}
 	unlock := s.nameLocks.Lock(n.String())
-	_, err = s.storeIfNewer(ctx, rec, bounded)
+	stored, err = s.storeIfNewer(ctx, rec, bounded)
 	unlock()
 	if err != nil {
-		return Record{}, err
+		return Record{}, false, err
 	}
 	s.cacheSet(rec)
-	return rec, s.Reput(ctx, rec)
+	return rec, stored, nil
 }
 
 // Held is the record stored locally for an IPNS name, without asking

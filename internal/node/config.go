@@ -15,6 +15,7 @@ import (
 	"github.com/libp2p/go-libp2p-kad-dht/amino"
 	"github.com/libp2p/go-libp2p/core/connmgr"
 	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,6 +36,17 @@ type Config struct {
 	// stageFlushBytes and at the end, instead of being written (and synced)
 	// one by one. Nil writes them straight into Blockstore.
 	Stage func(ctx context.Context) (Stage, error)
+
+	// Host, if set, is the libp2p host the node runs on instead of one New
+	// builds (ListenAddrs, the connection manager's water marks,
+	// ResourceLimits and ConnectionGater are then the host's business and
+	// ignored): an in-process network such as the simulator's mocknet. The
+	// node owns it from then on and closes it on Close.
+	Host host.Host
+	// DHTServer makes the WAN DHT answer queries from the start, instead of
+	// waiting for AutoNAT to find the node reachable: for a host nothing can
+	// probe (mocknet) or one known to be publicly reachable.
+	DHTServer bool
 
 	// ListenAddrs are the multiaddrs to listen on; port 0 picks a free port.
 	ListenAddrs []string

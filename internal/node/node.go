@@ -96,9 +96,13 @@ func New(ctx context.Context, cfg Config) (_ *Node, err error) {
 	// The datastore is the caller's: nothing the node builds may close it.
 	ds := keepOpen{cfg.Datastore}
 
+	// A host given by the caller (the simulator's in-memory network) keeps
+	// its own transports, so its traffic is not counted here.
 	n.traffic = &traffic{}
-	if n.host, err = newHost(&cfg, n.traffic, n.log, natOptions(&cfg, n.relaySrc.peers, &n.holePunches)); err != nil {
-		return nil, err
+	if n.host = cfg.Host; n.host == nil {
+		if n.host, err = newHost(&cfg, n.traffic, n.log, natOptions(&cfg, n.relaySrc.peers, &n.holePunches)); err != nil {
+			return nil, err
+		}
 	}
 	undo = append(undo, n.host.Close)
 	n.relaySrc.host.Store(&n.host)

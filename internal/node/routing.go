@@ -44,9 +44,13 @@ func newDHT(h host.Host, ds datastore.Batching, cfg *Config) (*dual.DHT, error) 
 		// filter keeps every address (Kubo's LoopbackAddressesOnLanDHT).
 		lan = append(lan, dht.AddressFilter(nil))
 	}
+	mode := dht.ModeAuto
+	if cfg.DHTServer {
+		mode = dht.ModeServer
+	}
 	d, err := dual.New(h,
 		dual.DHTOption(
-			dht.Mode(dht.ModeAuto),
+			dht.Mode(mode),
 			// Kubo's value: lookups finish in fewer round trips than with
 			// the default of 3... 10 parallel requests per hop.
 			dht.Concurrency(10),

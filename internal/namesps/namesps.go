@@ -1,0 +1,220 @@
+// Package namesps is IPNS over pubsub, as Kubo's --enable-namesys-pubsub
+// does it: a name's signed records travel on the gossipsub topic
+// "/record/" + base64url(routing key "/ipns/<binary peer ID>"), the message
+// being the record's bytes, and subscribers find each other through the
+// DHT (provider records of the topic, go-libp2p's routing discovery, as
+// Kubo's pubsub does). It owns the pubsub instance on the node's host, the
+// topics it joined, and the loops that take records off them into the
+// name system (names.System.Accept). See docs/scale.md for why: a new
+// version reaches followers in one network hop instead of their next
+// periodic DHT lookup.
+package namesps
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/ipfs/boxo/ipns"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/routing"
+	drouting "github.com/libp2p/go-libp2p/p2p/discovery/routing"
+
+	"github.com/islandsite/island/internal/names"
+)
+
+// Config configures a Service.
+type Config struct {
+	// Host is the node's libp2p host.
+	Host host.Host
+	// Routing, if set, is used to find other subscribers of a topic and to
+	// be found by them (Kubo does the same); without it only peers already
+	// connected take part.
+	Routing routing.ContentRouting
+	// Names checks and keeps the records that arrive.
+	Names *names.System
+	// OnRecord, if set, is called with every record that arrives newer than
+	// the one held (the follower fetches its version at once).
+	OnRecord func(rec names.Record)
+	Logger   *slog.Logger
+}
+
+// Service publishes and receives IPNS records over pubsub.
+type Service struct {
+	cfg    Config
+	log    *slog.Logger
+	ps     *pubsub.PubSub
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	closed bool
+	topics map[string]*topic
+}
+
+type topic struct {
+	t   *pubsub.Topic
+	sub *pubsub.Subscription // nil when only joined to publish
+}
+
+// Topic is the pubsub topic of name's records (go-libp2p-pubsub-router's
+// KeyToTopic of the IPNS routing key).
+func Topic(name ipns.Name) string {
+	return "/record/" + base64.RawURLEncoding.EncodeToString(name.RoutingKey())
+}
+
+// New starts gossipsub on cfg.Host.
+func New(cfg Config) (*Service, error) {
+	if cfg.Host == nil || cfg.Names == nil {
+		return nil, errors.New("namesps: Host and Names are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Service{cfg: cfg, log: cfg.Logger.With("system", "namesps"), topics: map[string]*topic{}}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	var opts []pubsub.Option
+	if cfg.Routing != nil {
+		opts = append(opts, pubsub.WithDiscovery(drouting.NewRoutingDiscovery(cfg.Routing)))
+	}
+	ps, err := pubsub.NewGossipSub(s.ctx, cfg.Host, opts...)
+	if err != nil {
+		s.cancel()
+		return nil, fmt.Errorf("namesps: gossipsub: %w", err)
+	}
+	s.ps = ps
+	return s, nil
+}
+
+// Close leaves every topic and stops pubsub; it waits for the receiving
+// loops. It is idempotent.
+func (s *Service) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	for _, t := range s.topics {
+		if t.sub != nil {
+			t.sub.Cancel()
+		}
+	}
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+	return nil
+}
+
+// join returns name's topic, joining it (with a validator that drops
+// anything but a valid record of the name) on first use. Caller holds mu.
+func (s *Service) joinLocked(name ipns.Name) (*topic, error) {
+	if s.closed {
+		return nil, errors.New("namesps: closed")
+	}
+	id := Topic(name)
+	if t, ok := s.topics[id]; ok {
+		return t, nil
+	}
+	err := s.ps.RegisterTopicValidator(id, func(_ context.Context, _ peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+		if _, err := names.CheckRecord(name, m.GetData()); err != nil {
+			return pubsub.ValidationReject
+		}
+		return pubsub.ValidationAccept
+	})
+	if err != nil {
+		return nil, fmt.Errorf("namesps: validator for %s: %w", name, err)
+	}
+	pt, err := s.ps.Join(id)
+	if err != nil {
+		return nil, fmt.Errorf("namesps: join %s: %w", name, err)
+	}
+	t := &topic{t: pt}
+	s.topics[id] = t
+	return t, nil
+}
+
+// Publish sends rec to the subscribers of its name. It fits
+// names.Config.Push. Like Kubo's publisher it subscribes to the topic
+// itself, which is how subscribers find it (routing discovery advertises
+// subscriptions).
+func (s *Service) Publish(ctx context.Context, rec names.Record) error {
+	s.mu.Lock()
+	t, err := s.subscribeLocked(rec.Name)
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if err := t.t.Publish(ctx, rec.Raw); err != nil {
+		return fmt.Errorf("namesps: publish %s: %w", rec.Name, err)
+	}
+	return nil
+}
+
+// Subscribe receives name's records from now on: each valid one newer
+// than the record held is kept and handed to OnRecord. Subscribing twice
+// is one subscription.
+func (s *Service) Subscribe(name ipns.Name) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, err := s.subscribeLocked(name)
+	return err
+}
+
+func (s *Service) subscribeLocked(name ipns.Name) (*topic, error) {
+	t, err := s.joinLocked(name)
+	if err != nil {
+		return nil, err
+	}
+	if t.sub != nil {
+		return t, nil
+	}
+	if t.sub, err = t.t.Subscribe(); err != nil {
+		return nil, fmt.Errorf("namesps: subscribe %s: %w", name, err)
+	}
+	sub := t.sub
+	s.wg.Go(func() { s.receive(name, sub) })
+	return t, nil
+}
+
+// Peers lists the peers known to be on name's topic.
+func (s *Service) Peers(name ipns.Name) []peer.ID {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t, ok := s.topics[Topic(name)]; ok {
+		return t.t.ListPeers()
+	}
+	return nil
+}
+
+// Unsubscribe stops receiving name's records.
+func (s *Service) Unsubscribe(name ipns.Name) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t, ok := s.topics[Topic(name)]; ok && t.sub != nil {
+		t.sub.Cancel()
+		t.sub = nil
+	}
+}
+
+func (s *Service) receive(name ipns.Name, sub *pubsub.Subscription) {
+	for {
+		m, err := sub.Next(s.ctx)
+		if err != nil {
+			return // cancelled or closed
+		}
+		rec, stored, err := s.cfg.Names.Accept(s.ctx, name.String(), m.GetData())
+		switch {
+		case errors.Is(err, names.ErrLowerSequence):
+			continue // an older record, still gossiping
+		case err != nil:
+			s.log.Debug("record from pubsub refused", "name", name.String(), "from", m.ReceivedFrom, "err", err)
+			continue
+		}
+		if stored && s.cfg.OnRecord != nil {
+			s.cfg.OnRecord(rec)
+		}
+	}
+}
