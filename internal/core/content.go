@@ -293,7 +293,29 @@ func (c *Core) DagExport(ctx context.Context, req PathRequest) (_ io.ReadCloser,
 // repo.ExportCAR); an error on the way ends the stream as operation op's.
 func (c *Core) streamCAR(ctx context.Context, op string, root cid.Cid, extra ...blocks.Block) io.ReadCloser {
 	pr, pw := io.Pipe()
+	c.streamsMu.Lock()
+	select {
+	case <-c.closing:
+		c.streamsMu.Unlock()
+		pw.CloseWithError(Errorf(CodeUnavailable, "%s: the repo is closing", op))
+		return pr
+	default:
+	}
+	c.streams.Add(1)
+	c.streamsMu.Unlock()
+	ctx, cancel := context.WithCancel(ctx)
 	go func() {
+		defer c.streams.Done()
+		defer cancel()
+		stop := context.AfterFunc(ctx, func() { pw.CloseWithError(ctx.Err()) })
+		defer stop()
+		go func() {
+			select {
+			case <-c.closing:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
 		w := bufio.NewWriterSize(pw, 1<<20)
 		err := c.repo.ExportCAR(ctx, w, root, extra...)
 		if err == nil {

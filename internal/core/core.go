@@ -122,6 +122,12 @@ type Core struct {
 	samples samples
 
 	closeOnce sync.Once
+	// streams are the CAR streams still writing (dag export, history
+	// export): Close ends them and waits before the repo closes, since a
+	// reader may stop reading without closing.
+	streamsMu sync.Mutex // orders a stream's start with Close
+	streams   sync.WaitGroup
+	closing   chan struct{}
 	closeErr  error
 }
 
@@ -141,7 +147,7 @@ func Open(ctx context.Context, cfg Config) (_ *Core, err error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	c := &Core{cfg: cfg, log: log.With("system", "core"), sites: map[string]*importer.Cache{}, republish: make(chan struct{}, 1)}
+	c := &Core{cfg: cfg, log: log.With("system", "core"), sites: map[string]*importer.Cache{}, republish: make(chan struct{}, 1), closing: make(chan struct{})}
 	// ready is closed once Open is done: the node asks the repo for the
 	// roots to announce from its own goroutine as soon as it starts, and
 	// the history that registers some of them comes after the node.
@@ -244,6 +250,10 @@ func Open(ctx context.Context, cfg Config) (_ *Core, err error) {
 // repo. It is idempotent.
 func (c *Core) Close() error {
 	c.closeOnce.Do(func() {
+		c.streamsMu.Lock()
+		close(c.closing)
+		c.streamsMu.Unlock()
+		c.streams.Wait()
 		var errs []error
 		if c.follows != nil {
 			errs = append(errs, c.follows.Close())
