@@ -71,7 +71,7 @@ func islandBinary(t *testing.T) string {
 // island runs the binary on repo and returns stdout, stderr and the exit status.
 func island(t *testing.T, repoDir string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(islandBinary(t), append([]string{"--repo", repoDir}, args...)...)
+	cmd := testutil.DieWithTest(exec.Command(islandBinary(t), append([]string{"--repo", repoDir}, args...)...))
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
@@ -95,7 +95,7 @@ func islandOK(t *testing.T, repoDir string, args ...string) string {
 // child printed before dying (or finishing, if it was faster).
 func killed(t *testing.T, delay time.Duration, repoDir string, args ...string) (stdout string, finished bool) {
 	t.Helper()
-	cmd := exec.Command(islandBinary(t), append([]string{"--repo", repoDir}, args...)...)
+	cmd := testutil.DieWithTest(exec.Command(islandBinary(t), append([]string{"--repo", repoDir}, args...)...))
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	require.NoError(t, cmd.Start())

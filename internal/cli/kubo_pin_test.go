@@ -44,7 +44,7 @@ func TestKuboPinRemote(t *testing.T) {
 	}
 	out, err := ipfs("init", "--profile=test")
 	require.NoError(t, err, out)
-	daemon := exec.Command(kubo, "daemon")
+	daemon := testutil.DieWithTest(exec.Command(kubo, "daemon"))
 	daemon.Env = env
 	daemonOut := newSyncBuffer()
 	daemon.Stdout, daemon.Stderr = daemonOut, daemonOut

@@ -56,7 +56,7 @@ func startDaemonProc(t *testing.T, name, repo string, boot []*daemonProc, extra 
 	}
 	args = append(args, extra...)
 	d := &daemonProc{name: name, repo: repo, stdout: newSyncBuffer(), stderr: newSyncBuffer(), exited: make(chan struct{})}
-	d.cmd = exec.Command(islandBinary(t), args...)
+	d.cmd = testutil.DieWithTest(exec.Command(islandBinary(t), args...))
 	d.cmd.Stdout, d.cmd.Stderr = d.stdout, d.stderr
 	require.NoError(t, d.cmd.Start())
 	go func() {

@@ -53,8 +53,8 @@ func TestConformance(t *testing.T) {
 
 	nsMap, err := os.ReadFile(filepath.Join(fixtures, "dnslinks.IPFS_NS_MAP"))
 	require.NoError(t, err)
-	daemon := exec.Command(island, "--repo", repo, "daemon", "--offline", "--dns-resolver", "none",
-		"--api", "127.0.0.1:0", "--gateway", "127.0.0.1:0")
+	daemon := testutil.DieWithTest(exec.Command(island, "--repo", repo, "daemon", "--offline", "--dns-resolver", "none",
+		"--api", "127.0.0.1:0", "--gateway", "127.0.0.1:0"))
 	daemon.Env = append(os.Environ(), "IPFS_NS_MAP="+strings.TrimSpace(string(nsMap)))
 	var daemonOut testutil.Buffer
 	daemon.Stdout, daemon.Stderr = &daemonOut, &daemonOut

@@ -231,9 +231,10 @@ func (h *Host) Cut(other *Host) (restore func()) {
 	}
 }
 
-// Command is name with args, to run inside h's namespace.
+// Command is name with args, to run inside h's namespace (`ip netns exec`
+// execs name in its own process, so it dies with the test too).
 func (h *Host) Command(ctx context.Context, name string, args ...string) *exec.Cmd {
-	return exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", h.NS, name}, args...)...)
+	return testutil.DieWithTest(exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", h.NS, name}, args...)...))
 }
 
 // HTTPClient is an HTTP client whose connections are made inside h's
