@@ -294,28 +294,21 @@ func (c *Core) DagExport(ctx context.Context, req PathRequest) (_ io.ReadCloser,
 func (c *Core) streamCAR(ctx context.Context, op string, root cid.Cid, extra ...blocks.Block) io.ReadCloser {
 	pr, pw := io.Pipe()
 	c.streamsMu.Lock()
-	select {
-	case <-c.closing:
+	if c.closed.Err() != nil {
 		c.streamsMu.Unlock()
 		pw.CloseWithError(Errorf(CodeUnavailable, "%s: the repo is closing", op))
 		return pr
-	default:
 	}
 	c.streams.Add(1)
 	c.streamsMu.Unlock()
 	ctx, cancel := context.WithCancel(ctx)
+	stopOnClose := context.AfterFunc(c.closed, cancel)
 	go func() {
 		defer c.streams.Done()
 		defer cancel()
+		defer stopOnClose()
 		stop := context.AfterFunc(ctx, func() { pw.CloseWithError(ctx.Err()) })
 		defer stop()
-		go func() {
-			select {
-			case <-c.closing:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
 		w := bufio.NewWriterSize(pw, 1<<20)
 		err := c.repo.ExportCAR(ctx, w, root, extra...)
 		if err == nil {

@@ -127,7 +127,8 @@ type Core struct {
 	// reader may stop reading without closing.
 	streamsMu sync.Mutex // orders a stream's start with Close
 	streams   sync.WaitGroup
-	closing   chan struct{}
+	closed    context.Context // done once Close begins
+	closeAll  context.CancelFunc
 	closeErr  error
 }
 
@@ -147,7 +148,8 @@ func Open(ctx context.Context, cfg Config) (_ *Core, err error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	c := &Core{cfg: cfg, log: log.With("system", "core"), sites: map[string]*importer.Cache{}, republish: make(chan struct{}, 1), closing: make(chan struct{})}
+	c := &Core{cfg: cfg, log: log.With("system", "core"), sites: map[string]*importer.Cache{}, republish: make(chan struct{}, 1)}
+	c.closed, c.closeAll = context.WithCancel(context.Background())
 	// ready is closed once Open is done: the node asks the repo for the
 	// roots to announce from its own goroutine as soon as it starts, and
 	// the history that registers some of them comes after the node.
@@ -251,7 +253,7 @@ func Open(ctx context.Context, cfg Config) (_ *Core, err error) {
 func (c *Core) Close() error {
 	c.closeOnce.Do(func() {
 		c.streamsMu.Lock()
-		close(c.closing)
+		c.closeAll()
 		c.streamsMu.Unlock()
 		c.streams.Wait()
 		var errs []error
