@@ -226,6 +226,9 @@ func Open(ctx context.Context, cfg Config) (_ *Core, err error) {
 	if nc.Logger == nil {
 		nc.Logger = log
 	}
+	// A command's Core ends with the command: a record held locally does
+	// not answer for the network, whose lookup would be cut off unseen.
+	nc.AnswerHeld = nc.AnswerHeld && cfg.Daemon && c.node != nil
 	if c.names, err = names.New(ctx, nc); err != nil {
 		return nil, fmt.Errorf("core: %w", err)
 	}
@@ -262,6 +265,9 @@ func (c *Core) Close() error {
 		}
 		if c.push != nil {
 			errs = append(errs, c.push.Close())
+		}
+		if c.names != nil {
+			errs = append(errs, c.names.Close())
 		}
 		if c.node != nil {
 			errs = append(errs, c.node.Close())

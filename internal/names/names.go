@@ -70,6 +70,17 @@ type Config struct {
 	// *repo.FullError otherwise); records of names held for the first time
 	// are kept only if it has.
 	Room func(ctx context.Context, n int) error
+	// AnswerHeld makes a resolution that finds a valid record held locally
+	// answer with it at once and look the name up in routing in the
+	// background, instead of waiting for the lookup (seconds on the Amino
+	// DHT, up to ResolveTimeout). A newer record, found so or pushed
+	// (Accept), answers the next resolution. Only for a long-lived System
+	// (the daemon's): a one-shot command would end before the lookup does.
+	AnswerHeld bool
+	// MaxRefreshes bounds the background lookups of AnswerHeld running at
+	// once; a resolution that finds them all busy starts none (the next one
+	// after the cached answer's TTL tries again).
+	MaxRefreshes int
 }
 
 // DefaultConfig returns Kubo's defaults (48h record lifetime, 1 min lookups)
@@ -81,6 +92,8 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		RecordCount:    3,
+		AnswerHeld:     true,
+		MaxRefreshes:   16,
 		CacheSize:      128,
 		DNSCacheSize:   512,
 		MaxRecords:     8192,
@@ -111,6 +124,15 @@ type System struct {
 	// needed (countHeld).
 	heldMu sync.Mutex
 	heldN  int
+
+	// The background lookups of AnswerHeld: bg ends them (Close), wg waits
+	// for them, refreshing holds the names being looked up.
+	bg         context.Context
+	stopBG     context.CancelFunc
+	refreshMu  sync.Mutex
+	refreshing map[string]bool
+	closed     bool
+	wg         sync.WaitGroup
 }
 
 type cacheEntry struct {
@@ -118,8 +140,8 @@ type cacheEntry struct {
 	until time.Time
 }
 
-// New checks cfg and builds a System. It starts no goroutines, so there is
-// nothing to close.
+// New checks cfg and builds a System. Close ends the background lookups
+// it starts (Config.AnswerHeld).
 func New(_ context.Context, cfg Config) (*System, error) {
 	if cfg.Routing == nil {
 		return nil, errors.New("names: no routing configured")
@@ -149,6 +171,9 @@ func New(_ context.Context, cfg Config) (*System, error) {
 	if cfg.MaxRecords <= 0 {
 		cfg.MaxRecords = def.MaxRecords
 	}
+	if cfg.MaxRefreshes <= 0 {
+		cfg.MaxRefreshes = def.MaxRefreshes
+	}
 	overrides := make(map[string]path.Path, len(cfg.DNSLinkOverrides))
 	for domain, value := range cfg.DNSLinkOverrides {
 		p, err := path.NewPath(value)
@@ -170,14 +195,16 @@ func New(_ context.Context, cfg Config) (*System, error) {
 		return nil, fmt.Errorf("names: cache: %w", err)
 	}
 	s := &System{
-		parsed:    parsed,
-		cfg:       cfg,
-		log:       cfg.Logger.With("system", "names"),
-		overrides: overrides,
-		cache:     cache,
-		dnsCache:  dnsCache,
-		heldN:     -1,
+		parsed:     parsed,
+		cfg:        cfg,
+		log:        cfg.Logger.With("system", "names"),
+		overrides:  overrides,
+		cache:      cache,
+		dnsCache:   dnsCache,
+		heldN:      -1,
+		refreshing: map[string]bool{},
 	}
+	s.bg, s.stopBG = context.WithCancel(context.Background())
 	// Only boxo's DNSLink resolver, not its whole name system: that one
 	// reads IPFS_NS_MAP itself and panics or fails on a value the CLI has
 	// already reported and chosen to ignore.
@@ -338,13 +365,70 @@ func (s *System) keep(ctx context.Context, rec Record) error {
 	return nil
 }
 
+// cacheSet makes rec the answer for its name until its TTL ends, unless
+// the cache already answers with a newer record still valid: a resolution
+// that read the held record just before a newer one arrived (Accept) must
+// not put the older one back.
 func (s *System) cacheSet(rec Record) {
-	ttl := min(rec.TTL, time.Until(rec.EOL))
-	if ttl <= 0 {
-		s.cache.Remove(cacheKey(rec.Name))
+	key := cacheKey(rec.Name)
+	now := time.Now()
+	if e, ok := s.cache.Peek(key); ok && newer(e.rec, rec) && now.Before(e.rec.EOL) {
 		return
 	}
-	s.cache.Add(cacheKey(rec.Name), cacheEntry{rec: rec, until: time.Now().Add(ttl)})
+	ttl := min(rec.TTL, rec.EOL.Sub(now))
+	if ttl <= 0 {
+		s.cache.Remove(key)
+		return
+	}
+	s.cache.Add(key, cacheEntry{rec: rec, until: now.Add(ttl)})
+}
+
+// refresh looks name up in routing in the background and keeps what it
+// finds if it is newer than the record held, for the next resolution
+// (AnswerHeld). One lookup per name at a time, MaxRefreshes in all.
+func (s *System) refresh(name ipns.Name) {
+	key := cacheKey(name)
+	s.refreshMu.Lock()
+	if s.closed || s.refreshing[key] || len(s.refreshing) >= s.cfg.MaxRefreshes {
+		s.refreshMu.Unlock()
+		return
+	}
+	s.refreshing[key] = true
+	s.wg.Add(1)
+	s.refreshMu.Unlock()
+	go func() {
+		defer func() {
+			s.refreshMu.Lock()
+			delete(s.refreshing, key)
+			s.refreshMu.Unlock()
+			s.wg.Done()
+		}()
+		remote, err := s.fromRouting(s.bg, name)
+		if err != nil {
+			s.log.Debug("background lookup found no record", "name", name.String(), "err", err)
+			return
+		}
+		unlock := s.nameLocks.Lock(name.String())
+		stored, err := s.storeIfNewer(s.bg, remote, true)
+		unlock()
+		switch {
+		case stored:
+			s.cacheSet(remote)
+		case err != nil && !errors.Is(err, ErrLowerSequence):
+			s.log.Warn("keeping a record found in the background failed", "name", name.String(), "err", err)
+		}
+	}()
+}
+
+// Close ends the background lookups and waits for them. It is idempotent;
+// the System still resolves afterwards, only without them.
+func (s *System) Close() error {
+	s.refreshMu.Lock()
+	s.closed = true
+	s.refreshMu.Unlock()
+	s.stopBG()
+	s.wg.Wait()
+	return nil
 }
 
 // cacheKey is a name's key in the cache: its multihash bytes, which unlike
@@ -355,6 +439,8 @@ func cacheKey(name ipns.Name) string { return string(name.Peer()) }
 // bestRecord returns the newest valid record for name among the one held
 // locally and the one routing returns; fresh skips the cache. A newer record
 // from routing is kept locally, so the name still resolves offline later.
+// With AnswerHeld and not fresh, a valid held record answers at once and
+// routing is asked in the background.
 func (s *System) bestRecord(ctx context.Context, name ipns.Name, fresh bool) (Record, error) {
 	if !fresh {
 		if e, ok := s.cache.Get(cacheKey(name)); ok && time.Now().Before(e.until) {
@@ -364,6 +450,11 @@ func (s *System) bestRecord(ctx context.Context, name ipns.Name, fresh bool) (Re
 	local, lerr := s.held(ctx, name)
 	if lerr != nil && !errors.Is(lerr, ErrNotFound) && !errors.As(lerr, new(*RecordError)) {
 		return Record{}, lerr
+	}
+	if !fresh && lerr == nil && s.cfg.AnswerHeld {
+		s.cacheSet(local)
+		s.refresh(name)
+		return local, nil
 	}
 	remote, rerr := s.fromRouting(ctx, name)
 	switch {

@@ -3,6 +3,7 @@ package names_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/ipfs/boxo/path"
 	"github.com/ipfs/boxo/routing/offline"
 	record "github.com/libp2p/go-libp2p-record"
+	"github.com/libp2p/go-libp2p/core/routing"
 	"github.com/stretchr/testify/require"
 
 	"github.com/islandsite/island/internal/names"
@@ -237,16 +239,37 @@ func TestResolveHighestSequence(t *testing.T) {
 	}
 
 	t.Run("routing newer than local", func(t *testing.T) {
-		rOther, _ := namestest.Routing(t)
-		ds := namestest.Datastore(t)
-		seed := namestest.System(t, rOther, ds, nil)
-		_, err := seed.PutRecord(ctx, name.String(), recs[0].Raw)
-		require.NoError(t, err)
-		s := namestest.System(t, rAuthor, ds, nil)
-		res, err := s.Resolve(ctx, name.String())
-		require.NoError(t, err)
-		require.Equal(t, uint64(3), res.Seq)
-		require.Equal(t, recs[2].Value.String(), res.Path.String())
+		for _, tt := range []struct {
+			name       string
+			answerHeld bool
+			// first is the sequence the first Resolve answers with.
+			first uint64
+		}{
+			{"waits for routing", false, 3},
+			// The held record answers at once; the lookup it starts in
+			// the background finds the newer one for the next resolve.
+			{"answers held, refreshes", true, 1},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				rOther, _ := namestest.Routing(t)
+				ds := namestest.Datastore(t)
+				seed := namestest.System(t, rOther, ds, nil)
+				_, err := seed.PutRecord(ctx, name.String(), recs[0].Raw)
+				require.NoError(t, err)
+				s := namestest.System(t, rAuthor, ds, func(c *names.Config) { c.AnswerHeld = tt.answerHeld })
+				res, err := s.Resolve(ctx, name.String())
+				require.NoError(t, err)
+				require.Equal(t, tt.first, res.Seq)
+				require.Eventually(t, func() bool {
+					res, err = s.Resolve(ctx, name.String())
+					return err == nil && res.Seq == 3
+				}, 10*time.Second, 10*time.Millisecond)
+				require.Equal(t, recs[2].Value.String(), res.Path.String())
+				held, err := s.Held(ctx, name)
+				require.NoError(t, err)
+				require.Equal(t, uint64(3), held.Seq, "the newer record is kept")
+			})
+		}
 	})
 	t.Run("local newer than routing", func(t *testing.T) {
 		rOther, _ := namestest.Routing(t)
@@ -515,6 +538,88 @@ func TestResolveFresh(t *testing.T) {
 			require.Equal(t, tt.want, res.Path.String())
 			require.Equal(t, tt.seq, res.Seq)
 		})
+	}
+}
+
+// With AnswerHeld, routing never holds up a name whose record is held: the
+// lookup runs in the background, one per name however many resolve it, a
+// record pushed meanwhile wins over an older one routing finds, and Close
+// ends the lookup.
+func TestAnswerHeldRefreshesInBackground(t *testing.T) {
+	ctx := context.Background()
+	key := namestest.Key(t)
+	name := namestest.NameOf(t, key)
+	rAuthor, _ := namestest.Routing(t)
+	author := namestest.System(t, rAuthor, nil, nil)
+	var recs []names.Record
+	for i := range 3 {
+		// A TTL that ends at once: every resolve below passes the cache.
+		rec, err := author.Publish(ctx, key, namestest.IPFSPath(t, string(rune('a'+i))), names.WithTTL(time.Nanosecond))
+		require.NoError(t, err)
+		recs = append(recs, rec)
+	}
+	r := &stallingRouting{ValueStore: rAuthor, release: make(chan struct{})}
+	s := namestest.System(t, r, nil, func(c *names.Config) { c.AnswerHeld = true })
+	_, _, err := s.Accept(ctx, name.String(), recs[0].Raw)
+	require.NoError(t, err)
+
+	for range 5 {
+		res, err := s.Resolve(ctx, name.String())
+		require.NoError(t, err)
+		require.Equal(t, uint64(1), res.Seq)
+	}
+	require.Eventually(t, func() bool { return r.calls.Load() == 1 }, 10*time.Second, 5*time.Millisecond)
+
+	// Pushed while the lookup is under way (it would find seq 3 too, but
+	// seq 2 arriving first must answer at once).
+	_, stored, err := s.Accept(ctx, name.String(), recs[1].Raw)
+	require.NoError(t, err)
+	require.True(t, stored)
+	res, err := s.Resolve(ctx, name.String())
+	require.NoError(t, err)
+	require.Equal(t, uint64(2), res.Seq)
+	require.Equal(t, int64(1), r.calls.Load(), "one lookup per name at a time")
+
+	close(r.release)
+	require.Eventually(t, func() bool {
+		res, err := s.Resolve(ctx, name.String())
+		return err == nil && res.Seq == 3
+	}, 10*time.Second, 5*time.Millisecond)
+
+	t.Run("close ends the lookup", func(t *testing.T) {
+		r := &stallingRouting{ValueStore: rAuthor, release: make(chan struct{})}
+		s := namestest.System(t, r, nil, func(c *names.Config) { c.AnswerHeld = true })
+		_, _, err := s.Accept(ctx, name.String(), recs[2].Raw)
+		require.NoError(t, err)
+		_, err = s.Resolve(ctx, name.String())
+		require.NoError(t, err)
+		require.Eventually(t, func() bool { return r.calls.Load() == 1 }, 10*time.Second, 5*time.Millisecond)
+		require.NoError(t, s.Close())
+		require.NoError(t, s.Close())
+		require.ErrorIs(t, r.err.Load().(error), context.Canceled)
+		res, err := s.Resolve(ctx, name.String())
+		require.NoError(t, err, "a closed System still answers from what it holds")
+		require.Equal(t, uint64(3), res.Seq)
+	})
+}
+
+// stallingRouting's lookups wait for release (or their context), then ask
+// the routing it wraps.
+type stallingRouting struct {
+	routing.ValueStore
+	release chan struct{}
+	calls   atomic.Int64
+	err     atomic.Value
+}
+
+func (r *stallingRouting) GetValue(ctx context.Context, key string, opts ...routing.Option) ([]byte, error) {
+	r.calls.Add(1)
+	select {
+	case <-r.release:
+		return r.ValueStore.GetValue(ctx, key, opts...)
+	case <-ctx.Done():
+		r.err.Store(ctx.Err())
+		return nil, ctx.Err()
 	}
 }
 

@@ -129,4 +129,7 @@ type Behaviour struct {
 	Push bool
 	// Lifetime is how long a published record stays valid.
 	Lifetime time.Duration
+	// AnswerHeld says a valid record held locally answers a resolve at
+	// once, routing being asked in the background (names.Config).
+	AnswerHeld bool
 }

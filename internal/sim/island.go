@@ -68,6 +68,7 @@ func (n *Network) AddIsland(ctx context.Context, b Behaviour, server bool) (*Isl
 	nc.Datastore = ds
 	nc.RecordCount = b.RecordCount
 	nc.RecordLifetime = b.Lifetime
+	nc.AnswerHeld = b.AnswerHeld
 	nc.Logger = n.log
 	if b.Push {
 		nc.Push = func(ctx context.Context, rec names.Record) error { return i.Push.Publish(ctx, rec) }
@@ -142,6 +143,7 @@ func (i *Island) Close() error {
 		if i.Push != nil {
 			errs = append(errs, i.Push.Close())
 		}
+		errs = append(errs, i.Names.Close())
 		errs = append(errs, i.Node.Close())
 		i.closeErr = errors.Join(errs...)
 	})

@@ -20,11 +20,12 @@ import (
 // follower, push over IPNS pubsub, and a site's record lifetime.
 func IslandBehaviour() Behaviour {
 	return Behaviour{Name: "island", RecordCount: names.DefaultConfig().RecordCount, Follow: true, Push: true,
-		Lifetime: core.DefaultSiteLifetime}
+		AnswerHeld: true, Lifetime: core.DefaultSiteLifetime}
 }
 
-// KuboBehaviour is what Kubo ships: a resolve waits for 16 records, nobody
-// follows, nothing is pushed, records live 48 hours.
+// KuboBehaviour is what Kubo ships: a resolve waits for 16 records (also
+// when a record is at hand), nobody follows, nothing is pushed, records
+// live 48 hours.
 func KuboBehaviour() Behaviour {
 	return Behaviour{Name: "kubo", RecordCount: 16, Lifetime: ipns.DefaultRecordLifetime}
 }

@@ -61,6 +61,7 @@ func System(t testing.TB, r routing.ValueStore, ds datastore.Batching, edit func
 	}
 	s, err := names.New(context.Background(), cfg)
 	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
 	return s
 }
 
