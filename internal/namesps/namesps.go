@@ -53,6 +53,9 @@ type Service struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	// serving holds a token per fetch request being answered.
+	serving chan struct{}
+
 	mu     sync.Mutex
 	closed bool
 	topics map[string]*topic
@@ -61,6 +64,11 @@ type Service struct {
 type topic struct {
 	t   *pubsub.Topic
 	sub *pubsub.Subscription // nil when only joined to publish
+	// evts tells of peers joining the topic, whom a subscriber asks for
+	// the record they hold (FetchProtocol); nil with sub.
+	evts *pubsub.TopicEventHandler
+	// stop ends askJoining, which Cancel of evts does not wake.
+	stop context.CancelFunc
 }
 
 // Topic is the pubsub topic of name's records (go-libp2p-pubsub-router's
@@ -77,7 +85,8 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{cfg: cfg, log: cfg.Logger.With("system", "namesps"), topics: map[string]*topic{}}
+	s := &Service{cfg: cfg, log: cfg.Logger.With("system", "namesps"), topics: map[string]*topic{},
+		serving: make(chan struct{}, maxFetchServing)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	var opts []pubsub.Option
 	if cfg.Routing != nil {
@@ -89,18 +98,18 @@ func New(cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("namesps: gossipsub: %w", err)
 	}
 	s.ps = ps
+	cfg.Host.SetStreamHandler(FetchProtocol, s.serveFetch)
 	return s, nil
 }
 
 // Close leaves every topic and stops pubsub; it waits for the receiving
 // loops. It is idempotent.
 func (s *Service) Close() error {
+	s.cfg.Host.RemoveStreamHandler(FetchProtocol)
 	s.mu.Lock()
 	s.closed = true
 	for _, t := range s.topics {
-		if t.sub != nil {
-			t.sub.Cancel()
-		}
+		t.unsubscribe()
 	}
 	s.mu.Unlock()
 	s.cancel()
@@ -174,9 +183,26 @@ func (s *Service) subscribeLocked(name ipns.Name) (*topic, error) {
 	if t.sub, err = t.t.Subscribe(); err != nil {
 		return nil, fmt.Errorf("namesps: subscribe %s: %w", name, err)
 	}
-	sub := t.sub
+	if t.evts, err = t.t.EventHandler(); err != nil {
+		t.sub.Cancel()
+		t.sub = nil
+		return nil, fmt.Errorf("namesps: subscribe %s: %w", name, err)
+	}
+	sub, evts := t.sub, t.evts
+	ctx, stop := context.WithCancel(s.ctx)
+	t.stop = stop
 	s.wg.Go(func() { s.receive(name, sub) })
+	s.wg.Go(func() { s.askJoining(ctx, name, evts) })
 	return t, nil
+}
+
+func (t *topic) unsubscribe() {
+	if t.sub != nil {
+		t.sub.Cancel()
+		t.evts.Cancel()
+		t.stop()
+		t.sub, t.evts, t.stop = nil, nil, nil
+	}
 }
 
 // Peers lists the peers known to be on name's topic.
@@ -193,9 +219,8 @@ func (s *Service) Peers(name ipns.Name) []peer.ID {
 func (s *Service) Unsubscribe(name ipns.Name) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if t, ok := s.topics[Topic(name)]; ok && t.sub != nil {
-		t.sub.Cancel()
-		t.sub = nil
+	if t, ok := s.topics[Topic(name)]; ok {
+		t.unsubscribe()
 	}
 }
 
@@ -205,16 +230,46 @@ func (s *Service) receive(name ipns.Name, sub *pubsub.Subscription) {
 		if err != nil {
 			return // cancelled or closed
 		}
-		rec, stored, err := s.cfg.Names.Accept(s.ctx, name.String(), m.GetData())
-		switch {
-		case errors.Is(err, names.ErrLowerSequence):
-			continue // an older record, still gossiping
-		case err != nil:
-			s.log.Debug("record from pubsub refused", "name", name.String(), "from", m.ReceivedFrom, "err", err)
+		s.take(name, m.GetData(), m.ReceivedFrom)
+	}
+}
+
+// askJoining asks each peer that joins name's topic for the record it
+// holds, one at a time (Kubo does the same): a subscriber that was away
+// when the last version was published learns of it from whoever is on the
+// topic, the author or another follower.
+func (s *Service) askJoining(ctx context.Context, name ipns.Name, evts *pubsub.TopicEventHandler) {
+	for {
+		ev, err := evts.NextPeerEvent(ctx)
+		if err != nil {
+			return // cancelled or closed
+		}
+		if ev.Type != pubsub.PeerJoin {
 			continue
 		}
-		if stored && s.cfg.OnRecord != nil {
-			s.cfg.OnRecord(rec)
+		data, err := s.Fetch(ctx, ev.Peer, name)
+		if err != nil {
+			s.log.Debug("asking a joining peer for its record failed", "name", name.String(), "peer", ev.Peer, "err", err)
+			continue
 		}
+		if data != nil {
+			s.take(name, data, ev.Peer)
+		}
+	}
+}
+
+// take keeps a record of name that from sent, if it is newer than the one
+// held, and tells OnRecord.
+func (s *Service) take(name ipns.Name, data []byte, from peer.ID) {
+	rec, stored, err := s.cfg.Names.Accept(s.ctx, name.String(), data)
+	switch {
+	case errors.Is(err, names.ErrLowerSequence):
+		return // an older record, still gossiping
+	case err != nil:
+		s.log.Debug("record from pubsub refused", "name", name.String(), "from", from, "err", err)
+		return
+	}
+	if stored && s.cfg.OnRecord != nil {
+		s.cfg.OnRecord(rec)
 	}
 }

@@ -123,3 +123,115 @@ func TestSubscribeAfterClose(t *testing.T) {
 	require.NoError(t, author.Close())
 	require.ErrorContains(t, author.Subscribe(namestest.NameOf(t, namestest.Key(t))), "closed")
 }
+
+// A subscriber that joins after the last publish asks the peers on the
+// topic for their record (FetchProtocol), so it needs no new gossip.
+func TestJoiningSubscriberFetchesHeldRecord(t *testing.T) {
+	ctx := context.Background()
+	author, sub, authorNames, subNames, got := pair(t)
+	key := namestest.Key(t)
+	name := namestest.NameOf(t, key)
+	rec, err := authorNames.Publish(ctx, key, path.FromCid(namestest.CID(t, "v1")))
+	require.NoError(t, err)
+	require.NoError(t, author.Subscribe(name))
+
+	require.NoError(t, sub.Subscribe(name))
+	select {
+	case in := <-got:
+		require.Equal(t, rec.Raw, in.Raw)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the record held on the topic never arrived")
+	}
+	held, err := subNames.Held(ctx, name)
+	require.NoError(t, err)
+	require.Equal(t, rec.Seq, held.Seq)
+}
+
+func TestFetch(t *testing.T) {
+	ctx := context.Background()
+	author, sub, authorNames, _, _ := pair(t)
+	key := namestest.Key(t)
+	name := namestest.NameOf(t, key)
+	authorID := author.cfg.Host.ID()
+
+	data, err := sub.Fetch(ctx, authorID, name)
+	require.NoError(t, err)
+	require.Nil(t, data, "no record held: NOT_FOUND")
+
+	rec, err := authorNames.Publish(ctx, key, path.FromCid(namestest.CID(t, "v1")))
+	require.NoError(t, err)
+	data, err = sub.Fetch(ctx, authorID, name)
+	require.NoError(t, err)
+	require.Equal(t, rec.Raw, data)
+
+	for _, tt := range []struct {
+		name string
+		send []byte
+	}{
+		{"not protobuf", []byte{0x05, 0xff, 0xff, 0xff, 0xff, 0xff}},
+		{"identifier a varint", []byte{0x02, 0x08, 0x01}},
+		{"over the size bound", append([]byte{0x80, 0x10}, make([]byte, 2048)...)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st, err := sub.cfg.Host.NewStream(ctx, authorID, FetchProtocol)
+			require.NoError(t, err)
+			defer st.Close()
+			// The server may reset before all of it is written.
+			_, _ = st.Write(tt.send)
+			_ = st.CloseWrite()
+			require.NoError(t, st.SetReadDeadline(time.Now().Add(10*time.Second)))
+			n, err := st.Read(make([]byte, 64))
+			require.Error(t, err, "the stream is reset, not answered")
+			require.Zero(t, n)
+		})
+	}
+	// The server is still there for good requests.
+	data, err = sub.Fetch(ctx, authorID, name)
+	require.NoError(t, err)
+	require.Equal(t, rec.Raw, data)
+}
+
+func TestFetchMessages(t *testing.T) {
+	id, err := parseFetchRequest(appendFetchRequest(nil, "/ipns/key"))
+	require.NoError(t, err)
+	require.Equal(t, "/ipns/key", id)
+	for _, tt := range []struct {
+		status uint64
+		data   []byte
+	}{{fetchOK, []byte("record")}, {fetchNotFound, nil}, {fetchError, nil}} {
+		status, data, err := parseFetchResponse(appendFetchResponse(nil, tt.status, tt.data))
+		require.NoError(t, err)
+		require.Equal(t, tt.status, status)
+		require.Equal(t, tt.data, data)
+	}
+	// go-libp2p-pubsub-router's encoding (gogo protobuf) of
+	// FetchRequest{"/ipns/a"} and FetchResponse{NOT_FOUND}.
+	id, err = parseFetchRequest([]byte{0x0a, 0x07, '/', 'i', 'p', 'n', 's', '/', 'a'})
+	require.NoError(t, err)
+	require.Equal(t, "/ipns/a", id)
+	status, _, err := parseFetchResponse([]byte{0x08, 0x01})
+	require.NoError(t, err)
+	require.Equal(t, uint64(fetchNotFound), status)
+	_, err = parseFetchRequest([]byte{0x08})
+	require.Error(t, err)
+}
+
+func FuzzFetchMessages(f *testing.F) {
+	f.Add(appendFetchRequest(nil, "/ipns/key"))
+	f.Add(appendFetchResponse(nil, fetchNotFound, []byte("x")))
+	f.Add([]byte{0x0a, 0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if id, err := parseFetchRequest(b); err == nil {
+			again, err := parseFetchRequest(appendFetchRequest(nil, id))
+			require.NoError(t, err)
+			require.Equal(t, id, again)
+		}
+		if status, data, err := parseFetchResponse(b); err == nil {
+			s2, d2, err := parseFetchResponse(appendFetchResponse(nil, status, data))
+			require.NoError(t, err)
+			require.Equal(t, status, s2)
+			require.Equal(t, len(data), len(d2))
+		}
+		_, _ = nameOfKey(string(b))
+	})
+}
