@@ -28,36 +28,13 @@ import (
 // can read why. It needs a Kubo binary (v0.42.0 was tried) named by
 // ISLAND_KUBO.
 func TestKuboPinRemote(t *testing.T) {
-	kubo := os.Getenv("ISLAND_KUBO")
-	if kubo == "" {
-		t.Skip("set ISLAND_KUBO to a Kubo `ipfs` binary to try Kubo's pin remote against island")
-	}
 	dir := t.TempDir()
+	ipfs := startKubo(t, filepath.Join(dir, "kubo"), nil)
 	b := startDaemonProc(t, "island", filepath.Join(dir, "island"), nil, "--pinning-quota", "4MiB")
-
-	env := append(os.Environ(), "IPFS_PATH="+filepath.Join(dir, "kubo"), "IPFS_TELEMETRY=off")
-	ipfs := func(args ...string) (string, error) {
-		cmd := exec.Command(kubo, args...)
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
-	out, err := ipfs("init", "--profile=test")
-	require.NoError(t, err, out)
-	daemon := testutil.DieWithTest(exec.Command(kubo, "daemon"))
-	daemon.Env = env
-	daemonOut := newSyncBuffer()
-	daemon.Stdout, daemon.Stderr = daemonOut, daemonOut
-	require.NoError(t, daemon.Start())
-	t.Cleanup(func() {
-		_ = daemon.Process.Signal(syscall.SIGINT)
-		_ = daemon.Wait()
-	})
-	require.Eventually(t, func() bool { return strings.Contains(daemonOut.String(), "Daemon is ready") }, netDeadline, 50*time.Millisecond, "%s", daemonOut)
 
 	file := filepath.Join(dir, "friend.bin")
 	require.NoError(t, os.WriteFile(file, testutil.RandomBytes(3<<20, 13), 0o644))
-	out, err = ipfs("add", "-q", "--cid-version=1", file)
+	out, err := ipfs("add", "-q", "--cid-version=1", file)
 	require.NoError(t, err, out)
 	root := strings.TrimSpace(out)
 
@@ -104,6 +81,46 @@ func TestKuboPinRemote(t *testing.T) {
 	out, err = ipfs("pin", "remote", "rm", "--service=island", "--name=friend", "--force")
 	require.NoError(t, err, out)
 	b.eventually(t, func(out string) bool { return !strings.Contains(out, root) }, "pin", "ls")
+}
+
+// startKubo starts a Kubo daemon on loopback with its repo in dir, made by
+// `ipfs init --profile=test` (no bootstrap peers, no mDNS, random ports),
+// after setting each config key to its JSON value; daemonArgs go to
+// `ipfs daemon`. ipfs runs a Kubo command against it. The test is skipped
+// without a Kubo binary named by ISLAND_KUBO (v0.42.0 was tried).
+func startKubo(t *testing.T, dir string, config map[string]string, daemonArgs ...string) (ipfs func(args ...string) (string, error)) {
+	t.Helper()
+	kubo := os.Getenv("ISLAND_KUBO")
+	if kubo == "" {
+		t.Skip("set ISLAND_KUBO to a Kubo `ipfs` binary to try Kubo against island")
+	}
+	env := append(os.Environ(), "IPFS_PATH="+dir, "IPFS_TELEMETRY=off")
+	ipfs = func(args ...string) (string, error) {
+		cmd := exec.Command(kubo, args...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := ipfs("init", "--profile=test")
+	require.NoError(t, err, out)
+	for k, v := range config {
+		out, err := ipfs("config", "--json", k, v)
+		require.NoError(t, err, out)
+	}
+	daemon := testutil.DieWithTest(exec.Command(kubo, append([]string{"daemon"}, daemonArgs...)...))
+	daemon.Env = env
+	daemonOut := newSyncBuffer()
+	daemon.Stdout, daemon.Stderr = daemonOut, daemonOut
+	require.NoError(t, daemon.Start())
+	t.Cleanup(func() {
+		_ = daemon.Process.Signal(syscall.SIGINT)
+		_ = daemon.Wait()
+		if t.Failed() {
+			t.Logf("kubo daemon:\n%s", daemonOut)
+		}
+	})
+	require.Eventually(t, func() bool { return strings.Contains(daemonOut.String(), "Daemon is ready") }, netDeadline, 50*time.Millisecond, "%s", daemonOut)
+	return ipfs
 }
 
 func catSumFile(t *testing.T, p string) [32]byte {
