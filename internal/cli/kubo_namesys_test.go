@@ -55,4 +55,13 @@ func TestKuboNamesysPubsub(t *testing.T) {
 
 	_, v2 := publish("version two")
 	resolvesTo(name, v2)
+
+	// After a restart the daemon is on its name's topic again at once (its
+	// republisher pushes), so a Kubo that comes later finds the record.
+	b.stop(t)
+	b = startDaemonProc(t, "island again", b.repo, nil)
+	ipfs = startKubo(t, filepath.Join(dir, "kubo2"), map[string]string{"Routing.Type": `"none"`}, "--enable-namesys-pubsub")
+	out, err = ipfs("swarm", "connect", b.addr)
+	require.NoError(t, err, out)
+	resolvesTo(name, v2)
 }

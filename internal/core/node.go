@@ -162,7 +162,16 @@ func (c *Core) RunRepublisher(ctx context.Context, interval, retry time.Duration
 		}
 		failed := false
 		for _, k := range c.ownKeys() {
-			_, err := c.names.Republish(ctx, k)
+			rec, err := c.names.Republish(ctx, k)
+			if rec.Raw != nil && c.push != nil {
+				// Also when routing refused it: on its topic from the
+				// start, the author answers the peers joining it (a
+				// follower back, a Kubo resolving by pubsub) with the
+				// record, and subscribers that missed a push get it again.
+				if perr := c.push.Publish(ctx, rec); perr != nil {
+					c.log.Debug("push on republish", "name", rec.Name.String(), "err", perr)
+				}
+			}
 			switch {
 			case err == nil, errors.Is(err, names.ErrNotFound):
 				// Not found: never published under this key.
