@@ -227,16 +227,7 @@ func TestPutRecordAcceptsNewerAndEqual(t *testing.T) {
 // routing, whichever side holds it.
 func TestResolveHighestSequence(t *testing.T) {
 	ctx := context.Background()
-	key := namestest.Key(t)
-	name := namestest.NameOf(t, key)
-	rAuthor, _ := namestest.Routing(t)
-	author := namestest.System(t, rAuthor, nil, nil)
-	var recs []names.Record
-	for i := range 3 {
-		rec, err := author.Publish(ctx, key, namestest.IPFSPath(t, string(rune('a'+i))))
-		require.NoError(t, err)
-		recs = append(recs, rec)
-	}
+	name, rAuthor, recs := publishVersions(t, 3)
 
 	t.Run("routing newer than local", func(t *testing.T) {
 		for _, tt := range []struct {
@@ -547,17 +538,8 @@ func TestResolveFresh(t *testing.T) {
 // ends the lookup.
 func TestAnswerHeldRefreshesInBackground(t *testing.T) {
 	ctx := context.Background()
-	key := namestest.Key(t)
-	name := namestest.NameOf(t, key)
-	rAuthor, _ := namestest.Routing(t)
-	author := namestest.System(t, rAuthor, nil, nil)
-	var recs []names.Record
-	for i := range 3 {
-		// A TTL that ends at once: every resolve below passes the cache.
-		rec, err := author.Publish(ctx, key, namestest.IPFSPath(t, string(rune('a'+i))), names.WithTTL(time.Nanosecond))
-		require.NoError(t, err)
-		recs = append(recs, rec)
-	}
+	// A TTL that ends at once: every resolve below passes the cache.
+	name, rAuthor, recs := publishVersions(t, 3, names.WithTTL(time.Nanosecond))
 	r := &stallingRouting{ValueStore: rAuthor, release: make(chan struct{})}
 	s := namestest.System(t, r, nil, func(c *names.Config) { c.AnswerHeld = true })
 	_, _, err := s.Accept(ctx, name.String(), recs[0].Raw)
@@ -601,6 +583,22 @@ func TestAnswerHeldRefreshesInBackground(t *testing.T) {
 		require.NoError(t, err, "a closed System still answers from what it holds")
 		require.Equal(t, uint64(3), res.Seq)
 	})
+}
+
+// publishVersions publishes n versions of a new name (sequences 1..n) to
+// a routing of its own, which it returns with their records.
+func publishVersions(t *testing.T, n int, opts ...names.PublishOption) (ipns.Name, routing.ValueStore, []names.Record) {
+	t.Helper()
+	key := namestest.Key(t)
+	r, _ := namestest.Routing(t)
+	author := namestest.System(t, r, nil, nil)
+	var recs []names.Record
+	for i := range n {
+		rec, err := author.Publish(context.Background(), key, namestest.IPFSPath(t, string(rune('a'+i))), opts...)
+		require.NoError(t, err)
+		recs = append(recs, rec)
+	}
+	return namestest.NameOf(t, key), r, recs
 }
 
 // stallingRouting's lookups wait for release (or their context), then ask
