@@ -35,6 +35,7 @@ import (
 	"github.com/islandsite/island/internal/names"
 	"github.com/islandsite/island/internal/pinsvc"
 	"github.com/islandsite/island/internal/repo"
+	"github.com/islandsite/island/internal/resident"
 )
 
 // Files the daemon keeps in the repo.
@@ -348,6 +349,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 			if d.cfg.Ready != nil {
 				d.cfg.Ready()
 			}
+			// Start-up is over: what it left resident (garbage, the
+			// executable's pages its initialisers touched) goes back.
+			resident.Trim(d.log)
 			<-gctx.Done()
 			d.log.Info("stopping")
 		}
