@@ -318,3 +318,41 @@ func TestPublishUnchangedWithoutBuilding(t *testing.T) {
 	require.Equal(t, v2.CID, again.CID)
 	require.Equal(t, 4, again.Version)
 }
+
+// TestPublishEditThroughDaemonIsFullBuild: a publish through a running
+// daemon after an edit (the daemon's import cache takes what did not change
+// from the version before, and provides only what is new) gives exactly the
+// CID that a fresh build added to a fresh repo gives, and its list pages,
+// tags, feed and sitemap show the edit.
+func TestPublishEditThroughDaemonIsFullBuild(t *testing.T) {
+	env := testEnv(t)
+	site := smallSite("First words.")
+	site["posts/other.md"] = "---\ntitle: Other\ndate: 2024-01-01\ntags: [bgp]\n---\nOther words.\n"
+	writeContent(t, env, site)
+	startDaemon(t, env, nil)
+	v1 := publishJSON(t, env, "--no-check")
+
+	writeContent(t, env, map[string]string{
+		"posts/hello.md": "---\ntitle: Hello again\ndate: 2024-01-02\ntags: [bgp, dht]\n---\nEdited words.\n",
+	})
+	v2 := publishJSON(t, env, "--no-check")
+	require.NotEqual(t, v1.CID, v2.CID)
+
+	// The same sources, built and added from scratch elsewhere.
+	fresh := testEnv(t)
+	require.NoError(t, os.CopyFS(filepath.Join(fresh.Cwd, "content"), os.DirFS(filepath.Join(env.Cwd, "content"))))
+	mustRun(t, fresh, "build", "--out", "public")
+	code, out, errOut := runCLI(t, fresh, "add", "-q", "--only-hash", filepath.Join(fresh.Cwd, "public"))
+	require.Equal(t, exitOK, code, errOut)
+	require.Equal(t, v2.CID, strings.TrimSpace(out), "the incremental publish is the full build's CID")
+
+	for _, p := range []string{"posts/index.html", "tags/dht/index.html", "tags/bgp/index.html", "atom.xml", "sitemap.xml"} {
+		code, out, errOut := runCLI(t, env, "cat", "/ipfs/"+v2.CID+"/"+p)
+		require.Equal(t, exitOK, code, errOut)
+		if p == "sitemap.xml" {
+			require.Contains(t, out, "tags/dht/", p)
+			continue
+		}
+		require.Contains(t, out, "Hello again", p)
+	}
+}

@@ -156,6 +156,7 @@ func (im *importer) cachedFileAt(p string, st fs.FileInfo) (child, bool) {
 		return child{}, false
 	}
 	im.next.files[p] = f
+	im.reused = append(im.reused, f.cid)
 	return child{cid: f.cid, size: f.tsize}, true
 }
 
@@ -190,6 +191,7 @@ func (im *importer) cachedDirAt(ctx context.Context, p string, links []childLink
 		}
 	}
 	im.next.dirs[p] = d
+	im.reused = append(im.reused, d.nd.Cid())
 	return d.nd, nil
 }
 

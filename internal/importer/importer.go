@@ -67,6 +67,12 @@ type Entry struct {
 type Result struct {
 	Root    cid.Cid
 	Entries []Entry
+	// Prev is the root of the import the Cache (Options.Cache) started
+	// from, when it had one; Reused are the roots of the subtrees (files
+	// and directories) this import took from it unchanged: everything of
+	// the new DAG outside them is new since Prev.
+	Prev   cid.Cid
+	Reused []cid.Cid
 }
 
 // maxDepth bounds how deeply directories nest, counting the root. A
@@ -180,7 +186,11 @@ func add(ctx context.Context, dag ipld.DAGService, name string, nd files.Node, o
 	if opts.Cache != nil {
 		opts.Cache.finish(im.next, ch.cid)
 	}
-	return Result{Root: ch.cid, Entries: im.entries}, nil
+	res := Result{Root: ch.cid, Entries: im.entries, Reused: im.reused}
+	if im.prev != nil {
+		res.Prev = im.prev.root
+	}
+	return res, nil
 }
 
 // AddReader imports the bytes of r as one UnixFS file and returns its CID.
@@ -209,6 +219,8 @@ type importer struct {
 	prev, next *cacheState
 	// prevStored says the store still has prev's root, hence all of prev.
 	prevStored bool
+	// reused are the roots taken from prev unchanged (Result.Reused).
+	reused []cid.Cid
 }
 
 // child is an imported entry: its node, or when the cache vouched for a
