@@ -421,3 +421,36 @@ func TestCacheReused(t *testing.T) {
 	}
 	require.Contains(t, second.Reused, byPath["site/posts/p08"])
 }
+
+// TestCacheReusedStreamed: a tree sent as a stream (no fs.FS paths, as the
+// daemon receives a publish) still tells which directories came out as in
+// the import before.
+func TestCacheReusedStreamed(t *testing.T) {
+	v := newVersionedFS()
+	for i := range 10 {
+		v.put(fmt.Sprintf("site/p%d/index.html", i), []byte(fmt.Sprint("page ", i)), false)
+	}
+	dag, bs := memDAG(t)
+	cache := NewCache(bs)
+	add := func() Result {
+		t.Helper()
+		nd, err := FSNode(v.m, "site")
+		require.NoError(t, err)
+		name, nd := viaMultipart(t, "site", nd)
+		res, err := AddNode(context.Background(), dag, name, nd, Options{Cache: cache})
+		require.NoError(t, err)
+		return res
+	}
+	first := add()
+	v.put("site/p3/index.html", []byte("page 3, edited"), false)
+	second := add()
+	require.Equal(t, first.Root, second.Prev)
+	byPath := map[string]cid.Cid{}
+	for _, e := range second.Entries {
+		byPath[e.Path] = e.Cid
+	}
+	require.Contains(t, second.Reused, byPath["site/p4"])
+	require.NotContains(t, second.Reused, byPath["site/p3"])
+	require.NotContains(t, second.Reused, second.Root)
+	require.Len(t, second.Reused, 9)
+}

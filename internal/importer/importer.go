@@ -157,7 +157,8 @@ func add(ctx context.Context, dag ipld.DAGService, name string, nd files.Node, o
 	// flight keeps writing.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	im := &importer{opts: opts, dag: dag, buf: ipld.NewBufferedDAG(ctx, dag, ipld.MaxSizeBatchOption(batchBytes))}
+	im := &importer{opts: opts, dag: dag}
+	to := dag
 	if opts.Cache != nil {
 		im.prev, im.next = opts.Cache.begin()
 		if im.prev.root.Defined() {
@@ -167,7 +168,13 @@ func add(ctx context.Context, dag ipld.DAGService, name string, nd files.Node, o
 			}
 			im.prevStored = stored
 		}
+		if im.prevStored {
+			// What the last import stored is there still: not written
+			// (nor looked up by the store) again.
+			to = skipStored{DAGService: dag, stored: im.prev.stored()}
+		}
 	}
+	im.buf = ipld.NewBufferedDAG(ctx, to, ipld.MaxSizeBatchOption(batchBytes))
 	ch, err := im.entry(ctx, name, nd, 0)
 	if err != nil {
 		return Result{}, err
@@ -367,9 +374,19 @@ func (im *importer) dir(ctx context.Context, display string, d files.Directory, 
 	if err := im.buf.Add(ctx, nd); err != nil {
 		return child{}, entryErr(display, err)
 	}
+	// A directory from a stream has no path in an fs.FS: the cache knows it
+	// by where the import put it, to tell which directories came out as
+	// they were (Result.Reused).
+	key := "\x00" + display // no fs.FS path holds a NUL
 	if src != nil {
-		im.rememberDir(src.p, links, nd)
+		key = src.p
 	}
+	if im.prev != nil {
+		if d := im.prev.dirs[key]; d != nil && d.nd.Cid().Equals(nd.Cid()) {
+			im.reused = append(im.reused, nd.Cid())
+		}
+	}
+	im.rememberDir(key, links, nd)
 	return nodeChild(nd), nil
 }
 
