@@ -35,7 +35,6 @@ import (
 	"github.com/islandsite/island/internal/names"
 	"github.com/islandsite/island/internal/pinsvc"
 	"github.com/islandsite/island/internal/repo"
-	"github.com/islandsite/island/internal/resident"
 )
 
 // Files the daemon keeps in the repo.
@@ -349,9 +348,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 			if d.cfg.Ready != nil {
 				d.cfg.Ready()
 			}
-			// Start-up is over: what it left resident (garbage, the
-			// executable's pages its initialisers touched) goes back.
-			resident.Trim(d.log)
 			<-gctx.Done()
 			d.log.Info("stopping")
 		}
