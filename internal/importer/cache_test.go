@@ -100,6 +100,12 @@ func (c *countingFS) opened() []string {
 // requireComplete checks that the store holds every block of root's DAG.
 func requireComplete(t *testing.T, dag ipld.DAGService, root cid.Cid) {
 	t.Helper()
+	dagBlocks(t, dag, root)
+}
+
+// dagBlocks returns every block of root's DAG, all of which dag must hold.
+func dagBlocks(t *testing.T, dag ipld.DAGService, root cid.Cid) map[cid.Cid]bool {
+	t.Helper()
 	ctx := context.Background()
 	seen := map[cid.Cid]bool{}
 	var walk func(c cid.Cid)
@@ -115,6 +121,7 @@ func requireComplete(t *testing.T, dag ipld.DAGService, root cid.Cid) {
 		}
 	}
 	walk(root)
+	return seen
 }
 
 // requireSameAsFresh imports fsys with the cache into dag and without one
@@ -387,27 +394,10 @@ func TestCacheReused(t *testing.T) {
 	require.False(t, first.Prev.Defined(), "nothing before the first import")
 	require.Empty(t, first.Reused)
 
-	blocks := func(root cid.Cid) map[cid.Cid]bool {
-		seen := map[cid.Cid]bool{}
-		var walk func(c cid.Cid)
-		walk = func(c cid.Cid) {
-			if seen[c] {
-				return
-			}
-			seen[c] = true
-			nd, err := dag.Get(context.Background(), c)
-			require.NoError(t, err)
-			for _, l := range nd.Links() {
-				walk(l.Cid)
-			}
-		}
-		walk(root)
-		return seen
-	}
 	v.put("site/posts/p07/index.html", []byte("<p>post 7, edited</p>"), true)
 	second, _ := requireSameAsFresh(t, dag, v.m, "site", opts)
 	require.Equal(t, first.Root, second.Prev)
-	old := blocks(first.Root)
+	old := dagBlocks(t, dag, first.Root)
 	byPath := map[string]cid.Cid{}
 	for _, e := range second.Entries {
 		byPath[e.Path] = e.Cid
