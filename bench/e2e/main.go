@@ -17,7 +17,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -365,16 +364,33 @@ func (b *bench) stopAll() {
 
 // rss is a running process's resident set (VmRSS).
 func rss(pid int) (int64, error) {
+	return procStatus(pid, "VmRSS")
+}
+
+// procStatus is a field of /proc/PID/status counted in kB, in bytes.
+func procStatus(pid int, field string) (int64, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
-	m := regexp.MustCompile(`(?m)^VmRSS:\s+(\d+) kB`).FindSubmatch(data)
+	m := regexp.MustCompile(`(?m)^` + field + `:\s+(\d+) kB`).FindSubmatch(data)
 	if m == nil {
-		return 0, errors.New("no VmRSS in /proc status")
+		return 0, fmt.Errorf("no %s in /proc status", field)
 	}
 	kb, _ := strconv.ParseInt(string(m[1]), 10, 64)
 	return kb * 1024, nil
+}
+
+// rssSplit words what a resident set is made of: the process's own
+// (anonymous) memory and the file pages it maps, mostly its executable's,
+// which the page cache shares.
+func rssSplit(pid int) string {
+	anon, err1 := procStatus(pid, "RssAnon")
+	file, err2 := procStatus(pid, "RssFile")
+	if err1 != nil || err2 != nil {
+		return "?"
+	}
+	return fmt.Sprintf("anonymous %s + file-backed %s", mb(anon), mb(file))
 }
 
 func (b *bench) island(env []string, args ...string) (result, error) {
@@ -876,7 +892,8 @@ func (b *bench) benchIdleRSS() error {
 	if err != nil {
 		return err
 	}
-	r := row{Name: "idle daemon RSS, one peer", Island: mb(v), Target: "< 50 MB", Value: float64(v) / 1e6}
+	r := row{Name: "idle daemon RSS, one peer", Island: mb(v), Target: "< 50 MB", Value: float64(v) / 1e6,
+		Note: "island: " + rssSplit(a.cmd.Process.Pid)}
 	met := v < 50e6
 	r.Met = &met
 	if ka != nil {
@@ -886,8 +903,9 @@ func (b *bench) benchIdleRSS() error {
 		}
 		r.Reference, r.RefValue = "Kubo: "+mb(kv), float64(kv)/1e6
 		r.Ratio = fmt.Sprintf("%.2f", float64(v)/float64(kv))
+		r.Note += "; Kubo: " + rssSplit(ka.cmd.Process.Pid)
 	} else {
-		r.Note = "Kubo not found"
+		r.Note += "; Kubo not found"
 	}
 	b.add(r)
 	return nil

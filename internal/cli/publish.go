@@ -123,6 +123,10 @@ Prints the CID, the version, /ipns/NAME and the local gateway's URLs.`,
 			if o.dir != "" {
 				return publishFolder(ctx, env, g, o, asJSON)
 			}
+			// The sources' stamp is taken while the API is opened: both
+			// wait on I/O.
+			stc := make(chan stamps, 1)
+			go func() { stc <- newStamps(env, g, env.abs(o.content), o) }()
 			return withAPI(ctx, env, g, func(a core.API) error {
 				// A wrong --key is found before a build that may take seconds.
 				if err := checkKey(ctx, a, o.key); err != nil {
@@ -134,7 +138,7 @@ Prints the CID, the version, /ipns/NAME and the local gateway's URLs.`,
 				// Sources unchanged since the last publish of this folder
 				// need no build, once the daemon confirms that version is
 				// still the current one.
-				st := newStamps(env, g, env.abs(o.content), o)
+				st := <-stc
 				if v, ps, ok, err := st.unchanged(ctx, a, req); err != nil || ok {
 					if err != nil {
 						return err

@@ -25,9 +25,13 @@ const stampDir = "publish-stamps"
 
 // publishStamp is one file of stampDir.
 type publishStamp struct {
-	// Sources is site.SourceStamp of the content folder, before and after
-	// the build that made CID.
+	// Sources is site.SourceStamp of the content folder, taken after the
+	// build that made CID and checked to be of the sources it built.
 	Sources string `json:"sources"`
+	// ByBytes are the files Sources counts by their bytes (too fresh for
+	// their stat then): the next stamp counts them so too, so that they
+	// compare equal once settled.
+	ByBytes []string `json:"byBytes,omitempty"`
 	// Binary is the stamp of the island executable that built it: another
 	// island may render the same sources differently.
 	Binary string `json:"binary"`
@@ -42,10 +46,12 @@ type publishStamp struct {
 // stamps finds and keeps the publish stamp of one content folder; the zero
 // value (no repo directory) keeps none.
 type stamps struct {
-	file    string // "" when stamps are off
-	sources string // the sources' stamp before the build
+	file    string   // "" when stamps are off
+	sources string   // the sources' stamp before the build
+	byBytes []string // the files sources counts by their bytes
 	start   time.Time
 	binary  string
+	last    *publishStamp // the file's, nil when none could be read
 }
 
 // newStamps computes the stamp of content's sources now, before any build.
@@ -55,8 +61,21 @@ func newStamps(env *Env, g *globalOptions, content string, o siteOptions) stamps
 	if err != nil {
 		return stamps{}
 	}
+	id := sha256.Sum256([]byte(content + "\x00" + o.key + "\x00" + o.lifetime))
+	file := filepath.Join(repo, stampDir, hex.EncodeToString(id[:16])+".json")
+	var last *publishStamp
+	if data, err := os.ReadFile(file); err == nil {
+		var ps publishStamp
+		if json.Unmarshal(data, &ps) == nil {
+			last = &ps
+		}
+	}
+	var byBytes []string
+	if last != nil {
+		byBytes = last.ByBytes
+	}
 	start := time.Now()
-	sum, err := site.SourceStamp(content, start)
+	sum, byBytes, err := site.SourceStamp(content, start, byBytes)
 	if err != nil {
 		slog.Debug("publish: no source stamp", "err", err)
 		return stamps{}
@@ -66,12 +85,13 @@ func newStamps(env *Env, g *globalOptions, content string, o siteOptions) stamps
 		slog.Debug("publish: no binary stamp", "err", err)
 		return stamps{}
 	}
-	id := sha256.Sum256([]byte(content + "\x00" + o.key + "\x00" + o.lifetime))
 	return stamps{
-		file:    filepath.Join(repo, stampDir, hex.EncodeToString(id[:16])+".json"),
+		file:    file,
 		sources: hex.EncodeToString(sum[:]),
+		byBytes: byBytes,
 		start:   start,
 		binary:  binary,
+		last:    last,
 	}
 }
 
@@ -92,15 +112,11 @@ func binaryStamp() (string, error) {
 // those of the last publish and the daemon confirms that version is still
 // current. ok is false when the site must be built and sent.
 func (s stamps) unchanged(ctx context.Context, a core.API, req core.PublishRequest) (_ core.Published, _ publishStamp, ok bool, _ error) {
-	if s.file == "" {
+	if s.file == "" || s.last == nil {
 		return core.Published{}, publishStamp{}, false, nil
 	}
-	data, err := os.ReadFile(s.file)
-	if err != nil {
-		return core.Published{}, publishStamp{}, false, nil
-	}
-	var ps publishStamp
-	if json.Unmarshal(data, &ps) != nil || ps.Sources != s.sources || ps.Binary != s.binary || ps.CID == "" ||
+	ps := *s.last
+	if ps.Sources != s.sources || ps.Binary != s.binary || ps.CID == "" ||
 		!ps.ChangesAt.IsZero() && !time.Now().Before(ps.ChangesAt) {
 		return core.Published{}, publishStamp{}, false, nil
 	}
@@ -125,13 +141,21 @@ func (s stamps) save(content string, b *site.Bundle, lifetime time.Duration, cid
 	if s.file == "" || warned {
 		return
 	}
-	// The same start: a file too fresh to trust its stat before the build
-	// is compared by its bytes after it too.
-	sum, err := site.SourceStamp(content, s.start)
+	// The stamp kept is taken now, before checking that the sources are
+	// still those built: a change after it shows in the next stamp, one
+	// before it fails the check. Taken now, it counts by their bytes only
+	// the files still too fresh now, not every file that ever was.
+	kept, byBytes, err := site.SourceStamp(content, time.Now(), nil)
+	if err != nil {
+		return
+	}
+	// The same start and files by bytes as before the build: equal means
+	// the sources did not change while it ran.
+	sum, _, err := site.SourceStamp(content, s.start, s.byBytes)
 	if err != nil || hex.EncodeToString(sum[:]) != s.sources {
 		return
 	}
-	data, _ := json.Marshal(publishStamp{Sources: s.sources, Binary: s.binary, CID: cid,
+	data, _ := json.Marshal(publishStamp{Sources: hex.EncodeToString(kept[:]), ByBytes: byBytes, Binary: s.binary, CID: cid,
 		Lifetime: core.Duration(lifetime), Pages: b.Pages(), Static: b.StaticFiles(), ChangesAt: b.ChangesAt()})
 	if err := writeFileAtomic(s.file, data); err != nil {
 		slog.Debug("publish: keeping the source stamp", "err", err)

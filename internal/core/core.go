@@ -110,6 +110,10 @@ type Core struct {
 	// of a long-lived Core, so a republish reads only changed files.
 	sitesMu sync.Mutex
 	sites   map[string]*importer.Cache
+	// provided is, per site name, the last version this Core's node was
+	// given to provide whole: the next version provides only what its
+	// import did not take unchanged from it.
+	provided map[string]cid.Cid
 
 	// republish wakes a running republisher; republishing says one runs.
 	republish    chan struct{}
@@ -148,7 +152,7 @@ func Open(ctx context.Context, cfg Config) (_ *Core, err error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	c := &Core{cfg: cfg, log: log.With("system", "core"), sites: map[string]*importer.Cache{}, republish: make(chan struct{}, 1)}
+	c := &Core{cfg: cfg, log: log.With("system", "core"), sites: map[string]*importer.Cache{}, provided: map[string]cid.Cid{}, republish: make(chan struct{}, 1)}
 	c.closed, c.closeAll = context.WithCancel(context.Background())
 	// ready is closed once Open is done: the node asks the repo for the
 	// roots to announce from its own goroutine as soon as it starts, and

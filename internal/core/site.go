@@ -72,7 +72,10 @@ func (c *Core) Publish(ctx context.Context, req PublishRequest) (_ Published, er
 	out.CID = root.String()
 	// Held by its site as well as kept by the history, so `pin ls` shows
 	// what the site holds, and rollback always has its versions.
-	if err := c.hold(ctx, root, repo.Holder{Kind: repo.HolderSite, ID: name}, repo.Recursive); err != nil {
+	if err := c.repo.Pin(ctx, root, repo.Holder{Kind: repo.HolderSite, ID: name}, repo.Recursive); err != nil {
+		return out, err
+	}
+	if err := c.announceVersion(ctx, name, res); err != nil {
 		return out, err
 	}
 
@@ -144,6 +147,32 @@ func (c *Core) siteLifetime(ctx context.Context, name string, d time.Duration) e
 	return c.names.SetLifetime(ctx, n, d)
 }
 
+// announceVersion provides a site's version just imported: when the
+// version its import started from was provided whole by this Core, only
+// what is new since (the subtrees taken unchanged from it are provided
+// already), else all of it.
+func (c *Core) announceVersion(ctx context.Context, name string, res importer.Result) error {
+	if c.node == nil {
+		return nil
+	}
+	c.sitesMu.Lock()
+	prev, ok := c.provided[name]
+	c.sitesMu.Unlock()
+	var err error
+	if ok && res.Prev.Defined() && prev.Equals(res.Prev) {
+		err = c.node.ProvideExcept(ctx, res.Root, res.Reused)
+	} else {
+		err = c.node.Provide(ctx, res.Root)
+	}
+	if err != nil {
+		return fmt.Errorf("provide: %w", err)
+	}
+	c.sitesMu.Lock()
+	c.provided[name] = res.Root
+	c.sitesMu.Unlock()
+	return nil
+}
+
 // siteCache is the import cache of the site called name.
 func (c *Core) siteCache(name string) *importer.Cache {
 	c.sitesMu.Lock()
@@ -153,6 +182,7 @@ func (c *Core) siteCache(name string) *importer.Cache {
 	}
 	if len(c.sites) >= maxSiteCaches {
 		clear(c.sites)
+		clear(c.provided)
 	}
 	ic := importer.NewCache(c.repo.Blockstore())
 	c.sites[name] = ic

@@ -90,6 +90,46 @@ type childLink struct {
 	tsize uint64
 }
 
+// stored is every CID the state's import stored that it remembers: its
+// directories and their children (the roots of its files).
+func (s *cacheState) stored() *cid.Set {
+	out := cid.NewSet()
+	for _, d := range s.dirs {
+		out.Add(d.nd.Cid())
+		for _, l := range d.children {
+			out.Add(l.cid)
+		}
+	}
+	for _, f := range s.files {
+		out.Add(f.cid)
+	}
+	return out
+}
+
+// skipStored is a DAGService that does not add nodes known to be stored
+// already, sparing the store a lookup (or a write) per unchanged file.
+type skipStored struct {
+	ipld.DAGService
+	stored *cid.Set
+}
+
+func (s skipStored) Add(ctx context.Context, nd ipld.Node) error {
+	if s.stored.Has(nd.Cid()) {
+		return nil
+	}
+	return s.DAGService.Add(ctx, nd)
+}
+
+func (s skipStored) AddMany(ctx context.Context, nds []ipld.Node) error {
+	rest := make([]ipld.Node, 0, len(nds))
+	for _, nd := range nds {
+		if !s.stored.Has(nd.Cid()) {
+			rest = append(rest, nd)
+		}
+	}
+	return s.DAGService.AddMany(ctx, rest)
+}
+
 func newCacheState() *cacheState {
 	return &cacheState{files: map[string]cachedFile{}, dirs: map[string]*cachedDir{}}
 }
@@ -156,6 +196,7 @@ func (im *importer) cachedFileAt(p string, st fs.FileInfo) (child, bool) {
 		return child{}, false
 	}
 	im.next.files[p] = f
+	im.reused = append(im.reused, f.cid)
 	return child{cid: f.cid, size: f.tsize}, true
 }
 
@@ -190,6 +231,7 @@ func (im *importer) cachedDirAt(ctx context.Context, p string, links []childLink
 		}
 	}
 	im.next.dirs[p] = d
+	im.reused = append(im.reused, d.nd.Cid())
 	return d.nd, nil
 }
 

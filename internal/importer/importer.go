@@ -67,6 +67,12 @@ type Entry struct {
 type Result struct {
 	Root    cid.Cid
 	Entries []Entry
+	// Prev is the root of the import the Cache (Options.Cache) started
+	// from, when it had one; Reused are the roots of the subtrees (files
+	// and directories) this import took from it unchanged: everything of
+	// the new DAG outside them is new since Prev.
+	Prev   cid.Cid
+	Reused []cid.Cid
 }
 
 // maxDepth bounds how deeply directories nest, counting the root. A
@@ -151,7 +157,8 @@ func add(ctx context.Context, dag ipld.DAGService, name string, nd files.Node, o
 	// flight keeps writing.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	im := &importer{opts: opts, dag: dag, buf: ipld.NewBufferedDAG(ctx, dag, ipld.MaxSizeBatchOption(batchBytes))}
+	im := &importer{opts: opts, dag: dag}
+	to := dag
 	if opts.Cache != nil {
 		im.prev, im.next = opts.Cache.begin()
 		if im.prev.root.Defined() {
@@ -161,7 +168,13 @@ func add(ctx context.Context, dag ipld.DAGService, name string, nd files.Node, o
 			}
 			im.prevStored = stored
 		}
+		if im.prevStored {
+			// What the last import stored is there still: not written
+			// (nor looked up by the store) again.
+			to = skipStored{DAGService: dag, stored: im.prev.stored()}
+		}
 	}
+	im.buf = ipld.NewBufferedDAG(ctx, to, ipld.MaxSizeBatchOption(batchBytes))
 	ch, err := im.entry(ctx, name, nd, 0)
 	if err != nil {
 		return Result{}, err
@@ -180,7 +193,11 @@ func add(ctx context.Context, dag ipld.DAGService, name string, nd files.Node, o
 	if opts.Cache != nil {
 		opts.Cache.finish(im.next, ch.cid)
 	}
-	return Result{Root: ch.cid, Entries: im.entries}, nil
+	res := Result{Root: ch.cid, Entries: im.entries, Reused: im.reused}
+	if im.prev != nil {
+		res.Prev = im.prev.root
+	}
+	return res, nil
 }
 
 // AddReader imports the bytes of r as one UnixFS file and returns its CID.
@@ -209,6 +226,8 @@ type importer struct {
 	prev, next *cacheState
 	// prevStored says the store still has prev's root, hence all of prev.
 	prevStored bool
+	// reused are the roots taken from prev unchanged (Result.Reused).
+	reused []cid.Cid
 }
 
 // child is an imported entry: its node, or when the cache vouched for a
@@ -355,9 +374,19 @@ func (im *importer) dir(ctx context.Context, display string, d files.Directory, 
 	if err := im.buf.Add(ctx, nd); err != nil {
 		return child{}, entryErr(display, err)
 	}
+	// A directory from a stream has no path in an fs.FS: the cache knows it
+	// by where the import put it, to tell which directories came out as
+	// they were (Result.Reused).
+	key := "\x00" + display // no fs.FS path holds a NUL
 	if src != nil {
-		im.rememberDir(src.p, links, nd)
+		key = src.p
 	}
+	if im.prev != nil {
+		if d := im.prev.dirs[key]; d != nil && d.nd.Cid().Equals(nd.Cid()) {
+			im.reused = append(im.reused, nd.Cid())
+		}
+	}
+	im.rememberDir(key, links, nd)
 	return nodeChild(nd), nil
 }
 

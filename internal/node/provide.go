@@ -76,6 +76,23 @@ func newProvider(d *dual.DHT, ks keystore.Keystore, ds datastore.Batching, inter
 // missing from the blockstore is an error: the node would advertise what it
 // cannot serve.
 func (n *Node) Provide(ctx context.Context, roots ...cid.Cid) error {
+	return n.provide(ctx, nil, roots...)
+}
+
+// ProvideExcept is Provide for one root whose DAG shares the subtrees
+// rooted at done with a DAG provided before: those are not walked again.
+// A site's new version after an edit is mostly such subtrees, so this
+// announces what the edit made without reading every directory of the site.
+func (n *Node) ProvideExcept(ctx context.Context, root cid.Cid, done []cid.Cid) error {
+	skip := cid.NewSet()
+	for _, c := range done {
+		skip.Add(c)
+	}
+	return n.provide(ctx, skip, root)
+}
+
+// provide is Provide, skipping the subtrees rooted at skip (nil: none).
+func (n *Node) provide(ctx context.Context, skip *cid.Set, roots ...cid.Cid) error {
 	var batch []mh.Multihash
 	flush := func() error {
 		if len(batch) == 0 {
@@ -93,7 +110,7 @@ func (n *Node) Provide(ctx context.Context, roots ...cid.Cid) error {
 		if !has {
 			return fmt.Errorf("node: provide %s: not in the blockstore; add or fetch it first", root)
 		}
-		err = n.walkLocal(ctx, root, func(c cid.Cid) error {
+		err = n.walkLocal(ctx, root, skip, func(c cid.Cid) error {
 			batch = append(batch, c.Hash())
 			if len(batch) >= provideBatch {
 				return flush()
@@ -113,7 +130,8 @@ func (n *Node) Provide(ctx context.Context, roots ...cid.Cid) error {
 // walkLocal calls visit for root and every block of its DAG that is in the
 // blockstore, each once. Missing blocks (and what only they link to) are
 // skipped: a partial DAG is still worth providing for the part that is here.
-func (n *Node) walkLocal(ctx context.Context, root cid.Cid, visit func(cid.Cid) error) error {
+// So are the subtrees rooted at a CID of skip (nil: none).
+func (n *Node) walkLocal(ctx context.Context, root cid.Cid, skip *cid.Set, visit func(cid.Cid) error) error {
 	bs := n.cfg.Blockstore
 	direct := merkledag.GetLinksDirect(merkledag.NewDAGService(blockservice.New(bs, nil)))
 	getLinks := func(ctx context.Context, c cid.Cid) ([]*ipld.Link, error) {
@@ -125,7 +143,7 @@ func (n *Node) walkLocal(ctx context.Context, root cid.Cid, visit func(cid.Cid) 
 	var verr error
 	seen := cid.NewSet()
 	err := merkledag.Walk(ctx, getLinks, root, func(c cid.Cid) bool {
-		if verr != nil || !seen.Visit(c) {
+		if verr != nil || !seen.Visit(c) || skip != nil && skip.Has(c) {
 			return false
 		}
 		var has bool
@@ -154,7 +172,7 @@ func (n *Node) syncKeystore(ctx context.Context) error {
 		defer close(keys)
 		var err error
 		for _, r := range roots {
-			err = n.walkLocal(ctx, r, func(c cid.Cid) error {
+			err = n.walkLocal(ctx, r, nil, func(c cid.Cid) error {
 				select {
 				case keys <- c:
 					return nil

@@ -6,9 +6,12 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/ipfs/boxo/blockstore"
 	"github.com/ipfs/boxo/ipld/merkledag"
 	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
+	"github.com/ipfs/go-datastore"
+	dssync "github.com/ipfs/go-datastore/sync"
 	ipld "github.com/ipfs/go-ipld-format"
 	"github.com/stretchr/testify/require"
 )
@@ -109,4 +112,42 @@ func TestDAGWalkWithTightBounds(t *testing.T) {
 	require.Len(t, arrived, len(all), "every block of the DAG")
 	require.LessOrEqual(t, maxHeld, 100+leaves+4)
 	require.Positive(t, expands, "links let go of were read again")
+}
+
+// TestWalkLocalSkips: the walk that provide does visits every stored block
+// of the DAG once, except the subtrees rooted at what it is told to skip
+// (what a site's previous version provided already).
+func TestWalkLocalSkips(t *testing.T) {
+	ctx := context.Background()
+	root, all := wideDAG(t, 4, 3, false)
+	bs := blockstore.NewBlockstore(dssync.MutexWrap(datastore.NewMapDatastore()))
+	for _, b := range all {
+		require.NoError(t, bs.Put(ctx, b))
+	}
+	n := &Node{cfg: Config{Blockstore: bs}}
+	walk := func(skip *cid.Set) map[cid.Cid]bool {
+		t.Helper()
+		seen := map[cid.Cid]bool{}
+		require.NoError(t, n.walkLocal(ctx, root, skip, func(c cid.Cid) error {
+			require.False(t, seen[c], "visited twice")
+			seen[c] = true
+			return nil
+		}))
+		return seen
+	}
+	require.Len(t, walk(nil), len(all))
+
+	rootNode, ok := all[root].(ipld.Node)
+	require.True(t, ok)
+	skipped := rootNode.Links()[1].Cid
+	skip := cid.NewSet()
+	skip.Add(skipped)
+	seen := walk(skip)
+	require.Len(t, seen, len(all)-1-3, "the subtree and its three leaves")
+	require.False(t, seen[skipped])
+	sub, ok := all[skipped].(ipld.Node)
+	require.True(t, ok)
+	for _, l := range sub.Links() {
+		require.False(t, seen[l.Cid], "a leaf of the skipped subtree")
+	}
 }

@@ -448,13 +448,21 @@ func (r *resolver) fingerprint() [sha256.Size]byte {
 // entry under dir (under the Hugo site's root when dir is its content/),
 // its path, type and stat, and for a file changed too recently before
 // start (the time the caller first looked) for its stat to show a later
-// change (racyWindow), its bytes. Equal stamps mean the same sources, so
-// the same build, up to Bundle.ChangesAt; `island publish` uses it to know
-// that nothing changed without building.
-func SourceStamp(dir string, start time.Time) ([sha256.Size]byte, error) {
+// change (racyWindow), its bytes. Files named in byBytes (slash-separated,
+// relative to where the walk starts) count by their bytes whatever their
+// stat: a caller comparing with an earlier stamp passes the files that
+// counted by their bytes then (what SourceStamp returned as bytes), so a
+// file that has settled since compares as the same source. Equal stamps
+// mean the same sources, so the same build, up to Bundle.ChangesAt;
+// `island publish` uses it to know that nothing changed without building.
+func SourceStamp(dir string, start time.Time, byBytes []string) (_ [sha256.Size]byte, bytes []string, _ error) {
 	root := dir
 	if r, ok := findHugoRoot(dir); ok {
 		root = r
+	}
+	always := make(map[string]bool, len(byBytes))
+	for _, p := range byBytes {
+		always[p] = true
 	}
 	h := sha256.New()
 	var buf [8]byte
@@ -484,7 +492,8 @@ func SourceStamp(dir string, start time.Time) ([sha256.Size]byte, error) {
 			h.Write([]byte{0})
 		case info.Mode().IsRegular():
 			st := stampOf(info)
-			if st.settledAt(start) {
+			slash := filepath.ToSlash(rel)
+			if st.settledAt(start) && !always[slash] {
 				h.Write([]byte{'s'})
 				num(uint64(st.size))
 				num(uint64(st.mtime))
@@ -500,13 +509,14 @@ func SourceStamp(dir string, start time.Time) ([sha256.Size]byte, error) {
 			sum := sha256.Sum256(data)
 			h.Write([]byte{'b'})
 			h.Write(sum[:])
+			bytes = append(bytes, slash)
 		}
 		return nil
 	})
 	var out [sha256.Size]byte
 	if err != nil {
-		return out, fmt.Errorf("site: stamp %s: %w", dir, err)
+		return out, nil, fmt.Errorf("site: stamp %s: %w", dir, err)
 	}
 	h.Sum(out[:0])
-	return out, nil
+	return out, bytes, nil
 }

@@ -37,7 +37,7 @@ func TestSourceStamp(t *testing.T) {
 	write("content/post/a.md", "A.\n")
 	stamp := func(start time.Time) [32]byte {
 		t.Helper()
-		s, err := SourceStamp(content, start)
+		s, _, err := SourceStamp(content, start, nil)
 		require.NoError(t, err)
 		return s
 	}
@@ -64,8 +64,37 @@ func TestSourceStamp(t *testing.T) {
 	write("hugo.toml", "title = \"y\"\n")
 	require.NotEqual(t, settled, stamp(later), "the Hugo site's root, above content/")
 
-	_, err := SourceStamp(filepath.Join(root, "missing"), now)
+	_, _, err := SourceStamp(filepath.Join(root, "missing"), now, nil)
 	require.Error(t, err)
+}
+
+// TestSourceStampSettling: a stamp taken while a file was fresh compares
+// equal, once the file has settled, with a stamp that counts the same file
+// by its bytes, and differs as soon as its bytes do.
+func TestSourceStampSettling(t *testing.T) {
+	dir := t.TempDir()
+	writeUnder(t, dir, "posts/a.md", "A.\n")
+	writeUnder(t, dir, "posts/b.md", "B.\n")
+	now := time.Now()
+	fresh, bytes, err := SourceStamp(dir, now, nil)
+	require.NoError(t, err)
+	require.Equal(t, []string{"posts/a.md", "posts/b.md"}, bytes, "both just written")
+
+	later := now.Add(time.Hour)
+	settled, none, err := SourceStamp(dir, later, nil)
+	require.NoError(t, err)
+	require.Empty(t, none)
+	require.NotEqual(t, fresh, settled, "by stat once settled")
+
+	same, again, err := SourceStamp(dir, later, bytes)
+	require.NoError(t, err)
+	require.Equal(t, fresh, same, "the files that counted by their bytes still do")
+	require.Equal(t, bytes, again)
+
+	writeUnder(t, dir, "posts/b.md", "C.\n")
+	edited, _, err := SourceStamp(dir, later, bytes)
+	require.NoError(t, err)
+	require.NotEqual(t, fresh, edited)
 }
 
 // writeUnder writes text to the file rel under dir, making its folders.
