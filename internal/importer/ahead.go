@@ -37,7 +37,7 @@ type aheadJob struct {
 type aheadSplitter struct {
 	inner   chunker.Splitter
 	prefix  cid.Builder // the raw-leaf builder the leaves are hashed with
-	size    int // of a full chunk
+	size    int         // of a full chunk
 	started bool
 	order   chan *aheadJob
 	stop    chan struct{}
