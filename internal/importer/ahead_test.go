@@ -35,7 +35,7 @@ func plainFile(t *testing.T, r io.Reader) cid.Cid {
 // The 100 MiB vector (TestVectors) covers a longer file.
 func TestHashAheadSameCIDs(t *testing.T) {
 	chunk := int64(profile.ChunkSize)
-	for _, size := range []int64{0, 1, chunk - 1, chunk, chunk + 1, 3*chunk + 5, 9*chunk + 1} {
+	for _, size := range []int64{0, 1, chunk, chunk + 1, 3*chunk + 5} {
 		data, err := io.ReadAll(detStream(t, size))
 		require.NoError(t, err)
 		want := plainFile(t, bytes.NewReader(data))
