@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -22,7 +24,9 @@ func newGetCmd(env *Env, g *globalOptions) *cobra.Command {
 		Long: `Fetch the DAG at PATH (CID[/sub/path], /ipfs/CID[/…] or /ipns/NAME[/…]) from
 the repo, or from peers when a daemon runs, and write it to OUT (default: the
 last CID or name segment of PATH in the current directory). OUT must not
-exist. It is written here, by this command, also when a daemon fetches.`,
+exist. It is written here, by this command, also when a daemon fetches, as
+the blocks arrive; blocks fetched for it are not kept in the repo (pin add
+keeps them). If the get fails, OUT is removed.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if timeout < 0 {
@@ -37,30 +41,79 @@ exist. It is written here, by this command, also when a daemon fetches.`,
 				return fmt.Errorf("get: %s already exists: choose another -o OUT or remove it", dest)
 			}
 			ctx := cmd.Context()
-			return withAPI(ctx, env, g, func(a core.API) error {
-				req := core.FetchRequest{Path: args[0], Lookup: env.lookup(), Timeout: core.Duration(timeout)}
-				clear := withFetchBar(env, func(f func(core.FetchProgress)) { req.Progress = f })
-				f, err := a.Fetch(ctx, req)
-				clear()
-				if err != nil {
-					return err
-				}
-				t, err := a.Get(ctx, core.PathRequest{Path: f.CID})
+			if timeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeoutCause(ctx, timeout, core.Errorf(core.CodeUnavailable, "get: gave up after %s (timeout)", timeout))
+				defer cancel()
+			}
+			err := withAPI(ctx, env, g, func(a core.API) error {
+				// What the repo does not hold is read from peers as it is
+				// written (core.Get): OUT grows while the blocks arrive.
+				t, err := a.Get(ctx, core.PathRequest{Path: args[0], Lookup: env.lookup()})
 				if err != nil {
 					return err
 				}
 				defer t.Node.Close()
-				if err := files.WriteTo(t.Node, dest); err != nil {
+				bar := writeProgress(env, t.Node)
+				defer bar.clear()
+				if err := files.WriteTo(bar.wrap(t.Node), dest); err != nil {
+					// OUT did not exist: nothing of the user's is lost.
+					_ = os.RemoveAll(dest)
 					return fmt.Errorf("get: %s into %s: %w", t.CID, dest, err)
 				}
+				bar.clear()
 				fmt.Fprintf(env.Stdout, "saved %s to %s\n", t.CID, dest)
 				return nil
 			})
+			if err != nil && ctx.Err() != nil {
+				if cause := context.Cause(ctx); cause != ctx.Err() {
+					return cause
+				}
+			}
+			return err
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "where to write the file or directory")
 	cmd.Flags().DurationVar(&timeout, "timeout", 0, "give up after this long (e.g. 30s); 0 waits as long as blocks keep arriving")
 	return cmd
+}
+
+// getBar draws how much of a file `get` has written, on a terminal; a nil
+// *getBar draws nothing.
+type getBar struct{ bar *progressbar.ProgressBar }
+
+// writeProgress is a bar for writing nd, when it is a file and stderr a
+// terminal.
+func writeProgress(env *Env, nd files.Node) *getBar {
+	f, ok := nd.(files.File)
+	if !env.StderrTTY || !ok {
+		return nil
+	}
+	size, err := f.Size()
+	if err != nil {
+		size = -1
+	}
+	return &getBar{progressbar.NewOptions64(size,
+		progressbar.OptionSetWriter(env.Stderr),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionSetDescription("getting"),
+		progressbar.OptionThrottle(100*time.Millisecond),
+	)}
+}
+
+// wrap counts what is read of nd on the bar.
+func (b *getBar) wrap(nd files.Node) files.Node {
+	if b == nil {
+		return nd
+	}
+	f := nd.(files.File)
+	return files.NewReaderFile(io.TeeReader(f, b.bar))
+}
+
+func (b *getBar) clear() {
+	if b != nil {
+		_ = b.bar.Clear()
+	}
 }
 
 // fetchBar draws a fetch's progress (blocks, bytes, peers) on a terminal.

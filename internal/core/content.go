@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/ipfs/boxo/files"
 	unixfile "github.com/ipfs/boxo/ipld/unixfs/file"
 	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
@@ -222,20 +223,21 @@ func (c *Core) fetch(ctx context.Context, root cid.Cid, progress func(FetchProgr
 	return nil
 }
 
-// Get returns the UnixFS tree at the path. Its whole DAG is in the repo
-// first (fetched, online; checked, offline), so what is missing is this
-// method's error and not a broken stream.
+// Get returns the UnixFS tree at the path. Offline its whole DAG is checked
+// to be in the repo first, so what is missing is this method's error and
+// not a broken stream. Online, a DAG the repo does not hold whole is read
+// from peers as the tree is read, and not stored (node.Stream): `get`
+// writes it out while it arrives, and what a peer cannot give ends the
+// tree's reads with the reason.
 func (c *Core) Get(ctx context.Context, req PathRequest) (_ Tree, err error) {
 	defer c.fail(&err, "get")
 	root, err := c.resolve(ctx, req.Path, req.Lookup)
 	if err != nil {
 		return Tree{}, err
 	}
-	// Checking is cheap (a raw leaf is only looked up, not read); a fetch
-	// reads every block held. `island get` fetches first, so the check is
-	// what usually finds the DAG complete.
+	// Checking is cheap: a raw leaf is only looked up, not read.
 	if err = c.repo.CheckComplete(ctx, root); err != nil && c.node != nil && ipld.IsNotFound(err) {
-		err = c.fetch(ctx, root, nil)
+		return c.streamTree(ctx, root)
 	}
 	if err != nil {
 		return Tree{}, err
@@ -250,6 +252,44 @@ func (c *Core) Get(ctx context.Context, req PathRequest) (_ Tree, err error) {
 		return Tree{}, err
 	}
 	return Tree{CID: root.String(), Node: f}, nil
+}
+
+// streamTree is the tree at root read through a node.Stream. A file's Close
+// ends the Stream; a directory's cannot (boxo's multipart writer closes a
+// directory as soon as it starts on its entries), so the Stream of a
+// directory ends with ctx.
+func (c *Core) streamTree(ctx context.Context, root cid.Cid) (Tree, error) {
+	s := c.node.Stream(ctx, root)
+	context.AfterFunc(ctx, s.Close)
+	nd, err := s.DAG().Get(s.Context(), root)
+	var f files.Node
+	if err == nil {
+		f, err = unixfile.NewUnixfsFile(s.Context(), s.DAG(), nd)
+	}
+	if err != nil {
+		s.Close()
+		return Tree{}, err
+	}
+	switch f := f.(type) {
+	case files.File:
+		return Tree{CID: root.String(), Node: streamedFile{File: f, s: s}}, nil
+	case files.Directory:
+		return Tree{CID: root.String(), Node: f}, nil
+	default: // a symlink: read whole already
+		s.Close()
+		return Tree{CID: root.String(), Node: f}, nil
+	}
+}
+
+// streamedFile ends its node.Stream when closed.
+type streamedFile struct {
+	files.File
+	s *node.Stream
+}
+
+func (f streamedFile) Close() error {
+	defer f.s.Close()
+	return f.File.Close()
 }
 
 // DagImport stores a CAR, all or nothing, holds its roots for the user and

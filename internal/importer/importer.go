@@ -529,13 +529,15 @@ func unsupported(display string, mode fs.FileMode) error {
 
 // importFile chunks r and builds its balanced file DAG into dag.
 func importFile(dag ipld.DAGService, r io.Reader) (ipld.Node, error) {
+	spl, builder, stop := hashAhead(chunker.NewSizeSplitter(r, profile.ChunkSize), profile.ChunkSize, profile.CidBuilder())
+	defer stop()
 	params := helpers.DagBuilderParams{
 		Maxlinks:   profile.FileDAGWidth,
 		RawLeaves:  profile.RawLeaves,
-		CidBuilder: profile.CidBuilder(),
+		CidBuilder: builder,
 		Dagserv:    dag,
 	}
-	db, err := params.New(chunker.NewSizeSplitter(r, profile.ChunkSize))
+	db, err := params.New(spl)
 	if err != nil {
 		return nil, err
 	}
