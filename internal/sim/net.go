@@ -23,9 +23,9 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/peerstore"
 	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
 	ma "github.com/multiformats/go-multiaddr"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/islandsite/island/internal/node"
 )
@@ -55,6 +55,7 @@ type Network struct {
 	next    int                 // index for the next peer's address
 	bw      map[peer.ID]float64 // upload bandwidth, bytes/s
 	servers []*server           // the Amino DHT servers alive now
+	byID    map[peer.ID]*server // servers, by peer
 	islands map[peer.ID]*Island
 }
 
@@ -81,6 +82,7 @@ func NewNetwork(ctx context.Context, cfg Config, servers int) (*Network, error) 
 		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x15)),
 		bw:      map[peer.ID]float64{},
 		islands: map[peer.ID]*Island{},
+		byID:    map[peer.ID]*server{},
 	}
 	for range servers {
 		s, err := n.newServer()
@@ -89,27 +91,13 @@ func NewNetwork(ctx context.Context, cfg Config, servers int) (*Network, error) 
 			return nil, err
 		}
 		n.servers = append(n.servers, s)
+		n.byID[s.host.ID()] = s
 	}
-	var g errgroup.Group
-	g.SetLimit(32)
 	for _, s := range n.servers {
-		g.Go(func() error { n.wire(ctx, s.host.ID()); return nil })
+		n.wire(s)
 	}
-	_ = g.Wait()
-	n.settle(ctx)
 	n.log.Info("network up", "servers", servers)
 	return n, nil
-}
-
-// settle waits for identify to finish on the new connections, so routing
-// tables hold the wired peers: a few of the slowest round trips.
-func (n *Network) settle(ctx context.Context) {
-	t := time.NewTimer(3 * n.cfg.RTT.Max)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }
 
 // Close stops every node and the mocknet.
@@ -120,7 +108,7 @@ func (n *Network) Close() error {
 	for _, i := range n.islands {
 		islands = append(islands, i)
 	}
-	n.servers, n.islands = nil, map[peer.ID]*Island{}
+	n.servers, n.islands, n.byID = nil, map[peer.ID]*Island{}, map[peer.ID]*server{}
 	n.mu.Unlock()
 	var errs []error
 	for _, i := range islands {
@@ -258,12 +246,28 @@ func (n *Network) count(_ context.Context, _ network.Stream, req *pb.Message) {
 // Requests returns how many DHT requests of type t the servers received.
 func (n *Network) Requests(t pb.Message_MessageType) int64 { return n.requests[t].Load() }
 
-// wire connects p to its closest live servers and a few random ones.
-func (n *Network) wire(ctx context.Context, p peer.ID) {
+// wire fills the routing table of server s with its closest live servers
+// and a few random ones, and puts s in theirs, as a long-running Amino
+// server's table holds them. Nothing is dialled: links make every pair
+// dialable, and a connection opens at the first query, as on the Internet.
+// Dialling every wired pair instead would cost an identify and a DHT
+// lookup check per pair, the bulk of the CPU of building a large network.
+func (n *Network) wire(s *server) {
+	p := s.host.ID()
 	for _, q := range n.pick(p, joinClosest, joinRandom) {
-		if _, err := n.mn.ConnectPeers(p, q); err != nil {
+		n.mu.Lock()
+		other := n.byID[q]
+		n.mu.Unlock()
+		if other == nil {
+			continue
+		}
+		s.host.Peerstore().AddAddrs(q, other.host.Addrs(), peerstore.PermanentAddrTTL)
+		other.host.Peerstore().AddAddrs(p, s.host.Addrs(), peerstore.PermanentAddrTTL)
+		if _, err := s.dht.RoutingTable().TryAddPeer(q, true, true); err != nil {
 			n.log.Debug("wire", "err", err)
 		}
+		// A full bucket refuses a newcomer, as kad-dht does.
+		_, _ = other.dht.RoutingTable().TryAddPeer(p, true, true)
 	}
 }
 
@@ -298,6 +302,7 @@ func (n *Network) Churn(ctx context.Context, share float64) (int, error) {
 	for range min(k, len(n.servers)) {
 		j := n.rng.IntN(len(n.servers))
 		gone = append(gone, n.servers[j])
+		delete(n.byID, n.servers[j].host.ID())
 		n.servers = slices.Delete(n.servers, j, j+1)
 	}
 	n.mu.Unlock()
@@ -316,13 +321,13 @@ func (n *Network) Churn(ctx context.Context, share float64) (int, error) {
 	}
 	n.mu.Lock()
 	n.servers = append(n.servers, fresh...)
-	n.mu.Unlock()
-	var g errgroup.Group
-	g.SetLimit(32)
 	for _, s := range fresh {
-		g.Go(func() error { n.wire(ctx, s.host.ID()); return nil })
+		n.byID[s.host.ID()] = s
 	}
-	_ = g.Wait()
+	n.mu.Unlock()
+	for _, s := range fresh {
+		n.wire(s)
+	}
 	return len(gone), nil
 }
 

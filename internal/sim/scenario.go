@@ -95,7 +95,8 @@ func run(ctx context.Context, cfg Config, residents int, scaled bool, f func(ctx
 
 // author starts a publisher with followers (when b follows) that hold its
 // first version.
-func author(ctx context.Context, n *Network, b Behaviour, followers int) (*Island, []*Island, error) {
+func author(ctx context.Context, n *Network, b Behaviour, followers int, site uint64) (*Island, []*Island, error) {
+	t0 := time.Now()
 	a, err := n.AddIsland(ctx, b, false)
 	if err != nil {
 		return nil, nil, err
@@ -112,18 +113,22 @@ func author(ctx context.Context, n *Network, b Behaviour, followers int) (*Islan
 	if err := n.wirePush(ctx, b, a, fs); err != nil {
 		return nil, nil, err
 	}
-	root, err := a.AddSite(ctx, n.cfg.Seed, sitePages, sitePageBytes)
+	n.log.Info("author and followers up", "took", time.Since(t0))
+	root, err := a.AddSite(ctx, site, sitePages, sitePageBytes)
 	if err != nil {
 		return nil, nil, err
 	}
+	n.log.Info("site added", "took", time.Since(t0))
 	rec, err := a.Publish(ctx, root)
 	if err != nil {
 		return nil, nil, err
 	}
+	n.log.Info("site published", "took", time.Since(t0))
 	// Followers find the site through the author's provider records.
 	if err := awaitProvided(ctx, n, a); err != nil {
 		return nil, nil, err
 	}
+	n.log.Info("site provided", "took", time.Since(t0))
 	for _, f := range fs {
 		if err := f.Follow(ctx, a.Name()); err != nil {
 			return nil, nil, err
@@ -132,9 +137,11 @@ func author(ctx context.Context, n *Network, b Behaviour, followers int) (*Islan
 	if err := awaitFollowers(ctx, fs, a.Name(), rec.Seq, root, time.Minute); err != nil {
 		return nil, nil, err
 	}
+	n.log.Info("followers hold the site", "took", time.Since(t0))
 	if err := awaitMesh(ctx, a, fs); err != nil {
 		return nil, nil, err
 	}
+	n.log.Info("followers meshed", "took", time.Since(t0))
 	return a, fs, nil
 }
 
@@ -187,7 +194,7 @@ func PublishFound(ctx context.Context, cfg Config) (Scenario, error) {
 	found := map[string][]float64{}
 	var pushed []float64
 	usage, err := run(ctx, cfg, 1+residentFollowers, false, func(ctx context.Context, n *Network, b Behaviour) error {
-		a, fs, err := author(ctx, n, b, residentFollowers)
+		a, fs, err := author(ctx, n, b, residentFollowers, n.cfg.Seed)
 		if err != nil {
 			return err
 		}
@@ -276,7 +283,7 @@ func ColdVisit(ctx context.Context, cfg Config) (Scenario, error) {
 	// requests are the DHT requests servers receive during one visit.
 	requests := map[string][]float64{}
 	usage, err := run(ctx, cfg, 1+residentFollowers, false, func(ctx context.Context, n *Network, b Behaviour) error {
-		a, _, err := author(ctx, n, b, residentFollowers)
+		a, _, err := author(ctx, n, b, residentFollowers, n.cfg.Seed)
 		if err != nil {
 			return err
 		}
