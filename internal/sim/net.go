@@ -49,6 +49,8 @@ type Network struct {
 
 	// requests counts the DHT requests servers received, by type.
 	requests [pb.Message_PING + 1]atomic.Int64
+	// from counts the requests of the peers being watched (watch).
+	from sync.Map // peer.ID → *atomic.Int64
 
 	mu      sync.Mutex
 	rng     *rand.Rand
@@ -237,9 +239,23 @@ func (n *Network) newServer() (*server, error) {
 }
 
 // count is the servers' request hook.
-func (n *Network) count(_ context.Context, _ network.Stream, req *pb.Message) {
+func (n *Network) count(_ context.Context, s network.Stream, req *pb.Message) {
 	if t := req.GetType(); t >= 0 && int(t) < len(n.requests) {
 		n.requests[t].Add(1)
+	}
+	if c, ok := n.from.Load(s.Conn().RemotePeer()); ok {
+		c.(*atomic.Int64).Add(1)
+	}
+}
+
+// watch counts the DHT requests the servers receive from p from now on,
+// until the returned func, which says how many there were, is called.
+func (n *Network) watch(p peer.ID) func() int64 {
+	c := new(atomic.Int64)
+	n.from.Store(p, c)
+	return func() int64 {
+		n.from.Delete(p)
+		return c.Load()
 	}
 }
 
