@@ -30,13 +30,9 @@ import (
 	"github.com/islandsite/island/internal/node"
 )
 
-// Oracle wiring: a DHT server joining connects to its closest peers by XOR
-// distance plus a few at random, as a long-running Amino server's routing
-// table holds them, instead of discovering them by lookups that would cost
-// the whole network's CPU at every join.
 const (
-	joinClosest = 12
-	joinRandom  = 8
+	// bucketSize is the Amino DHT's k: peers per routing table bucket.
+	bucketSize = 20
 	// islandBootstrap is how many DHT servers an island node is given.
 	islandBootstrap = 4
 )
@@ -57,7 +53,6 @@ type Network struct {
 	next    int                 // index for the next peer's address
 	bw      map[peer.ID]float64 // upload bandwidth, bytes/s
 	servers []*server           // the Amino DHT servers alive now
-	byID    map[peer.ID]*server // servers, by peer
 	islands map[peer.ID]*Island
 }
 
@@ -84,7 +79,6 @@ func NewNetwork(ctx context.Context, cfg Config, servers int) (*Network, error) 
 		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x15)),
 		bw:      map[peer.ID]float64{},
 		islands: map[peer.ID]*Island{},
-		byID:    map[peer.ID]*server{},
 	}
 	for range servers {
 		s, err := n.newServer()
@@ -93,7 +87,6 @@ func NewNetwork(ctx context.Context, cfg Config, servers int) (*Network, error) 
 			return nil, err
 		}
 		n.servers = append(n.servers, s)
-		n.byID[s.host.ID()] = s
 	}
 	for _, s := range n.servers {
 		n.wire(s)
@@ -110,7 +103,7 @@ func (n *Network) Close() error {
 	for _, i := range n.islands {
 		islands = append(islands, i)
 	}
-	n.servers, n.islands, n.byID = nil, map[peer.ID]*Island{}, map[peer.ID]*server{}
+	n.servers, n.islands = nil, map[peer.ID]*Island{}
 	n.mu.Unlock()
 	var errs []error
 	for _, i := range islands {
@@ -262,28 +255,41 @@ func (n *Network) watch(p peer.ID) func() int64 {
 // Requests returns how many DHT requests of type t the servers received.
 func (n *Network) Requests(t pb.Message_MessageType) int64 { return n.requests[t].Load() }
 
-// wire fills the routing table of server s with its closest live servers
-// and a few random ones, and puts s in theirs, as a long-running Amino
-// server's table holds them. Nothing is dialled: links make every pair
-// dialable, and a connection opens at the first query, as on the Internet.
-// Dialling every wired pair instead would cost an identify and a DHT
-// lookup check per pair, the bulk of the CPU of building a large network.
+// wire fills the routing table of server s as a long-running Amino
+// server's is: for every common prefix length with its own key, up to
+// bucketSize live servers at random (all of them in the deep buckets, where
+// fewer exist), and puts s in the tables of those that have room. This is
+// an oracle: a real server learns the same peers through lookups, which
+// would cost the whole network's CPU at every join. A table with only the
+// closest peers and a few random ones is not enough beyond a few hundred
+// servers: lookups stall in the middle buckets and never reach the peers
+// closest to a key. Nothing is dialled: links make every pair dialable, and
+// a connection opens at the first query, as on the Internet. (Dialling each
+// wired pair would also cost an identify and a DHT lookup check per pair.)
 func (n *Network) wire(s *server) {
 	p := s.host.ID()
-	for _, q := range n.pick(p, joinClosest, joinRandom) {
-		n.mu.Lock()
-		other := n.byID[q]
-		n.mu.Unlock()
-		if other == nil {
-			continue
+	n.mu.Lock()
+	byCPL := map[int][]*server{}
+	for _, q := range n.servers {
+		if q != s {
+			c := kb.CommonPrefixLen(s.key, q.key)
+			byCPL[c] = append(byCPL[c], q)
 		}
-		s.host.Peerstore().AddAddrs(q, other.host.Addrs(), peerstore.PermanentAddrTTL)
-		other.host.Peerstore().AddAddrs(p, s.host.Addrs(), peerstore.PermanentAddrTTL)
-		if _, err := s.dht.RoutingTable().TryAddPeer(q, true, true); err != nil {
+	}
+	var picked []*server
+	for _, qs := range byCPL {
+		n.rng.Shuffle(len(qs), func(i, j int) { qs[i], qs[j] = qs[j], qs[i] })
+		picked = append(picked, qs[:min(bucketSize, len(qs))]...)
+	}
+	n.mu.Unlock()
+	for _, q := range picked {
+		s.host.Peerstore().AddAddrs(q.host.ID(), q.host.Addrs(), peerstore.PermanentAddrTTL)
+		if _, err := s.dht.RoutingTable().TryAddPeer(q.host.ID(), true, false); err != nil {
 			n.log.Debug("wire", "err", err)
 		}
-		// A full bucket refuses a newcomer, as kad-dht does.
-		_, _ = other.dht.RoutingTable().TryAddPeer(p, true, true)
+		// A full bucket refuses a newcomer, as kad-dht's does.
+		q.host.Peerstore().AddAddrs(p, s.host.Addrs(), peerstore.PermanentAddrTTL)
+		_, _ = q.dht.RoutingTable().TryAddPeer(p, true, false)
 	}
 }
 
@@ -318,7 +324,6 @@ func (n *Network) Churn(ctx context.Context, share float64) (int, error) {
 	for range min(k, len(n.servers)) {
 		j := n.rng.IntN(len(n.servers))
 		gone = append(gone, n.servers[j])
-		delete(n.byID, n.servers[j].host.ID())
 		n.servers = slices.Delete(n.servers, j, j+1)
 	}
 	n.mu.Unlock()
@@ -337,9 +342,6 @@ func (n *Network) Churn(ctx context.Context, share float64) (int, error) {
 	}
 	n.mu.Lock()
 	n.servers = append(n.servers, fresh...)
-	for _, s := range fresh {
-		n.byID[s.host.ID()] = s
-	}
 	n.mu.Unlock()
 	for _, s := range fresh {
 		n.wire(s)
