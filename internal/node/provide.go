@@ -76,12 +76,25 @@ func newProvider(d *dual.DHT, ks keystore.Keystore, ds datastore.Batching, inter
 // missing from the blockstore is an error: the node would advertise what it
 // cannot serve.
 func (n *Node) Provide(ctx context.Context, roots ...cid.Cid) error {
+	return n.provide(ctx, false, roots)
+}
+
+// Reannounce is Provide that announces again at once keys already being
+// provided, instead of leaving them to their reprovide schedule: a
+// follower keeping an absent author's site does so with each re-put of
+// the record, as churn replaces the peers closest to its keys long before
+// the next cycle (docs/scale.md).
+func (n *Node) Reannounce(ctx context.Context, roots ...cid.Cid) error {
+	return n.provide(ctx, true, roots)
+}
+
+func (n *Node) provide(ctx context.Context, force bool, roots []cid.Cid) error {
 	var batch []mh.Multihash
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		err := n.provider.StartProviding(false, batch...)
+		err := n.provider.StartProviding(force, batch...)
 		batch = batch[:0]
 		return err
 	}
