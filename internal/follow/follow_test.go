@@ -31,7 +31,7 @@ type pinSet struct {
 	// reannounced are the versions announced again with a re-put.
 	reannounced []cid.Cid
 	fetches     int
-	failing  map[cid.Cid]bool
+	failing     map[cid.Cid]bool
 	// sizes are the versions' sizes in bytes (0 if not set).
 	sizes map[cid.Cid]uint64
 }
