@@ -190,6 +190,7 @@ func (c *Core) RunFollower(ctx context.Context, rc follow.RunConfig) error {
 	}
 	// fetchAndHold announced it already.
 	rc.Provide = nil
+	rc.Reannounce = func(ctx context.Context, v cid.Cid) error { return c.node.Reannounce(ctx, v) }
 	interval := rc.Interval
 	if interval <= 0 {
 		interval = follow.DefaultRunConfig().Interval

@@ -465,6 +465,13 @@ type RunConfig struct {
 	Unpin func(ctx context.Context, name string, c cid.Cid) error
 	// Provide announces a newly fetched version; nil skips it.
 	Provide func(ctx context.Context, c cid.Cid) error
+	// Reannounce announces the version kept again, at once, with each
+	// re-put of the record (every RepublishInterval): its provider records
+	// otherwise wait for the node's reprovide cycle (22 hours), by which
+	// time churn has replaced most of the peers closest to its keys, and
+	// visitors of an author who is away find the record but nobody to
+	// fetch the site from (docs/scale.md, author away). Nil skips it.
+	Reannounce func(ctx context.Context, c cid.Cid) error
 }
 
 // DefaultRunConfig checks every 5 minutes, keeps 3 versions and re-puts
@@ -658,6 +665,12 @@ func (s *Store) check(ctx context.Context, fc RunConfig, st followState, pushed 
 					errs = append(errs, fmt.Errorf("re-put record: %w", perr))
 				} else {
 					put = true
+				}
+				// A version fetched this round was just announced.
+				if fc.Reannounce != nil && st.LastCID.Defined() && !fetched.Defined() {
+					if aerr := fc.Reannounce(ctx, st.LastCID); aerr != nil {
+						errs = append(errs, fmt.Errorf("announce %s again: %w", st.LastCID, aerr))
+					}
 				}
 			}
 		}

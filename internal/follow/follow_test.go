@@ -28,8 +28,10 @@ type pinSet struct {
 	mu       sync.Mutex
 	holds    map[cid.Cid]map[string]bool
 	provided []cid.Cid
-	fetches  int
-	failing  map[cid.Cid]bool
+	// reannounced are the versions announced again with a re-put.
+	reannounced []cid.Cid
+	fetches     int
+	failing     map[cid.Cid]bool
 	// sizes are the versions' sizes in bytes (0 if not set).
 	sizes map[cid.Cid]uint64
 }
@@ -72,6 +74,12 @@ func (p *pinSet) config() RunConfig {
 			p.mu.Lock()
 			defer p.mu.Unlock()
 			p.provided = append(p.provided, c)
+			return nil
+		},
+		Reannounce: func(_ context.Context, c cid.Cid) error {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			p.reannounced = append(p.reannounced, c)
 			return nil
 		},
 	}
@@ -199,6 +207,13 @@ func TestFollowerKeepsNewestVersions(t *testing.T) {
 	pins.mu.Lock()
 	require.Equal(t, []cid.Cid{v1, v2, v3}, pins.provided)
 	pins.mu.Unlock()
+	// Each later round re-puts the record (RepublishInterval is a
+	// nanosecond here) and announces the version kept again.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		pins.mu.Lock()
+		defer pins.mu.Unlock()
+		require.Contains(c, pins.reannounced, v3)
+	}, eventually, tick)
 
 	// The author goes offline and every routing copy of the record is
 	// dropped: the friend puts the author's exact bytes back.

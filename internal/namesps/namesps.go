@@ -16,13 +16,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand"
 	"sync"
+	"time"
 
 	"github.com/ipfs/boxo/ipns"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/routing"
+	"github.com/libp2p/go-libp2p/p2p/discovery/backoff"
 	drouting "github.com/libp2p/go-libp2p/p2p/discovery/routing"
 
 	"github.com/islandsite/island/internal/names"
@@ -77,6 +80,13 @@ func Topic(name ipns.Name) string {
 	return "/record/" + base64.RawURLEncoding.EncodeToString(name.RoutingKey())
 }
 
+// Topic discovery backs off between DHT lookups from a minute to an hour,
+// as Kubo's does: subscribers found once stay connected through the mesh.
+const (
+	discoveryMinBackoff = time.Minute
+	discoveryMaxBackoff = time.Hour
+)
+
 // New starts gossipsub on cfg.Host.
 func New(cfg Config) (*Service, error) {
 	if cfg.Host == nil || cfg.Names == nil {
@@ -90,7 +100,19 @@ func New(cfg Config) (*Service, error) {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	var opts []pubsub.Option
 	if cfg.Routing != nil {
-		opts = append(opts, pubsub.WithDiscovery(drouting.NewRoutingDiscovery(cfg.Routing)))
+		// Gossipsub asks discovery every second for every topic with
+		// fewer than Dlo peers, which a name with a few followers always
+		// has: without a cache that is a DHT lookup per topic per second
+		// (a node following 1,000 sites would do 1,000 a second). Kubo
+		// (TopicDiscovery) caches answers behind the same backoff.
+		d, err := backoff.NewBackoffDiscovery(drouting.NewRoutingDiscovery(cfg.Routing),
+			backoff.NewExponentialBackoff(discoveryMinBackoff, discoveryMaxBackoff, backoff.FullJitter,
+				time.Second, 5.0, 0, mrand.NewSource(time.Now().UnixNano())))
+		if err != nil {
+			s.cancel()
+			return nil, fmt.Errorf("namesps: discovery: %w", err)
+		}
+		opts = append(opts, pubsub.WithDiscovery(d))
 	}
 	ps, err := pubsub.NewGossipSub(s.ctx, cfg.Host, opts...)
 	if err != nil {

@@ -76,7 +76,7 @@ func newProvider(d *dual.DHT, ks keystore.Keystore, ds datastore.Batching, inter
 // missing from the blockstore is an error: the node would advertise what it
 // cannot serve.
 func (n *Node) Provide(ctx context.Context, roots ...cid.Cid) error {
-	return n.provide(ctx, nil, roots...)
+	return n.provide(ctx, nil, false, roots)
 }
 
 // ProvideExcept is Provide for one root whose DAG shares the subtrees
@@ -88,17 +88,27 @@ func (n *Node) ProvideExcept(ctx context.Context, root cid.Cid, done []cid.Cid) 
 	for _, c := range done {
 		skip.Add(c)
 	}
-	return n.provide(ctx, skip, root)
+	return n.provide(ctx, skip, false, []cid.Cid{root})
 }
 
-// provide is Provide, skipping the subtrees rooted at skip (nil: none).
-func (n *Node) provide(ctx context.Context, skip *cid.Set, roots ...cid.Cid) error {
+// Reannounce is Provide that announces again at once keys already being
+// provided, instead of leaving them to their reprovide schedule: a
+// follower keeping an absent author's site does so with each re-put of
+// the record, as churn replaces the peers closest to its keys long before
+// the next cycle (docs/scale.md).
+func (n *Node) Reannounce(ctx context.Context, roots ...cid.Cid) error {
+	return n.provide(ctx, nil, true, roots)
+}
+
+// provide is Provide, skipping the subtrees rooted at skip (nil: none);
+// force announces keys already being provided again at once.
+func (n *Node) provide(ctx context.Context, skip *cid.Set, force bool, roots []cid.Cid) error {
 	var batch []mh.Multihash
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		err := n.provider.StartProviding(false, batch...)
+		err := n.provider.StartProviding(force, batch...)
 		batch = batch[:0]
 		return err
 	}

@@ -44,7 +44,7 @@ func AuthorAway(ctx context.Context, cfg Config) (Scenario, error) {
 		var g errgroup.Group
 		for j, c := range counts {
 			g.Go(func() error {
-				a, _, err := author(ctx, n, b, c)
+				a, _, err := author(ctx, n, b, c, n.cfg.Seed+uint64(j))
 				if err != nil {
 					return err
 				}
@@ -111,6 +111,7 @@ func AuthorAway(ctx context.Context, cfg Config) (Scenario, error) {
 				_, verr := vs[0].Visit(vctx, name)
 				vcancel()
 				tried[k]++
+				n.log.Info("visit", "behaviour", b.Name, "followers", counts[j], "day", day, "err", verr)
 				y := 0.0
 				if verr == nil {
 					ok[k]++

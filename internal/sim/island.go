@@ -220,6 +220,7 @@ func (i *Island) Follow(ctx context.Context, name ipns.Name) error {
 	// The stores are in memory and never collected: nothing to unpin.
 	rc.Unpin = func(context.Context, string, cid.Cid) error { return nil }
 	rc.Provide = func(ctx context.Context, c cid.Cid) error { return i.Node.Provide(ctx, c) }
+	rc.Reannounce = func(ctx context.Context, c cid.Cid) error { return i.Node.Reannounce(ctx, c) }
 	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	i.stop = stop
 	i.wg.Go(func() {

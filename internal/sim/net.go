@@ -23,20 +23,16 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/peerstore"
 	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
 	ma "github.com/multiformats/go-multiaddr"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/islandsite/island/internal/node"
 )
 
-// Oracle wiring: a DHT server joining connects to its closest peers by XOR
-// distance plus a few at random, as a long-running Amino server's routing
-// table holds them, instead of discovering them by lookups that would cost
-// the whole network's CPU at every join.
 const (
-	joinClosest = 12
-	joinRandom  = 8
+	// bucketSize is the Amino DHT's k: peers per routing table bucket.
+	bucketSize = 20
 	// islandBootstrap is how many DHT servers an island node is given.
 	islandBootstrap = 4
 )
@@ -49,6 +45,8 @@ type Network struct {
 
 	// requests counts the DHT requests servers received, by type.
 	requests [pb.Message_PING + 1]atomic.Int64
+	// from counts the requests of the peers being watched (watch).
+	from sync.Map // peer.ID → *atomic.Int64
 
 	mu      sync.Mutex
 	rng     *rand.Rand
@@ -90,26 +88,11 @@ func NewNetwork(ctx context.Context, cfg Config, servers int) (*Network, error) 
 		}
 		n.servers = append(n.servers, s)
 	}
-	var g errgroup.Group
-	g.SetLimit(32)
 	for _, s := range n.servers {
-		g.Go(func() error { n.wire(ctx, s.host.ID()); return nil })
+		n.wire(s)
 	}
-	_ = g.Wait()
-	n.settle(ctx)
 	n.log.Info("network up", "servers", servers)
 	return n, nil
-}
-
-// settle waits for identify to finish on the new connections, so routing
-// tables hold the wired peers: a few of the slowest round trips.
-func (n *Network) settle(ctx context.Context) {
-	t := time.NewTimer(3 * n.cfg.RTT.Max)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }
 
 // Close stops every node and the mocknet.
@@ -249,21 +232,64 @@ func (n *Network) newServer() (*server, error) {
 }
 
 // count is the servers' request hook.
-func (n *Network) count(_ context.Context, _ network.Stream, req *pb.Message) {
+func (n *Network) count(_ context.Context, s network.Stream, req *pb.Message) {
 	if t := req.GetType(); t >= 0 && int(t) < len(n.requests) {
 		n.requests[t].Add(1)
+	}
+	if c, ok := n.from.Load(s.Conn().RemotePeer()); ok {
+		c.(*atomic.Int64).Add(1)
+	}
+}
+
+// watch counts the DHT requests the servers receive from p from now on,
+// until the returned func, which says how many there were, is called.
+func (n *Network) watch(p peer.ID) func() int64 {
+	c := new(atomic.Int64)
+	n.from.Store(p, c)
+	return func() int64 {
+		n.from.Delete(p)
+		return c.Load()
 	}
 }
 
 // Requests returns how many DHT requests of type t the servers received.
 func (n *Network) Requests(t pb.Message_MessageType) int64 { return n.requests[t].Load() }
 
-// wire connects p to its closest live servers and a few random ones.
-func (n *Network) wire(ctx context.Context, p peer.ID) {
-	for _, q := range n.pick(p, joinClosest, joinRandom) {
-		if _, err := n.mn.ConnectPeers(p, q); err != nil {
+// wire fills the routing table of server s as a long-running Amino
+// server's is: for every common prefix length with its own key, up to
+// bucketSize live servers at random (all of them in the deep buckets, where
+// fewer exist), and puts s in the tables of those that have room. This is
+// an oracle: a real server learns the same peers through lookups, which
+// would cost the whole network's CPU at every join. A table with only the
+// closest peers and a few random ones is not enough beyond a few hundred
+// servers: lookups stall in the middle buckets and never reach the peers
+// closest to a key. Nothing is dialled: links make every pair dialable, and
+// a connection opens at the first query, as on the Internet. (Dialling each
+// wired pair would also cost an identify and a DHT lookup check per pair.)
+func (n *Network) wire(s *server) {
+	p := s.host.ID()
+	n.mu.Lock()
+	byCPL := map[int][]*server{}
+	for _, q := range n.servers {
+		if q != s {
+			c := kb.CommonPrefixLen(s.key, q.key)
+			byCPL[c] = append(byCPL[c], q)
+		}
+	}
+	var picked []*server
+	for _, qs := range byCPL {
+		n.rng.Shuffle(len(qs), func(i, j int) { qs[i], qs[j] = qs[j], qs[i] })
+		picked = append(picked, qs[:min(bucketSize, len(qs))]...)
+	}
+	n.mu.Unlock()
+	for _, q := range picked {
+		s.host.Peerstore().AddAddrs(q.host.ID(), q.host.Addrs(), peerstore.PermanentAddrTTL)
+		if _, err := s.dht.RoutingTable().TryAddPeer(q.host.ID(), true, false); err != nil {
 			n.log.Debug("wire", "err", err)
 		}
+		// A full bucket refuses a newcomer, as kad-dht's does.
+		q.host.Peerstore().AddAddrs(p, s.host.Addrs(), peerstore.PermanentAddrTTL)
+		_, _ = q.dht.RoutingTable().TryAddPeer(p, true, false)
 	}
 }
 
@@ -317,12 +343,9 @@ func (n *Network) Churn(ctx context.Context, share float64) (int, error) {
 	n.mu.Lock()
 	n.servers = append(n.servers, fresh...)
 	n.mu.Unlock()
-	var g errgroup.Group
-	g.SetLimit(32)
 	for _, s := range fresh {
-		g.Go(func() error { n.wire(ctx, s.host.ID()); return nil })
+		n.wire(s)
 	}
-	_ = g.Wait()
 	return len(gone), nil
 }
 
