@@ -9,8 +9,8 @@ import (
 
 // TestScenariosLong is the simulator at the Internet's round trips on a
 // larger network, with more samples and a longer month: minutes under
-// -race on two cores, so `make test-integration` runs it, `make test` the
-// small version (TestScenarios).
+// -race on two cores; `make test-integration` runs it beside the small
+// version (TestScenarios).
 func TestScenariosLong(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.N = 60

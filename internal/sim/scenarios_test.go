@@ -1,3 +1,5 @@
+//go:build integration
+
 package sim
 
 import (
@@ -12,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// smallConfig is every scenario small enough for `make test`: the point is
+// smallConfig is every scenario small enough for a quick try: the point is
 // that the simulator runs island's code end to end, both behaviours, and
 // that what island is built for shows (followers keep a site up, push
 // reaches them, the sweep saves lookups); the figures need `make sim`'s N
@@ -30,10 +32,10 @@ func smallConfig() Config {
 	return c
 }
 
+// TestScenarios is under `make test-integration`: at N = 30 it still costs
+// about two minutes of both cores under -race, which `make test` cannot
+// spare.
 func TestScenarios(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the simulator runs for tens of seconds")
-	}
 	checkScenarios(t, smallConfig(), 4*time.Minute)
 }
 
