@@ -203,6 +203,17 @@ func TestBrowserDashboard(t *testing.T) {
 		run(chromedp.Text(sel, &s, chromedp.ByQuery))
 		return strings.TrimSpace(s)
 	}
+	// textNow is text for polling: the page re-renders as the node's state
+	// changes, and a node replaced between query and read is no failure.
+	textNow := func(sel string) string {
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		var s string
+		if err := chromedp.Run(rctx, chromedp.Text(sel, &s, chromedp.ByQuery)); err != nil {
+			return ""
+		}
+		return strings.TrimSpace(s)
+	}
 	attr := func(sel, name string) string {
 		t.Helper()
 		var s string
@@ -366,7 +377,7 @@ func TestBrowserDashboard(t *testing.T) {
 
 	t.Run("rollback button", func(t *testing.T) {
 		run(chromedp.Click(`form[data-op="rollback"][data-version="1"] button`, chromedp.ByQuery))
-		require.Eventually(t, func() bool { return text("#site-version") == "4" }, 30*time.Second, 100*time.Millisecond,
+		require.Eventually(t, func() bool { return textNow("#site-version") == "4" }, 30*time.Second, 100*time.Millisecond,
 			"the page shows the new current version")
 		require.Contains(t, text("#flash"), "Version 4 is current")
 		require.Equal(t, vs[0].CID, text("#site-cid"))
