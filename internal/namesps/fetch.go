@@ -103,7 +103,7 @@ func eachField(b []byte, f func(num protowire.Number, typ protowire.Type, v []by
 	for len(b) > 0 {
 		num, typ, l := protowire.ConsumeTag(b)
 		if l < 0 {
-			return fmt.Errorf("namesps: fetch message: %w", protowire.ParseError(l))
+			return fmt.Errorf("fetch message: %w", protowire.ParseError(l))
 		}
 		b = b[l:]
 		var v []byte
@@ -117,11 +117,11 @@ func eachField(b []byte, f func(num protowire.Number, typ protowire.Type, v []by
 			l = protowire.ConsumeFieldValue(num, typ, b)
 		}
 		if l < 0 {
-			return fmt.Errorf("namesps: fetch message: %w", protowire.ParseError(l))
+			return fmt.Errorf("fetch message: %w", protowire.ParseError(l))
 		}
 		b = b[l:]
 		if err := f(num, typ, v, n); err != nil {
-			return fmt.Errorf("namesps: fetch message: %w", err)
+			return fmt.Errorf("fetch message: %w", err)
 		}
 	}
 	return nil
