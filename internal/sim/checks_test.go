@@ -79,16 +79,18 @@ func checkScenarios(t *testing.T, cfg Config, timeout time.Duration) {
 	push := rows["publish → every follower holds it p95"]
 	require.Positive(t, push.Island)
 	require.True(t, math.IsNaN(push.Kubo))
-	// A resolve that stops at 3 records asks no more servers than one that
-	// waits for 16 (fewer at `make sim`'s N; on a network this small both
-	// may reach every server, so equal counts happen).
-	reqs := rows["cold visit: DHT requests the visitor sends p50"]
+	// A resolve that stops at 3 records asks fewer servers for the record
+	// than one that waits for 16. (A visit's requests in all are not
+	// compared: at this N the provider lookups that follow reach most
+	// servers either way, and vary more than the record lookup saves.)
+	reqs := rows["cold visit: of which record requests (GET_VALUE) p50"]
 	require.Positive(t, reqs.Island)
-	require.LessOrEqual(t, reqs.Island, reqs.Kubo)
+	require.Less(t, reqs.Island, reqs.Kubo)
+	require.GreaterOrEqual(t, reqs.Kubo, 16.0)
 	// With the author away, followers keep the site up; without any (and
 	// with Kubo's behaviour) nobody holds the content.
-	alone := rows["author away a month, 0 followers: visits that succeed"]
-	three := rows["author away a month, 3 followers: visits that succeed"]
+	alone := rowPrefixed(t, rows, "author away a month, 0 followers: visits that succeed")
+	three := rowPrefixed(t, rows, "author away a month, 3 followers: visits that succeed")
 	require.Zero(t, alone.Island)
 	require.Zero(t, alone.Kubo)
 	require.Greater(t, three.Island, alone.Island)
@@ -103,4 +105,18 @@ func checkScenarios(t *testing.T, cfg Config, timeout time.Duration) {
 		require.NoError(t, err)
 		require.True(t, strings.Contains(string(b), "<svg"), p)
 	}
+}
+
+// rowPrefixed is the one row whose metric starts with prefix (the rest
+// of such a metric carries counts).
+func rowPrefixed(t *testing.T, rows map[string]Row, prefix string) Row {
+	t.Helper()
+	var found []Row
+	for m, r := range rows {
+		if strings.HasPrefix(m, prefix) {
+			found = append(found, r)
+		}
+	}
+	require.Len(t, found, 1, prefix)
+	return found[0]
 }
