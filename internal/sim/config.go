@@ -25,8 +25,8 @@ type Config struct {
 	// each node's is drawn between a third and three times that, and a link
 	// runs at the slower end's.
 	BandwidthMbps float64
-	// ChurnPerHour is the share of DHT servers replaced by new ones per
-	// simulated hour (0.2: 20 %/hour).
+	// ChurnPerHour is the share of DHT servers that leave per simulated
+	// hour, and as many come on (0.2: 20 %/hour; Network.Churn).
 	ChurnPerHour float64
 	// TimeScale divides the long intervals (record lifetimes, republish and
 	// reprovide periods, DHT record expiry): 720 makes a simulated month
