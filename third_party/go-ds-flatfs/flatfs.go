@@ -1660,10 +1660,8 @@ func (bt *flatfsBatch) Commit(ctx context.Context) error {
 
 	// Sync directories if needed
 	if bt.ds.sync {
-		for dir := range dirsToSync {
-			if err := syncDir(dir); err != nil {
-				return fmt.Errorf("failed to sync directory: %w", err)
-			}
+		if err := syncDirs(dirsToSync); err != nil {
+			return fmt.Errorf("failed to sync directory: %w", err)
 		}
 		// Sync root directory
 		if err := syncDir(bt.ds.path); err != nil {

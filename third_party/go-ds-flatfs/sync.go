@@ -1,8 +1,10 @@
 package flatfs
 
 import (
+	"errors"
 	"os"
 	"runtime"
+	"sync"
 )
 
 // don't block more than 16 threads on sync opearation
@@ -39,4 +41,28 @@ func syncFile(file *os.File) error {
 	syncSemaphore <- struct{}{}
 	defer func() { <-syncSemaphore }()
 	return file.Sync()
+}
+
+// syncDirs syncs every directory of dirs, up to SyncThreadsMax at once: a
+// batch's blocks land in as many shard directories as blocks, and one
+// directory fsync after the other took a tenth of a large import.
+func syncDirs(dirs map[string]struct{}) error {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for dir := range dirs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := syncDir(dir); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
