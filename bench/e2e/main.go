@@ -572,6 +572,7 @@ func (b *bench) benchAdd() error {
 	r.Island += fmt.Sprintf(", RSS %s", mb(isl.maxRSS))
 	if ref.wall > 0 {
 		r.Reference += fmt.Sprintf(", RSS %s", mb(ref.maxRSS))
+		r.Note = "Kubo writes its blocks without fsync (flatfs `sync: false`, its default config); island's add fsyncs every block before it answers"
 	}
 	if r.Met != nil {
 		met := *r.Met && isl.maxRSS < 150e6
