@@ -1,8 +1,11 @@
 package sim
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -14,11 +17,14 @@ const (
 	// visitTimeout bounds one visit of the author-away scenario; a visit
 	// that takes longer counts as failed.
 	visitTimeout = 10 * time.Second
+	// awayVisitors is how many visitors of the author-away scenario are
+	// on the network at once.
+	awayVisitors = 8
 )
 
 // AuthorAway publishes a site per follower count, lets the followers
 // fetch it, takes the authors offline, and then, over a simulated month
-// with churn, sends fresh visitors: the share of visits that succeed
+// with churn, sends Config.Visits fresh visitors: the share of visits that succeed
 // (resolve and home page) over time. With Kubo's behaviour nobody follows,
 // so only the no-follower case exists, and its record lives 48 hours.
 func AuthorAway(ctx context.Context, cfg Config) (Scenario, error) {
@@ -93,37 +99,50 @@ func AuthorAway(ctx context.Context, cfg Config) (Scenario, error) {
 				}
 			}
 		})
-		for p := range cfg.Samples {
-			at := left.Add(month * time.Duration(p+1) / time.Duration(cfg.Samples))
+		// Visits start on schedule, a few at a time, each a fresh visitor
+		// visiting every away author: a thousand visits over a month that
+		// runs in minutes overlap, as real visitors do.
+		var (
+			mu    sync.Mutex
+			visit errgroup.Group
+		)
+		visit.SetLimit(awayVisitors)
+		for p := range cfg.Visits {
+			at := left.Add(month * time.Duration(p+1) / time.Duration(cfg.Visits))
 			select {
 			case <-ctx.Done():
-				return ctx.Err()
+				return errors.Join(ctx.Err(), visit.Wait())
 			case <-time.After(time.Until(at)):
 			}
-			vs, err := visitors(ctx, n, b, 1)
-			if err != nil {
-				return err
-			}
-			day := time.Since(left).Hours() * n.cfg.TimeScale / 24
-			for j, name := range away {
-				k := key{b.Name, counts[j]}
-				vctx, vcancel := context.WithTimeout(ctx, visitTimeout)
-				_, verr := vs[0].Visit(vctx, name)
-				vcancel()
-				tried[k]++
-				n.log.Info("visit", "behaviour", b.Name, "followers", counts[j], "day", day, "err", verr)
-				y := 0.0
-				if verr == nil {
-					ok[k]++
-					y = 1
+			visit.Go(func() error {
+				vs, err := visitors(ctx, n, b, 1)
+				if err != nil {
+					return err
 				}
-				s := series[k]
-				s.X = append(s.X, day)
-				s.Y = append(s.Y, y)
-			}
-			if err := n.dropIsland(vs[0]); err != nil {
-				return err
-			}
+				day := time.Since(left).Hours() * n.cfg.TimeScale / 24
+				for j, name := range away {
+					k := key{b.Name, counts[j]}
+					vctx, vcancel := context.WithTimeout(ctx, visitTimeout)
+					_, verr := vs[0].Visit(vctx, name)
+					vcancel()
+					n.log.Info("visit", "behaviour", b.Name, "followers", counts[j], "day", day, "err", verr)
+					mu.Lock()
+					tried[k]++
+					y := 0.0
+					if verr == nil {
+						ok[k]++
+						y = 1
+					}
+					s := series[k]
+					s.X = append(s.X, day)
+					s.Y = append(s.Y, y)
+					mu.Unlock()
+				}
+				return n.dropIsland(vs[0])
+			})
+		}
+		if err := visit.Wait(); err != nil {
+			return err
 		}
 		cancel()
 		wg.Wait()
@@ -156,12 +175,19 @@ func AuthorAway(ctx context.Context, cfg Config) (Scenario, error) {
 }
 
 // rolling turns a series of 0/1 outcomes into the share of successes so
-// far, which reads better than points at 0 and 1.
+// far, which reads better than points at 0 and 1. Overlapping visits end
+// out of order: it sorts them by X first.
 func rolling(s Series) Series {
-	out := Series{Label: s.Label, X: s.X}
+	idx := make([]int, len(s.X))
+	for j := range idx {
+		idx[j] = j
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(s.X[a], s.X[b]) })
+	out := Series{Label: s.Label}
 	sum := 0.0
-	for j, y := range s.Y {
-		sum += y
+	for j, k := range idx {
+		sum += s.Y[k]
+		out.X = append(out.X, s.X[k])
 		out.Y = append(out.Y, sum/float64(j+1))
 	}
 	return out
