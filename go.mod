@@ -211,3 +211,5 @@ require (
 	google.golang.org/protobuf v1.36.12
 	lukechampine.com/blake3 v1.4.1 // indirect
 )
+
+replace github.com/ipfs/go-ds-flatfs => ./third_party/go-ds-flatfs

@@ -33,18 +33,23 @@ type Env struct {
 	Cwd string
 	// StderrTTY says whether progress bars may be drawn on Stderr.
 	StderrTTY bool
+	// OwnProcess says the process runs only this command, so settings of
+	// the whole process (the GC's memory limit) may be tuned for it; false
+	// where commands run inside another program (tests).
+	OwnProcess bool
 }
 
 // StdEnv is the Env of a real process.
 func StdEnv() *Env {
 	cwd, _ := os.Getwd()
 	return &Env{
-		Stdin:     os.Stdin,
-		Stdout:    os.Stdout,
-		Stderr:    os.Stderr,
-		Getenv:    os.Getenv,
-		Cwd:       cwd,
-		StderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
+		Stdin:      os.Stdin,
+		Stdout:     os.Stdout,
+		Stderr:     os.Stderr,
+		Getenv:     os.Getenv,
+		Cwd:        cwd,
+		StderrTTY:  term.IsTerminal(int(os.Stderr.Fd())),
+		OwnProcess: true,
 	}
 }
 
