@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ipfs/boxo/blockstore"
 	"io"
 
 	"github.com/ipfs/boxo/ipld/merkledag"
@@ -199,12 +200,22 @@ func (r *Repo) firstMissing(ctx context.Context, root cid.Cid, pending map[strin
 // error; what was written before it is then an incomplete CAR. Blocks in
 // extra are written as given, whether the repo holds them or not.
 func (r *Repo) ExportCAR(ctx context.Context, w io.Writer, root cid.Cid, extra ...blocks.Block) error {
+	return WriteCAR(ctx, w, r.bstore, root, false, extra...)
+}
+
+// WriteCAR writes root's whole DAG from bs to w as a CARv1 with root as its
+// only root, blocks in depth-first order: each once, or with dups as often
+// as the DAG links it (the trustless gateway's dups=y, the order a reader of
+// the DAG reads it in). A missing block is an error; what was written before
+// it is then an incomplete CAR. Blocks in extra are written as given, whether
+// bs holds them or not. Identity CIDs are not written (their CID holds them).
+func WriteCAR(ctx context.Context, w io.Writer, bs blockstore.Blockstore, root cid.Cid, dups bool, extra ...blocks.Block) error {
 	given := make(map[string]blocks.Block, len(extra))
 	for _, b := range extra {
 		given[string(b.Cid().Hash())] = b
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
-	cw, err := storage.NewWritable(bw, []cid.Cid{root}, car.WriteAsCarV1(true))
+	cw, err := storage.NewWritable(bw, []cid.Cid{root}, car.WriteAsCarV1(true), car.AllowDuplicatePuts(dups))
 	if err != nil {
 		return fmt.Errorf("repo: %w", err)
 	}
@@ -216,14 +227,16 @@ func (r *Repo) ExportCAR(ctx context.Context, w io.Writer, root cid.Cid, extra .
 		}
 		c := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if seen[c.KeyString()] {
-			continue
+		if !dups {
+			if seen[c.KeyString()] {
+				continue
+			}
+			seen[c.KeyString()] = true
 		}
-		seen[c.KeyString()] = true
 		blk, ok := given[string(c.Hash())]
 		var err error
 		if !ok {
-			blk, err = r.bstore.Get(ctx, c)
+			blk, err = bs.Get(ctx, c)
 		}
 		if err != nil {
 			if ipld.IsNotFound(err) {
