@@ -35,7 +35,7 @@ var (
 	// carPending bounds the blocks a CAR may bring before the reader asks
 	// for them (an honest peer sends them in the order they are read).
 	carPending = 32 << 20
-	// carPeers is how many peers speaking the gateway are asked in turn.
+	// carPeers is how many peers speaking the gateway are asked at once.
 	carPeers = 3
 )
 
@@ -93,7 +93,7 @@ func (n *Node) trustlessPeers() []peer.ID {
 	return out
 }
 
-// startCAR asks the given peers, in turn, for the CAR of root's DAG; nil
+// startCAR asks the given peers, at once, for the CAR of root's DAG; nil
 // when there is no one to ask. arrived is called for each block received.
 func (n *Node) startCAR(ctx context.Context, root cid.Cid, peers []peer.ID, arrived func()) *carSource {
 	if len(peers) == 0 {
@@ -105,25 +105,55 @@ func (n *Node) startCAR(ctx context.Context, root cid.Cid, peers []peer.ID, arri
 	go func() {
 		defer close(s.done)
 		defer close(s.blocks)
-		var errs []error
-		for _, p := range peers {
-			body, err := n.requestCAR(ctx, p, root)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", p, err))
-				continue
-			}
+		p, body, err := n.firstCAR(ctx, root, peers)
+		if err == nil {
 			err = readCAR(ctx, body, root, s.blocks, arrived)
 			body.Close()
 			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", p, err))
+				err = fmt.Errorf("%s: %w", p, err)
 			}
-			break
 		}
-		if s.err = errors.Join(errs...); s.err != nil && ctx.Err() == nil {
-			n.log.Debug("trustless CAR ended; bitswap takes over", "root", root, "err", s.err)
+		if s.err = err; err != nil && ctx.Err() == nil {
+			n.log.Debug("trustless CAR ended; bitswap takes over", "root", root, "err", err)
 		}
 	}()
 	return s
+}
+
+// firstCAR asks every peer at once and keeps the first CAR answered: most
+// connected peers may not hold root, and asking them in turn would delay
+// the first block by their round trips.
+func (n *Node) firstCAR(ctx context.Context, root cid.Cid, peers []peer.ID) (peer.ID, io.ReadCloser, error) {
+	type answer struct {
+		p    peer.ID
+		body io.ReadCloser
+		err  error
+	}
+	answers := make(chan answer, len(peers))
+	for _, p := range peers {
+		go func() {
+			body, err := n.requestCAR(ctx, p, root)
+			answers <- answer{p, body, err}
+		}()
+	}
+	var errs []error
+	for i := range peers {
+		a := <-answers
+		if a.err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", a.p, a.err))
+			continue
+		}
+		// Close the others' CARs as they come (within carHeaderWait).
+		go func(left int) {
+			for range left {
+				if b := <-answers; b.body != nil {
+					b.body.Close()
+				}
+			}
+		}(len(peers) - i - 1)
+		return a.p, a.body, nil
+	}
+	return "", nil, errors.Join(errs...)
 }
 
 // take hands over the block c when the CAR brought it or brings it next;
