@@ -28,8 +28,12 @@ SIM_ARGS ?=
 sim:
 	$(GO) run ./cmd/island-sim -n $(SIM_N) -out $(SIM_OUT) $(SIM_ARGS)
 
+# The simulator's scenario test (a 50-node network, internal/sim) runs in a
+# second pass without the race detector, which would cost it minutes; the
+# code it drives is raced in its own packages.
 test: browser-deps
 	$(GO) test -race -count=1 -timeout 10m $(PKGS)
+	$(GO) test -count=1 -timeout 5m -run '^TestScenarios$$' ./internal/sim
 
 # The browser check's page is bundled at test time from these pinned
 # packages (package-lock.json); no install scripts run, so nothing but the

@@ -12,6 +12,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
+	httppprof "net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -43,7 +46,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&cfg.BandwidthMbps, "bandwidth", cfg.BandwidthMbps, "median upload bandwidth per node, Mbit/s")
 	fs.Float64Var(&cfg.ChurnPerHour, "churn", cfg.ChurnPerHour, "share of DHT servers replaced per simulated hour")
 	fs.Float64Var(&cfg.TimeScale, "time-scale", cfg.TimeScale, "how much faster than real time long intervals run (record lifetimes, republish, reprovide)")
-	fs.IntVar(&cfg.Samples, "samples", cfg.Samples, "measurements per latency scenario, and visits over the author-away month")
+	fs.IntVar(&cfg.Samples, "samples", cfg.Samples, "measurements per latency scenario")
+	fs.IntVar(&cfg.Visits, "visits", cfg.Visits, "fresh visitors over the author-away month (a few at a time), each visiting every away author")
 	fs.DurationVar(&cfg.Month, "month", cfg.Month, "simulated time the author is away")
 	fs.IntVar(&cfg.Sites, "sites", cfg.Sites, "publishers in the many-sites scenario")
 	fs.IntVar(&cfg.BlocksPerSite, "blocks", cfg.BlocksPerSite, "blocks per site in the many-sites scenario")
@@ -51,6 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	scenarios := fs.String("scenarios", "all", "scenarios to run, comma-separated: publish-found, cold-visit, author-away, many-sites")
 	out := fs.String("out", "sim-out", "folder for the SVG plots")
 	verbose := fs.Bool("v", false, "log progress to stderr")
+	pprofAddr := fs.String("pprof", "", "serve Go's /debug/pprof/ on this loopback address (e.g. 127.0.0.1:6061) during the run: the heap of a large N while it runs")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof reads it): where a large N spends its time")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -86,6 +91,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if *pprofAddr != "" {
+		stop, err := servePprof(*pprofAddr)
+		if err != nil {
+			fmt.Fprintln(stderr, "island-sim: -pprof:", err)
+			return 2
+		}
+		defer stop()
+	}
 	start := time.Now()
 	_, paths, err := sim.RunAll(ctx, cfg, rs, *out, stdout)
 	if err != nil {
@@ -117,4 +130,26 @@ func parseInts(s string) ([]int, error) {
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// servePprof serves the profiles on addr, which must be a loopback address:
+// they show the process's memory and code to whoever can reach them.
+func servePprof(addr string) (stop func(), err error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return nil, fmt.Errorf("%q is not a loopback address", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", httppprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return func() { _ = srv.Close() }, nil
 }

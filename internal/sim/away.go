@@ -1,8 +1,11 @@
 package sim
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -14,11 +17,14 @@ const (
 	// visitTimeout bounds one visit of the author-away scenario; a visit
 	// that takes longer counts as failed.
 	visitTimeout = 10 * time.Second
+	// awayVisitors is how many visitors of the author-away scenario are
+	// on the network at once.
+	awayVisitors = 16
 )
 
 // AuthorAway publishes a site per follower count, lets the followers
 // fetch it, takes the authors offline, and then, over a simulated month
-// with churn, sends fresh visitors: the share of visits that succeed
+// with churn, sends Config.Visits fresh visitors: the share of visits that succeed
 // (resolve and home page) over time. With Kubo's behaviour nobody follows,
 // so only the no-follower case exists, and its record lives 48 hours.
 func AuthorAway(ctx context.Context, cfg Config) (Scenario, error) {
@@ -27,13 +33,8 @@ func AuthorAway(ctx context.Context, cfg Config) (Scenario, error) {
 	for _, f := range cfg.Followers {
 		residents += f
 	}
-	type key struct {
-		b         string
-		followers int
-	}
-	ok, tried := map[key]int{}, map[key]int{}
-	series := map[key]*Series{}
-	var order []key
+	t := newTally()
+	var order []awayKey
 	usage, err := run(ctx, cfg, residents, true, func(ctx context.Context, n *Network, b Behaviour) error {
 		counts := cfg.Followers
 		if !b.Follow {
@@ -57,9 +58,9 @@ func AuthorAway(ctx context.Context, cfg Config) (Scenario, error) {
 		}
 		for j, c := range counts {
 			away[j] = authors[j].Name()
-			k := key{b.Name, c}
+			k := awayKey{b.Name, c}
 			order = append(order, k)
-			series[k] = &Series{Label: fmt.Sprintf("%s, %d followers", b.Name, c)}
+			t.series[k] = &Series{Label: fmt.Sprintf("%s, %d followers", b.Name, c)}
 			if err := n.dropIsland(authors[j]); err != nil {
 				return err
 			}
@@ -93,37 +94,30 @@ func AuthorAway(ctx context.Context, cfg Config) (Scenario, error) {
 				}
 			}
 		})
-		for p := range cfg.Samples {
-			at := left.Add(month * time.Duration(p+1) / time.Duration(cfg.Samples))
+		// Visits start on schedule, a few visitors at a time, each a fresh
+		// node visiting every away author at once: a thousand visits over
+		// a month that runs in minutes overlap, as real visitors do.
+		var visit errgroup.Group
+		visit.SetLimit(awayVisitors)
+		end := left.Add(month)
+		for p := range cfg.Visits {
+			at := left.Add(month * time.Duration(p+1) / time.Duration(cfg.Visits))
 			select {
 			case <-ctx.Done():
-				return ctx.Err()
+				return errors.Join(ctx.Err(), visit.Wait())
 			case <-time.After(time.Until(at)):
 			}
-			vs, err := visitors(ctx, n, b, 1)
-			if err != nil {
-				return err
+			// Visits that could only start after the month's end (every
+			// visitor slot busy) would measure a longer absence than
+			// asked for: they are not made, and the table says how many.
+			if !goBefore(ctx, &visit, end, func() error { return visitAll(ctx, n, b, away, counts, left, t) }) {
+				t.unmade(b.Name, cfg.Visits-p)
+				n.log.Warn("month over before every visit was made", "behaviour", b.Name, "made", p, "of", cfg.Visits)
+				break
 			}
-			day := time.Since(left).Hours() * n.cfg.TimeScale / 24
-			for j, name := range away {
-				k := key{b.Name, counts[j]}
-				vctx, vcancel := context.WithTimeout(ctx, visitTimeout)
-				_, verr := vs[0].Visit(vctx, name)
-				vcancel()
-				tried[k]++
-				n.log.Info("visit", "behaviour", b.Name, "followers", counts[j], "day", day, "err", verr)
-				y := 0.0
-				if verr == nil {
-					ok[k]++
-					y = 1
-				}
-				s := series[k]
-				s.X = append(s.X, day)
-				s.Y = append(s.Y, y)
-			}
-			if err := n.dropIsland(vs[0]); err != nil {
-				return err
-			}
+		}
+		if err := visit.Wait(); err != nil {
+			return err
 		}
 		cancel()
 		wg.Wait()
@@ -134,35 +128,126 @@ func AuthorAway(ctx context.Context, cfg Config) (Scenario, error) {
 		return sc, err
 	}
 	sc.Usage = usage
-	share := func(k key) float64 {
-		if tried[k] == 0 {
-			return nan
-		}
-		return 100 * float64(ok[k]) / float64(tried[k])
-	}
-	kubo := share(key{"kubo", 0})
+	kubo := t.share(awayKey{"kubo", 0})
 	for _, c := range cfg.Followers {
-		r := Row{Metric: fmt.Sprintf("author away a month, %d followers: visits that succeed", c),
-			Island: share(key{"island", c}), Kubo: kubo, Unit: "%"}
+		k := awayKey{"island", c}
+		r := Row{Metric: fmt.Sprintf("author away a month, %d followers: visits that succeed (%d of %d)", c, t.ok[k], t.tried[k]),
+			Island: t.share(k), Kubo: kubo, Unit: "%"}
 		if c == 3 {
 			r.Target = "≥ 99.9 %"
 		}
 		sc.Rows = append(sc.Rows, r)
 	}
+	sc.Rows = append(sc.Rows, Row{Metric: fmt.Sprintf("author away: visits not made before the month's end (of %d)", cfg.Visits),
+		Island: float64(t.notMade["island"]), Kubo: float64(t.notMade["kubo"]), Unit: "visits"})
 	for _, k := range order {
-		sc.Series = append(sc.Series, rolling(*series[k]))
+		sc.Series = append(sc.Series, rolling(*t.series[k]))
 	}
 	return sc, nil
 }
 
 // rolling turns a series of 0/1 outcomes into the share of successes so
-// far, which reads better than points at 0 and 1.
+// far, which reads better than points at 0 and 1. Overlapping visits end
+// out of order: it sorts them by X first.
 func rolling(s Series) Series {
-	out := Series{Label: s.Label, X: s.X}
+	idx := make([]int, len(s.X))
+	for j := range idx {
+		idx[j] = j
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(s.X[a], s.X[b]) })
+	out := Series{Label: s.Label}
 	sum := 0.0
-	for j, y := range s.Y {
-		sum += y
+	for j, k := range idx {
+		sum += s.Y[k]
+		out.X = append(out.X, s.X[k])
 		out.Y = append(out.Y, sum/float64(j+1))
 	}
 	return out
+}
+
+// awayKey is one line of the author-away scenario: a behaviour and a
+// follower count.
+type awayKey struct {
+	b         string
+	followers int
+}
+
+// tally is the author-away scenario's outcomes, written by visits running
+// side by side.
+type tally struct {
+	mu        sync.Mutex
+	ok, tried map[awayKey]int
+	series    map[awayKey]*Series
+	notMade   map[string]int
+}
+
+func newTally() *tally {
+	return &tally{ok: map[awayKey]int{}, tried: map[awayKey]int{}, series: map[awayKey]*Series{}, notMade: map[string]int{}}
+}
+
+func (t *tally) record(k awayKey, day float64, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.tried[k]++
+	y := 0.0
+	if err == nil {
+		t.ok[k]++
+		y = 1
+	}
+	s := t.series[k]
+	s.X = append(s.X, day)
+	s.Y = append(s.Y, y)
+}
+
+func (t *tally) unmade(b string, k int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.notMade[b] += k
+}
+
+// share is the percentage of k's visits that succeeded, NaN for none.
+func (t *tally) share(k awayKey) float64 {
+	if t.tried[k] == 0 {
+		return nan
+	}
+	return 100 * float64(t.ok[k]) / float64(t.tried[k])
+}
+
+// goBefore runs f in g as soon as g has room, unless that is after end
+// (or ctx ends first); it reports whether f was started.
+func goBefore(ctx context.Context, g *errgroup.Group, end time.Time, f func() error) bool {
+	for {
+		if g.TryGo(f) {
+			return true
+		}
+		if time.Now().After(end) || ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// visitAll starts a fresh visitor, which visits every away author at once
+// (one visit per site and follower count), and records the outcomes.
+func visitAll(ctx context.Context, n *Network, b Behaviour, away []ipns.Name, counts []int, left time.Time, t *tally) error {
+	vs, err := visitors(ctx, n, b, 1)
+	if err != nil {
+		return err
+	}
+	v := vs[0]
+	day := time.Since(left).Hours() * n.cfg.TimeScale / 24
+	var wg sync.WaitGroup
+	for j, name := range away {
+		wg.Go(func() {
+			vctx, cancel := context.WithTimeout(ctx, visitTimeout)
+			defer cancel()
+			start := time.Now()
+			got, err := v.Visit(vctx, name)
+			n.log.Info("visit", "behaviour", b.Name, "followers", counts[j], "day", day, "took", time.Since(start),
+				"resolve", got.Resolve, "err", err)
+			t.record(awayKey{b.Name, counts[j]}, day, err)
+		})
+	}
+	wg.Wait()
+	return n.dropIsland(v)
 }

@@ -36,6 +36,10 @@ type Config struct {
 	Samples int
 	// Month is the simulated time the author-away scenario spans.
 	Month time.Duration
+	// Visits is how many fresh visitors the author-away scenario sends
+	// over the month, each visiting every away author: a share of 99.9 %
+	// needs a thousand of them to mean anything.
+	Visits int
 	// Sites and BlocksPerSite size the many-sites scenario.
 	Sites, BlocksPerSite int
 	// Followers are the follower counts the author-away scenario tries.
@@ -74,6 +78,7 @@ func DefaultConfig() Config {
 		TimeScale:     7200,
 		Samples:       20,
 		Month:         30 * 24 * time.Hour,
+		Visits:        1000,
 		Sites:         100,
 		BlocksPerSite: 2000,
 		Followers:     []int{0, 1, 3},
@@ -103,6 +108,9 @@ func (c Config) validate() error {
 	}
 	if c.Samples < 1 {
 		errs = append(errs, fmt.Errorf("samples %d: want 1 or more", c.Samples))
+	}
+	if c.Visits < 1 {
+		errs = append(errs, fmt.Errorf("visits %d: want 1 or more", c.Visits))
 	}
 	if c.Sites < 1 || c.BlocksPerSite < 1 {
 		errs = append(errs, fmt.Errorf("sites %d × blocks %d: want 1 or more of each", c.Sites, c.BlocksPerSite))

@@ -233,22 +233,28 @@ func (n *Network) newServer() (*server, error) {
 
 // count is the servers' request hook.
 func (n *Network) count(_ context.Context, s network.Stream, req *pb.Message) {
-	if t := req.GetType(); t >= 0 && int(t) < len(n.requests) {
-		n.requests[t].Add(1)
+	t := req.GetType()
+	if t < 0 || int(t) >= len(n.requests) {
+		return
 	}
+	n.requests[t].Add(1)
 	if c, ok := n.from.Load(s.Conn().RemotePeer()); ok {
-		c.(*atomic.Int64).Add(1)
+		c.(*[len(counts{})]atomic.Int64)[t].Add(1)
 	}
 }
 
-// watch counts the DHT requests the servers receive from p from now on,
-// until the returned func, which says how many there were, is called.
-func (n *Network) watch(p peer.ID) func() int64 {
-	c := new(atomic.Int64)
+// watch counts the DHT requests the servers receive from p from now on, by
+// type, until the returned func, which says how many there were, is called.
+func (n *Network) watch(p peer.ID) func() counts {
+	c := new([len(counts{})]atomic.Int64)
 	n.from.Store(p, c)
-	return func() int64 {
+	return func() counts {
 		n.from.Delete(p)
-		return c.Load()
+		var out counts
+		for t := range out {
+			out[t] = c[t].Load()
+		}
+		return out
 	}
 }
 

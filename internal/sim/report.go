@@ -20,15 +20,15 @@ import (
 // their ratio (Kubo's over island's: above 1, island is faster), then
 // what each run cost.
 func WriteTable(w io.Writer, cfg Config, scs []Scenario) error {
-	fmt.Fprintf(w, "N=%d seed=%d RTT median %s [%s, %s] σ=%.2g, %g Mbit/s, churn %g%%/h, time scale %g, %d samples\n\n",
+	fmt.Fprintf(w, "N=%d seed=%d RTT median %s [%s, %s] σ=%.2g, %g Mbit/s, churn %g%%/h, time scale %g, %d samples, %d author-away visits\n\n",
 		cfg.N, cfg.Seed, cfg.RTT.Median, cfg.RTT.Min, cfg.RTT.Max, cfg.RTT.Sigma, cfg.BandwidthMbps,
-		cfg.ChurnPerHour*100, cfg.TimeScale, cfg.Samples)
+		cfg.ChurnPerHour*100, cfg.TimeScale, cfg.Samples, cfg.Visits)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "scenario\tfigure\tisland\tkubo\tkubo/island\ttarget\t")
 	for _, sc := range scs {
 		for _, r := range sc.Rows {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", sc.Name, r.Metric, num(r.Island, r.Unit), num(r.Kubo, r.Unit),
-				ratio(r.Kubo, r.Island), r.Target)
+				ratio(r.Kubo, r.Island, r.Unit), r.Target)
 		}
 	}
 	fmt.Fprintln(tw)
@@ -56,8 +56,11 @@ func num(v float64, unit string) string {
 	return fmt.Sprintf("%.4g %s", v, unit)
 }
 
-func ratio(kubo, island float64) string {
-	if math.IsNaN(kubo) || math.IsNaN(island) || island == 0 {
+// ratio is Kubo's figure over island's for costs (times, requests), where
+// above 1 means island spends less; a share of successes is not a cost,
+// and is left to be read side by side.
+func ratio(kubo, island float64, unit string) string {
+	if unit == "%" || math.IsNaN(kubo) || math.IsNaN(island) || island == 0 {
 		return "–"
 	}
 	return fmt.Sprintf("%.2f×", kubo/island)

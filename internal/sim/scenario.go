@@ -10,6 +10,7 @@ import (
 
 	"github.com/ipfs/boxo/ipns"
 	"github.com/ipfs/go-cid"
+	pb "github.com/libp2p/go-libp2p-kad-dht/pb"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/islandsite/island/internal/core"
@@ -301,8 +302,9 @@ func ColdVisit(ctx context.Context, cfg Config) (Scenario, error) {
 	resolve := map[string][]float64{}
 	total := map[string][]float64{}
 	// requests are the DHT requests servers receive from the visitor
-	// during its visit (not the background traffic of other nodes).
-	requests := map[string][]float64{}
+	// during its visit (not the background traffic of other nodes), and
+	// records those of the name lookup (GET_VALUE).
+	requests, records := map[string][]float64{}, map[string][]float64{}
 	usage, err := run(ctx, cfg, 1+residentFollowers, false, func(ctx context.Context, n *Network, b Behaviour) error {
 		a, _, err := author(ctx, n, b, residentFollowers, n.cfg.Seed)
 		if err != nil {
@@ -324,7 +326,8 @@ func ColdVisit(ctx context.Context, cfg Config) (Scenario, error) {
 			if err != nil {
 				return err
 			}
-			requests[b.Name] = append(requests[b.Name], float64(reqs))
+			requests[b.Name] = append(requests[b.Name], float64(reqs.total()))
+			records[b.Name] = append(records[b.Name], float64(reqs[pb.Message_GET_VALUE]))
 			resolve[b.Name] = append(resolve[b.Name], got.Resolve.Seconds())
 			total[b.Name] = append(total[b.Name], got.Total.Seconds())
 			if err := n.dropIsland(v); err != nil {
@@ -342,6 +345,7 @@ func ColdVisit(ctx context.Context, cfg Config) (Scenario, error) {
 		pctRow("cold visit: resolve + home page p50", total, 50, "s", "< 1 s"),
 		pctRow("cold visit: resolve + home page p95", total, 95, "s", ""),
 		pctRow("cold visit: DHT requests the visitor sends p50", requests, 50, "req", ""),
+		pctRow("cold visit: of which record requests (GET_VALUE) p50", records, 50, "req", ""),
 	}
 	sc.Series = []Series{cdf("island", total["island"]), cdf("kubo", total["kubo"])}
 	return sc, nil

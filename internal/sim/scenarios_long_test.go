@@ -15,6 +15,7 @@ func TestScenariosLong(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.N = 60
 	cfg.Samples = 4
+	cfg.Visits = 12
 	cfg.Month = 4 * 24 * time.Hour
 	cfg.Sites, cfg.BlocksPerSite = 4, 100
 	cfg.Followers = []int{0, 1, 3}

@@ -44,6 +44,7 @@ func TestConfigValidate(t *testing.T) {
 		{"rtt order", func(c *Config) { c.RTT.Min = time.Second }, "RTT"},
 		{"churn", func(c *Config) { c.ChurnPerHour = 1 }, "churn"},
 		{"scale", func(c *Config) { c.TimeScale = 0.5 }, "time scale"},
+		{"visits", func(c *Config) { c.Visits = 0 }, "visits 0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := DefaultConfig()
