@@ -89,8 +89,6 @@ func importAll(ctx context.Context, dag ipld.DAGService, req AddRequest) (Added,
 
 // Cat opens the file at the path; its first block is read before Cat
 // returns, so a missing or wrong path is an error here, not mid-stream.
-// Online, a file the repo does not hold whole is read as get reads it
-// (node.Stream), and not stored.
 // With a node, the reads end with a *node.RelayOnlyError rather than wait
 // for ever when the file's holders are reachable only through a relay that
 // cannot carry it.
@@ -109,18 +107,6 @@ func (c *Core) Cat(ctx context.Context, req PathRequest) (_ io.ReadCloser, err e
 	root, err := c.resolve(ctx, req.Path, req.Lookup)
 	if err != nil {
 		return nil, err
-	}
-	// As get: what the repo does not hold is streamed from peers and not
-	// stored (a block written for one read cost its write and its fsync).
-	if err := c.repo.CheckComplete(ctx, root); err != nil && c.node != nil && ipld.IsNotFound(err) {
-		s := c.node.Stream(ctx, root)
-		rd, err := repo.Cat(s.Context(), s.DAG(), root)
-		if err != nil {
-			s.Close()
-			return nil, err
-		}
-		guard := stop
-		return &guardedReader{ReadCloser: rd, ctx: ctx, stop: func() { s.Close(); guard() }}, nil
 	}
 	rd, err := repo.Cat(ctx, c.dag(), root)
 	if err != nil {

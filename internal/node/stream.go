@@ -233,7 +233,8 @@ type aheadBlock struct {
 }
 
 func (d *streamDAG) Get(ctx context.Context, c cid.Cid) (ipld.Node, error) {
-	if car := d.s.car; car != nil && car.active() {
+	// Asked even once the CAR ended: blocks it brought ahead may be waiting.
+	if car := d.s.car; car != nil {
 		done := d.s.wait()
 		b, ok := car.take(ctx, c)
 		done()

@@ -109,7 +109,7 @@ func (n *Node) serveTrustless() error {
 	cfg.MaxHeaderBytes = 8 << 10
 	cfg.WriteTimeout = lim.Duration
 	cfg.IdleTimeout = lim.Stall
-	cfg.Logger = n.log
+	cfg.Logger = n.cfg.Logger
 	srv, err := httpserver.Listen(n.ctx, cfg)
 	if err != nil {
 		ln.Close()
