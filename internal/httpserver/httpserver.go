@@ -12,9 +12,11 @@
 //
 // The limits bound what a slow or hostile client can hold: the time to send
 // headers, their size, idle keep-alive connections, and optionally the time
-// to send a whole request. There is no write timeout: files, CARs and event
-// streams may flow for as long as they make progress; the handlers bound
-// stalls themselves (the gateway's retrieval timeout).
+// to send a whole request. Local servers have no write timeout: files, CARs
+// and event streams may flow for as long as they make progress; the handlers
+// bound stalls themselves (the gateway's retrieval timeout). The server
+// peers reach over libp2p streams (Listener) bounds whole responses too
+// (WriteTimeout).
 package httpserver
 
 import (
@@ -35,6 +37,10 @@ type Config struct {
 	Name string
 	// Addr is host:port; port 0 picks a free port (URL reports it).
 	Addr string
+	// Listener, if set, is served instead of a TCP listener on Addr (which
+	// is then ignored): libp2p streams (gostream) for HTTP between peers.
+	// The Server owns it from then on and closes it.
+	Listener net.Listener
 	// Handler answers every request.
 	Handler http.Handler
 	// ReadHeaderTimeout bounds reading a request's headers.
@@ -42,6 +48,9 @@ type Config struct {
 	// ReadTimeout bounds reading a whole request, body included; 0 leaves
 	// bodies unbounded in time (uploads of any size to the local API).
 	ReadTimeout time.Duration
+	// WriteTimeout bounds writing a whole response; 0 leaves responses
+	// unbounded in time (see the package doc). Servers for peers set it.
+	WriteTimeout time.Duration
 	// IdleTimeout closes keep-alive connections idle this long.
 	IdleTimeout time.Duration
 	// MaxHeaderBytes bounds a request's headers.
@@ -102,19 +111,23 @@ func Listen(ctx context.Context, cfg Config) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	log = log.With("system", cfg.Name)
-	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
-		return nil, fmt.Errorf("%s: listen address %q: want host:port, e.g. 127.0.0.1:8080 (port 0 picks a free one)", cfg.Name, cfg.Addr)
-	}
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", cfg.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("%s: listen on %s: %w (choose another address; port 0 picks a free one)", cfg.Name, cfg.Addr, err)
+	ln := cfg.Listener
+	if ln == nil {
+		if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
+			return nil, fmt.Errorf("%s: listen address %q: want host:port, e.g. 127.0.0.1:8080 (port 0 picks a free one)", cfg.Name, cfg.Addr)
+		}
+		var lc net.ListenConfig
+		var err error
+		if ln, err = lc.Listen(ctx, "tcp", cfg.Addr); err != nil {
+			return nil, fmt.Errorf("%s: listen on %s: %w (choose another address; port 0 picks a free one)", cfg.Name, cfg.Addr, err)
+		}
 	}
 	s := &Server{cfg: cfg, log: log, ln: ln, url: BaseURL(ln.Addr())}
 	s.srv = &http.Server{
 		Handler:           cfg.Handler,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    cfg.MaxHeaderBytes,
 		// Client mistakes (bad TLS hellos, broken connections) are

@@ -129,3 +129,22 @@ func TestBaseURL(t *testing.T) {
 		require.Equal(t, tt.want, BaseURL(tt.addr))
 	}
 }
+
+// A given listener is served as it is, and closed with the server.
+func TestServeGivenListener(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	cfg := DefaultConfig()
+	cfg.Name, cfg.Addr, cfg.Listener, cfg.Handler = "test", "not an address", ln, http.HandlerFunc(hello)
+	s, err := Listen(context.Background(), cfg)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx) }()
+	require.Equal(t, "hello", get(t, "http://"+ln.Addr().String()+"/"))
+	cancel()
+	require.NoError(t, <-done)
+	require.NoError(t, s.Close())
+	_, err = ln.Accept()
+	require.ErrorIs(t, err, net.ErrClosed)
+}

@@ -96,6 +96,13 @@ type Config struct {
 	// in the keystore, for ever.
 	ProvideRoots func(ctx context.Context) ([]cid.Cid, error)
 
+	// Trustless bounds the trustless gateway the node serves to peers over
+	// libp2p (trustless.go): the blocks bitswap serves, as one CAR.
+	Trustless TrustlessLimits
+	// NoTrustless serves no trustless gateway: peers then fetch from the
+	// node over bitswap only.
+	NoTrustless bool
+
 	// FetchTimeout is how long Fetch waits without receiving any block before
 	// it gives up with a "no providers found" error.
 	FetchTimeout time.Duration

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/ipfs/boxo/bitswap"
 	"github.com/ipfs/boxo/bitswap/network/bsnet"
 	"github.com/ipfs/boxo/blockservice"
@@ -25,6 +26,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/routing"
+	libp2phttp "github.com/libp2p/go-libp2p/p2p/http"
 	relayv2 "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
 	ma "github.com/multiformats/go-multiaddr"
 	"github.com/prometheus/client_golang/prometheus"
@@ -43,18 +45,21 @@ type Node struct {
 	bgDone bool
 	bg     errgroup.Group
 
-	host     host.Host
-	dht      *dual.DHT
-	keys     *keystore.ResettableKeystore
-	sweep    *ddhtprovider.SweepingProvider
-	provider *buffered.SweepingProvider
-	bswap    *bitswap.Bitswap
-	eager    *eagerExchange // bitswap, with eager provider discovery
-	bserv    blockservice.BlockService
-	dag      ipld.DAGService
-	metrics  prometheus.Collector // nil without Registerer
-	watches  fetchWatches
-	traffic  *traffic
+	host       host.Host
+	dht        *dual.DHT
+	keys       *keystore.ResettableKeystore
+	sweep      *ddhtprovider.SweepingProvider
+	provider   *buffered.SweepingProvider
+	bswap      *bitswap.Bitswap
+	eager      *eagerExchange // bitswap, with eager provider discovery
+	bserv      blockservice.BlockService
+	dag        ipld.DAGService
+	metrics    prometheus.Collector // nil without Registerer
+	watches    fetchWatches
+	carsServed atomic.Int64 // CARs the trustless gateway started to send
+	// wellKnown remembers peers' /.well-known/libp2p/protocols.
+	wellKnown *lru.Cache[peer.ID, libp2phttp.PeerMeta]
+	traffic   *traffic
 
 	relaySrc     relaySource
 	holePunches  holePunches
@@ -80,6 +85,7 @@ func New(ctx context.Context, cfg Config) (_ *Node, err error) {
 	routeLibraryLogs(cfg.Logger.Handler(), cfg.LibraryLogLevel)
 
 	n := &Node{cfg: cfg, log: cfg.Logger.With("system", "node")}
+	n.wellKnown, _ = lru.New[peer.ID, libp2phttp.PeerMeta](wellKnownPeers) // errs only for a size < 1
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	var undo []func() error
 	defer func() {
@@ -142,6 +148,11 @@ func New(ctx context.Context, cfg Config) (_ *Node, err error) {
 		n.metrics = c
 	}
 
+	if !cfg.NoTrustless {
+		if err = n.serveTrustless(); err != nil {
+			return nil, err
+		}
+	}
 	n.goBG(func() error {
 		n.connectBootstrap(n.ctx)
 		return nil

@@ -21,6 +21,12 @@ import (
 // writes (and their fsyncs) and a read back, which together were most of
 // what `get` spent; what `pin add` or a follow keeps comes through Fetch.
 //
+// When a connected peer serves the trustless gateway over libp2p
+// (trustless.go), the Stream first reads the whole DAG from it as one CAR
+// (carfetch.go): bitswap's message per block costs more than the transfer
+// itself between fast peers. What the CAR does not bring, it reads over
+// bitswap, as it does everything when no peer serves the gateway.
+//
 // A Stream gives up as Fetch does: when no block has arrived for
 // Config.FetchTimeout while it waits (a *NoProvidersError), or when the
 // holders are reachable only through a relay (a *RelayOnlyError, see
@@ -34,6 +40,7 @@ type Stream struct {
 	root    cid.Cid
 	timeout time.Duration
 	cancel  context.CancelCauseFunc
+	car     *carSource // nil when no peer serves the gateway
 
 	mu      sync.Mutex
 	waiting int // reads waiting for peers
@@ -48,8 +55,13 @@ func (n *Node) Stream(ctx context.Context, root cid.Cid) *Stream {
 	ctx, s.cancel = context.WithCancelCause(ctx)
 	bs := blockservice.New(&streamStore{Blockstore: n.cfg.Blockstore, s: s}, &streamExchange{eagerExchange: n.eager, s: s})
 	s.ctx = blockservice.ContextWithSession(ctx, bs)
-	s.dag = &streamDAG{DAGService: merkledag.NewDAGService(bs), s: s, ahead: map[cid.Cid]*aheadBlock{},
-		get: func(ctx context.Context, cs []cid.Cid) <-chan blocks.Block { return bs.GetBlocks(ctx, cs) }}
+	d := &streamDAG{DAGService: merkledag.NewDAGService(bs), s: s, ahead: map[cid.Cid]*aheadBlock{},
+		viaCAR: map[cid.Cid]int{},
+		get:    func(ctx context.Context, cs []cid.Cid) <-chan blocks.Block { return bs.GetBlocks(ctx, cs) }}
+	s.dag = d
+	if has, err := n.cfg.Blockstore.Has(ctx, root); err == nil && !has {
+		s.car = n.startCAR(s.ctx, root, n.trustlessPeers(), s.arrived)
+	}
 	return s
 }
 
@@ -63,6 +75,9 @@ func (s *Stream) DAG() ipld.DAGService { return s.dag }
 // Close ends the Stream's reads. It is idempotent.
 func (s *Stream) Close() {
 	s.cancel(nil)
+	if s.car != nil {
+		s.car.Close()
+	}
 	s.guard()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -201,6 +216,7 @@ type streamDAG struct {
 	mu      sync.Mutex
 	planned []cid.Cid // links not asked for yet, in reading order
 	ahead   map[cid.Cid]*aheadBlock
+	viaCAR  map[cid.Cid]int // read from the CAR while planned: not to ask for
 }
 
 // Bounds of a Stream's reading ahead (variables for tests).
@@ -217,6 +233,28 @@ type aheadBlock struct {
 }
 
 func (d *streamDAG) Get(ctx context.Context, c cid.Cid) (ipld.Node, error) {
+	// Asked even once the CAR ended: blocks it brought ahead may be waiting.
+	if car := d.s.car; car != nil {
+		done := d.s.wait()
+		b, ok := car.take(ctx, c)
+		done()
+		if ok {
+			nd, err := decodeNode(ctx, b)
+			if err != nil {
+				return nil, err
+			}
+			d.readCAR(c, nd)
+			return nd, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, d.s.why(context.Cause(ctx))
+		}
+		// The CAR ended short: bitswap brings the rest, starting with
+		// what was planned and not read yet.
+		d.mu.Lock()
+		d.fillLocked()
+		d.mu.Unlock()
+	}
 	if a := d.take(c); a != nil {
 		select {
 		case <-a.done:
@@ -294,13 +332,49 @@ func (d *streamDAG) read(nd ipld.Node) {
 	d.fillLocked()
 }
 
-// fillLocked asks for planned blocks until streamAhead are held or asked for.
+// readCAR plans the links of a node read from the CAR, and marks it read.
+func (d *streamDAG) readCAR(c cid.Cid, nd ipld.Node) {
+	d.read(nd)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.viaCAR) < streamPlanned {
+		d.viaCAR[c]++
+	}
+	// In the usual order (the CAR's) the front of planned is what was
+	// just read: keep planned short.
+	for len(d.planned) > 0 && d.skipLocked(d.planned[0]) {
+		d.planned = d.planned[1:]
+	}
+}
+
+// skipLocked says whether the planned link c was read from the CAR already.
+func (d *streamDAG) skipLocked(c cid.Cid) bool {
+	n, ok := d.viaCAR[c]
+	if !ok {
+		return false
+	}
+	if n == 1 {
+		delete(d.viaCAR, c)
+	} else {
+		d.viaCAR[c] = n - 1
+	}
+	return true
+}
+
+// fillLocked asks for planned blocks until streamAhead are held or asked for;
+// nothing while the CAR brings them.
 func (d *streamDAG) fillLocked() {
+	if d.s.car != nil && d.s.car.active() {
+		return
+	}
 	var batch []cid.Cid
 	var pending []*aheadBlock
 	for len(d.ahead) < streamAhead && len(d.planned) > 0 {
 		c := d.planned[0]
 		d.planned = d.planned[1:]
+		if d.skipLocked(c) {
+			continue
+		}
 		if _, dup := d.ahead[c]; dup {
 			continue
 		}

@@ -35,11 +35,14 @@ func streamFile(t *testing.T, n *node.Node, root cid.Cid) ([]byte, error) {
 	return io.ReadAll(f.(files.File))
 }
 
+// Without a trustless gateway on A (NoTrustless), B reads over bitswap.
 func TestStreamReadsWithoutStoring(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a loopback network")
 	}
-	nodes := testnet.NewNetwork(t, 2)
+	nodes := testnet.NewNetwork(t, 2, testnet.WithConfig(func(i int, cfg *node.Config) {
+		cfg.NoTrustless = i == 0
+	}))
 	a, b := nodes[0], nodes[1]
 	root := testnet.AddRandomFile(t, a.DAG(), 5<<20+123, 7)
 	want, err := streamFile(t, a, root) // all local on A
@@ -55,6 +58,7 @@ func TestStreamReadsWithoutStoring(t *testing.T) {
 		require.False(t, has, "block %s of a stream was stored", c)
 	}
 	require.Positive(t, sentTo(t, a, b.ID()))
+	require.Zero(t, a.CARsServed())
 }
 
 // A file whose chunks repeat (the same block linked many times) reads whole:

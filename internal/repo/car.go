@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ipfs/boxo/blockstore"
 	"io"
 
 	"github.com/ipfs/boxo/ipld/merkledag"
@@ -199,14 +200,52 @@ func (r *Repo) firstMissing(ctx context.Context, root cid.Cid, pending map[strin
 // error; what was written before it is then an incomplete CAR. Blocks in
 // extra are written as given, whether the repo holds them or not.
 func (r *Repo) ExportCAR(ctx context.Context, w io.Writer, root cid.Cid, extra ...blocks.Block) error {
+	return WriteCAR(ctx, w, r.bstore, root, false, extra...)
+}
+
+// WriteCAR writes root's whole DAG from bs to w as a CARv1 with root as its
+// only root, blocks in depth-first order: each once, or with dups as often
+// as the DAG links it (the trustless gateway's dups=y, the order a reader of
+// the DAG reads it in). A missing block is an error; what was written before
+// it is then an incomplete CAR. Blocks in extra are written as given, whether
+// bs holds them or not. Identity CIDs are not written (their CID holds them).
+func WriteCAR(ctx context.Context, w io.Writer, bs blockstore.Blockstore, root cid.Cid, dups bool, extra ...blocks.Block) error {
+	// No buffer of its own: a block is one large write, and the callers'
+	// writers (a bufio, an HTTP answer) gather the small ones.
+	cw, err := storage.NewWritable(w, []cid.Cid{root}, car.WriteAsCarV1(true), car.AllowDuplicatePuts(dups))
+	if err != nil {
+		return fmt.Errorf("repo: %w", err)
+	}
+	// The walk reads blocks ahead of the writes, so reading the store and
+	// writing to a slow w (a peer) overlap.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan blocks.Block, carReadAhead)
+	var walkErr error
+	go func() {
+		defer close(next)
+		walkErr = walkDAG(ctx, bs, root, dups, extra, next)
+	}()
+	for blk := range next {
+		if err := cw.Put(ctx, blk.Cid().KeyString(), blk.RawData()); err != nil {
+			cancel()
+			for range next { // let the walk end
+			}
+			return fmt.Errorf("repo: write: %w", err)
+		}
+	}
+	return walkErr
+}
+
+// carReadAhead is how many blocks WriteCAR's walk reads ahead of its writes.
+const carReadAhead = 8
+
+// walkDAG sends root's DAG from bs (or extra) to out, depth-first, each
+// block once or with dups as often as it is linked.
+func walkDAG(ctx context.Context, bs blockstore.Blockstore, root cid.Cid, dups bool, extra []blocks.Block, out chan<- blocks.Block) error {
 	given := make(map[string]blocks.Block, len(extra))
 	for _, b := range extra {
 		given[string(b.Cid().Hash())] = b
-	}
-	bw := bufio.NewWriterSize(w, 1<<20)
-	cw, err := storage.NewWritable(bw, []cid.Cid{root}, car.WriteAsCarV1(true))
-	if err != nil {
-		return fmt.Errorf("repo: %w", err)
 	}
 	seen := map[string]bool{}
 	stack := []cid.Cid{root}
@@ -216,14 +255,16 @@ func (r *Repo) ExportCAR(ctx context.Context, w io.Writer, root cid.Cid, extra .
 		}
 		c := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if seen[c.KeyString()] {
-			continue
+		if !dups {
+			if seen[c.KeyString()] {
+				continue
+			}
+			seen[c.KeyString()] = true
 		}
-		seen[c.KeyString()] = true
 		blk, ok := given[string(c.Hash())]
 		var err error
 		if !ok {
-			blk, err = r.bstore.Get(ctx, c)
+			blk, err = bs.Get(ctx, c)
 		}
 		if err != nil {
 			if ipld.IsNotFound(err) {
@@ -235,15 +276,14 @@ func (r *Repo) ExportCAR(ctx context.Context, w io.Writer, root cid.Cid, extra .
 		if err != nil {
 			return fmt.Errorf("repo: %s: %w", c, err)
 		}
-		if err := cw.Put(ctx, c.KeyString(), blk.RawData()); err != nil {
-			return fmt.Errorf("repo: write: %w", err)
+		select {
+		case out <- blk:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 		for i := len(links) - 1; i >= 0; i-- {
 			stack = append(stack, links[i])
 		}
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("repo: write: %w", err)
 	}
 	return nil
 }
