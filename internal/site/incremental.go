@@ -160,7 +160,7 @@ func (c *cache) loadPage(dir, src string, start time.Time, ps *problems) (*page,
 	}
 	stamp := stampOf(info)
 	old := c.sources[src]
-	if old != nil && old.settled && old.stamp == stamp {
+	if old != nil && old.settled && old.stamp == stamp && old.parsed != nil {
 		return old.page(), old
 	}
 	data, err := os.ReadFile(file)
@@ -169,12 +169,15 @@ func (c *cache) loadPage(dir, src string, start time.Time, ps *problems) (*page,
 		return nil, nil
 	}
 	s := &source{stamp: stamp, settled: stamp.settledAt(start), hash: sha256.Sum256(data)}
-	if old != nil && old.hash == s.hash {
+	if old != nil && old.hash == s.hash && old.parsed != nil {
 		s.parsed, s.md = old.parsed, old.md // touched, not changed
 		return s.page(), s
 	}
 	if s.parsed = parsePage(file, src, data, ps); s.parsed == nil {
 		return nil, nil
+	}
+	if old != nil && old.hash == s.hash {
+		s.md = old.md // a cache file's rendering (LoadCache): it keeps no parsed pages
 	}
 	return s.page(), s
 }
