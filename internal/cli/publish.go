@@ -151,10 +151,19 @@ Prints the CID, the version, /ipns/NAME and the local gateway's URLs.`,
 					return nil
 				}
 				var warnings atomic.Int64
-				b, err := buildSiteLogged(ctx, env, o.content, slog.New(warnCounter{slog.Default().Handler(), &warnings}))
+				cfg := siteConfig(env, o.content, slog.New(warnCounter{slog.Default().Handler(), &warnings}))
+				builder := st.builder(cfg)
+				b, err := builder.Build(ctx)
 				if err != nil {
-					return err
+					return describeBuildError(env, o.content, "the published version stays as it was", err)
 				}
+				// The render cache is written while the daemon imports.
+				saved := make(chan struct{})
+				go func() {
+					defer close(saved)
+					st.saveCache(builder)
+				}()
+				defer func() { <-saved }()
 				dir, err := bundleDir(b)
 				if err != nil {
 					return err
@@ -275,14 +284,20 @@ func buildSite(ctx context.Context, env *Env, content string) (*site.Bundle, err
 
 // buildSiteLogged is buildSite logging to logger (nil: the default).
 func buildSiteLogged(ctx context.Context, env *Env, content string, logger *slog.Logger) (*site.Bundle, error) {
-	cfg := site.DefaultConfig()
-	cfg.ContentDir = env.abs(content)
-	cfg.Logger = logger
-	b, err := site.Build(ctx, cfg)
+	b, err := site.Build(ctx, siteConfig(env, content, logger))
 	if err != nil {
 		return nil, describeBuildError(env, content, "the published version stays as it was", err)
 	}
 	return b, nil
+}
+
+// siteConfig is the configuration of a build of content, logging to
+// logger (nil: the default).
+func siteConfig(env *Env, content string, logger *slog.Logger) site.Config {
+	cfg := site.DefaultConfig()
+	cfg.ContentDir = env.abs(content)
+	cfg.Logger = logger
+	return cfg
 }
 
 // bundleDir is a built site as the files a publish streams.

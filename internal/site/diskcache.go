@@ -1,6 +1,7 @@
 package site
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"html/template"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -41,9 +43,8 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 // such as the island executable.
 func (b *Builder) SaveCache(file, tag string) error {
 	b.mu.Lock()
-	data := b.cache.encode(b.cfg.ContentDir, tag)
-	b.mu.Unlock()
-	if err := writeCacheFile(file, data); err != nil {
+	defer b.mu.Unlock()
+	if err := writeCacheFile(file, func(w io.Writer) error { return b.cache.encode(w, b.cfg.ContentDir, tag) }); err != nil {
 		return fmt.Errorf("site: save cache %s: %w", file, err)
 	}
 	return nil
@@ -81,7 +82,7 @@ func (b *Builder) LoadCache(file, tag string) error {
 	return nil
 }
 
-func writeCacheFile(file string, data []byte) error {
+func writeCacheFile(file string, encode func(io.Writer) error) error {
 	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
 		return err
 	}
@@ -91,7 +92,7 @@ func writeCacheFile(file string, data []byte) error {
 	}
 	// Not synced: a file a crash cut short fails its checksum and is
 	// ignored, which costs one full render.
-	_, err = tmp.Write(data)
+	err = encode(tmp)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -104,10 +105,14 @@ func writeCacheFile(file string, data []byte) error {
 	return nil
 }
 
-// encode writes the cache: magic, tag, content directory, the renderings
-// by source, the pages by bundle path, then a CRC-32C of all before it.
-func (c *cache) encode(contentDir, tag string) []byte {
-	e := &cacheEncoder{buf: bytes.NewBufferString(cacheFileMagic)}
+// encode writes the cache to w: magic, tag, content directory, the
+// renderings by source, the pages by bundle path, then a CRC-32C of all
+// before it. It streams: the pages are most of it, already in memory.
+func (c *cache) encode(w io.Writer, contentDir, tag string) error {
+	crc := crc32.New(crcTable)
+	bw := bufio.NewWriterSize(io.MultiWriter(w, crc), 1<<16)
+	e := &cacheEncoder{buf: bw}
+	bw.WriteString(cacheFileMagic)
 	e.str(tag)
 	e.str(contentDir)
 	n := 0
@@ -162,16 +167,22 @@ func (c *cache) encode(contentDir, tag string) []byte {
 			e.resolved(l.res)
 		}
 	}
-	return appendCRC(e.buf.Bytes())
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	_, err := w.Write(binary.LittleEndian.AppendUint32(nil, crc.Sum32()))
+	return err
 }
 
-// appendCRC ends a cache file with the CRC-32C of what it holds.
-func appendCRC(data []byte) []byte {
-	return binary.LittleEndian.AppendUint32(data, crc32.Checksum(data, crcTable))
+// encodeBytes is encode into memory.
+func (c *cache) encodeBytes(contentDir, tag string) []byte {
+	var b bytes.Buffer
+	_ = c.encode(&b, contentDir, tag) // a bytes.Buffer takes every write
+	return b.Bytes()
 }
 
 type cacheEncoder struct {
-	buf *bytes.Buffer
+	buf *bufio.Writer
 	tmp [binary.MaxVarintLen64]byte
 }
 
