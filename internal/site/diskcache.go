@@ -156,7 +156,7 @@ func (c *cache) encode(w io.Writer, contentDir, tag string) error {
 		e.str(p)
 		e.sum(o.key)
 		e.sum(o.fp)
-		e.str(string(o.data))
+		e.bytes(o.data)
 		e.uint(uint64(len(o.ids)))
 		for id := range o.ids {
 			e.str(id)
@@ -191,6 +191,11 @@ func (e *cacheEncoder) uint(v uint64) { e.buf.Write(binary.AppendUvarint(e.tmp[:
 func (e *cacheEncoder) str(s string) {
 	e.uint(uint64(len(s)))
 	e.buf.WriteString(s)
+}
+
+func (e *cacheEncoder) bytes(b []byte) {
+	e.uint(uint64(len(b)))
+	e.buf.Write(b)
 }
 
 func (e *cacheEncoder) sum(s [sha256.Size]byte) { e.buf.Write(s[:]) }
