@@ -422,6 +422,19 @@ func (im *importer) dir(ctx context.Context, display string, d files.Directory, 
 	return nodeChild(nd), nil
 }
 
+// CheckName refuses an entry name no file system lists: "", ".", "..",
+// one holding a "/" (from a stream, the entry's path would not lead back
+// to it), one longer than 1 KiB.
+func CheckName(name string) error {
+	if name == "" || name == "." || name == ".." || strings.Contains(name, "/") {
+		return fmt.Errorf("invalid entry name %q", name)
+	}
+	if len(name) > maxNameLen {
+		return fmt.Errorf("entry name %.32q… longer than %d bytes", name, maxNameLen)
+	}
+	return nil
+}
+
 // child imports the entry name, nd, of the directory display (at depth),
 // and closes nd. It skips a hidden entry unless asked for (ok false), and
 // refuses a name no file system would list there.
@@ -429,12 +442,8 @@ func (im *importer) child(ctx context.Context, display, name string, nd files.No
 	if nd != nil {
 		defer nd.Close()
 	}
-	if name == "" || name == "." || name == ".." || strings.Contains(name, "/") {
-		// From a stream: the entry's path would not lead back to it.
-		return child{}, false, &entryError{display, fmt.Errorf("invalid entry name %q", name)}
-	}
-	if len(name) > maxNameLen {
-		return child{}, false, &entryError{display, fmt.Errorf("entry name %.32q… longer than %d bytes", name, maxNameLen)}
+	if err := CheckName(name); err != nil {
+		return child{}, false, &entryError{display, err}
 	}
 	if !im.opts.Hidden && isHidden(name) {
 		return child{}, false, nil
