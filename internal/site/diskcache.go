@@ -29,7 +29,7 @@ import (
 
 // cacheFileMagic starts every cache file; its number changes whenever
 // what the file holds or how it is written changes.
-const cacheFileMagic = "island render cache 1\n"
+const cacheFileMagic = "island render cache 2\n"
 
 // maxCacheFile bounds the cache file read back: a site whose rendered
 // pages are larger simply builds from scratch.
@@ -156,6 +156,7 @@ func (c *cache) encode(w io.Writer, contentDir, tag string) error {
 		e.str(p)
 		e.sum(o.key)
 		e.sum(o.fp)
+		e.sum(o.digest)
 		e.bytes(o.data)
 		e.uint(uint64(len(o.ids)))
 		for id := range o.ids {
@@ -253,7 +254,7 @@ func decodeCache(data []byte, contentDir, tag string) (*cache, error) {
 	}
 	for n := d.count(); n > 0 && d.err == nil; n-- {
 		p := d.str()
-		o := &cachedOutput{key: d.sum(), fp: d.sum(), data: d.bytes()}
+		o := &cachedOutput{key: d.sum(), fp: d.sum(), digest: d.sum(), data: d.bytes()}
 		k := d.count()
 		o.ids = make(map[string]bool, k)
 		for ; k > 0 && d.err == nil; k-- {

@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -152,4 +154,58 @@ func FuzzCacheFile(f *testing.F) {
 			require.Equal(t, o.key, again.outputs[p].key)
 		}
 	})
+}
+
+// TestIdentity: across processes (a Builder from the cache file) a file's
+// identity is the same exactly when its bytes are, for pages the Builder
+// did or did not render again, generated files and static ones (settled:
+// by stat; fresh: by their bytes).
+func TestIdentity(t *testing.T) {
+	s, file := cacheFileSite(t)
+	s.write("static/img/a.png", "PNG")
+	ids := func(b *Bundle) map[string]string {
+		out := map[string]string{}
+		for _, f := range b.Files() {
+			id, err := f.Identity()
+			require.NoError(t, err)
+			out[f.Path] = id
+		}
+		return out
+	}
+	// Built as if long after the writes, so that stamps are settled.
+	later := func() time.Time { return time.Now().Add(time.Hour) }
+	first := NewBuilder(testConfig(t, s.dir))
+	require.NoError(t, first.LoadCache(file, "v1"))
+	first.cache.clock = later
+	before, err := first.Build(context.Background())
+	require.NoError(t, err)
+	require.NoError(t, first.SaveCache(file, "v1"))
+	old, oldData := ids(before), readAll(t, before) // static files are read when opened: now
+
+	s.mtime = s.mtime.Add(time.Second)
+	s.edit("posts/p05.md", "Post 5 links", "Post five links")
+	s.write("static/img/a.png", "GIF")
+	fresh := filepath.Join(s.dir, "static", "img", "b.png")
+	require.NoError(t, os.WriteFile(fresh, []byte("new"), 0o644))
+	soon := time.Now().Add(2 * time.Hour) // changed just before the build: not settled
+	require.NoError(t, os.Chtimes(fresh, soon, soon))
+	second := NewBuilder(testConfig(t, s.dir))
+	require.NoError(t, second.LoadCache(file, "v1"))
+	second.cache.clock = later
+	after, err := second.Build(context.Background())
+	require.NoError(t, err)
+
+	cur := ids(after)
+	curData := readAll(t, after)
+	for p, id := range cur {
+		if _, ok := old[p]; !ok {
+			continue
+		}
+		require.Equal(t, string(oldData[p]) == string(curData[p]), old[p] == id, "%s: identity %s then %s", p, old[p], id)
+	}
+	require.NotEqual(t, old["posts/p05/index.html"], cur["posts/p05/index.html"])
+	require.Equal(t, old["posts/p00/index.html"], cur["posts/p00/index.html"])
+	require.NotEqual(t, old["img/a.png"], cur["img/a.png"])
+	require.True(t, strings.HasPrefix(cur["img/b.png"], "sha256:"), "a file changed just now is known by its bytes")
+	require.True(t, strings.HasPrefix(cur["img/a.png"], "stat:"), "a settled one by its stat")
 }

@@ -116,11 +116,12 @@ type rendering struct {
 
 // cachedOutput is one executed layout with its links resolved.
 type cachedOutput struct {
-	key   [sha256.Size]byte // jobKey of what the layout was executed with
-	fp    [sha256.Size]byte // of the resolver its links were last resolved by
-	data  []byte
-	ids   map[string]bool
-	links []htmlLink
+	key    [sha256.Size]byte // jobKey of what the layout was executed with
+	fp     [sha256.Size]byte // of the resolver its links were last resolved by
+	digest [sha256.Size]byte // of data
+	data   []byte
+	ids    map[string]bool
+	links  []htmlLink
 }
 
 // fileStamp is what stat says about a file.
@@ -271,14 +272,17 @@ func (c *cache) reuseOutput(j job, dir string, key [sha256.Size]byte, res *resol
 			}
 		}
 	}
-	return &output{path: j.path, data: o.data, page: j.page, layout: j.layout, ids: o.ids, links: o.links, key: key}
+	return &output{path: j.path, data: o.data, page: j.page, layout: j.layout, ids: o.ids, links: o.links, key: key, digest: o.digest}
 }
 
 // keepOutputs replaces the cached pages with those of this build.
 func (c *cache) keepOutputs(outs []*output, fp [sha256.Size]byte) {
 	c.outputs = make(map[string]*cachedOutput, len(outs))
 	for _, o := range outs {
-		c.outputs[o.path] = &cachedOutput{key: o.key, fp: fp, data: o.data, ids: o.ids, links: o.links}
+		if o.digest == ([sha256.Size]byte{}) {
+			o.digest = sha256.Sum256(o.data)
+		}
+		c.outputs[o.path] = &cachedOutput{key: o.key, fp: fp, data: o.data, ids: o.ids, links: o.links, digest: o.digest}
 	}
 }
 
