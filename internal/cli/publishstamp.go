@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -175,6 +176,45 @@ func (s stamps) save(content string, b *site.Bundle, lifetime time.Duration, cid
 		Lifetime: core.Duration(lifetime), Pages: b.Pages(), Static: b.StaticFiles(), ChangesAt: b.ChangesAt()})
 	if err := writeFileAtomic(s.file, data); err != nil {
 		slog.Debug("publish: keeping the source stamp", "err", err)
+	}
+}
+
+// publishedFiles is what the last publish of a content folder sent: the
+// version's CID and the Identity of each of its files, by path. The next
+// publish sends only the files whose identity changed, as a change to
+// that version, when it is still the current one.
+type publishedFiles struct {
+	CID   string            `json:"cid"`
+	Files map[string]string `json:"files"`
+}
+
+// filesFile is where the stamp's folder keeps its publishedFiles.
+func (s stamps) filesFile() string { return strings.TrimSuffix(s.file, ".json") + ".files" }
+
+// lastFiles is what the last publish of the folder sent, nil when unknown.
+func (s stamps) lastFiles() *publishedFiles {
+	if s.file == "" {
+		return nil
+	}
+	data, err := os.ReadFile(s.filesFile())
+	if err != nil {
+		return nil
+	}
+	var pf publishedFiles
+	if json.Unmarshal(data, &pf) != nil || pf.CID == "" || pf.Files == nil {
+		return nil
+	}
+	return &pf
+}
+
+// saveFiles keeps what a publish sent as version cid for the next one.
+func (s stamps) saveFiles(cid string, ids map[string]string) {
+	if s.file == "" {
+		return
+	}
+	data, _ := json.Marshal(publishedFiles{CID: cid, Files: ids})
+	if err := writeFileAtomic(s.filesFile(), data); err != nil {
+		slog.Debug("publish: keeping the files published", "err", err)
 	}
 }
 
