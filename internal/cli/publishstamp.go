@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -26,7 +27,7 @@ import (
 const stampDir = "publish-stamps"
 
 // renderCacheDir holds, per content folder, the render cache of its last
-// publish (site.Builder.SaveCache): what was rendered, so that the next
+// publish (site.Builder.WriteCache): what was rendered, so that the next
 // publish renders again only what changed. A cache too: the file is
 // tagged with the island binary and checked before use.
 const renderCacheDir = "render-cache"
@@ -174,7 +175,7 @@ func (s stamps) save(content string, b *site.Bundle, lifetime time.Duration, cid
 	}
 	data, _ := json.Marshal(publishStamp{Sources: hex.EncodeToString(kept[:]), ByBytes: byBytes, Binary: s.binary, CID: cid,
 		Lifetime: core.Duration(lifetime), Pages: b.Pages(), Static: b.StaticFiles(), ChangesAt: b.ChangesAt()})
-	if err := writeFileAtomic(s.file, data); err != nil {
+	if err := writeFileAtomic(s.file, writeBytes(data)); err != nil {
 		slog.Debug("publish: keeping the source stamp", "err", err)
 	}
 }
@@ -213,7 +214,7 @@ func (s stamps) saveFiles(cid string, ids map[string]string) {
 		return
 	}
 	data, _ := json.Marshal(publishedFiles{CID: cid, Files: ids})
-	if err := writeFileAtomic(s.filesFile(), data); err != nil {
+	if err := writeFileAtomic(s.filesFile(), writeBytes(data)); err != nil {
 		slog.Debug("publish: keeping the files published", "err", err)
 	}
 }
@@ -237,7 +238,8 @@ func (s stamps) saveCache(b *site.Builder) {
 	if s.cache == "" {
 		return
 	}
-	if err := b.SaveCache(s.cache, s.binary); err != nil {
+	// Not synced: a cache file a crash cut short fails its checksum.
+	if err := writeFileAtomic(s.cache, func(w io.Writer) error { return b.WriteCache(w, s.binary) }); err != nil {
 		slog.Debug("publish: keeping the render cache", "err", err)
 		return
 	}
@@ -263,7 +265,17 @@ func (s stamps) saveCache(b *site.Builder) {
 	}
 }
 
-func writeFileAtomic(file string, data []byte) error {
+// writeBytes is a writer function for writeFileAtomic writing data.
+func writeBytes(data []byte) func(io.Writer) error {
+	return func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	}
+}
+
+// writeFileAtomic makes file what write writes (0600), or leaves it as it
+// was. It does not sync: what it writes are caches.
+func writeFileAtomic(file string, write func(io.Writer) error) error {
 	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
 		return err
 	}
@@ -271,7 +283,7 @@ func writeFileAtomic(file string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	_, err = tmp.Write(data)
+	err = write(tmp)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}

@@ -11,7 +11,6 @@ import (
 	"html/template"
 	"io"
 	"os"
-	"path/filepath"
 )
 
 // A Builder's cache can be kept in a file between processes, so that
@@ -37,20 +36,21 @@ const maxCacheFile = 1 << 30
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
-// SaveCache writes what the Builder's last Build rendered to file
-// (atomically, 0600), tagged with tag: LoadCache of another tag ignores
-// it. Callers tag it with whatever else decides the bytes of a build,
-// such as the island executable.
-func (b *Builder) SaveCache(file, tag string) error {
+// WriteCache writes what the Builder's last Build rendered to w, tagged
+// with tag: LoadCache of another tag ignores it. Callers tag it with
+// whatever else decides the bytes of a build, such as the island
+// executable. The file need not be synced: one a crash cut short fails its
+// checksum and is ignored, which costs one full render.
+func (b *Builder) WriteCache(w io.Writer, tag string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if err := writeCacheFile(file, func(w io.Writer) error { return b.cache.encode(w, b.cfg.ContentDir, tag) }); err != nil {
-		return fmt.Errorf("site: save cache %s: %w", file, err)
+	if err := b.cache.encode(w, b.cfg.ContentDir, tag); err != nil {
+		return fmt.Errorf("site: write cache: %w", err)
 	}
 	return nil
 }
 
-// LoadCache makes what SaveCache wrote to file, with the same tag and
+// LoadCache makes what WriteCache wrote to file, with the same tag and
 // content directory, the Builder's starting point. A missing, damaged,
 // foreign or differently tagged file leaves the Builder as it was and
 // returns why; the next Build then renders everything, as Build does.
@@ -79,29 +79,6 @@ func (b *Builder) LoadCache(file, tag string) error {
 	}
 	c.clock = b.cache.clock
 	b.cache = c
-	return nil
-}
-
-func writeCacheFile(file string, encode func(io.Writer) error) error {
-	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(file), ".cache-*")
-	if err != nil {
-		return err
-	}
-	// Not synced: a file a crash cut short fails its checksum and is
-	// ignored, which costs one full render.
-	err = encode(tmp)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), file)
-	}
-	if err != nil {
-		return errors.Join(err, os.Remove(tmp.Name()))
-	}
 	return nil
 }
 

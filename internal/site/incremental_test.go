@@ -96,7 +96,7 @@ func (s *incSite) build() (*Bundle, error) {
 	b := s.builder()
 	inc, incErr := b.Build(context.Background())
 	if s.cacheFile != "" {
-		require.NoError(s.t, b.SaveCache(s.cacheFile, "test"))
+		saveCache(s.t, b, s.cacheFile, "test")
 	}
 	full, fullErr := Build(context.Background(), testConfig(s.t, s.dir))
 	if fullErr != nil {
