@@ -385,6 +385,12 @@ func (c *Client) Publish(ctx context.Context, req core.PublishRequest) (core.Pub
 	if req.Lifetime != 0 {
 		q.Set("lifetime", req.Lifetime.String())
 	}
+	if req.Base != "" {
+		q.Set("base", req.Base)
+	}
+	for _, r := range req.Remove {
+		q.Add("remove", r)
+	}
 	site := req.Site
 	if req.IfCurrent != "" {
 		q.Set("ifCurrent", req.IfCurrent)

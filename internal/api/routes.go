@@ -386,7 +386,7 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	req := core.PublishRequest{Key: q.Get("key"), Site: d, IfCurrent: q.Get("ifCurrent")}
+	req := core.PublishRequest{Key: q.Get("key"), Site: d, IfCurrent: q.Get("ifCurrent"), Base: q.Get("base"), Remove: q["remove"]}
 	if req.IfCurrent != "" {
 		req.Site = nil // the client sends an empty folder along
 	}

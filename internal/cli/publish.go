@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -151,22 +152,32 @@ Prints the CID, the version, /ipns/NAME and the local gateway's URLs.`,
 					return nil
 				}
 				var warnings atomic.Int64
-				b, err := buildSiteLogged(ctx, env, o.content, slog.New(warnCounter{slog.Default().Handler(), &warnings}))
+				cfg := siteConfig(env, o.content, slog.New(warnCounter{slog.Default().Handler(), &warnings}))
+				builder := st.builder(cfg)
+				b, err := builder.Build(ctx)
 				if err != nil {
-					return err
+					return describeBuildError(env, o.content, "the published version stays as it was", err)
 				}
-				dir, err := bundleDir(b)
-				if err != nil {
-					return err
-				}
+				// The render cache is written while the daemon imports.
+				saved := make(chan struct{})
+				go func() {
+					defer close(saved)
+					st.saveCache(builder)
+				}()
+				defer func() { <-saved }()
 				if lifetime == 0 {
 					lifetime = b.Lifetime()
 				}
-				req.Site, req.Lifetime = dir, core.Duration(lifetime)
-				v, err := a.Publish(ctx, req)
+				req.Lifetime = core.Duration(lifetime)
+				ids, err := identities(b)
+				if err != nil {
+					return fmt.Errorf("publish: %w", err)
+				}
+				v, err := publishBundle(ctx, a, req, b, st.lastFiles(), ids)
 				if err != nil {
 					return err
 				}
+				st.saveFiles(v.CID, ids)
 				st.save(env.abs(o.content), b, lifetime, v.CID, warnings.Load() > 0)
 				if asJSON {
 					v.Retrievable = explainCheck(v.Retrievable)
@@ -275,14 +286,111 @@ func buildSite(ctx context.Context, env *Env, content string) (*site.Bundle, err
 
 // buildSiteLogged is buildSite logging to logger (nil: the default).
 func buildSiteLogged(ctx context.Context, env *Env, content string, logger *slog.Logger) (*site.Bundle, error) {
-	cfg := site.DefaultConfig()
-	cfg.ContentDir = env.abs(content)
-	cfg.Logger = logger
-	b, err := site.Build(ctx, cfg)
+	b, err := site.Build(ctx, siteConfig(env, content, logger))
 	if err != nil {
 		return nil, describeBuildError(env, content, "the published version stays as it was", err)
 	}
 	return b, nil
+}
+
+// siteConfig is the configuration of a build of content, logging to
+// logger (nil: the default).
+func siteConfig(env *Env, content string, logger *slog.Logger) site.Config {
+	cfg := site.DefaultConfig()
+	cfg.ContentDir = env.abs(content)
+	cfg.Logger = logger
+	return cfg
+}
+
+// publishBundle publishes the built site b: when last, the files of the
+// version published before from the same folder, is still the current
+// version, as only the files changed since (PublishRequest.Base), else
+// whole. ids are b's files' identities.
+func publishBundle(ctx context.Context, a core.API, req core.PublishRequest, b *site.Bundle, last *publishedFiles, ids map[string]string) (core.Published, error) {
+	if last != nil {
+		var changed, removed []string
+		var size int64
+		for _, f := range b.Files() {
+			if last.Files[f.Path] != ids[f.Path] {
+				changed = append(changed, f.Path)
+				size += f.Size
+			}
+		}
+		for p := range last.Files {
+			if _, ok := ids[p]; !ok {
+				removed = append(removed, p)
+			}
+		}
+		if len(changed) <= core.MaxPatchFiles && size <= core.MaxPatchBytes && len(removed) <= core.MaxPatchRemoves {
+			d, err := bundleFiles(b, changed)
+			if err != nil {
+				return core.Published{}, err
+			}
+			preq := req
+			preq.Site, preq.Base, preq.Remove = d, last.CID, removed
+			v, err := a.Publish(ctx, preq)
+			if core.ErrorCode(err) != core.CodeConflict {
+				return v, err
+			}
+			slog.Debug("publish: the version the change was made to is no longer current; sending the whole site", "err", err)
+		}
+	}
+	dir, err := bundleDir(b)
+	if err != nil {
+		return core.Published{}, err
+	}
+	req.Site = dir
+	return a.Publish(ctx, req)
+}
+
+// identities are the Identity of every file of b, by path.
+func identities(b *site.Bundle) (map[string]string, error) {
+	out := make(map[string]string, len(b.Files()))
+	for _, f := range b.Files() {
+		id, err := f.Identity()
+		if err != nil {
+			return nil, err
+		}
+		out[f.Path] = id
+	}
+	return out, nil
+}
+
+// bundleFiles is the files of b at paths (slash-separated), in their
+// directories, as a publish streams them.
+func bundleFiles(b *site.Bundle, paths []string) (files.Directory, error) {
+	type dir = map[string]any // name → dir or files.Node
+	top := dir{}
+	for _, p := range paths {
+		nd, err := importer.FSNode(b.FS(), p)
+		if err != nil {
+			return nil, fmt.Errorf("publish: %w", err)
+		}
+		parts := strings.Split(p, "/")
+		cur := top
+		for _, name := range parts[:len(parts)-1] {
+			sub, ok := cur[name].(dir)
+			if !ok {
+				sub = dir{}
+				cur[name] = sub
+			}
+			cur = sub
+		}
+		cur[parts[len(parts)-1]] = nd
+	}
+	var toNode func(d dir) files.Directory
+	toNode = func(d dir) files.Directory {
+		m := make(map[string]files.Node, len(d))
+		for name, v := range d {
+			if sub, ok := v.(dir); ok {
+				m[name] = toNode(sub)
+			} else {
+				m[name] = v.(files.Node)
+			}
+		}
+		return files.NewMapDirectory(m)
+	}
+	return toNode(top), nil
 }
 
 // bundleDir is a built site as the files a publish streams.

@@ -327,32 +327,66 @@ func TestPublishUnchangedWithoutBuilding(t *testing.T) {
 func TestPublishEditThroughDaemonIsFullBuild(t *testing.T) {
 	env := testEnv(t)
 	site := smallSite("First words.")
-	site["posts/other.md"] = "---\ntitle: Other\ndate: 2024-01-01\ntags: [bgp]\n---\nOther words.\n"
+	site["posts/other.md"] = "---\ntitle: Other\ndate: 2024-01-01\ntags: [bgp]\n---\nOther words. ![pic](/img/pic.png)\n"
+	site["static/img/pic.png"] = "not really a png"
 	writeContent(t, env, site)
 	startDaemon(t, env, nil)
-	v1 := publishJSON(t, env, "--no-check")
+	prev := publishJSON(t, env, "--no-check")
+	repoDir := env.getenv("ISLAND_PATH")
+	caches, err := os.ReadDir(filepath.Join(repoDir, renderCacheDir))
+	require.NoError(t, err)
+	require.Len(t, caches, 1, "the publish keeps its render cache")
+	content := filepath.Join(env.Cwd, "content")
 
-	writeContent(t, env, map[string]string{
-		"posts/hello.md": "---\ntitle: Hello again\ndate: 2024-01-02\ntags: [bgp, dht]\n---\nEdited words.\n",
-	})
-	v2 := publishJSON(t, env, "--no-check")
-	require.NotEqual(t, v1.CID, v2.CID)
+	// Each step starts from the render cache of the one before (the
+	// damaged one from none), and must give the CID of a full build of
+	// the same sources added to a fresh repo.
+	for _, step := range []struct {
+		name  string
+		edit  func()
+		shows map[string]string // bundle path → what it must now hold
+	}{
+		{"a post edited", func() {
+			writeContent(t, env, map[string]string{"posts/hello.md": "---\ntitle: Hello again\ndate: 2024-01-02\ntags: [bgp, dht]\n---\nEdited words.\n"})
+		}, map[string]string{"posts/index.html": "Hello again", "tags/dht/index.html": "Hello again", "tags/bgp/index.html": "Hello again",
+			"atom.xml": "Hello again", "sitemap.xml": "tags/dht/"}},
+		{"a post added", func() {
+			writeContent(t, env, map[string]string{"posts/third.md": "---\ntitle: Third\ndate: 2024-01-03\ntags: [quic]\n---\nSee [hello](hello.md).\n"})
+		}, map[string]string{"posts/index.html": "Third", "tags/quic/index.html": "Third", "posts/hello/index.html": "Third"}},
+		{"a tag changed", func() {
+			writeContent(t, env, map[string]string{"posts/third.md": "---\ntitle: Third\ndate: 2024-01-03\ntags: [rust]\n---\nSee [hello](hello.md).\n"})
+		}, map[string]string{"tags/rust/index.html": "Third", "tags/index.html": "rust"}},
+		{"an image changed", func() {
+			writeContent(t, env, map[string]string{"static/img/pic.png": "another picture"})
+		}, map[string]string{"img/pic.png": "another picture"}},
+		{"a post removed", func() {
+			require.NoError(t, os.Remove(filepath.Join(content, "posts", "third.md")))
+		}, map[string]string{"atom.xml": "Hello again"}},
+		{"the render cache damaged", func() {
+			file := filepath.Join(repoDir, renderCacheDir, caches[0].Name())
+			data, err := os.ReadFile(file)
+			require.NoError(t, err)
+			data[len(data)/2] ^= 1
+			require.NoError(t, os.WriteFile(file, data, 0o600))
+			writeContent(t, env, map[string]string{"posts/other.md": "---\ntitle: Other\ndate: 2024-01-01\ntags: [bgp]\n---\nOther words, again.\n"})
+		}, map[string]string{"posts/other/index.html": "Other words, again."}},
+	} {
+		step.edit()
+		v := publishJSON(t, env, "--no-check")
+		require.NotEqual(t, prev.CID, v.CID, step.name)
+		prev = v
 
-	// The same sources, built and added from scratch elsewhere.
-	fresh := testEnv(t)
-	require.NoError(t, os.CopyFS(filepath.Join(fresh.Cwd, "content"), os.DirFS(filepath.Join(env.Cwd, "content"))))
-	mustRun(t, fresh, "build", "--out", "public")
-	code, out, errOut := runCLI(t, fresh, "add", "-q", "--only-hash", filepath.Join(fresh.Cwd, "public"))
-	require.Equal(t, exitOK, code, errOut)
-	require.Equal(t, v2.CID, strings.TrimSpace(out), "the incremental publish is the full build's CID")
-
-	for _, p := range []string{"posts/index.html", "tags/dht/index.html", "tags/bgp/index.html", "atom.xml", "sitemap.xml"} {
-		code, out, errOut := runCLI(t, env, "cat", "/ipfs/"+v2.CID+"/"+p)
+		// The same sources, built and added from scratch elsewhere.
+		fresh := testEnv(t)
+		require.NoError(t, os.CopyFS(filepath.Join(fresh.Cwd, "content"), os.DirFS(content)))
+		mustRun(t, fresh, "build", "--out", "public")
+		code, out, errOut := runCLI(t, fresh, "add", "-q", "--only-hash", filepath.Join(fresh.Cwd, "public"))
 		require.Equal(t, exitOK, code, errOut)
-		if p == "sitemap.xml" {
-			require.Contains(t, out, "tags/dht/", p)
-			continue
+		require.Equal(t, v.CID, strings.TrimSpace(out), "%s: the incremental publish is the full build's CID", step.name)
+		for p, want := range step.shows {
+			code, out, errOut := runCLI(t, env, "cat", "/ipfs/"+v.CID+"/"+p)
+			require.Equal(t, exitOK, code, errOut)
+			require.Contains(t, out, want, "%s: %s", step.name, p)
 		}
-		require.Contains(t, out, "Hello again", p)
 	}
 }

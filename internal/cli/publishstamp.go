@@ -7,9 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -22,6 +25,16 @@ import (
 // It is a cache: the daemon confirms the CID is the current version before
 // the answer is used, and a lost or wrong file only costs a build.
 const stampDir = "publish-stamps"
+
+// renderCacheDir holds, per content folder, the render cache of its last
+// publish (site.Builder.WriteCache): what was rendered, so that the next
+// publish renders again only what changed. A cache too: the file is
+// tagged with the island binary and checked before use.
+const renderCacheDir = "render-cache"
+
+// renderCachesKept bounds the render caches kept, one per content folder
+// published, the most recently written first.
+const renderCachesKept = 4
 
 // publishStamp is one file of stampDir.
 type publishStamp struct {
@@ -47,6 +60,7 @@ type publishStamp struct {
 // value (no repo directory) keeps none.
 type stamps struct {
 	file    string   // "" when stamps are off
+	cache   string   // the content folder's render cache file
 	sources string   // the sources' stamp before the build
 	byBytes []string // the files sources counts by their bytes
 	start   time.Time
@@ -63,6 +77,9 @@ func newStamps(env *Env, g *globalOptions, content string, o siteOptions) stamps
 	}
 	id := sha256.Sum256([]byte(content + "\x00" + o.key + "\x00" + o.lifetime))
 	file := filepath.Join(repo, stampDir, hex.EncodeToString(id[:16])+".json")
+	// The rendering does not depend on the key or lifetime published.
+	cid := sha256.Sum256([]byte(content))
+	cache := filepath.Join(repo, renderCacheDir, hex.EncodeToString(cid[:16]))
 	var last *publishStamp
 	if data, err := os.ReadFile(file); err == nil {
 		var ps publishStamp
@@ -87,6 +104,7 @@ func newStamps(env *Env, g *globalOptions, content string, o siteOptions) stamps
 	}
 	return stamps{
 		file:    file,
+		cache:   cache,
 		sources: hex.EncodeToString(sum[:]),
 		byBytes: byBytes,
 		start:   start,
@@ -157,12 +175,107 @@ func (s stamps) save(content string, b *site.Bundle, lifetime time.Duration, cid
 	}
 	data, _ := json.Marshal(publishStamp{Sources: hex.EncodeToString(kept[:]), ByBytes: byBytes, Binary: s.binary, CID: cid,
 		Lifetime: core.Duration(lifetime), Pages: b.Pages(), Static: b.StaticFiles(), ChangesAt: b.ChangesAt()})
-	if err := writeFileAtomic(s.file, data); err != nil {
+	if err := writeFileAtomic(s.file, writeBytes(data)); err != nil {
 		slog.Debug("publish: keeping the source stamp", "err", err)
 	}
 }
 
-func writeFileAtomic(file string, data []byte) error {
+// publishedFiles is what the last publish of a content folder sent: the
+// version's CID and the Identity of each of its files, by path. The next
+// publish sends only the files whose identity changed, as a change to
+// that version, when it is still the current one.
+type publishedFiles struct {
+	CID   string            `json:"cid"`
+	Files map[string]string `json:"files"`
+}
+
+// filesFile is where the stamp's folder keeps its publishedFiles.
+func (s stamps) filesFile() string { return strings.TrimSuffix(s.file, ".json") + ".files" }
+
+// lastFiles is what the last publish of the folder sent, nil when unknown.
+func (s stamps) lastFiles() *publishedFiles {
+	if s.file == "" {
+		return nil
+	}
+	data, err := os.ReadFile(s.filesFile())
+	if err != nil {
+		return nil
+	}
+	var pf publishedFiles
+	if json.Unmarshal(data, &pf) != nil || pf.CID == "" || pf.Files == nil {
+		return nil
+	}
+	return &pf
+}
+
+// saveFiles keeps what a publish sent as version cid for the next one.
+func (s stamps) saveFiles(cid string, ids map[string]string) {
+	if s.file == "" {
+		return
+	}
+	data, _ := json.Marshal(publishedFiles{CID: cid, Files: ids})
+	if err := writeFileAtomic(s.filesFile(), writeBytes(data)); err != nil {
+		slog.Debug("publish: keeping the files published", "err", err)
+	}
+}
+
+// builder is a site.Builder for the content folder, started from the
+// render cache of its last publish when there is a usable one.
+func (s stamps) builder(cfg site.Config) *site.Builder {
+	b := site.NewBuilder(cfg)
+	if s.cache == "" {
+		return b
+	}
+	if err := b.LoadCache(s.cache, s.binary); err != nil {
+		slog.Debug("publish: rendering everything", "err", err)
+	}
+	return b
+}
+
+// saveCache keeps what b rendered for the next publish of the folder, and
+// drops the render caches of folders published least recently.
+func (s stamps) saveCache(b *site.Builder) {
+	if s.cache == "" {
+		return
+	}
+	// Not synced: a cache file a crash cut short fails its checksum.
+	if err := writeFileAtomic(s.cache, func(w io.Writer) error { return b.WriteCache(w, s.binary) }); err != nil {
+		slog.Debug("publish: keeping the render cache", "err", err)
+		return
+	}
+	ents, err := os.ReadDir(filepath.Dir(s.cache))
+	if err != nil || len(ents) <= renderCachesKept {
+		return
+	}
+	type kept struct {
+		path string
+		mod  time.Time
+	}
+	var all []kept
+	for _, e := range ents {
+		if info, err := e.Info(); err == nil && info.Mode().IsRegular() {
+			all = append(all, kept{filepath.Join(filepath.Dir(s.cache), e.Name()), info.ModTime()})
+		}
+	}
+	slices.SortFunc(all, func(a, b kept) int { return b.mod.Compare(a.mod) })
+	for _, k := range all[min(renderCachesKept, len(all)):] {
+		if k.path != s.cache {
+			_ = os.Remove(k.path)
+		}
+	}
+}
+
+// writeBytes is a writer function for writeFileAtomic writing data.
+func writeBytes(data []byte) func(io.Writer) error {
+	return func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	}
+}
+
+// writeFileAtomic makes file what write writes (0600), or leaves it as it
+// was. It does not sync: what it writes are caches.
+func writeFileAtomic(file string, write func(io.Writer) error) error {
 	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
 		return err
 	}
@@ -170,7 +283,7 @@ func writeFileAtomic(file string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	_, err = tmp.Write(data)
+	err = write(tmp)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}

@@ -37,6 +37,9 @@ func (c *Core) Publish(ctx context.Context, req PublishRequest) (_ Published, er
 	if (req.Site == nil) == (req.IfCurrent == "") {
 		return Published{}, Errorf(CodeInvalid, "publish: give a site or the CID it is believed to be (ifCurrent), one of them")
 	}
+	if req.IfCurrent != "" && (req.Base != "" || len(req.Remove) > 0) {
+		return Published{}, Errorf(CodeInvalid, "publish: ifCurrent sends no change: give no base or remove with it")
+	}
 	if req.CheckTimeout < 0 {
 		return Published{}, Errorf(CodeInvalid, "check timeout %s: want a positive duration", req.CheckTimeout)
 	}
@@ -55,13 +58,31 @@ func (c *Core) Publish(ctx context.Context, req PublishRequest) (_ Published, er
 		return c.publishIfCurrent(ctx, req, out)
 	}
 
+	site, opts := req.Site, importer.Options{Cache: c.siteCache(name)}
+	var change *patch
+	if req.Base != "" {
+		if opts.Base, change, err = c.basePatch(ctx, name, req.Base, req.Site, req.Remove); err != nil {
+			return out, err
+		}
+		opts.Cache = nil // it knows the files of the imports it made, not the base's
+	} else if len(req.Remove) > 0 {
+		return out, Errorf(CodeInvalid, "publish: remove names paths of a base version: give the base")
+	}
+
 	c.makeRoom(ctx)
 	im, err := c.repo.BeginImport(ctx)
 	if err != nil {
 		return out, err
 	}
 	defer im.Close()
-	res, err := importer.AddNode(ctx, im, "site", req.Site, importer.Options{Cache: c.siteCache(name)})
+	if change != nil {
+		// The base is the current version: kept by the history, so its
+		// blocks are in the repo while the import reads them.
+		if site, err = change.tree(ctx, im, opts.Base); err != nil {
+			return out, err
+		}
+	}
+	res, err := importer.AddNode(ctx, im, "site", site, opts)
 	if err != nil {
 		return out, err
 	}

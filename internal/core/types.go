@@ -242,6 +242,15 @@ type PublishRequest struct {
 	// same Site sent again; when it is not, the error's code is conflict
 	// and the caller sends the Site.
 	IfCurrent string `json:"ifCurrent,omitempty"`
+	// Base, with a Site, is the CID of the current version the Site
+	// changes: then Site holds only the files added or changed since Base
+	// and Remove the paths removed, and the new version is Base with that
+	// change made, the CID of sending the whole site. When Base is not the
+	// current version the error's code is conflict and the caller sends
+	// the whole site. A change is bounded (MaxPatchFiles, MaxPatchBytes,
+	// MaxPatchRemoves): a bigger one is invalid.
+	Base   string   `json:"base,omitempty"`
+	Remove []string `json:"remove,omitempty"`
 	// Check asks another peer to find and fetch the new version (online).
 	Check bool `json:"check,omitempty"`
 	// CheckTimeout bounds the check (0: 20s).

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ipfs/boxo/blockstore"
+	"github.com/ipfs/boxo/files"
 	"github.com/ipfs/go-cid"
 	ipld "github.com/ipfs/go-ipld-format"
 	"github.com/stretchr/testify/require"
@@ -443,4 +444,106 @@ func TestCacheReusedStreamed(t *testing.T) {
 	require.NotContains(t, second.Reused, byPath["site/p3"])
 	require.NotContains(t, second.Reused, second.Root)
 	require.Len(t, second.Reused, 9)
+}
+
+// nest makes a directory tree of nodes by slash-separated path.
+func nest(nodes map[string]files.Node) files.Directory {
+	top := map[string]files.Node{}
+	subs := map[string]map[string]files.Node{}
+	for p, nd := range nodes {
+		first, rest, deeper := strings.Cut(p, "/")
+		if !deeper {
+			top[p] = nd
+			continue
+		}
+		if subs[first] == nil {
+			subs[first] = map[string]files.Node{}
+		}
+		subs[first][rest] = nd
+	}
+	for name, m := range subs {
+		top[name] = nest(m)
+	}
+	return files.NewMapDirectory(top)
+}
+
+// TestKnownEntries: entries given as Known (files, whole directories, the
+// children of a HAMT directory) give the root of importing their files
+// again, are reported as reused, and one the store lacks is an error.
+func TestKnownEntries(t *testing.T) {
+	site := fstest.MapFS{}
+	for i := range 40 {
+		site[fmt.Sprintf("posts/p%02d/index.html", i)] = &fstest.MapFile{Data: []byte(fmt.Sprintf("post %d", i))}
+	}
+	long := strings.Repeat("long-name-", 6)
+	for i := range 3500 {
+		site[fmt.Sprintf("big/%s%04d.html", long, i)] = &fstest.MapFile{Data: []byte(fmt.Sprint(i))}
+	}
+	site["index.html"] = &fstest.MapFile{Data: []byte("home")}
+	site["big/huge.bin"] = &fstest.MapFile{Data: bytes.Repeat([]byte("x"), 3<<20)}
+	ctx := context.Background()
+	dag, _ := memDAG(t)
+	base, err := AddFS(ctx, dag, site, ".", Options{})
+	require.NoError(t, err)
+	known := map[string]*Known{}
+	for _, e := range base.Entries {
+		known[strings.TrimPrefix(e.Path, "./")] = &Known{Cid: e.Cid, Tsize: e.Size}
+	}
+	bytesOf := func(p string) files.Node { return files.NewBytesFile(site[p].Data) }
+
+	for _, tc := range []struct {
+		name string
+		tree map[string]files.Node // besides the edit: posts/p07/index.html now "edited"
+		// known are the paths given as Known
+		known []string
+	}{
+		{name: "files known", known: []string{"index.html", "posts/p00/index.html", "big/huge.bin"}},
+		{name: "directories known", known: []string{"big", "posts/p01", "posts/p39"}},
+		{name: "in a HAMT directory", known: []string{"big/" + long + "0001.html", "big/" + long + "3499.html", "big/huge.bin", "posts"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			nodes := map[string]files.Node{}
+			isKnown := func(p string) bool {
+				for _, k := range tc.known {
+					if p == k || strings.HasPrefix(p, k+"/") {
+						return true
+					}
+				}
+				return false
+			}
+			for p := range site {
+				if !isKnown(p) {
+					nodes[p] = bytesOf(p)
+				}
+			}
+			for _, k := range tc.known {
+				nodes[k] = known[k]
+			}
+			edited := "posts/p07/index.html"
+			if _, ok := nodes[edited]; ok {
+				nodes[edited] = files.NewBytesFile([]byte("edited"))
+			}
+			res, err := AddNode(ctx, dag, ".", nest(nodes), Options{Base: base.Root})
+			require.NoError(t, err)
+
+			want := maps.Clone(site)
+			if _, ok := nodes[edited]; ok {
+				want[edited] = &fstest.MapFile{Data: []byte("edited")}
+			}
+			fresh, _ := memDAG(t)
+			full, err := AddFS(ctx, fresh, want, ".", Options{})
+			require.NoError(t, err)
+			require.Equal(t, full.Root, res.Root)
+			require.Equal(t, base.Root, res.Prev)
+			for _, k := range tc.known {
+				require.Contains(t, res.Reused, known[k].Cid, k)
+			}
+		})
+	}
+
+	t.Run("not in the store", func(t *testing.T) {
+		empty, _ := memDAG(t)
+		_, err := AddNode(ctx, empty, ".", nest(map[string]files.Node{"index.html": known["index.html"], "a.html": files.NewBytesFile([]byte("a"))}), Options{})
+		require.ErrorContains(t, err, "is not in the repo")
+	})
 }

@@ -2,12 +2,15 @@ package importer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/blockstore"
@@ -49,7 +52,28 @@ type Options struct {
 	// the last import with the same Cache, and remembers what this one
 	// imported. The result is the same as without it.
 	Cache *Cache
+	// Base is the root the Known nodes of the tree come from, reported as
+	// Result.Prev (Cache's root when there is a Cache).
+	Base cid.Cid
 }
+
+// Known is an entry of a tree to import that is already stored: a file or
+// a whole directory taken as it is from an earlier import (a version a
+// site is edited from), by its CID and the cumulative size its parent's
+// link records. It is added to its directory as it is, without being read
+// or listed below it: Result.Entries has it as one entry, Result.Reused
+// has its CID. The store must hold its root node, and the import must
+// have made it with this package's profile for the result to be the
+// same as importing its files again.
+type Known struct {
+	Cid   cid.Cid
+	Tsize uint64
+}
+
+func (*Known) Close() error           { return nil }
+func (*Known) Mode() os.FileMode      { return 0 }
+func (*Known) ModTime() time.Time     { return time.Time{} }
+func (k *Known) Size() (int64, error) { return int64(k.Tsize), nil }
 
 // Entry is one imported file, symlink or directory.
 type Entry struct {
@@ -193,7 +217,7 @@ func add(ctx context.Context, dag ipld.DAGService, name string, nd files.Node, o
 	if opts.Cache != nil {
 		opts.Cache.finish(im.next, ch.cid)
 	}
-	res := Result{Root: ch.cid, Entries: im.entries, Reused: im.reused}
+	res := Result{Root: ch.cid, Entries: im.entries, Reused: im.reused, Prev: opts.Base}
 	if im.prev != nil {
 		res.Prev = im.prev.root
 	}
@@ -256,6 +280,14 @@ func (im *importer) entry(ctx context.Context, display string, nd files.Node, de
 		err error
 	)
 	switch nd := nd.(type) {
+	case *Known:
+		if nd == nil || !nd.Cid.Defined() {
+			return child{}, &entryError{display, errors.New("a known entry without a CID")}
+		}
+		// Read (nodeOf) only when its directory is built; src is nil, so
+		// a node the store lacks is an error, not a file to read again.
+		ch = child{cid: nd.Cid, size: nd.Tsize, cached: true}
+		im.reused = append(im.reused, nd.Cid)
 	case *files.Symlink: // before File, which it implements (reading its target)
 		ch, err = im.symlink(ctx, display, nd.Target)
 	case files.Directory:
@@ -390,6 +422,19 @@ func (im *importer) dir(ctx context.Context, display string, d files.Directory, 
 	return nodeChild(nd), nil
 }
 
+// CheckName refuses an entry name no file system lists: "", ".", "..",
+// one holding a "/" (from a stream, the entry's path would not lead back
+// to it), one longer than 1 KiB.
+func CheckName(name string) error {
+	if name == "" || name == "." || name == ".." || strings.Contains(name, "/") {
+		return fmt.Errorf("invalid entry name %q", name)
+	}
+	if len(name) > maxNameLen {
+		return fmt.Errorf("entry name %.32q… longer than %d bytes", name, maxNameLen)
+	}
+	return nil
+}
+
 // child imports the entry name, nd, of the directory display (at depth),
 // and closes nd. It skips a hidden entry unless asked for (ok false), and
 // refuses a name no file system would list there.
@@ -397,12 +442,8 @@ func (im *importer) child(ctx context.Context, display, name string, nd files.No
 	if nd != nil {
 		defer nd.Close()
 	}
-	if name == "" || name == "." || name == ".." || strings.Contains(name, "/") {
-		// From a stream: the entry's path would not lead back to it.
-		return child{}, false, &entryError{display, fmt.Errorf("invalid entry name %q", name)}
-	}
-	if len(name) > maxNameLen {
-		return child{}, false, &entryError{display, fmt.Errorf("entry name %.32q… longer than %d bytes", name, maxNameLen)}
+	if err := CheckName(name); err != nil {
+		return child{}, false, &entryError{display, err}
 	}
 	if !im.opts.Hidden && isHidden(name) {
 		return child{}, false, nil
@@ -439,6 +480,8 @@ func (im *importer) nodeOf(ctx context.Context, display string, ch child) (ipld.
 		return nd, nil
 	case !ipld.IsNotFound(err):
 		return nil, &entryError{display, fmt.Errorf("read %s: %w", ch.cid, err)}
+	case ch.src == nil: // a Known entry
+		return nil, &entryError{display, fmt.Errorf("%s is not in the repo", ch.cid)}
 	}
 	f, err := ch.src.open()
 	if err != nil {

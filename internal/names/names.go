@@ -549,6 +549,10 @@ func (s *System) SetLifetime(ctx context.Context, name ipns.Name, d time.Duratio
 	if d <= 0 {
 		return fmt.Errorf("names: lifetime %s of %s: want a positive duration", d, name)
 	}
+	// Every publish sets it, mostly to what it was: no write then.
+	if cur, own, err := s.Lifetime(ctx, name); err == nil && own && cur == d {
+		return nil
+	}
 	return s.keepLifetime(ctx, name, d)
 }
 

@@ -533,7 +533,7 @@ func (b *builder) assemble(outs []*output) *Bundle {
 		files = append(files, f)
 	}
 	for _, o := range outs {
-		add(o.path, o.data)
+		files = append(files, File{Path: o.path, Data: o.data, Size: int64(len(o.data)), digest: o.digest})
 	}
 	add(siteCSSPath, b.theme.css)
 	add(syntaxCSS, syntaxStyleSheet())

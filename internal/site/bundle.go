@@ -3,6 +3,8 @@ package site
 import (
 	"bytes"
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +29,37 @@ type File struct {
 	src     string    // content/static file on disk, when Data is nil
 	stamp   fileStamp // src's when the bundle was built
 	settled bool      // see fileStamp.settledAt
+	// digest is the SHA-256 of Data when a Builder knew it; zero if not.
+	digest [sha256.Size]byte
+}
+
+// Identity names the file's bytes across builds and processes: two files
+// of builds of one content folder with equal identities hold the same
+// bytes. A generated file is known by the SHA-256 of its bytes (kept by a
+// Builder, so a page it did not render again is not hashed again); a
+// static file by its source and stat when the stat can be trusted to show
+// a change (as SourceStamp), else by the SHA-256 of its bytes.
+func (f File) Identity() (string, error) {
+	switch {
+	case f.src == "" && f.digest != [sha256.Size]byte{}:
+		return "sha256:" + hex.EncodeToString(f.digest[:]), nil
+	case f.src == "":
+		sum := sha256.Sum256(f.Data)
+		return "sha256:" + hex.EncodeToString(sum[:]), nil
+	case f.settled:
+		st := f.stamp
+		return fmt.Sprintf("stat:%d:%d:%d:%d:%d:%s", st.size, st.mtime, st.ctime, st.dev, st.ino, f.src), nil
+	}
+	r, err := f.Open()
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, r); err != nil {
+		return "", fmt.Errorf("site: read %s: %w", f.src, err)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // version identifies the file's bytes for an importer's cache, or is nil.

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	chromahtml "github.com/alecthomas/chroma/v2/formatters/html"
-	"github.com/alecthomas/chroma/v2/styles"
 )
 
 // siteURL is where a bundle path is on the web: under base_url when set,
@@ -166,12 +165,12 @@ var syntaxOnce = sync.OnceValue(func() []byte {
 	var w bytes.Buffer
 	f := chromahtml.New(chromahtml.WithClasses(true))
 	w.WriteString("/* Code highlighting: chroma's github style, github-dark in dark mode. */\n")
-	_ = f.WriteCSS(&w, styles.Get("github"))
+	_ = f.WriteCSS(&w, githubStyle())
 	w.WriteString("@media (prefers-color-scheme: dark) {\n")
 	// Undo the light colours first: github-dark leaves some token types to
 	// the text colour, where github's dark-on-light colours would stay.
 	w.WriteString(".chroma [class] { color: inherit; background-color: transparent; font-weight: inherit; font-style: inherit; text-decoration: inherit; }\n")
-	_ = f.WriteCSS(&w, styles.Get("github-dark"))
+	_ = f.WriteCSS(&w, githubDarkStyle())
 	w.WriteString("}\n")
 	return w.Bytes()
 })

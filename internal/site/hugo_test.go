@@ -384,6 +384,15 @@ func TestHugoBadInput(t *testing.T) {
 // page's rendering depends on beyond its file (the configuration, shortcode
 // templates, cascades, the pages refs reach) must make it render again.
 func TestHugoBuilderMatchesFullBuild(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		viaFile bool
+	}{{"in memory", false}, {"through a cache file", true}} {
+		t.Run(tc.name, func(t *testing.T) { testHugoBuilderMatchesFullBuild(t, tc.viaFile) })
+	}
+}
+
+func testHugoBuilderMatchesFullBuild(t *testing.T, viaFile bool) {
 	s := newIncSite(t, map[string]string{
 		"hugo.toml": "title = \"Inc\"\nenableInlineShortcodes = true\n[params]\ncolour = \"blue\"\n" +
 			"[[menu.main]]\nname = \"Posts\"\npageRef = \"/post\"\n",
@@ -397,6 +406,9 @@ func TestHugoBuilderMatchesFullBuild(t *testing.T) {
 		"static/img/x.png":                 "PNG",
 		"content/projects/radio/_index.md": "---\ntitle: Radio\n---\n",
 	})
+	if viaFile {
+		s.throughCacheFile()
+	}
 	_, err := s.build()
 	require.NoError(t, err)
 	s.steps([]incStep{

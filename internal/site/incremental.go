@@ -116,11 +116,12 @@ type rendering struct {
 
 // cachedOutput is one executed layout with its links resolved.
 type cachedOutput struct {
-	key   [sha256.Size]byte // jobKey of what the layout was executed with
-	fp    [sha256.Size]byte // of the resolver its links were last resolved by
-	data  []byte
-	ids   map[string]bool
-	links []htmlLink
+	key    [sha256.Size]byte // jobKey of what the layout was executed with
+	fp     [sha256.Size]byte // of the resolver its links were last resolved by
+	digest [sha256.Size]byte // of data
+	data   []byte
+	ids    map[string]bool
+	links  []htmlLink
 }
 
 // fileStamp is what stat says about a file.
@@ -160,7 +161,7 @@ func (c *cache) loadPage(dir, src string, start time.Time, ps *problems) (*page,
 	}
 	stamp := stampOf(info)
 	old := c.sources[src]
-	if old != nil && old.settled && old.stamp == stamp {
+	if old != nil && old.settled && old.stamp == stamp && old.parsed != nil {
 		return old.page(), old
 	}
 	data, err := os.ReadFile(file)
@@ -169,12 +170,15 @@ func (c *cache) loadPage(dir, src string, start time.Time, ps *problems) (*page,
 		return nil, nil
 	}
 	s := &source{stamp: stamp, settled: stamp.settledAt(start), hash: sha256.Sum256(data)}
-	if old != nil && old.hash == s.hash {
+	if old != nil && old.hash == s.hash && old.parsed != nil {
 		s.parsed, s.md = old.parsed, old.md // touched, not changed
 		return s.page(), s
 	}
 	if s.parsed = parsePage(file, src, data, ps); s.parsed == nil {
 		return nil, nil
+	}
+	if old != nil && old.hash == s.hash {
+		s.md = old.md // a cache file's rendering (LoadCache): it keeps no parsed pages
 	}
 	return s.page(), s
 }
@@ -268,14 +272,17 @@ func (c *cache) reuseOutput(j job, dir string, key [sha256.Size]byte, res *resol
 			}
 		}
 	}
-	return &output{path: j.path, data: o.data, page: j.page, layout: j.layout, ids: o.ids, links: o.links, key: key}
+	return &output{path: j.path, data: o.data, page: j.page, layout: j.layout, ids: o.ids, links: o.links, key: key, digest: o.digest}
 }
 
 // keepOutputs replaces the cached pages with those of this build.
 func (c *cache) keepOutputs(outs []*output, fp [sha256.Size]byte) {
 	c.outputs = make(map[string]*cachedOutput, len(outs))
 	for _, o := range outs {
-		c.outputs[o.path] = &cachedOutput{key: o.key, fp: fp, data: o.data, ids: o.ids, links: o.links}
+		if o.digest == ([sha256.Size]byte{}) {
+			o.digest = sha256.Sum256(o.data)
+		}
+		c.outputs[o.path] = &cachedOutput{key: o.key, fp: fp, data: o.data, ids: o.ids, links: o.links, digest: o.digest}
 	}
 }
 

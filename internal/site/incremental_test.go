@@ -29,6 +29,28 @@ type incSite struct {
 	// mtime is the time every write sets: an hour ago, a second later at
 	// every step, so that stamps are settled (trusted) and still change.
 	mtime time.Time
+	// cacheFile, when set, makes every build a new Builder started from
+	// the cache file the previous one saved, as `island publish` does.
+	cacheFile string
+}
+
+// throughCacheFile makes every build start from the last one's cache file.
+func (s *incSite) throughCacheFile() {
+	s.cacheFile = filepath.Join(s.t.TempDir(), "render-cache")
+}
+
+// builder is the Builder of the next build.
+func (s *incSite) builder() *Builder {
+	s.t.Helper()
+	if s.cacheFile == "" {
+		return s.b
+	}
+	b := NewBuilder(testConfig(s.t, s.dir))
+	b.cache.clock = s.b.cache.clock
+	if _, err := os.Stat(s.cacheFile); err == nil {
+		require.NoError(s.t, b.LoadCache(s.cacheFile, "test"))
+	}
+	return b
 }
 
 func newIncSite(t *testing.T, files map[string]string) *incSite {
@@ -71,7 +93,11 @@ func (s *incSite) remove(name string) {
 func (s *incSite) build() (*Bundle, error) {
 	s.t.Helper()
 	s.mtime = s.mtime.Add(time.Second)
-	inc, incErr := s.b.Build(context.Background())
+	b := s.builder()
+	inc, incErr := b.Build(context.Background())
+	if s.cacheFile != "" {
+		saveCache(s.t, b, s.cacheFile, "test")
+	}
 	full, fullErr := Build(context.Background(), testConfig(s.t, s.dir))
 	if fullErr != nil {
 		var be *BuildError
@@ -95,7 +121,20 @@ func incPost(title, date, tags, body string) string {
 	return fmt.Sprintf("---\ntitle: %s\ndate: %s\ntags: [%s]\n---\n%s\n", title, date, tags, body)
 }
 
+// TestBuilderMatchesFullBuild edits a site step by step and requires the
+// Builder's bundle to equal a fresh Build's each time, with one Builder
+// kept in memory and with a new Builder per step started from the cache
+// file of the one before.
 func TestBuilderMatchesFullBuild(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		viaFile bool
+	}{{"in memory", false}, {"through a cache file", true}} {
+		t.Run(tc.name, func(t *testing.T) { testBuilderMatchesFullBuild(t, tc.viaFile) })
+	}
+}
+
+func testBuilderMatchesFullBuild(t *testing.T, viaFile bool) {
 	s := newIncSite(t, map[string]string{
 		"site.toml":         "title = \"Inc\"\nauthor = \"Ann\"\n",
 		"index.md":          "Welcome. Start with [the first post](posts/a.md).\n",
@@ -108,6 +147,9 @@ func TestBuilderMatchesFullBuild(t *testing.T) {
 		"static/img/x.png":  "PNG",
 		"static/notes.html": "<p id=\"n\">notes</p>",
 	})
+	if viaFile {
+		s.throughCacheFile()
+	}
 	_, err := s.build()
 	require.NoError(t, err)
 

@@ -13,7 +13,6 @@ import (
 	"github.com/alecthomas/chroma/v2"
 	chromahtml "github.com/alecthomas/chroma/v2/formatters/html"
 	"github.com/alecthomas/chroma/v2/lexers"
-	"github.com/alecthomas/chroma/v2/styles"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/parser"
@@ -276,7 +275,7 @@ type codeRenderer struct {
 func newCodeRenderer(hl *highlightCache) *codeRenderer {
 	return &codeRenderer{
 		formatter: chromahtml.New(chromahtml.WithClasses(true)),
-		style:     styles.Get("github"),
+		style:     githubStyle(),
 		lexers:    map[string]chroma.Lexer{},
 		cache:     hl,
 	}

@@ -100,6 +100,9 @@ type output struct {
 	ids    map[string]bool
 	links  []htmlLink        // found in the HTML outside the Markdown
 	key    [sha256.Size]byte // jobKey, for Builder's cache
+	// digest is the SHA-256 of data, set when a Builder keeps the page
+	// (File.Identity); zero when not known.
+	digest [sha256.Size]byte
 }
 
 // job renders one HTML page of the bundle.

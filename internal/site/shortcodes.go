@@ -21,7 +21,6 @@ import (
 	"github.com/alecthomas/chroma/v2"
 	chromahtml "github.com/alecthomas/chroma/v2/formatters/html"
 	"github.com/alecthomas/chroma/v2/lexers"
-	"github.com/alecthomas/chroma/v2/styles"
 )
 
 // builtinShortcodes are Hugo's shortcodes island renders itself, each
@@ -855,7 +854,7 @@ func highlightHTML(lang, code, options string) string {
 		return fmt.Sprintf("<pre><code>%s</code></pre>", html.EscapeString(code))
 	}
 	var b bytes.Buffer
-	if err := chromahtml.New(opts...).Format(&b, styles.Get("github"), it); err != nil {
+	if err := chromahtml.New(opts...).Format(&b, githubStyle(), it); err != nil {
 		return fmt.Sprintf("<pre><code>%s</code></pre>", html.EscapeString(code))
 	}
 	return b.String()

@@ -9,7 +9,9 @@ package coretest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,6 +54,7 @@ func Run(t *testing.T, open Open) {
 		{"pins have holders", testHolders},
 		{"dag export and import", testDag},
 		{"site", testSite},
+		{"site changed against a base", testSiteChange},
 		{"names", testNames},
 		{"routing", testRouting},
 		{"keys", testKeys},
@@ -379,6 +382,71 @@ func testSite(t *testing.T, a core.API) {
 	requireCode(t, core.CodeNotFound, err)
 	_, err = a.Publish(ctx, core.PublishRequest{Site: dir(map[string]string{"a": "b"}), Key: "nope"})
 	requireCode(t, core.CodeNotFound, err)
+}
+
+// testSiteChange publishes versions as changes to the current one (Base,
+// Remove): each is the CID of the whole site added, and a base that is
+// not current, or a change that does not fit the base, is refused.
+func testSiteChange(t *testing.T, a core.API) {
+	ctx := context.Background()
+	site := map[string]string{"index.html": "home", "posts/a/index.html": "a", "posts/b/index.html": "b",
+		"img/x.png": "png", "tags/t/index.html": "t", "css/site.css": "body{}"}
+	for i := range 300 {
+		site[fmt.Sprintf("posts/p%03d/index.html", i)] = strings.Repeat(fmt.Sprint(i), 100)
+	}
+	v1, err := a.Publish(ctx, core.PublishRequest{Site: dir(site)})
+	require.NoError(t, err)
+
+	steps := []struct {
+		name    string
+		changed map[string]string
+		remove  []string
+	}{
+		{"a page changed, one added, one removed", map[string]string{"index.html": "new home", "posts/c/index.html": "c"}, []string{"posts/b/index.html"}},
+		{"a directory emptied", nil, []string{"tags/t/index.html"}},
+		{"a file where a directory was", map[string]string{"tags": "now a file"}, nil},
+		{"deep and new", map[string]string{"a/b/c/d.html": "d", "posts/p150/index.html": "edited"}, nil},
+	}
+	base := v1
+	for _, st := range steps {
+		for p := range site {
+			for _, r := range st.remove {
+				if p == r {
+					delete(site, p)
+				}
+			}
+			if _, ok := st.changed["tags"]; ok && strings.HasPrefix(p, "tags/") {
+				delete(site, p)
+			}
+		}
+		maps.Copy(site, st.changed)
+		v, err := a.Publish(ctx, core.PublishRequest{Site: dir(st.changed), Base: base.CID, Remove: st.remove})
+		require.NoError(t, err, st.name)
+		require.Equal(t, base.Version+1, v.Version, st.name)
+		whole := add(t, a, "site", dir(site))
+		require.Equal(t, whole.CID, v.CID, "%s: the CID of the whole site", st.name)
+		base = v
+	}
+
+	for _, tc := range []struct {
+		name string
+		req  core.PublishRequest
+		code core.Code
+	}{
+		{"a base that is not current", core.PublishRequest{Site: dir(map[string]string{"x.html": "x"}), Base: v1.CID}, core.CodeConflict},
+		{"a base that is no CID", core.PublishRequest{Site: dir(nil), Base: "nope"}, core.CodeInvalid},
+		{"a removed path the base lacks", core.PublishRequest{Site: dir(nil), Base: base.CID, Remove: []string{"nothing/here.html"}}, core.CodeInvalid},
+		{"a removed path that is no path", core.PublishRequest{Site: dir(nil), Base: base.CID, Remove: []string{"../up"}}, core.CodeInvalid},
+		{"removes without a base", core.PublishRequest{Site: dir(nil), Remove: []string{"index.html"}}, core.CodeInvalid},
+		{"a file changed and removed", core.PublishRequest{Site: dir(map[string]string{"index.html": "x"}), Base: base.CID, Remove: []string{"index.html"}}, core.CodeInvalid},
+		{"too many removes", core.PublishRequest{Site: dir(nil), Base: base.CID, Remove: make([]string, core.MaxPatchRemoves+1)}, core.CodeInvalid},
+	} {
+		_, err := a.Publish(ctx, tc.req)
+		requireCode(t, tc.code, err)
+	}
+	cur, err := a.History(ctx, core.HistoryRequest{})
+	require.NoError(t, err)
+	require.Equal(t, base.CID, cur.Versions[len(cur.Versions)-1].CID, "a refused change leaves the current version")
 }
 
 func testNames(t *testing.T, a core.API) {
