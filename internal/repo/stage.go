@@ -86,7 +86,11 @@ func (s *Stage) Put(ctx context.Context, b blocks.Block) error {
 	if err != nil || dup {
 		return err
 	}
-	if err := s.batch.Put(ctx, dshelp.MultihashToDsKey(c.Hash()), b.RawData()); err != nil {
+	// A block that arrived is written even when the fetch that wanted it
+	// was just canceled: keeping what arrived is the Stage's point, and a
+	// canceled context must not pass for a write error that ends it
+	// (flatfs's batch gives up waiting for a write slot on ctx).
+	if err := s.batch.Put(context.WithoutCancel(ctx), dshelp.MultihashToDsKey(c.Hash()), b.RawData()); err != nil {
 		return s.fail(fmt.Errorf("repo: stage block %s: %w", c, err))
 	}
 	return nil

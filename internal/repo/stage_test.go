@@ -184,3 +184,26 @@ func stageThenDie(t *testing.T, dir string) {
 	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGKILL))
 	select {} // SIGKILL ends the process here
 }
+
+// TestStageKeepsBlocksPutAfterCancel: a block that arrives as its fetch is
+// canceled is still staged, and the Stage stays usable, so the flush that
+// follows keeps it (node.TestFetchCanceledKeepsWhatArrived through a fetch).
+func TestStageKeepsBlocksPutAfterCancel(t *testing.T) {
+	r := openTestRepo(t, t.TempDir())
+	st, err := r.BeginStage(context.Background())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	// More big blocks than flatfs's batch has write slots, so a Put waits
+	// for one with the canceled context.
+	bs := append(randomBlocks(t, 64, 1<<20), randomBlocks(t, 4, 4<<10)...)
+	for _, b := range bs {
+		require.NoError(t, st.Put(canceled, b))
+	}
+	require.NoError(t, st.Err())
+	moved, err := st.Flush(context.Background())
+	require.NoError(t, err)
+	require.Len(t, moved, len(bs))
+	requireHas(t, r.Blockstore(), true, bs...)
+}
