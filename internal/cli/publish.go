@@ -173,7 +173,16 @@ Prints the CID, the version, /ipns/NAME and the local gateway's URLs.`,
 				if err != nil {
 					return fmt.Errorf("publish: %w", err)
 				}
-				v, err := publishBundle(ctx, a, req, b, st.lastFiles(), ids)
+				// A bundle started from the render cache holds only the pages
+				// it rendered again; sending the whole site takes a full build.
+				full := func() (*site.Bundle, error) {
+					fb, err := site.Build(ctx, cfg)
+					if err != nil {
+						return nil, describeBuildError(env, o.content, "the published version stays as it was", err)
+					}
+					return fb, nil
+				}
+				v, err := publishBundle(ctx, a, req, b, full, st.lastFiles(), ids)
 				if err != nil {
 					return err
 				}
@@ -305,15 +314,19 @@ func siteConfig(env *Env, content string, logger *slog.Logger) site.Config {
 // publishBundle publishes the built site b: when last, the files of the
 // version published before from the same folder, is still the current
 // version, as only the files changed since (PublishRequest.Base), else
-// whole. ids are b's files' identities.
-func publishBundle(ctx context.Context, a core.API, req core.PublishRequest, b *site.Bundle, last *publishedFiles, ids map[string]string) (core.Published, error) {
+// whole, from full() when b does not hold every file (site.Bundle.Complete).
+// ids are b's files' identities.
+func publishBundle(ctx context.Context, a core.API, req core.PublishRequest, b *site.Bundle, full func() (*site.Bundle, error),
+	last *publishedFiles, ids map[string]string) (core.Published, error) {
 	if last != nil {
 		var changed, removed []string
 		var size int64
+		held := true
 		for _, f := range b.Files() {
 			if last.Files[f.Path] != ids[f.Path] {
 				changed = append(changed, f.Path)
 				size += f.Size
+				held = held && f.Held()
 			}
 		}
 		for p := range last.Files {
@@ -321,7 +334,9 @@ func publishBundle(ctx context.Context, a core.API, req core.PublishRequest, b *
 				removed = append(removed, p)
 			}
 		}
-		if len(changed) <= core.MaxPatchFiles && size <= core.MaxPatchBytes && len(removed) <= core.MaxPatchRemoves {
+		// A page the render cache reused but the last publish did not have
+		// (its files record is older than the cache) is not held: whole.
+		if held && len(changed) <= core.MaxPatchFiles && size <= core.MaxPatchBytes && len(removed) <= core.MaxPatchRemoves {
 			d, err := bundleFiles(b, changed)
 			if err != nil {
 				return core.Published{}, err
@@ -334,6 +349,13 @@ func publishBundle(ctx context.Context, a core.API, req core.PublishRequest, b *
 			}
 			slog.Debug("publish: the version the change was made to is no longer current; sending the whole site", "err", err)
 		}
+	}
+	if !b.Complete() {
+		fb, err := full()
+		if err != nil {
+			return core.Published{}, err
+		}
+		b = fb
 	}
 	dir, err := bundleDir(b)
 	if err != nil {

@@ -98,7 +98,7 @@ func TestPublishSendsOnlyTheChange(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := &publishRecorder{conflict: tc.conflict}
-			v, err := publishBundle(context.Background(), r, core.PublishRequest{}, b, tc.last, ids)
+			v, err := publishBundle(context.Background(), r, core.PublishRequest{}, b, nil, tc.last, ids)
 			require.NoError(t, err)
 			require.Equal(t, "bafynew", v.CID)
 			require.Equal(t, tc.want, r.sent)

@@ -533,7 +533,11 @@ func (b *builder) assemble(outs []*output) *Bundle {
 		files = append(files, f)
 	}
 	for _, o := range outs {
-		files = append(files, File{Path: o.path, Data: o.data, Size: int64(len(o.data)), digest: o.digest})
+		f := File{Path: o.path, Data: o.data, Size: int64(len(o.data)), digest: o.digest}
+		if o.absent {
+			f.Size, f.absent = o.size, true
+		}
+		files = append(files, f)
 	}
 	add(siteCSSPath, b.theme.css)
 	add(syntaxCSS, syntaxStyleSheet())

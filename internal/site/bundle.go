@@ -31,7 +31,17 @@ type File struct {
 	settled bool      // see fileStamp.settledAt
 	// digest is the SHA-256 of Data when a Builder knew it; zero if not.
 	digest [sha256.Size]byte
+	// absent marks a page a Builder reused from a cache file, which keeps
+	// its digest and size but not its bytes (see Bundle.Complete).
+	absent bool
 }
+
+// Held reports whether the bundle holds the file's bytes (see
+// Bundle.Complete).
+func (f File) Held() bool { return !f.absent }
+
+// errAbsent is what reading a page the bundle does not hold gives.
+var errAbsent = errors.New("the page was reused from a render cache, which keeps no page bytes; build the site again without it")
 
 // Identity names the file's bytes across builds and processes: two files
 // of builds of one content folder with equal identities hold the same
@@ -69,6 +79,9 @@ func (f File) Identity() (string, error) {
 // page share its version; a static file by its path and stat, when the
 // stat can be trusted to show a change.
 func (f File) version() any {
+	if f.absent {
+		return nil // no bytes to point to: never taken for another file's
+	}
 	if f.src == "" {
 		v := dataVersion{n: len(f.Data)}
 		if len(f.Data) > 0 {
@@ -98,6 +111,9 @@ func (v staticVersion) FileVersion() any { return v }
 
 // Open returns the file's contents.
 func (f File) Open() (io.ReadCloser, error) {
+	if f.absent {
+		return nil, fmt.Errorf("site: open %s: %w", f.Path, errAbsent)
+	}
 	if f.src == "" {
 		return io.NopCloser(bytes.NewReader(f.Data)), nil
 	}
@@ -157,6 +173,20 @@ func newBundle(files []File, pages, static int) *Bundle {
 // are the bundle's own: read them, do not modify them.
 func (b *Bundle) Files() []File { return slices.Clone(b.files) }
 
+// Complete reports whether every file of the bundle can be read. A
+// Builder started from a cache file (LoadCache) reuses the pages it did not
+// render again by their digest alone: such a bundle tells which files
+// changed (File.Identity) and holds those, but it cannot be written or
+// sent whole.
+func (b *Bundle) Complete() bool {
+	for _, f := range b.files {
+		if f.absent {
+			return false
+		}
+	}
+	return true
+}
+
 // Pages is the number of HTML pages the build generated.
 func (b *Bundle) Pages() int { return b.pages }
 
@@ -186,6 +216,9 @@ func (fsys bundleFS) Open(name string) (fs.File, error) {
 	if i, ok := fsys.b.byPath[name]; ok {
 		f := fsys.b.files[i]
 		info := f.info()
+		if f.absent {
+			return nil, &fs.PathError{Op: "open", Path: name, Err: errAbsent}
+		}
 		if f.src == "" {
 			return &memFile{Reader: bytes.NewReader(f.Data), info: info}, nil
 		}
@@ -215,6 +248,9 @@ func (fsys bundleFS) ReadDir(name string) ([]fs.DirEntry, error) {
 func (fsys bundleFS) ReadFile(name string) ([]byte, error) {
 	if i, ok := fsys.b.byPath[name]; ok && fs.ValidPath(name) {
 		f := fsys.b.files[i]
+		if f.absent {
+			return nil, &fs.PathError{Op: "read", Path: name, Err: errAbsent}
+		}
 		if f.src == "" {
 			return slices.Clone(f.Data), nil
 		}

@@ -24,7 +24,10 @@ func (b *builder) render(ctx context.Context, ps *problems) ([]*output, error) {
 		p := pages[i]
 		env := b.renderKey(p)
 		hash, reused := b.cache.reuseRendering(p, b.res, b.fp, env)
-		if !reused {
+		switch {
+		case reused:
+		case p.lazyBody && !b.cache.loadBody(p, &mdPs[i]):
+		default:
 			if err := w.markdownFor(b.mdOpts).render(p, b.res, b.env, &mdPs[i]); err != nil {
 				mdPs[i].addf(p.file, 0, "rendering the Markdown failed: %v", err)
 			}

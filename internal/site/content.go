@@ -37,6 +37,9 @@ type page struct {
 	meta     meta
 	body     []byte // Markdown after the front matter; dropped once rendered
 	bodyLine int    // file line on which body starts
+	// lazyBody says body was not read: the page was parsed from a cache
+	// file (cache.loadBody reads it when the page is rendered again).
+	lazyBody bool
 	slug     string
 	dir      string // output directory: "posts/x", "resume", "" for home
 	// out is the page's HTML file in the bundle when it is not
@@ -239,7 +242,7 @@ func loadIsland(ctx context.Context, cfg Config, cache *cache, start time.Time, 
 		}
 	}
 
-	pages, err := readSources(ctx, cfg, dir, srcs, cache, start, ps)
+	pages, err := readSources(ctx, cfg, dir, srcs, cache, start, false, ps)
 	if err != nil {
 		return nil, err
 	}
@@ -298,7 +301,10 @@ func (c *content) exclude(p *page, reason string) {
 
 // readSources reads and parses the Markdown files srcs (paths in dir), in
 // parallel, through the cache; it returns the pages that parsed, in order.
-func readSources(ctx context.Context, cfg Config, dir string, srcs []string, cache *cache, start time.Time, ps *problems) ([]*page, error) {
+func readSources(ctx context.Context, cfg Config, dir string, srcs []string, cache *cache, start time.Time, hugo bool, ps *problems) ([]*page, error) {
+	if cache != nil {
+		cache.hugo = hugo
+	}
 	pages := make([]*page, len(srcs))
 	sources := make([]*source, len(srcs))
 	errs := make([]problems, len(srcs))
@@ -309,7 +315,7 @@ func readSources(ctx context.Context, cfg Config, dir string, srcs []string, cac
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			pages[i], sources[i] = cache.loadPage(dir, src, start, &errs[i])
+			pages[i], sources[i] = cache.loadPage(dir, src, start, hugo, &errs[i])
 			return nil
 		})
 	}

@@ -11,24 +11,31 @@ import (
 	"html/template"
 	"io"
 	"os"
+	"path/filepath"
+	"time"
+	"unsafe"
 )
 
 // A Builder's cache can be kept in a file between processes, so that
-// `island publish` after one edit renders again only what changed, as
-// `island serve` does in memory. The file holds what rendering made
-// (each source's Markdown rendered, by its content hash, and every page
-// with the key of what its layout saw), never what was parsed: every
-// source is still read and parsed, and every entry taken from the file is
-// checked exactly as the in-memory cache checks its own (content hash,
-// render key, link fingerprint, job key), so a file from another site, an
-// older state of this one, or another configuration is only a cache miss.
-// What the checks cannot see (another island, which may render the same
-// input differently; a damaged file) is told by the file's tag and
-// checksum: such a file is ignored as a whole.
+// `island publish` after one edit reads, parses and renders again only
+// what changed, as `island serve` does in memory. The file holds, per
+// source, its stat and content hash with what parsing it gave (the front
+// matter of island's own layout) and its Markdown rendered, and per page
+// the key of what its layout saw and the digest and size of what it made,
+// never the page's bytes: a page reused from the file is known by its
+// digest (File.Identity), which is all a publish of the change needs, and
+// the file stays small enough to read and write on every publish. Every
+// entry taken from the file is checked exactly as the in-memory cache
+// checks its own (stat or content hash, render key, link fingerprint, job
+// key), so a file from another site, an older state of this one, or
+// another configuration is only a cache miss. What the checks cannot see
+// (another island, which may render the same input differently; a damaged
+// file) is told by the file's tag and checksum: such a file is ignored as
+// a whole.
 
 // cacheFileMagic starts every cache file; its number changes whenever
 // what the file holds or how it is written changes.
-const cacheFileMagic = "island render cache 2\n"
+const cacheFileMagic = "island render cache 3\n"
 
 // maxCacheFile bounds the cache file read back: a site whose rendered
 // pages are larger simply builds from scratch.
@@ -83,8 +90,7 @@ func (b *Builder) LoadCache(file, tag string) error {
 }
 
 // encode writes the cache to w: magic, tag, content directory, the
-// renderings by source, the pages by bundle path, then a CRC-32C of all
-// before it. It streams: the pages are most of it, already in memory.
+// sources, the pages by bundle path, then a CRC-32C of all before it.
 func (c *cache) encode(w io.Writer, contentDir, tag string) error {
 	crc := crc32.New(crcTable)
 	bw := bufio.NewWriterSize(io.MultiWriter(w, crc), 1<<16)
@@ -92,20 +98,26 @@ func (c *cache) encode(w io.Writer, contentDir, tag string) error {
 	bw.WriteString(cacheFileMagic)
 	e.str(tag)
 	e.str(contentDir)
-	n := 0
-	for _, s := range c.sources {
-		if s.md != nil {
-			n++
-		}
-	}
-	e.uint(uint64(n))
+	e.uint(uint64(len(c.sources)))
 	for src, s := range c.sources {
+		e.str(src)
+		e.stamp(s.stamp)
+		e.bool(s.settled)
+		e.sum(s.hash)
+		// A Hugo site's pages need their raw front matter, which the file
+		// does not keep: they are parsed again.
+		if p := s.parsed; p != nil && !c.hugo && storableTime(p.meta.Date) {
+			e.bool(true)
+			e.page(p)
+		} else {
+			e.bool(false)
+		}
 		r := s.md
 		if r == nil {
+			e.bool(false)
 			continue
 		}
-		e.str(src)
-		e.sum(s.hash)
+		e.bool(true)
 		e.str(string(r.content))
 		e.str(r.summary)
 		e.uint(uint64(len(r.links)))
@@ -134,7 +146,7 @@ func (c *cache) encode(w io.Writer, contentDir, tag string) error {
 		e.sum(o.key)
 		e.sum(o.fp)
 		e.sum(o.digest)
-		e.bytes(o.data)
+		e.uint(uint64(o.size))
 		e.uint(uint64(len(o.ids)))
 		for id := range o.ids {
 			e.str(id)
@@ -151,6 +163,25 @@ func (c *cache) encode(w io.Writer, contentDir, tag string) error {
 	_, err := w.Write(binary.LittleEndian.AppendUint32(nil, crc.Sum32()))
 	return err
 }
+
+// storableTime says the file can give t back exactly, zone included: the
+// zero time, UTC, or a fixed zone (what parsing a date with an offset
+// gives). A time in the local zone, which another process may have
+// otherwise, is not stored; its page is parsed again.
+func storableTime(t time.Time) bool {
+	if t == (time.Time{}) || t.Location() == time.UTC {
+		return true
+	}
+	name, _ := t.Zone()
+	return t.Location() != time.Local && t.Location().String() == name
+}
+
+// Kinds of stored times.
+const (
+	timeZero = iota
+	timeUTC
+	timeFixed
+)
 
 // encodeBytes is encode into memory.
 func (c *cache) encodeBytes(contentDir, tag string) []byte {
@@ -176,6 +207,63 @@ func (e *cacheEncoder) bytes(b []byte) {
 	e.buf.Write(b)
 }
 
+func (e *cacheEncoder) int(v int64) { e.buf.Write(binary.AppendVarint(e.tmp[:0], v)) }
+
+func (e *cacheEncoder) strs(ss []string) {
+	e.uint(uint64(len(ss)))
+	for _, s := range ss {
+		e.str(s)
+	}
+}
+
+func (e *cacheEncoder) stamp(s fileStamp) {
+	e.int(s.size)
+	e.int(s.mtime)
+	e.int(s.ctime)
+	e.uint(s.dev)
+	e.uint(s.ino)
+}
+
+// time writes a time storableTime accepts.
+func (e *cacheEncoder) time(t time.Time) {
+	switch name, off := t.Zone(); {
+	case t == (time.Time{}):
+		e.uint(timeZero)
+	case t.Location() == time.UTC:
+		e.uint(timeUTC)
+		e.int(t.Unix())
+		e.int(int64(t.Nanosecond()))
+	default:
+		e.uint(timeFixed)
+		e.int(t.Unix())
+		e.int(int64(t.Nanosecond()))
+		e.str(name)
+		e.int(int64(off))
+	}
+}
+
+// page writes what parsePage makes of a file of island's own layout,
+// but its body.
+func (e *cacheEncoder) page(p *page) {
+	m := &p.meta
+	e.str(m.Title)
+	e.time(m.Date)
+	e.bool(m.Draft)
+	e.strs(m.Tags)
+	e.str(m.Summary)
+	e.str(m.Slug)
+	e.int(int64(m.Weight))
+	e.str(m.Layout)
+	e.str(m.Description)
+	e.uint(uint64(len(m.keyLines)))
+	for k, l := range m.keyLines {
+		e.str(k)
+		e.int(int64(l))
+	}
+	e.strs(m.unknown)
+	e.int(int64(p.bodyLine))
+}
+
 func (e *cacheEncoder) sum(s [sha256.Size]byte) { e.buf.Write(s[:]) }
 
 func (e *cacheEncoder) bool(v bool) {
@@ -198,7 +286,8 @@ func (e *cacheEncoder) resolved(r resolved) {
 // errCacheFormat is what any malformed cache file gives.
 var errCacheFormat = errors.New("not a cache file of this island, or damaged")
 
-// decodeCache reads what encode wrote, for contentDir and tag only.
+// decodeCache reads what encode wrote, for contentDir and tag only. The
+// strings it returns share data's memory, which must not change after.
 func decodeCache(data []byte, contentDir, tag string) (*cache, error) {
 	if len(data) < len(cacheFileMagic)+4 || string(data[:len(cacheFileMagic)]) != cacheFileMagic {
 		return nil, errCacheFormat
@@ -214,24 +303,35 @@ func decodeCache(data []byte, contentDir, tag string) (*cache, error) {
 	if d.str() != contentDir {
 		return nil, errors.New("of another content directory")
 	}
-	c := &cache{sources: map[string]*source{}, outputs: map[string]*cachedOutput{}}
-	for n := d.count(); n > 0 && d.err == nil; n-- {
+	n := d.count()
+	c := &cache{sources: make(map[string]*source, n), outputs: map[string]*cachedOutput{}}
+	for ; n > 0 && d.err == nil; n-- {
 		src := d.str()
-		s := &source{hash: d.sum()}
-		r := &rendering{content: template.HTML(d.str()), summary: d.str()}
-		for k := d.count(); k > 0 && d.err == nil; k-- {
-			r.links = append(r.links, mdLink{line: int(d.uint()), raw: d.str(), res: d.resolved(), key: d.str()})
+		s := &source{stamp: d.stamp(), settled: d.bool(), hash: d.sum()}
+		if d.bool() {
+			s.parsed, s.fromFile = d.page(src, contentDir), true
 		}
-		for k := d.count(); k > 0 && d.err == nil; k-- {
-			r.refs = append(r.refs, refUse{from: loc{dir: d.str(), file: d.str(), src: d.str()}, arg: d.str(), href: d.str(), err: d.str()})
+		if d.bool() {
+			r := &rendering{content: template.HTML(d.str()), summary: d.str()}
+			for k := d.count(); k > 0 && d.err == nil; k-- {
+				r.links = append(r.links, mdLink{line: int(d.uint()), raw: d.str(), res: d.resolved(), key: d.str()})
+			}
+			for k := d.count(); k > 0 && d.err == nil; k-- {
+				r.refs = append(r.refs, refUse{from: loc{dir: d.str(), file: d.str(), src: d.str()}, arg: d.str(), href: d.str(), err: d.str()})
+			}
+			r.hash, r.fp, r.env = d.sum(), d.sum(), d.sum()
+			s.md = r
 		}
-		r.hash, r.fp, r.env = d.sum(), d.sum(), d.sum()
-		s.md = r
 		c.sources[src] = s
 	}
-	for n := d.count(); n > 0 && d.err == nil; n-- {
+	n = d.count()
+	c.outputs = make(map[string]*cachedOutput, n)
+	for ; n > 0 && d.err == nil; n-- {
 		p := d.str()
-		o := &cachedOutput{key: d.sum(), fp: d.sum(), digest: d.sum(), data: d.bytes()}
+		o := &cachedOutput{key: d.sum(), fp: d.sum(), digest: d.sum(), absent: true}
+		if o.size = int64(d.uint()); o.size < 0 {
+			d.fail()
+		}
 		k := d.count()
 		o.ids = make(map[string]bool, k)
 		for ; k > 0 && d.err == nil; k-- {
@@ -281,28 +381,79 @@ func (d *cacheDecoder) count() int {
 	return int(v)
 }
 
+func (d *cacheDecoder) int() int64 {
+	v, n := binary.Varint(d.data)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.data = d.data[n:]
+	return v
+}
+
+// str shares the file's bytes, read once and never written to: the
+// rendered Markdown is the bulk of the file, and copying it would double
+// the time LoadCache takes and the memory it holds.
 func (d *cacheDecoder) str() string {
 	n := d.uint()
 	if n > uint64(len(d.data)) {
 		d.fail()
 		return ""
 	}
-	s := string(d.data[:n])
+	if n == 0 {
+		return ""
+	}
+	s := unsafe.String(&d.data[0], int(n))
 	d.data = d.data[n:]
 	return s
 }
 
-func (d *cacheDecoder) bytes() []byte {
-	n := d.uint()
-	if n > uint64(len(d.data)) {
-		d.fail()
-		return nil
+func (d *cacheDecoder) strs() []string {
+	var out []string
+	for k := d.count(); k > 0 && d.err == nil; k-- {
+		out = append(out, d.str())
 	}
-	// Shared with the file's bytes, read once and never written to: pages
-	// are the bulk of the file, and copying them would double its memory.
-	b := d.data[:n:n]
-	d.data = d.data[n:]
-	return b
+	return out
+}
+
+func (d *cacheDecoder) stamp() fileStamp {
+	return fileStamp{size: d.int(), mtime: d.int(), ctime: d.int(), dev: d.uint(), ino: d.uint()}
+}
+
+func (d *cacheDecoder) time() time.Time {
+	switch d.uint() {
+	case timeZero:
+		return time.Time{}
+	case timeUTC:
+		return time.Unix(d.int(), d.int()).UTC()
+	case timeFixed:
+		sec, nsec := d.int(), d.int()
+		name, off := d.str(), d.int()
+		if off != int64(int32(off)) {
+			d.fail()
+			return time.Time{}
+		}
+		return time.Unix(sec, nsec).In(time.FixedZone(name, int(off)))
+	}
+	d.fail()
+	return time.Time{}
+}
+
+// page reads what cacheEncoder.page wrote: a parsed page without its
+// body, which cache.loadBody reads when the page is rendered again.
+func (d *cacheDecoder) page(src, contentDir string) *page {
+	p := &page{src: src, file: filepath.Join(contentDir, filepath.FromSlash(src)), lazyBody: true}
+	m := &p.meta
+	m.Title, m.Date, m.Draft, m.Tags = d.str(), d.time(), d.bool(), d.strs()
+	m.Summary, m.Slug, m.Weight, m.Layout, m.Description = d.str(), d.str(), int(d.int()), d.str(), d.str()
+	k := d.count()
+	m.keyLines = make(map[string]int, k)
+	for ; k > 0 && d.err == nil; k-- {
+		m.keyLines[d.str()] = int(d.int())
+	}
+	m.unknown = d.strs()
+	p.bodyLine = int(d.int())
+	return p
 }
 
 func (d *cacheDecoder) sum() (out [sha256.Size]byte) {

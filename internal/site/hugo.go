@@ -162,7 +162,7 @@ func loadHugo(ctx context.Context, cfg Config, root string, cache *cache, start 
 			"layouts", h.layouts[0], "templates", others)
 	}
 	tree := walkHugoContent(cfg, h.srcDir, ps)
-	pages, err := readSources(ctx, cfg, h.srcDir, tree.srcs, cache, start, ps)
+	pages, err := readSources(ctx, cfg, h.srcDir, tree.srcs, cache, start, true, ps)
 	if err != nil {
 		return nil, err
 	}

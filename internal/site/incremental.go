@@ -61,7 +61,17 @@ func NewBuilder(cfg Config) *Builder {
 func (b *Builder) Build(ctx context.Context) (*Bundle, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return build(ctx, b.cfg, b.cache)
+	bundle, err := build(ctx, b.cfg, b.cache)
+	if raced := b.cache.raced; len(raced) > 0 {
+		// A file parsed from the cache file changed before its body was
+		// read: forget it, so that this build reads it whole.
+		b.cache.raced = nil
+		for _, src := range raced {
+			delete(b.cache.sources, src)
+		}
+		bundle, err = build(ctx, b.cfg, b.cache)
+	}
+	return bundle, err
 }
 
 // cache is what a Builder keeps between builds. Every entry is checked
@@ -72,6 +82,12 @@ func (b *Builder) Build(ctx context.Context) (*Bundle, error) {
 type cache struct {
 	sources map[string]*source       // by content path: "posts/x.md"
 	outputs map[string]*cachedOutput // by bundle path: "posts/x/index.html"
+	// hugo says the last build was of a Hugo site, whose parsed pages a
+	// cache file does not keep (see source.fromFile).
+	hugo bool
+	// raced lists the sources loadBody found changed during the build.
+	mu    sync.Mutex
+	raced []string
 	// clock, when set, replaces time.Now as the time a build starts, so
 	// that tests can have files settle without waiting.
 	clock func() time.Time
@@ -95,6 +111,11 @@ type source struct {
 	hash    [sha256.Size]byte
 	parsed  *page      // as parsed, before any build touched it; never modified
 	md      *rendering // nil until rendered
+	// fromFile says parsed came from a cache file (LoadCache): it has
+	// neither the page's body (read again if the page must be rendered
+	// again: page.lazyBody) nor its front matter's raw values, which only
+	// a Hugo site reads.
+	fromFile bool
 }
 
 // page returns a copy of the parsed page for one build to fill in.
@@ -120,6 +141,10 @@ type cachedOutput struct {
 	fp     [sha256.Size]byte // of the resolver its links were last resolved by
 	digest [sha256.Size]byte // of data
 	data   []byte
+	// absent says the page came from a cache file, which keeps its digest
+	// and size but not its bytes: data is nil.
+	absent bool
+	size   int64
 	ids    map[string]bool
 	links  []htmlLink
 }
@@ -144,8 +169,10 @@ func (s fileStamp) settledAt(t time.Time) bool {
 // loadPage is readPage with the cache: a file whose stamp is settled and
 // unchanged is not read; one whose bytes are unchanged is not parsed. It
 // also returns the source record to keep, nil when the page is unusable.
-// start is when the build started, before anything was read.
-func (c *cache) loadPage(dir, src string, start time.Time, ps *problems) (*page, *source) {
+// start is when the build started, before anything was read. hugo says
+// the site is a Hugo site's, whose pages need what a cache file's parsed
+// pages leave out.
+func (c *cache) loadPage(dir, src string, start time.Time, hugo bool, ps *problems) (*page, *source) {
 	if c == nil {
 		return readPage(dir, src, ps), nil
 	}
@@ -161,7 +188,8 @@ func (c *cache) loadPage(dir, src string, start time.Time, ps *problems) (*page,
 	}
 	stamp := stampOf(info)
 	old := c.sources[src]
-	if old != nil && old.settled && old.stamp == stamp && old.parsed != nil {
+	parsed := old != nil && old.parsed != nil && !(hugo && old.fromFile)
+	if parsed && old.settled && old.stamp == stamp {
 		return old.page(), old
 	}
 	data, err := os.ReadFile(file)
@@ -170,7 +198,7 @@ func (c *cache) loadPage(dir, src string, start time.Time, ps *problems) (*page,
 		return nil, nil
 	}
 	s := &source{stamp: stamp, settled: stamp.settledAt(start), hash: sha256.Sum256(data)}
-	if old != nil && old.hash == s.hash && old.parsed != nil {
+	if parsed && old.hash == s.hash && !old.fromFile {
 		s.parsed, s.md = old.parsed, old.md // touched, not changed
 		return s.page(), s
 	}
@@ -178,9 +206,38 @@ func (c *cache) loadPage(dir, src string, start time.Time, ps *problems) (*page,
 		return nil, nil
 	}
 	if old != nil && old.hash == s.hash {
-		s.md = old.md // a cache file's rendering (LoadCache): it keeps no parsed pages
+		s.md = old.md // a cache file's rendering (LoadCache)
 	}
 	return s.page(), s
+}
+
+// errSourceRaced marks a page whose file changed between the stat that
+// let its parse come from a cache file and the read of its body: the
+// Builder builds again, reading it afresh.
+const errSourceRaced = "changed while the site was being built; build again"
+
+// loadBody reads again the body of a page parsed from a cache file, which
+// keeps none, when the page must be rendered again. The file must still
+// hold the bytes the parse was of; if not, it changed during the build,
+// which the Builder notes to build again (see Builder.Build).
+func (c *cache) loadBody(p *page, ps *problems) bool {
+	s := c.sources[p.src]
+	data, err := os.ReadFile(p.file)
+	if err != nil || s == nil || sha256.Sum256(data) != s.hash {
+		c.mu.Lock()
+		c.raced = append(c.raced, p.src)
+		c.mu.Unlock()
+		ps.addf(p.file, 0, "%s", errSourceRaced)
+		return false
+	}
+	var discard problems // the same bytes parsed without a problem before
+	np := parsePage(p.file, p.src, data, &discard)
+	if np == nil {
+		ps.addf(p.file, 0, "%s", errSourceRaced)
+		return false
+	}
+	p.body, p.bodyLine, p.lazyBody = np.body, np.bodyLine, false
+	return true
 }
 
 // keepSources replaces the sources with those of this build, dropping
@@ -272,7 +329,8 @@ func (c *cache) reuseOutput(j job, dir string, key [sha256.Size]byte, res *resol
 			}
 		}
 	}
-	return &output{path: j.path, data: o.data, page: j.page, layout: j.layout, ids: o.ids, links: o.links, key: key, digest: o.digest}
+	return &output{path: j.path, data: o.data, page: j.page, layout: j.layout, ids: o.ids, links: o.links, key: key, digest: o.digest,
+		absent: o.absent, size: o.size}
 }
 
 // keepOutputs replaces the cached pages with those of this build.
@@ -282,7 +340,11 @@ func (c *cache) keepOutputs(outs []*output, fp [sha256.Size]byte) {
 		if o.digest == ([sha256.Size]byte{}) {
 			o.digest = sha256.Sum256(o.data)
 		}
-		c.outputs[o.path] = &cachedOutput{key: o.key, fp: fp, data: o.data, ids: o.ids, links: o.links, digest: o.digest}
+		size := int64(len(o.data))
+		if o.absent {
+			size = o.size
+		}
+		c.outputs[o.path] = &cachedOutput{key: o.key, fp: fp, data: o.data, absent: o.absent, size: size, ids: o.ids, links: o.links, digest: o.digest}
 	}
 }
 

@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
-	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
 	"runtime"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -107,11 +105,7 @@ func (s *incSite) build() (*Bundle, error) {
 		return nil, incErr
 	}
 	require.NoError(s.t, incErr)
-	want, got := readAll(s.t, full), readAll(s.t, inc)
-	require.Equal(s.t, slices.Sorted(maps.Keys(want)), slices.Sorted(maps.Keys(got)))
-	for p := range want {
-		require.Equal(s.t, string(want[p]), string(got[p]), "%s differs from a full build", p)
-	}
+	requireSameFiles(s.t, full, inc)
 	require.Equal(s.t, full.Pages(), inc.Pages())
 	require.Equal(s.t, full.StaticFiles(), inc.StaticFiles())
 	return inc, nil
@@ -291,7 +285,7 @@ func TestBuilderNoticesChangesStatMisses(t *testing.T) {
 	c := &cache{}
 	var ps problems
 	later := time.Now().Add(racyWindow + time.Second) // as if built a while after the write
-	_, first := c.loadPage(dir, "posts/a.md", later, &ps)
+	_, first := c.loadPage(dir, "posts/a.md", later, false, &ps)
 	require.True(t, first.settled)
 	c.keepSources([]*source{first})
 
@@ -305,7 +299,7 @@ func TestBuilderNoticesChangesStatMisses(t *testing.T) {
 	require.Equal(t, before.Size(), after.Size())
 	require.Equal(t, before.ModTime(), after.ModTime())
 
-	p, second := c.loadPage(dir, "posts/a.md", later, &ps)
+	p, second := c.loadPage(dir, "posts/a.md", later, false, &ps)
 	require.NotSame(t, first, second, "the file is read again")
 	require.Contains(t, string(p.body), "Body two.")
 	require.Empty(t, ps)
@@ -318,19 +312,19 @@ func TestBuilderRacyFiles(t *testing.T) {
 	dir := writeSite(t, map[string]string{"posts/a.md": incPost("A", "2024-01-01", "", "Body one.")})
 	c := &cache{}
 	var ps problems
-	p, src := c.loadPage(dir, "posts/a.md", time.Now(), &ps)
+	p, src := c.loadPage(dir, "posts/a.md", time.Now(), false, &ps)
 	require.NotNil(t, p)
 	require.False(t, src.settled, "a file written just now is not settled")
 	c.keepSources([]*source{src})
-	p2, src2 := c.loadPage(dir, "posts/a.md", time.Now(), &ps)
+	p2, src2 := c.loadPage(dir, "posts/a.md", time.Now(), false, &ps)
 	require.NotSame(t, src, src2, "an unsettled file is read again")
 	require.Same(t, src.parsed, src2.parsed, "and, unchanged, not parsed again")
 	require.Equal(t, p.meta.Title, p2.meta.Title)
 	later := time.Now().Add(racyWindow + time.Second)
-	_, src3 := c.loadPage(dir, "posts/a.md", later, &ps)
+	_, src3 := c.loadPage(dir, "posts/a.md", later, false, &ps)
 	require.True(t, src3.settled)
 	c.keepSources([]*source{src3})
-	_, src4 := c.loadPage(dir, "posts/a.md", later, &ps)
+	_, src4 := c.loadPage(dir, "posts/a.md", later, false, &ps)
 	require.Same(t, src3, src4, "a settled, unchanged file is not read")
 	require.Empty(t, ps)
 }

@@ -103,6 +103,10 @@ type output struct {
 	// digest is the SHA-256 of data, set when a Builder keeps the page
 	// (File.Identity); zero when not known.
 	digest [sha256.Size]byte
+	// absent is set on a page reused from a cache file, which keeps no
+	// page bytes: data is nil and size its length.
+	absent bool
+	size   int64
 }
 
 // job renders one HTML page of the bundle.

@@ -3,6 +3,7 @@ package site
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -67,6 +68,38 @@ func readAll(t testing.TB, b *Bundle) map[string][]byte {
 		out[f.Path] = data
 	}
 	return out
+}
+
+// requireSameFiles requires got to have the files of want, a complete
+// bundle, with their bytes; a page got reused from a cache file, which
+// keeps no page bytes, must have the digest and size of want's.
+func requireSameFiles(t testing.TB, want, got *Bundle) {
+	t.Helper()
+	wantData := readAll(t, want)
+	var paths []string
+	for _, f := range got.Files() {
+		paths = append(paths, f.Path)
+		w, ok := wantData[f.Path]
+		require.True(t, ok, "%s is not in the full build", f.Path)
+		if !f.absent {
+			require.Equal(t, string(w), string(readFile(t, f)), "%s differs from a full build", f.Path)
+			continue
+		}
+		sum := sha256.Sum256(w)
+		require.Equal(t, sum, f.digest, "%s (reused from the cache file) differs from a full build", f.Path)
+		require.EqualValues(t, len(w), f.Size, f.Path)
+	}
+	require.ElementsMatch(t, slices.Collect(maps.Keys(wantData)), paths)
+}
+
+func readFile(t testing.TB, f File) []byte {
+	t.Helper()
+	r, err := f.Open()
+	require.NoError(t, err)
+	defer r.Close()
+	data, err := io.ReadAll(r)
+	require.NoError(t, err)
+	return data
 }
 
 func TestGolden(t *testing.T) {

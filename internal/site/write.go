@@ -20,6 +20,9 @@ import (
 // a directory that does not look like a previous build (no index.html) or
 // that holds the content the bundle was built from.
 func WriteDir(b *Bundle, out string) error {
+	if !b.Complete() {
+		return fmt.Errorf("site: write %s: %w", out, errAbsent)
+	}
 	if err := checkOut(b, out); err != nil {
 		return err
 	}
