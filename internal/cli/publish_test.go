@@ -362,6 +362,23 @@ func TestPublishEditThroughDaemonIsFullBuild(t *testing.T) {
 		{"a post removed", func() {
 			require.NoError(t, os.Remove(filepath.Join(content, "posts", "third.md")))
 		}, map[string]string{"atom.xml": "Hello again"}},
+		{"a post made a draft", func() {
+			writeContent(t, env, map[string]string{"posts/other.md": "---\ntitle: Other\ndate: 2024-01-01\ntags: [bgp]\ndraft: true\n---\nOther words.\n"})
+		}, map[string]string{"posts/index.html": "Hello again"}},
+		{"the draft published, dated later", func() {
+			writeContent(t, env, map[string]string{"posts/other.md": "---\ntitle: Other\ndate: 2024-02-01\ntags: [bgp]\n---\nOther words.\n"})
+		}, map[string]string{"posts/index.html": "Other", "tags/bgp/index.html": "Other"}},
+		// The render cache holds no page bytes: without the list of the
+		// files published last, the whole site is sent, from a full build.
+		{"the files published last forgotten", func() {
+			stamps, err := filepath.Glob(filepath.Join(repoDir, stampDir, "*.files"))
+			require.NoError(t, err)
+			require.NotEmpty(t, stamps)
+			for _, f := range stamps {
+				require.NoError(t, os.Remove(f))
+			}
+			writeContent(t, env, map[string]string{"posts/hello.md": "---\ntitle: Hello once more\ndate: 2024-01-02\ntags: [bgp, dht]\n---\nEdited words.\n"})
+		}, map[string]string{"posts/index.html": "Hello once more", "posts/hello/index.html": "Hello once more"}},
 		{"the render cache damaged", func() {
 			file := filepath.Join(repoDir, renderCacheDir, caches[0].Name())
 			data, err := os.ReadFile(file)

@@ -153,6 +153,8 @@ func testBuilderMatchesFullBuild(t *testing.T, viaFile bool) {
 		{"a body", func() { s.edit("posts/b.md", "Second.", "Second, longer now.") }, ""},
 		{"a title", func() { s.edit("posts/a.md", "title: A", "title: A, retitled") }, ""},
 		{"tags", func() { s.edit("posts/e.md", "tags: []", "tags: [go, rust]") }, ""},
+		{"a date", func() { s.edit("posts/e.md", "date: 2024-05-01", "date: 2023-12-01") }, ""},
+		{"a date with a zone", func() { s.edit("posts/e.md", "date: 2023-12-01", "date: 2024-05-01T09:30:00+02:00") }, ""},
 		{"a post added", func() { s.write("posts/f.md", incPost("F", "2024-06-01", "rust", "Sixth, see [E](e.md).")) }, ""},
 		{"a post deleted", func() { s.remove("posts/a.md") }, "posts/a.md does not exist"},
 		{"the links fixed", func() {
