@@ -543,7 +543,11 @@ func TestKnownEntries(t *testing.T) {
 
 	t.Run("not in the store", func(t *testing.T) {
 		empty, _ := memDAG(t)
-		_, err := AddNode(ctx, empty, ".", nest(map[string]files.Node{"index.html": known["index.html"], "a.html": files.NewBytesFile([]byte("a"))}), Options{})
+		_, err := AddNode(ctx, empty, ".", nest(map[string]files.Node{"index.html": known["index.html"], "a.html": files.NewBytesFile([]byte("a"))}), Options{Base: base.Root})
 		require.ErrorContains(t, err, "is not in the repo")
+	})
+	t.Run("without a base", func(t *testing.T) {
+		_, err := AddNode(ctx, dag, ".", nest(map[string]files.Node{"index.html": known["index.html"]}), Options{})
+		require.ErrorContains(t, err, "without Options.Base")
 	})
 }

@@ -60,10 +60,11 @@ type Options struct {
 // Known is an entry of a tree to import that is already stored: a file or
 // a whole directory taken as it is from an earlier import (a version a
 // site is edited from), by its CID and the cumulative size its parent's
-// link records. It is added to its directory as it is, without being read
-// or listed below it: Result.Entries has it as one entry, Result.Reused
-// has its CID. The store must hold its root node, and the import must
-// have made it with this package's profile for the result to be the
+// link records. It is linked from its directory as it is, without being
+// read or listed below it: Result.Entries has it as one entry,
+// Result.Reused has its CID. It must be part of Options.Base's DAG, which
+// the store must hold (the import checks Base's root), and the import
+// must have made it with this package's profile for the result to be the
 // same as importing its files again.
 type Known struct {
 	Cid   cid.Cid
@@ -252,6 +253,65 @@ type importer struct {
 	prevStored bool
 	// reused are the roots taken from prev unchanged (Result.Reused).
 	reused []cid.Cid
+	// baseChecked says Options.Base's root was found in the store.
+	baseChecked bool
+}
+
+// checkBase makes sure, once, that the store holds Options.Base, the DAG
+// Known entries come from.
+func (im *importer) checkBase(ctx context.Context) error {
+	if im.baseChecked {
+		return nil
+	}
+	if !im.opts.Base.Defined() {
+		return errors.New("a known entry without Options.Base, the stored version it comes from")
+	}
+	switch _, err := im.dag.Get(ctx, im.opts.Base); {
+	case ipld.IsNotFound(err):
+		return fmt.Errorf("the base %s of its known entries is not in the repo", im.opts.Base)
+	case err != nil:
+		return fmt.Errorf("read the base %s: %w", im.opts.Base, err)
+	}
+	im.baseChecked = true
+	return nil
+}
+
+// linkNode stands for a Known entry in the directory it is added to:
+// boxo's directories link a child by its CID and cumulative size alone
+// (ipld.MakeLink), so its node need not be read. It embeds a nil Node so
+// that any other use, which would need the node's bytes, fails loudly
+// rather than write or link something else.
+type linkNode struct {
+	ipld.Node
+	c    cid.Cid
+	size uint64
+}
+
+func (n *linkNode) Cid() cid.Cid             { return n.c }
+func (n *linkNode) Size() (uint64, error)    { return n.size, nil }
+func (n *linkNode) String() string           { return n.c.String() }
+func (n *linkNode) Loggable() map[string]any { return map[string]any{"node": n.c.String()} }
+
+// skipLinkNodes is the DAG directories are built on: a HAMT shard writes
+// each child it is given (hamt.Shard.Swap), and a linkNode's block is in
+// the store already (checkBase), so it is not written again.
+type skipLinkNodes struct{ ipld.DAGService }
+
+func (d skipLinkNodes) Add(ctx context.Context, nd ipld.Node) error {
+	if _, ok := nd.(*linkNode); ok {
+		return nil
+	}
+	return d.DAGService.Add(ctx, nd)
+}
+
+func (d skipLinkNodes) AddMany(ctx context.Context, nds []ipld.Node) error {
+	keep := make([]ipld.Node, 0, len(nds))
+	for _, nd := range nds {
+		if _, ok := nd.(*linkNode); !ok {
+			keep = append(keep, nd)
+		}
+	}
+	return d.DAGService.AddMany(ctx, keep)
 }
 
 // child is an imported entry: its node, or when the cache vouched for a
@@ -284,9 +344,12 @@ func (im *importer) entry(ctx context.Context, display string, nd files.Node, de
 		if nd == nil || !nd.Cid.Defined() {
 			return child{}, &entryError{display, errors.New("a known entry without a CID")}
 		}
-		// Read (nodeOf) only when its directory is built; src is nil, so
-		// a node the store lacks is an error, not a file to read again.
-		ch = child{cid: nd.Cid, size: nd.Tsize, cached: true}
+		if err := im.checkBase(ctx); err != nil {
+			return child{}, &entryError{display, err}
+		}
+		// Linked by its CID and size (linkNode), never read: a directory of
+		// thousands of entries, one of them changed, reads none of the rest.
+		ch = child{nd: &linkNode{c: nd.Cid, size: nd.Tsize}, cid: nd.Cid, size: nd.Tsize, cached: true}
 		im.reused = append(im.reused, nd.Cid)
 	case *files.Symlink: // before File, which it implements (reading its target)
 		ch, err = im.symlink(ctx, display, nd.Target)
@@ -321,7 +384,7 @@ func (im *importer) dir(ctx context.Context, display string, d files.Directory, 
 	)
 	// build starts the directory, adding the children held so far.
 	build := func() error {
-		if dir, err = NewDirectory(im.buf); err != nil {
+		if dir, err = NewDirectory(skipLinkNodes{im.buf}); err != nil {
 			return entryErr(display, err)
 		}
 		for i, h := range held {
