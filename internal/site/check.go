@@ -38,11 +38,13 @@ func (b *builder) render(ctx context.Context, ps *problems) ([]*output, error) {
 		switch {
 		case b.cache == nil:
 		case reused:
-			e.key = entryKey(e, hash)
+			e.key, e.meta = entryKey(e, &hash), entryKey(e, nil)
 		case len(mdPs[i]) == 0:
-			e.key = entryKey(e, b.cache.keepRendering(p, b.fp, env))
+			h := b.cache.keepRendering(p, b.fp, env)
+			e.key, e.meta = entryKey(e, &h), entryKey(e, nil)
 		default: // not kept, but other pages' keys still need this one's
-			e.key = entryKey(e, sha256.Sum256([]byte(p.content)))
+			h := sha256.Sum256([]byte(p.content))
+			e.key, e.meta = entryKey(e, &h), entryKey(e, nil)
 		}
 		return nil
 	})

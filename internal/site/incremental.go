@@ -412,23 +412,37 @@ func (k *keyWriter) entry(e *entry) {
 	k.h.Write(e.key[:])
 }
 
+// entryMeta writes an entry by the key of its fields but Content.
+func (k *keyWriter) entryMeta(e *entry) {
+	if e == nil {
+		k.int(-1)
+		return
+	}
+	k.int(2)
+	k.h.Write(e.meta[:])
+}
+
 // entryKey covers every field of an entry a layout can read; content is
-// the hash of e.Content.
-func entryKey(e *entry, content [sha256.Size]byte) [sha256.Size]byte {
+// the hash of e.Content, nil for the key of every field but Content.
+func entryKey(e *entry, content *[sha256.Size]byte) [sha256.Size]byte {
 	k := newKeyWriter()
 	k.str(e.Title)
 	k.time(e.Date)
 	k.str(e.Summary)
 	k.str(e.Path)
 	k.tags(e.Tags)
-	k.h.Write(content[:])
+	if content != nil {
+		k.h.Write(content[:])
+	}
 	return k.sum()
 }
 
 // viewKey covers everything a layout executed with v can reach: the view's
 // fields, the entries and tags they point to, and the directory Rel is
-// relative to. TestViewKeyCoversTheView checks that it misses nothing.
-func viewKey(k *keyWriter, v *view) {
+// relative to; the Content of the entries of Posts only when listContent
+// says the layout may read it. TestViewKeyCoversTheView checks that it
+// misses nothing.
+func viewKey(k *keyWriter, v *view, listContent bool) {
 	s := v.Site
 	for _, f := range []string{s.Title, s.Author, s.Description, s.Language, s.BaseURL, s.Copyright} {
 		k.str(f)
@@ -444,8 +458,13 @@ func viewKey(k *keyWriter, v *view) {
 	}
 	k.entry(v.Page)
 	k.int(int64(len(v.Posts)))
+	k.bool(listContent)
 	for _, e := range v.Posts {
-		k.entry(e)
+		if listContent {
+			k.entry(e)
+		} else {
+			k.entryMeta(e)
+		}
 	}
 	k.tags(v.Tags)
 	k.tag(v.Tag)
@@ -481,7 +500,7 @@ func (b *builder) jobKey(j job, v *view) [sha256.Size]byte {
 	} else {
 		k.int(-1)
 	}
-	viewKey(k, v)
+	viewKey(k, v, b.theme.listContent[j.layout])
 	return k.sum()
 }
 

@@ -174,6 +174,15 @@ func testBuilderMatchesFullBuild(t *testing.T, viaFile bool) {
 			s.write("layouts/post.html", `{{define "main"}}{{.Page.Content}}<a href="{{.Rel "nowhere/"}}">x</a>{{end}}`)
 		}, "no such page"},
 		{"the layout removed", func() { s.remove("layouts/post.html") }, ""},
+		// A list layout that shows its posts' content is executed again
+		// when a body changes; island's own lists are not (their key
+		// leaves the content out), and both give a full build's bytes.
+		{"a list layout showing content", func() {
+			s.write("layouts/posts.html", `{{define "main"}}{{range .Posts}}{{if eq .Title "D"}}<div>{{.Content}}</div>{{end}}{{end}}{{end}}`)
+		}, ""},
+		{"a body under that layout", func() { s.edit("posts/d.md", "Here.", "Here, now.") }, ""},
+		{"the list layout removed", func() { s.remove("layouts/posts.html") }, ""},
+		{"a body under island's lists", func() { s.edit("posts/d.md", "Here, now.", "Here.") }, ""},
 		{"a new layout selected", func() {
 			s.write("layouts/wide.html", `{{define "main"}}<div class="wide">{{.Page.Content}}</div>{{end}}`)
 			s.edit("posts/c.md", "title: C", "title: C\nlayout: wide")
@@ -351,18 +360,22 @@ func TestViewKeyCoversTheView(t *testing.T) {
 			Prev: ent("prev"), Next: ent("next"), InlineCSS: "body{}", dir: "posts/p",
 		}
 	}
-	key := func(v *view) [sha256.Size]byte {
+	keyOf := func(v *view, listContent bool) [sha256.Size]byte {
 		for _, e := range append([]*entry{v.Page, v.Prev, v.Next}, v.Posts...) {
 			if e != nil {
-				e.key = entryKey(e, sha256.Sum256([]byte(e.Content)))
+				h := sha256.Sum256([]byte(e.Content))
+				e.key, e.meta = entryKey(e, &h), entryKey(e, nil)
 			}
 		}
 		k := newKeyWriter()
-		viewKey(k, v)
+		viewKey(k, v, listContent)
 		return k.sum()
 	}
+	key := func(v *view) [sha256.Size]byte { return keyOf(v, true) }
 	want := key(base())
 	require.Equal(t, want, key(base()), "the key is deterministic")
+	wantLists := keyOf(base(), false)
+	require.NotEqual(t, want, wantLists)
 
 	// getters reaches every leaf a layout can read from a fresh view, and
 	// the length of every slice.
@@ -379,7 +392,7 @@ func TestViewKeyCoversTheView(t *testing.T) {
 			}
 			for i := range typ.NumField() {
 				f := typ.Field(i)
-				if f.Name == "key" {
+				if f.Name == "key" || f.Name == "meta" {
 					continue // derived from the others
 				}
 				record(path+"."+f.Name, f.Type, func(v *view) reflect.Value { return get(v).Field(i) })
@@ -412,6 +425,13 @@ func TestViewKeyCoversTheView(t *testing.T) {
 			t.Fatalf("%s: no way to change a %s; teach the test and viewKey about it", path, f.Type())
 		}
 		require.NotEqual(t, want, key(v), "changing %s leaves the key as it was; add it to viewKey or entryKey", path)
+		// For a layout that reads no Content of the entries of Posts, all
+		// but that Content counts.
+		if path == "view.Posts[0].Content" {
+			require.Equal(t, wantLists, keyOf(v, false), "%s is not read by such a layout", path)
+		} else {
+			require.NotEqual(t, wantLists, keyOf(v, false), "changing %s leaves the key as it was", path)
+		}
 	}
 	// A nil pointer is not an empty value.
 	v := base()

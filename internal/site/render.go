@@ -23,6 +23,9 @@ type entry struct {
 	Content template.HTML
 
 	key [sha256.Size]byte // entryKey, for Builder's cache
+	// meta is the key of every field but Content, for the lists of a
+	// layout that reads no Content of their entries (readsListContent).
+	meta [sha256.Size]byte
 }
 
 // tagView is a tag as the templates see it.

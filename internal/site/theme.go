@@ -88,6 +88,9 @@ type theme struct {
 	files map[string]layoutFile
 	css   []byte
 	hash  [sha256.Size]byte // of every file's name and text, for Builder's cache
+	// listContent says, by layout, that executing it may read the Content
+	// of the entries of view.Posts (readsListContent).
+	listContent map[string]bool
 }
 
 // newTheme parses the built-in theme with the overrides laid over it.
@@ -104,7 +107,7 @@ func newTheme(overrides map[string]layoutFile, ps *problems) *theme {
 	for name, f := range overrides {
 		files[name] = f
 	}
-	t := &theme{sets: map[string]*template.Template{}, files: files, css: []byte(files[cssLayout].text)}
+	t := &theme{sets: map[string]*template.Template{}, files: files, css: []byte(files[cssLayout].text), listContent: map[string]bool{}}
 	k := newKeyWriter()
 	for _, name := range slices.Sorted(maps.Keys(files)) {
 		k.str(name)
@@ -138,6 +141,7 @@ func newTheme(overrides map[string]layoutFile, ps *problems) *theme {
 			continue
 		}
 		t.sets[name] = set
+		t.listContent[name] = readsListContent(set) // before any execution escapes the trees
 	}
 	return t
 }
