@@ -158,13 +158,16 @@ Prints the CID, the version, /ipns/NAME and the local gateway's URLs.`,
 				if err != nil {
 					return describeBuildError(env, o.content, "the published version stays as it was", err)
 				}
-				// The render cache is written while the daemon imports.
+				// The render cache is written, and the sources stamped again,
+				// while the daemon imports.
 				saved := make(chan struct{})
 				go func() {
 					defer close(saved)
 					st.saveCache(builder)
 				}()
 				defer func() { <-saved }()
+				stamped := make(chan builtStamp, 1)
+				go func() { stamped <- st.afterBuild(env.abs(o.content)) }()
 				if lifetime == 0 {
 					lifetime = b.Lifetime()
 				}
@@ -187,7 +190,7 @@ Prints the CID, the version, /ipns/NAME and the local gateway's URLs.`,
 					return err
 				}
 				st.saveFiles(v.CID, ids)
-				st.save(env.abs(o.content), b, lifetime, v.CID, warnings.Load() > 0)
+				st.save(<-stamped, b, lifetime, v.CID, warnings.Load() > 0)
 				if asJSON {
 					v.Retrievable = explainCheck(v.Retrievable)
 					return printJSON(env.Stdout, publishedJSON{v, b.Pages(), b.StaticFiles()})

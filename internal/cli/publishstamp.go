@@ -152,12 +152,19 @@ func (s stamps) unchanged(ctx context.Context, a core.API, req core.PublishReque
 	return v, ps, true, nil
 }
 
-// save records what a publish built, when the sources are still those the
-// stamp was taken of and the build warned of nothing (a stamp would skip
-// the warnings next time).
-func (s stamps) save(content string, b *site.Bundle, lifetime time.Duration, cid string, warned bool) {
-	if s.file == "" || warned {
-		return
+// builtStamp is the stamp of the sources taken after a build, when they
+// are still those the build read.
+type builtStamp struct {
+	sources string
+	byBytes []string
+	ok      bool
+}
+
+// afterBuild stamps the sources once a build has read them. It runs while
+// the daemon imports what was built: nothing it reads changes then.
+func (s stamps) afterBuild(content string) builtStamp {
+	if s.file == "" {
+		return builtStamp{}
 	}
 	// The stamp kept is taken now, before checking that the sources are
 	// still those built: a change after it shows in the next stamp, one
@@ -165,15 +172,25 @@ func (s stamps) save(content string, b *site.Bundle, lifetime time.Duration, cid
 	// the files still too fresh now, not every file that ever was.
 	kept, byBytes, err := site.SourceStamp(content, time.Now(), nil)
 	if err != nil {
-		return
+		return builtStamp{}
 	}
 	// The same start and files by bytes as before the build: equal means
 	// the sources did not change while it ran.
 	sum, _, err := site.SourceStamp(content, s.start, s.byBytes)
 	if err != nil || hex.EncodeToString(sum[:]) != s.sources {
+		return builtStamp{}
+	}
+	return builtStamp{sources: hex.EncodeToString(kept[:]), byBytes: byBytes, ok: true}
+}
+
+// save records what a publish built (bs, from afterBuild), when the
+// sources were still those the stamp was taken of and the build warned of
+// nothing (a stamp would skip the warnings next time).
+func (s stamps) save(bs builtStamp, b *site.Bundle, lifetime time.Duration, cid string, warned bool) {
+	if s.file == "" || warned || !bs.ok {
 		return
 	}
-	data, _ := json.Marshal(publishStamp{Sources: hex.EncodeToString(kept[:]), ByBytes: byBytes, Binary: s.binary, CID: cid,
+	data, _ := json.Marshal(publishStamp{Sources: bs.sources, ByBytes: bs.byBytes, Binary: s.binary, CID: cid,
 		Lifetime: core.Duration(lifetime), Pages: b.Pages(), Static: b.StaticFiles(), ChangesAt: b.ChangesAt()})
 	if err := writeFileAtomic(s.file, writeBytes(data)); err != nil {
 		slog.Debug("publish: keeping the source stamp", "err", err)
