@@ -335,7 +335,8 @@ func TestPublishEditThroughDaemonIsFullBuild(t *testing.T) {
 	repoDir := env.getenv("ISLAND_PATH")
 	caches, err := os.ReadDir(filepath.Join(repoDir, renderCacheDir))
 	require.NoError(t, err)
-	require.Len(t, caches, 1, "the publish keeps its render cache")
+	require.Len(t, caches, 2, "the publish keeps its render cache and its contents")
+	require.Equal(t, caches[0].Name()+".md", caches[1].Name())
 	content := filepath.Join(env.Cwd, "content")
 
 	// Each step starts from the render cache of the one before (the
@@ -387,6 +388,16 @@ func TestPublishEditThroughDaemonIsFullBuild(t *testing.T) {
 			require.NoError(t, os.WriteFile(file, data, 0o600))
 			writeContent(t, env, map[string]string{"posts/other.md": "---\ntitle: Other\ndate: 2024-01-01\ntags: [bgp]\n---\nOther words, again.\n"})
 		}, map[string]string{"posts/other/index.html": "Other words, again."}},
+		{"its contents damaged", func() {
+			file := filepath.Join(repoDir, renderCacheDir, caches[1].Name())
+			data, err := os.ReadFile(file)
+			require.NoError(t, err)
+			for i := range data {
+				data[i] ^= 1
+			}
+			require.NoError(t, os.WriteFile(file, data, 0o600))
+			writeContent(t, env, map[string]string{"posts/other.md": "---\ntitle: Other\ndate: 2024-01-01\ntags: [bgp]\n---\nOther words, once more.\n"})
+		}, map[string]string{"posts/other/index.html": "Other words, once more.", "atom.xml": "Hello once more"}},
 	} {
 		step.edit()
 		v := publishJSON(t, env, "--no-check")

@@ -27,9 +27,10 @@ import (
 const stampDir = "publish-stamps"
 
 // renderCacheDir holds, per content folder, the render cache of its last
-// publish (site.Builder.WriteCache): what was rendered, so that the next
-// publish renders again only what changed. A cache too: the file is
-// tagged with the island binary and checked before use.
+// publish (site.Builder.SaveCache: a file and its contents file, FILE.md):
+// what was rendered, so that the next publish renders again only what
+// changed. A cache too: the file is tagged with the island binary and
+// checked before use.
 const renderCacheDir = "render-cache"
 
 // renderCachesKept bounds the render caches kept, one per content folder
@@ -255,8 +256,12 @@ func (s stamps) saveCache(b *site.Builder) {
 	if s.cache == "" {
 		return
 	}
+	if err := os.MkdirAll(filepath.Dir(s.cache), 0o700); err != nil {
+		slog.Debug("publish: keeping the render cache", "err", err)
+		return
+	}
 	// Not synced: a cache file a crash cut short fails its checksum.
-	if err := writeFileAtomic(s.cache, func(w io.Writer) error { return b.WriteCache(w, s.binary) }); err != nil {
+	if err := b.SaveCache(s.cache, s.binary); err != nil {
 		slog.Debug("publish: keeping the render cache", "err", err)
 		return
 	}
@@ -270,6 +275,9 @@ func (s stamps) saveCache(b *site.Builder) {
 	}
 	var all []kept
 	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), site.CacheContentsSuffix) || strings.HasPrefix(e.Name(), ".") {
+			continue // a cache file's contents go with it; temporary files are another publish's
+		}
 		if info, err := e.Info(); err == nil && info.Mode().IsRegular() {
 			all = append(all, kept{filepath.Join(filepath.Dir(s.cache), e.Name()), info.ModTime()})
 		}
@@ -278,6 +286,7 @@ func (s stamps) saveCache(b *site.Builder) {
 	for _, k := range all[min(renderCachesKept, len(all)):] {
 		if k.path != s.cache {
 			_ = os.Remove(k.path)
+			_ = os.Remove(k.path + site.CacheContentsSuffix)
 		}
 	}
 }

@@ -34,7 +34,7 @@ func (b *builder) render(ctx context.Context, ps *problems) ([]*output, error) {
 		}
 		p.body = nil
 		e := b.entries[p]
-		e.Summary, e.Content = p.summary, p.content
+		e.Summary, e.Content, e.lazy = p.summary, p.content, p.lazy
 		switch {
 		case b.cache == nil:
 		case reused:
@@ -59,6 +59,14 @@ func (b *builder) render(ctx context.Context, ps *problems) ([]*output, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	// The feed holds the newest posts' Content.
+	for _, p := range b.c.posts[:min(feedEntries, len(b.c.posts))] {
+		if err := b.entries[p].load(); err != nil {
+			b.cache.damaged.Store(true)
+			mdPs = append(mdPs, problems{{File: b.c.dir, Msg: err.Error()}})
+			break
+		}
 	}
 	for _, list := range [][]problems{mdPs, jobPs} {
 		for _, p := range list {

@@ -51,6 +51,7 @@ type page struct {
 
 	// Set by rendering.
 	content template.HTML
+	lazy    *contentRef // holds content instead, when reused from a cache file
 	summary string
 	links   []mdLink // links the Markdown holds, for the link check
 	refs    []refUse // its shortcodes' refs (Hugo), for Builder's cache

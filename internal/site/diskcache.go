@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 	"unsafe"
 )
@@ -20,7 +21,9 @@ import (
 // `island publish` after one edit reads, parses and renders again only
 // what changed, as `island serve` does in memory. The file holds, per
 // source, its stat and content hash with what parsing it gave (the front
-// matter of island's own layout) and its Markdown rendered, and per page
+// matter of island's own layout) and its Markdown rendered (the HTML in a
+// contents file beside it, FILE.md, appended to and read back only where a
+// layout or the feed may use it, checked against its SHA-256), and per page
 // the key of what its layout saw and the digest and size of what it made,
 // never the page's bytes: a page reused from the file is known by its
 // digest (File.Identity), which is all a publish of the change needs, and
@@ -35,7 +38,7 @@ import (
 
 // cacheFileMagic starts every cache file; its number changes whenever
 // what the file holds or how it is written changes.
-const cacheFileMagic = "island render cache 3\n"
+const cacheFileMagic = "island render cache 4\n"
 
 // maxCacheFile bounds the cache file read back: a site whose rendered
 // pages are larger simply builds from scratch.
@@ -43,21 +46,175 @@ const maxCacheFile = 1 << 30
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
-// WriteCache writes what the Builder's last Build rendered to w, tagged
+// CacheContentsSuffix ends the name of a cache file's contents file (see
+// SaveCache), which goes with it.
+const CacheContentsSuffix = ".md"
+
+const contentsSuffix = CacheContentsSuffix
+
+// SaveCache writes what the Builder's last Build rendered to file, and the
+// renderings it has not written before to file's contents file, tagged
 // with tag: LoadCache of another tag ignores it. Callers tag it with
 // whatever else decides the bytes of a build, such as the island
-// executable. The file need not be synced: one a crash cut short fails its
-// checksum and is ignored, which costs one full render.
-func (b *Builder) WriteCache(w io.Writer, tag string) error {
+// executable. Nothing is synced: a file a crash cut short fails its
+// checksum, a contents file that does not hold what file says fails the
+// check of what is read from it, and either costs one full render.
+func (b *Builder) SaveCache(file, tag string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if err := b.cache.encode(w, b.cfg.ContentDir, tag); err != nil {
-		return fmt.Errorf("site: write cache: %w", err)
+	if err := b.cache.placeContents(file + contentsSuffix); err != nil {
+		return fmt.Errorf("site: save cache: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(file), ".cache-*")
+	if err != nil {
+		return fmt.Errorf("site: save cache: %w", err)
+	}
+	err = b.cache.encode(tmp, b.cfg.ContentDir, tag)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), file)
+	}
+	if err != nil {
+		return errors.Join(fmt.Errorf("site: save cache: %w", err), os.Remove(tmp.Name()))
 	}
 	return nil
 }
 
-// LoadCache makes what WriteCache wrote to file, with the same tag and
+// placeContents gives every rendering a place in the contents file: those
+// it holds keep theirs, new ones are appended. A file grown to more than
+// twice what it must hold is written anew with only that.
+func (c *cache) placeContents(contents string) error {
+	var live, added int64
+	var fresh []*rendering
+	for _, s := range c.sources {
+		switch r := s.md; {
+		case r == nil:
+		case r.ref != nil && r.ref.file == contents:
+			live += r.ref.n
+		default:
+			fresh = append(fresh, r)
+			added += int64(len(r.content))
+		}
+	}
+	f, err := os.OpenFile(contents, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	size := st.Size()
+	if size+added > 2*(live+added)+1<<20 {
+		return c.rewriteContents(contents)
+	}
+	var buf bytes.Buffer
+	refs := make([]*contentRef, len(fresh))
+	for i, r := range fresh {
+		content, err := r.text()
+		if err != nil {
+			return c.rewriteContents(contents)
+		}
+		refs[i] = &contentRef{file: contents, off: size + int64(buf.Len()), n: int64(len(content)), hash: r.hash}
+		buf.WriteString(string(content))
+	}
+	if _, err := f.WriteAt(buf.Bytes(), size); err != nil {
+		return err
+	}
+	for i, r := range fresh {
+		r.ref = refs[i]
+	}
+	return nil
+}
+
+// rewriteContents writes a new contents file holding every rendering.
+func (c *cache) rewriteContents(contents string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(contents), ".contents-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // fails once renamed
+	w := bufio.NewWriterSize(tmp, 1<<16)
+	var off int64
+	refs := map[*rendering]*contentRef{}
+	for _, s := range c.sources {
+		r := s.md
+		if r == nil {
+			continue
+		}
+		content, err := r.text()
+		if err != nil {
+			s.md = nil // no longer readable: rendered again next time
+			continue
+		}
+		w.WriteString(string(content))
+		refs[r] = &contentRef{file: contents, off: off, n: int64(len(content)), hash: r.hash}
+		off += int64(len(content))
+	}
+	err = w.Flush()
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), contents)
+	}
+	if err != nil {
+		return err
+	}
+	for r, ref := range refs {
+		r.ref = ref
+	}
+	return nil
+}
+
+// text is the rendering's content, read from its contents file if need be.
+func (r *rendering) text() (template.HTML, error) {
+	if r.content != "" || r.ref == nil {
+		return r.content, nil
+	}
+	return r.ref.get()
+}
+
+// contentRef is where a contents file keeps one rendering's content.
+type contentRef struct {
+	file   string
+	off, n int64
+	hash   [sha256.Size]byte // of the content, checked when read
+
+	once    sync.Once
+	content template.HTML
+	err     error
+}
+
+// get reads the content, once. Bytes that are not those written (another
+// contents file, a damaged one) are an error: the Builder then renders
+// everything (Builder.Build).
+func (r *contentRef) get() (template.HTML, error) {
+	r.once.Do(func() {
+		f, err := os.Open(r.file)
+		if err != nil {
+			r.err = fmt.Errorf("site: read the render cache: %w", err)
+			return
+		}
+		defer f.Close()
+		buf := make([]byte, r.n)
+		if _, err := f.ReadAt(buf, r.off); err != nil {
+			r.err = fmt.Errorf("site: read the render cache %s: %w", r.file, err)
+			return
+		}
+		if sha256.Sum256(buf) != r.hash {
+			r.err = fmt.Errorf("site: read the render cache %s: %w", r.file, errCacheFormat)
+			return
+		}
+		r.content = template.HTML(buf)
+	})
+	return r.content, r.err
+}
+
+// LoadCache makes what SaveCache wrote to file, with the same tag and
 // content directory, the Builder's starting point. A missing, damaged,
 // foreign or differently tagged file leaves the Builder as it was and
 // returns why; the next Build then renders everything, as Build does.
@@ -80,7 +237,7 @@ func (b *Builder) LoadCache(file, tag string) error {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	c, err := decodeCache(data, b.cfg.ContentDir, tag)
+	c, err := decodeCache(data, b.cfg.ContentDir, tag, file+contentsSuffix)
 	if err != nil {
 		return fmt.Errorf("site: load cache %s: %w", file, err)
 	}
@@ -113,12 +270,13 @@ func (c *cache) encode(w io.Writer, contentDir, tag string) error {
 			e.bool(false)
 		}
 		r := s.md
-		if r == nil {
+		if r == nil || r.ref == nil { // a rendering placeContents did not place is not kept
 			e.bool(false)
 			continue
 		}
 		e.bool(true)
-		e.str(string(r.content))
+		e.int(r.ref.off)
+		e.int(r.ref.n)
 		e.str(r.summary)
 		e.uint(uint64(len(r.links)))
 		for _, l := range r.links {
@@ -286,9 +444,10 @@ func (e *cacheEncoder) resolved(r resolved) {
 // errCacheFormat is what any malformed cache file gives.
 var errCacheFormat = errors.New("not a cache file of this island, or damaged")
 
-// decodeCache reads what encode wrote, for contentDir and tag only. The
-// strings it returns share data's memory, which must not change after.
-func decodeCache(data []byte, contentDir, tag string) (*cache, error) {
+// decodeCache reads what encode wrote, for contentDir and tag only; the
+// renderings' content is in the file contents. The strings it returns
+// share data's memory, which must not change after.
+func decodeCache(data []byte, contentDir, tag, contents string) (*cache, error) {
 	if len(data) < len(cacheFileMagic)+4 || string(data[:len(cacheFileMagic)]) != cacheFileMagic {
 		return nil, errCacheFormat
 	}
@@ -312,7 +471,11 @@ func decodeCache(data []byte, contentDir, tag string) (*cache, error) {
 			s.parsed, s.fromFile = d.page(src, contentDir), true
 		}
 		if d.bool() {
-			r := &rendering{content: template.HTML(d.str()), summary: d.str()}
+			ref := &contentRef{file: contents, off: d.int(), n: d.int()}
+			if ref.off < 0 || ref.n < 0 || ref.n > maxCacheFile {
+				d.fail()
+			}
+			r := &rendering{ref: ref, summary: d.str()}
 			for k := d.count(); k > 0 && d.err == nil; k-- {
 				r.links = append(r.links, mdLink{line: int(d.uint()), raw: d.str(), res: d.resolved(), key: d.str()})
 			}
@@ -320,6 +483,7 @@ func decodeCache(data []byte, contentDir, tag string) (*cache, error) {
 				r.refs = append(r.refs, refUse{from: loc{dir: d.str(), file: d.str(), src: d.str()}, arg: d.str(), href: d.str(), err: d.str()})
 			}
 			r.hash, r.fp, r.env = d.sum(), d.sum(), d.sum()
+			ref.hash = r.hash
 			s.md = r
 		}
 		c.sources[src] = s

@@ -18,10 +18,7 @@ import (
 // saveCache writes b's cache file as `island publish` does.
 func saveCache(t *testing.T, b *Builder, file, tag string) {
 	t.Helper()
-	f, err := os.Create(file)
-	require.NoError(t, err)
-	require.NoError(t, b.WriteCache(f, tag))
-	require.NoError(t, f.Close())
+	require.NoError(t, b.SaveCache(file, tag))
 }
 
 // cacheFileSite is a small site with a saved cache file, for the tests of
@@ -104,6 +101,105 @@ func TestCacheFileBodyRaced(t *testing.T) {
 	require.Contains(t, string(readAll(t, full)["posts/p03/index.html"]), "Post 3 LINKS")
 }
 
+// TestCacheFileContentsDamaged: renderings are read back from the contents
+// file only where they are used, each checked against its SHA-256; one
+// that is not what was written (the file damaged, cut short or gone)
+// makes the Builder render everything, and the build is still a full
+// build's.
+func TestCacheFileContentsDamaged(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		spoil func(t *testing.T, contents string)
+	}{
+		{"a byte changed", func(t *testing.T, contents string) {
+			data, err := os.ReadFile(contents)
+			require.NoError(t, err)
+			for i := range data {
+				data[i] ^= 0x20 // every rendering, whichever is read
+			}
+			require.NoError(t, os.WriteFile(contents, data, 0o600))
+		}},
+		{"cut short", func(t *testing.T, contents string) { require.NoError(t, os.Truncate(contents, 10)) }},
+		{"gone", func(t *testing.T, contents string) { require.NoError(t, os.Remove(contents)) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, file := cacheFileSite(t)
+			tc.spoil(t, file+contentsSuffix)
+			b := NewBuilder(testConfig(t, s.dir))
+			require.NoError(t, b.LoadCache(file, "v1"))
+			b.cache.clock = s.b.cache.clock
+			s.mtime = s.mtime.Add(time.Second)
+			s.edit("posts/p05.md", "Post 5 links", "Post five links")
+			bundle, err := b.Build(context.Background())
+			require.NoError(t, err)
+			require.True(t, bundle.Complete(), "rendered whole")
+			full, err := Build(context.Background(), testConfig(t, s.dir))
+			require.NoError(t, err)
+			requireSameFiles(t, full, bundle)
+		})
+	}
+}
+
+// TestCacheFileContentsAppended: a save appends only the renderings that
+// are new to the contents file, and one grown past twice what it must
+// hold is written anew.
+func TestCacheFileContentsAppended(t *testing.T) {
+	s, file := cacheFileSite(t)
+	contents := file + contentsSuffix
+	size := func() int64 {
+		st, err := os.Stat(contents)
+		require.NoError(t, err)
+		return st.Size()
+	}
+	first := size()
+	b := NewBuilder(testConfig(t, s.dir))
+	require.NoError(t, b.LoadCache(file, "v1"))
+	b.cache.clock = s.b.cache.clock
+	s.mtime = s.mtime.Add(time.Second)
+	s.edit("posts/p05.md", "Post 5 links", "Post five links")
+	_, err := b.Build(context.Background())
+	require.NoError(t, err)
+	saveCache(t, b, file, "v1")
+	var p05 int64
+	for src, st := range b.cache.sources {
+		require.Equal(t, contents, st.md.ref.file, src)
+		if src == "posts/p05.md" {
+			p05 = st.md.ref.n
+		}
+	}
+	require.Equal(t, first+p05, size(), "only the edited post's rendering is appended")
+
+	// Past twice the renderings' size (and a MiB of slack), it is rewritten.
+	f, err := os.OpenFile(contents, os.O_WRONLY|os.O_APPEND, 0)
+	require.NoError(t, err)
+	_, err = f.Write(make([]byte, 2*first+1<<20))
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	s.mtime = s.mtime.Add(time.Second)
+	s.edit("posts/p06.md", "Post 6 links", "Post six links")
+	_, err = b.Build(context.Background())
+	require.NoError(t, err)
+	saveCache(t, b, file, "v1")
+	var live int64
+	for _, st := range b.cache.sources {
+		live += st.md.ref.n
+	}
+	require.Equal(t, live, size(), "only what it must hold")
+	require.Less(t, size(), first+10)
+
+	again := NewBuilder(testConfig(t, s.dir))
+	require.NoError(t, again.LoadCache(file, "v1"))
+	again.cache.clock = s.b.cache.clock
+	s.mtime = s.mtime.Add(time.Second)
+	s.edit("posts/p07.md", "Post 7 links", "Post seven links")
+	bundle, err := again.Build(context.Background())
+	require.NoError(t, err)
+	require.False(t, bundle.Complete(), "built from the rewritten file")
+	full, err := Build(context.Background(), testConfig(t, s.dir))
+	require.NoError(t, err)
+	requireSameFiles(t, full, bundle)
+}
+
 // FuzzCacheFile feeds decodeCache arbitrary bytes, checksummed so that
 // the decoder itself is reached: it must never panic or allocate beyond
 // its input, and what it accepts must encode and decode to the same.
@@ -111,7 +207,7 @@ func FuzzCacheFile(f *testing.F) {
 	var sum [32]byte
 	sum[3] = 7
 	seed := &cache{
-		sources: map[string]*source{"posts/a.md": {hash: sum, md: &rendering{content: "<p>a</p>", summary: "a",
+		sources: map[string]*source{"posts/a.md": {hash: sum, md: &rendering{ref: &contentRef{off: 3, n: 8}, summary: "a",
 			links: []mdLink{{line: 3, raw: "b.md#x", res: resolved{href: "../b/#x", target: "posts/b/index.html", frag: "x", rewrite: true}, key: "b.md#x"}},
 			refs:  []refUse{{from: loc{dir: "posts/a", file: "posts/a/index.html", src: "posts/a.md"}, arg: "b", href: "../b/"}},
 			hash:  sum, env: sum}}},
@@ -127,11 +223,11 @@ func FuzzCacheFile(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		data := append([]byte(cacheFileMagic), body...)
 		data = binary.LittleEndian.AppendUint32(data, crc32.Checksum(data, crcTable))
-		c, err := decodeCache(data, "/c", "v1")
+		c, err := decodeCache(data, "/c", "v1", "/c.md")
 		if err != nil {
 			return
 		}
-		again, err := decodeCache(c.encodeBytes("/c", "v1"), "/c", "v1")
+		again, err := decodeCache(c.encodeBytes("/c", "v1"), "/c", "v1", "/c.md")
 		require.NoError(t, err)
 		require.True(t, reflect.DeepEqual(c.sources, again.sources))
 		require.Equal(t, len(c.outputs), len(again.outputs))

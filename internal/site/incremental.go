@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -62,6 +63,13 @@ func (b *Builder) Build(ctx context.Context) (*Bundle, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	bundle, err := build(ctx, b.cfg, b.cache)
+	if b.cache.damaged.Load() {
+		// A rendering the cache file keeps could not be read back as it
+		// was written: build without anything from the file.
+		b.cfg.Logger.Warn("site: the render cache is damaged; rendering everything", "content", b.cfg.ContentDir)
+		b.cache = &cache{clock: b.cache.clock}
+		return build(ctx, b.cfg, b.cache)
+	}
 	if raced := b.cache.raced; len(raced) > 0 {
 		// A file parsed from the cache file changed before its body was
 		// read: forget it, so that this build reads it whole.
@@ -88,6 +96,9 @@ type cache struct {
 	// raced lists the sources loadBody found changed during the build.
 	mu    sync.Mutex
 	raced []string
+	// damaged says a rendering kept in a cache file's contents could not be
+	// read back (contentRef.get).
+	damaged atomic.Bool
 	// clock, when set, replaces time.Now as the time a build starts, so
 	// that tests can have files settle without waiting.
 	clock func() time.Time
@@ -126,7 +137,10 @@ func (s *source) page() *page {
 
 // rendering is a page's Markdown rendered, and what rendering found.
 type rendering struct {
-	content template.HTML
+	content template.HTML // "" while ref holds it
+	// ref is where a cache file keeps content: set, content is read from
+	// there only when something uses it (contentRef.get).
+	ref *contentRef
 	summary string
 	links   []mdLink
 	refs    []refUse          // a Hugo page's ref and relref shortcodes
@@ -280,7 +294,10 @@ func (c *cache) reuseRendering(p *page, res *resolver, fp, env [sha256.Size]byte
 		}
 		r.fp = fp
 	}
-	p.content, p.summary, p.links, p.refs = r.content, r.summary, r.links, r.refs
+	p.content, p.summary, p.links, p.refs, p.lazy = r.content, r.summary, r.links, r.refs, nil
+	if r.content == "" && r.ref != nil {
+		p.lazy = r.ref
+	}
 	return r.hash, true
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"html/template"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,6 +27,22 @@ type entry struct {
 	// meta is the key of every field but Content, for the lists of a
 	// layout that reads no Content of their entries (readsListContent).
 	meta [sha256.Size]byte
+	// lazy, when set, holds Content until load reads it: a rendering
+	// reused from a cache file is read only if a layout or the feed may
+	// use it.
+	lazy *contentRef
+	once sync.Once
+	err  error
+}
+
+// load fills in Content from lazy; every reader of Content calls it
+// first. Safe for concurrent use.
+func (e *entry) load() error {
+	if e == nil || e.lazy == nil {
+		return nil
+	}
+	e.once.Do(func() { e.Content, e.err = e.lazy.get() })
+	return e.err
 }
 
 // tagView is a tag as the templates see it.
@@ -171,6 +188,19 @@ func (b *builder) execute(w *worker, j job, ps *problems) *output {
 		key = b.jobKey(j, v)
 		if out := b.cache.reuseOutput(j, v.dir, key, b.res, b.fp); out != nil {
 			return out
+		}
+	}
+	// The entries whose Content the layout may read (the key covers
+	// exactly those).
+	needs := []*entry{v.Page, v.Prev, v.Next}
+	if b.theme.listContent[j.layout] {
+		needs = append(needs, v.Posts...)
+	}
+	for _, e := range needs {
+		if err := e.load(); err != nil {
+			b.cache.damaged.Store(true)
+			ps.addf(b.c.dir, 0, "%v", err)
+			return nil
 		}
 	}
 	w.buf.Reset()
