@@ -140,7 +140,7 @@ type rendering struct {
 	content template.HTML // "" while ref holds it
 	// ref is where a cache file keeps content: set, content is read from
 	// there only when something uses it (contentRef.get).
-	ref *contentRef
+	ref     *contentRef
 	summary string
 	links   []mdLink
 	refs    []refUse          // a Hugo page's ref and relref shortcodes
