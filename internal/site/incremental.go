@@ -212,8 +212,10 @@ func (c *cache) loadPage(dir, src string, start time.Time, hugo bool, ps *proble
 		return nil, nil
 	}
 	s := &source{stamp: stamp, settled: stamp.settledAt(start), hash: sha256.Sum256(data)}
-	if parsed && old.hash == s.hash && !old.fromFile {
-		s.parsed, s.md = old.parsed, old.md // touched, not changed
+	if parsed && old.hash == s.hash {
+		// Touched, not changed: the same bytes parse the same. A parse from
+		// a cache file still has no body (loadBody reads it if need be).
+		s.parsed, s.md, s.fromFile = old.parsed, old.md, old.fromFile
 		return s.page(), s
 	}
 	if s.parsed = parsePage(file, src, data, ps); s.parsed == nil {
