@@ -476,11 +476,17 @@ func decodeCache(data []byte, contentDir, tag, contents string) (*cache, error) 
 				d.fail()
 			}
 			r := &rendering{ref: ref, summary: d.str()}
-			for k := d.count(); k > 0 && d.err == nil; k-- {
-				r.links = append(r.links, mdLink{line: int(d.uint()), raw: d.str(), res: d.resolved(), key: d.str()})
+			if k := d.count(); k > 0 {
+				r.links = make([]mdLink, 0, k)
+				for ; k > 0 && d.err == nil; k-- {
+					r.links = append(r.links, mdLink{line: int(d.uint()), raw: d.str(), res: d.resolved(), key: d.str()})
+				}
 			}
-			for k := d.count(); k > 0 && d.err == nil; k-- {
-				r.refs = append(r.refs, refUse{from: loc{dir: d.str(), file: d.str(), src: d.str()}, arg: d.str(), href: d.str(), err: d.str()})
+			if k := d.count(); k > 0 {
+				r.refs = make([]refUse, 0, k)
+				for ; k > 0 && d.err == nil; k-- {
+					r.refs = append(r.refs, refUse{from: loc{dir: d.str(), file: d.str(), src: d.str()}, arg: d.str(), href: d.str(), err: d.str()})
+				}
 			}
 			r.hash, r.fp, r.env = d.sum(), d.sum(), d.sum()
 			ref.hash = r.hash
@@ -501,8 +507,11 @@ func decodeCache(data []byte, contentDir, tag, contents string) (*cache, error) 
 		for ; k > 0 && d.err == nil; k-- {
 			o.ids[d.str()] = true
 		}
-		for k := d.count(); k > 0 && d.err == nil; k-- {
-			o.links = append(o.links, htmlLink{raw: d.str(), res: d.resolved()})
+		if k := d.count(); k > 0 {
+			o.links = make([]htmlLink, 0, k)
+			for ; k > 0 && d.err == nil; k-- {
+				o.links = append(o.links, htmlLink{raw: d.str(), res: d.resolved()})
+			}
 		}
 		c.outputs[p] = o
 	}
@@ -573,8 +582,12 @@ func (d *cacheDecoder) str() string {
 }
 
 func (d *cacheDecoder) strs() []string {
-	var out []string
-	for k := d.count(); k > 0 && d.err == nil; k-- {
+	k := d.count()
+	if k == 0 {
+		return nil
+	}
+	out := make([]string, 0, k)
+	for ; k > 0 && d.err == nil; k-- {
 		out = append(out, d.str())
 	}
 	return out
