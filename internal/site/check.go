@@ -62,6 +62,9 @@ func (b *builder) render(ctx context.Context, ps *problems) ([]*output, error) {
 	}
 	// The feed holds the newest posts' Content.
 	for _, p := range b.c.posts[:min(feedEntries, len(b.c.posts))] {
+		if b.cache == nil {
+			break
+		}
 		if err := b.entries[p].load(); err != nil {
 			b.cache.damaged.Store(true)
 			mdPs = append(mdPs, problems{{File: b.c.dir, Msg: err.Error()}})

@@ -190,18 +190,8 @@ func (b *builder) execute(w *worker, j job, ps *problems) *output {
 			return out
 		}
 	}
-	// The entries whose Content the layout may read (the key covers
-	// exactly those).
-	needs := []*entry{v.Page, v.Prev, v.Next}
-	if b.theme.listContent[j.layout] {
-		needs = append(needs, v.Posts...)
-	}
-	for _, e := range needs {
-		if err := e.load(); err != nil {
-			b.cache.damaged.Store(true)
-			ps.addf(b.c.dir, 0, "%v", err)
-			return nil
-		}
+	if b.cache != nil && !b.loadContents(v, j.layout, ps) {
+		return nil
 	}
 	w.buf.Reset()
 	if err := b.theme.sets[j.layout].ExecuteTemplate(&w.buf, baseLayout, v); err != nil {
@@ -223,6 +213,31 @@ func (b *builder) execute(w *worker, j job, ps *problems) *output {
 	out.data, sc = b.res.scanPage(data, loc{dir: v.dir, file: j.path, src: src}, skip)
 	out.ids, out.links = sc.ids, sc.links
 	return out
+}
+
+// loadContents reads the Content of the entries a layout may read (those
+// its key covers) that a cache file holds. false when one cannot be read:
+// the Builder then renders everything.
+func (b *builder) loadContents(v *view, layout string, ps *problems) bool {
+	load := func(e *entry) bool {
+		if err := e.load(); err != nil {
+			b.cache.damaged.Store(true)
+			ps.addf(b.c.dir, 0, "%v", err)
+			return false
+		}
+		return true
+	}
+	if !load(v.Page) || !load(v.Prev) || !load(v.Next) {
+		return false
+	}
+	if b.theme.listContent[layout] {
+		for _, e := range v.Posts {
+			if !load(e) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // emittedKey is how goldmark writes a destination into href, unescaped
