@@ -73,6 +73,63 @@ func TestCacheFileReused(t *testing.T) {
 	requireSameFiles(t, full, bundle)
 }
 
+// TestCacheFileIgnored: a cache file that is damaged, cut short, of
+// another island (tag) or another content directory is refused as a
+// whole; the Builder then renders everything, as Build does.
+func TestCacheFileIgnored(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		spoil   func(t *testing.T, file string)
+		tag     string
+		content func(s *incSite) string
+		wantErr string
+	}{
+		{name: "a byte changed", spoil: func(t *testing.T, file string) {
+			data, err := os.ReadFile(file)
+			require.NoError(t, err)
+			data[len(data)/2] ^= 0x40
+			require.NoError(t, os.WriteFile(file, data, 0o600))
+		}, wantErr: "damaged"},
+		{name: "cut short", spoil: func(t *testing.T, file string) {
+			data, err := os.ReadFile(file)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(file, data[:len(data)/3], 0o600))
+		}, wantErr: "damaged"},
+		{name: "empty", spoil: func(t *testing.T, file string) { require.NoError(t, os.WriteFile(file, nil, 0o600)) }, wantErr: "damaged"},
+		{name: "missing", spoil: func(t *testing.T, file string) { require.NoError(t, os.Remove(file)) }, wantErr: "no such file"},
+		{name: "another island", tag: "v2", wantErr: "another island"},
+		{name: "another content directory", content: func(s *incSite) string {
+			other := filepath.Join(t.TempDir(), "content")
+			require.NoError(t, os.CopyFS(other, os.DirFS(s.dir)))
+			return other
+		}, wantErr: "another content directory"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, file := cacheFileSite(t)
+			if tc.spoil != nil {
+				tc.spoil(t, file)
+			}
+			tag := "v1"
+			if tc.tag != "" {
+				tag = tc.tag
+			}
+			dir := s.dir
+			if tc.content != nil {
+				dir = tc.content(s)
+			}
+			b := NewBuilder(testConfig(t, dir))
+			require.ErrorContains(t, b.LoadCache(file, tag), tc.wantErr)
+			require.Empty(t, b.cache.outputs, "nothing of the file is kept")
+			require.Empty(t, b.cache.sources)
+			bundle, err := b.Build(context.Background())
+			require.NoError(t, err)
+			full, err := Build(context.Background(), testConfig(t, dir))
+			require.NoError(t, err)
+			require.Equal(t, readAll(t, full), readAll(t, bundle))
+		})
+	}
+}
+
 // TestCacheFileBodyRaced: a file whose stat is unchanged but whose bytes
 // are not what the cache file's parse was of, found when its body is
 // read to render it again, is read and parsed afresh: the build is a full
