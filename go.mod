@@ -213,6 +213,8 @@ require (
 	lukechampine.com/blake3 v1.4.1 // indirect
 )
 
+replace github.com/ipfs/boxo => ./third_party/boxo
+
 replace github.com/ipfs/go-ds-flatfs => ./third_party/go-ds-flatfs
 
 replace github.com/islandsite/island/third_party/chromalexers => ./third_party/chromalexers
