@@ -30,10 +30,14 @@ sim:
 
 # The simulator's scenario test (a 50-node network, internal/sim) runs in a
 # second pass without the race detector, which would cost it minutes; the
-# code it drives is raced in its own packages.
+# code it drives is raced in its own packages. The copies in third_party
+# whose changes island relies on (chroma's lexers, boxo's gateway
+# templates) are their own modules: their tests run from their folders.
 test: browser-deps
 	$(GO) test -race -count=1 -timeout 10m $(PKGS)
 	$(GO) test -count=1 -timeout 5m -run '^TestScenarios$$' ./internal/sim
+	cd third_party/chromalexers && $(GO) test -race -count=1 ./...
+	cd third_party/boxo && $(GO) test -race -count=1 ./gateway/assets/
 
 # The browser check's page is bundled at test time from these pinned
 # packages (package-lock.json); no install scripts run, so nothing but the

@@ -18,6 +18,7 @@ require (
 	github.com/ipfs/go-unixfsnode v1.10.6
 	github.com/ipld/go-car/v2 v2.17.0
 	github.com/ipld/go-codec-dagpb v1.7.0
+	github.com/islandsite/island/third_party/chromalexers v0.0.0-00010101000000-000000000000
 	github.com/libp2p/go-libp2p v0.51.0
 	github.com/libp2p/go-libp2p-kad-dht v0.42.2
 	github.com/libp2p/go-libp2p-pubsub v0.19.0
@@ -212,4 +213,8 @@ require (
 	lukechampine.com/blake3 v1.4.1 // indirect
 )
 
+replace github.com/ipfs/boxo => ./third_party/boxo
+
 replace github.com/ipfs/go-ds-flatfs => ./third_party/go-ds-flatfs
+
+replace github.com/islandsite/island/third_party/chromalexers => ./third_party/chromalexers

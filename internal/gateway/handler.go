@@ -183,7 +183,7 @@ func writeError(w http.ResponseWriter, r *http.Request, code int, msg string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(code)
-	_ = assets.ErrorTemplate.Execute(w, assets.ErrorTemplateData{
+	_ = assets.ErrorTemplate().Execute(w, assets.ErrorTemplateData{
 		StatusCode: code,
 		StatusText: http.StatusText(code),
 		Error:      msg,

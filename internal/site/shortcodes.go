@@ -20,7 +20,7 @@ import (
 
 	"github.com/alecthomas/chroma/v2"
 	chromahtml "github.com/alecthomas/chroma/v2/formatters/html"
-	"github.com/alecthomas/chroma/v2/lexers"
+	lexers "github.com/islandsite/island/third_party/chromalexers"
 )
 
 // builtinShortcodes are Hugo's shortcodes island renders itself, each

@@ -1,0 +1,3 @@
+package internal
+
+var HAMTHashFunction func(val []byte) []byte

@@ -1,0 +1,7 @@
+package mfs
+
+type Flags struct {
+	Read  bool
+	Write bool
+	Sync  bool
+}
