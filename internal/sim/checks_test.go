@@ -94,6 +94,11 @@ func checkScenarios(t *testing.T, cfg Config, timeout time.Duration) {
 	require.Zero(t, alone.Island)
 	require.Zero(t, alone.Kubo)
 	require.Greater(t, three.Island, alone.Island)
+	// The churn asked for is the churn run (a batch that ends late makes
+	// the next one larger), with both behaviours.
+	churn := rowPrefixed(t, rows, "author away: DHT servers that left per simulated hour")
+	require.InDelta(t, 100*cfg.ChurnPerHour, churn.Island, 100*cfg.ChurnPerHour/5)
+	require.InDelta(t, 100*cfg.ChurnPerHour, churn.Kubo, 100*cfg.ChurnPerHour/5)
 	// The sweeping provider needs fewer lookups per key than one by one.
 	lookups := rows["many sites: of which lookups (FIND_NODE) per key"]
 	require.Less(t, lookups.Island, lookups.Kubo)

@@ -55,6 +55,7 @@ func (n *Network) AddIsland(ctx context.Context, b Behaviour, server bool) (*Isl
 	if err != nil {
 		return nil, err
 	}
+	n.setUp(h.ID())
 	ds := dssync.MutexWrap(datastore.NewMapDatastore())
 	bs := blockstore.NewBlockstore(ds)
 	nd, err := node.New(ctx, n.nodeConfig(h, key, ds, bs, server))

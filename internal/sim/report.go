@@ -60,7 +60,7 @@ func num(v float64, unit string) string {
 // above 1 means island spends less; a share of successes is not a cost,
 // and is left to be read side by side.
 func ratio(kubo, island float64, unit string) string {
-	if unit == "%" || math.IsNaN(kubo) || math.IsNaN(island) || island == 0 {
+	if unit == "%" || unit == "visits" || math.IsNaN(kubo) || math.IsNaN(island) || island == 0 {
 		return "–"
 	}
 	return fmt.Sprintf("%.2f×", kubo/island)

@@ -1,9 +1,11 @@
 package sim
 
 import (
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/stretchr/testify/require"
 )
 
@@ -53,4 +55,58 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 	require.NoError(t, DefaultConfig().validate())
+}
+
+// TestChurn checks what churn means in the simulated network: a server
+// taken off cannot be dialled and is in no live server's routing table; one
+// brought back can be dialled again and is back in tables; the number of
+// live servers stays what it was.
+func TestChurn(t *testing.T) {
+	ctx := t.Context()
+	cfg := DefaultConfig()
+	cfg.N = 40
+	cfg.RTT = RTTDist{Median: time.Millisecond, Min: time.Millisecond, Max: time.Millisecond}
+	n, err := NewNetwork(ctx, cfg, cfg.N)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, n.Close()) })
+
+	h, _, err := n.newPeer()
+	require.NoError(t, err)
+	n.setUp(h.ID())
+	dial := func(s *server) error {
+		return h.Connect(ctx, peer.AddrInfo{ID: s.host.ID(), Addrs: s.host.Addrs()})
+	}
+	inTables := func(s *server) int {
+		k := 0
+		for _, q := range n.servers {
+			if q.dht.RoutingTable().Find(s.host.ID()) != "" {
+				k++
+			}
+		}
+		return k
+	}
+
+	n.TakeOffline(12)
+	require.Len(t, n.servers, cfg.N-12)
+	require.Len(t, n.offline, 12)
+	for _, s := range n.offline {
+		require.Error(t, dial(s), "an offline server answers a dial")
+		require.Zero(t, inTables(s), "an offline server is still in live tables")
+	}
+	require.NoError(t, dial(n.servers[0]))
+
+	away := slices.Clone(n.offline)
+	k, err := n.Churn(ctx, 6)
+	require.NoError(t, err)
+	require.Equal(t, 6, k)
+	require.Len(t, n.servers, cfg.N-12, "churn changed the number of live servers")
+	back := 0
+	for _, s := range n.servers {
+		if slices.Contains(away, s) {
+			back++
+			require.NoError(t, dial(s), "a server that came back cannot be dialled")
+			require.Positive(t, inTables(s), "a server that came back is in no table")
+		}
+	}
+	require.Equal(t, 6, back, "churn did not bring back offline servers")
 }
