@@ -477,19 +477,10 @@ func (n *Network) pick(p peer.ID, closest, random int) []peer.ID {
 // alone at N = 1,000 (144,000 joins) outgrows the machine.
 func (n *Network) Churn(ctx context.Context, k int) (int, error) {
 	n.mu.Lock()
-	var gone []*server
-	for range min(k, len(n.servers)) {
-		j := n.rng.IntN(len(n.servers))
-		gone = append(gone, n.servers[j])
-		n.servers = slices.Delete(n.servers, j, j+1)
-	}
+	gone := n.drawLocked(&n.servers, k)
 	var back []*server
 	if len(n.offline) >= 2*len(gone) {
-		for range gone {
-			j := n.rng.IntN(len(n.offline))
-			back = append(back, n.offline[j])
-			n.offline = slices.Delete(n.offline, j, j+1)
-		}
+		back = n.drawLocked(&n.offline, len(gone))
 	}
 	n.offline = append(n.offline, gone...)
 	n.mu.Unlock()
@@ -543,16 +534,23 @@ func (n *Network) AddServers(k int) error {
 	return nil
 }
 
+// drawLocked removes up to k servers drawn at random from *from and
+// returns them.
+func (n *Network) drawLocked(from *[]*server, k int) []*server {
+	var out []*server
+	for range min(k, len(*from)) {
+		j := n.rng.IntN(len(*from))
+		out = append(out, (*from)[j])
+		*from = slices.Delete(*from, j, j+1)
+	}
+	return out
+}
+
 // TakeOffline takes k live DHT servers, drawn at random, off the network,
 // bringing none on.
 func (n *Network) TakeOffline(k int) {
 	n.mu.Lock()
-	var gone []*server
-	for range min(k, len(n.servers)) {
-		j := n.rng.IntN(len(n.servers))
-		gone = append(gone, n.servers[j])
-		n.servers = slices.Delete(n.servers, j, j+1)
-	}
+	gone := n.drawLocked(&n.servers, k)
 	n.offline = append(n.offline, gone...)
 	n.mu.Unlock()
 	for _, s := range gone {
