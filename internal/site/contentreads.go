@@ -183,19 +183,8 @@ func (a *contentWalk) command(c *parse.CommandNode, dot value, s *scope, piped *
 	if piped != nil {
 		args = append(args, *piped)
 	}
-	switch first := c.Args[0].(type) {
-	case *parse.FieldNode:
-		return a.fields(dot, first.Ident, args)
-	case *parse.ChainNode:
-		return a.fields(a.operand(first.Node, dot, s), first.Field, args)
-	case *parse.VariableNode:
-		v, ok := s.vars[first.Ident[0]]
-		if !ok {
-			v = valUnknown
-		}
-		return a.fields(v, first.Ident[1:], args)
-	case *parse.IdentifierNode:
-		return a.function(first.Ident, args)
+	if v, ok := a.named(c.Args[0], dot, s, args); ok {
+		return v
 	}
 	if len(args) > 0 {
 		a.reads = true // arguments to a value that is not a function
@@ -203,25 +192,36 @@ func (a *contentWalk) command(c *parse.CommandNode, dot value, s *scope, piped *
 	return a.operand(c.Args[0], dot, s)
 }
 
-// operand is a command's argument.
-func (a *contentWalk) operand(n parse.Node, dot value, s *scope) value {
+// named is the value of a field, chain, variable or function node called
+// with args (none for an operand); ok is false for any other node.
+func (a *contentWalk) named(n parse.Node, dot value, s *scope, args []value) (value, bool) {
 	switch n := n.(type) {
-	case *parse.DotNode:
-		return dot
 	case *parse.FieldNode:
-		return a.fields(dot, n.Ident, nil)
+		return a.fields(dot, n.Ident, args), true
 	case *parse.ChainNode:
-		return a.fields(a.operand(n.Node, dot, s), n.Field, nil)
+		return a.fields(a.operand(n.Node, dot, s), n.Field, args), true
 	case *parse.VariableNode:
 		v, ok := s.vars[n.Ident[0]]
 		if !ok {
 			v = valUnknown
 		}
-		return a.fields(v, n.Ident[1:], nil)
+		return a.fields(v, n.Ident[1:], args), true
+	case *parse.IdentifierNode:
+		return a.function(n.Ident, args), true
+	}
+	return valUnknown, false
+}
+
+// operand is a command's argument.
+func (a *contentWalk) operand(n parse.Node, dot value, s *scope) value {
+	switch n := n.(type) {
+	case *parse.DotNode:
+		return dot
+	case *parse.FieldNode, *parse.ChainNode, *parse.VariableNode, *parse.IdentifierNode:
+		v, _ := a.named(n, dot, s, nil)
+		return v
 	case *parse.PipeNode:
 		return a.pipe(n, dot, s)
-	case *parse.IdentifierNode:
-		return a.function(n.Ident, nil)
 	case *parse.StringNode, *parse.NumberNode, *parse.BoolNode, *parse.NilNode:
 		return valSafe
 	}
