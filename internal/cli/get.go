@@ -56,7 +56,7 @@ keeps them). If the get fails, OUT is removed.`,
 				defer t.Node.Close()
 				bar := writeProgress(env, t.Node)
 				defer bar.clear()
-				if err := files.WriteTo(bar.wrap(t.Node), dest); err != nil {
+				if err := writeTree(bar.wrap(t.Node), dest); err != nil {
 					// OUT did not exist: nothing of the user's is lost.
 					_ = os.RemoveAll(dest)
 					return fmt.Errorf("get: %s into %s: %w", t.CID, dest, err)
@@ -76,6 +76,17 @@ keeps them). If the get fails, OUT is removed.`,
 	cmd.Flags().StringVarP(&out, "output", "o", "", "where to write the file or directory")
 	cmd.Flags().DurationVar(&timeout, "timeout", 0, "give up after this long (e.g. 30s); 0 waits as long as blocks keep arriving")
 	return cmd
+}
+
+// writeTree writes nd at dest, which must not exist: a file past the page
+// cache where it can (writeNewFile), a directory or a symlink as boxo's
+// files.WriteTo does.
+func writeTree(nd files.Node, dest string) error {
+	f, ok := nd.(files.File)
+	if !ok {
+		return files.WriteTo(nd, dest)
+	}
+	return writeNewFile(dest, f)
 }
 
 // getBar draws how much of a file `get` has written, on a terminal; a nil
