@@ -37,7 +37,7 @@ test: browser-deps
 	$(GO) test -race -count=1 -timeout 10m $(PKGS)
 	$(GO) test -count=1 -timeout 5m -run '^TestScenarios$$' ./internal/sim
 	cd third_party/chromalexers && $(GO) test -race -count=1 ./...
-	cd third_party/boxo && $(GO) test -race -count=1 ./gateway/assets/
+	cd third_party/boxo && $(GO) test -race -count=1 ./gateway/assets/ ./files/
 
 # The browser check's page is bundled at test time from these pinned
 # packages (package-lock.json); no install scripts run, so nothing but the

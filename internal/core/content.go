@@ -292,6 +292,16 @@ func (f streamedFile) Close() error {
 	return f.File.Close()
 }
 
+// WriteTo hands each block's bytes to w as they are (the DAG reader's
+// WriteTo), without a copy into a reader's buffer: the API writes a file
+// to its client so.
+func (f streamedFile) WriteTo(w io.Writer) (int64, error) {
+	if wt, ok := f.File.(io.WriterTo); ok {
+		return wt.WriteTo(w)
+	}
+	return io.Copy(w, f.File)
+}
+
 // DagImport stores a CAR, all or nothing, holds its roots for the user and
 // announces them.
 func (c *Core) DagImport(ctx context.Context, req DagImportRequest) (_ DagImported, err error) {

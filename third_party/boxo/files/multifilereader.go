@@ -153,6 +153,56 @@ func (mfr *MultiFileReader) Read(buf []byte) (written int, err error) {
 	return written, nil
 }
 
+// WriteTo writes the multipart data to w. A file that is an io.WriterTo
+// (a UnixFS file's DAG reader) writes its data to w itself, each block's
+// bytes as they are, instead of through a copy into an intermediate buffer;
+// boundaries, headers and other files go through Read.
+// (island: added, see ISLAND.md.)
+func (mfr *MultiFileReader) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	var buf []byte
+	for {
+		mfr.mutex.Lock()
+		wt, direct := mfr.currentFile.(io.WriterTo)
+		if _, file := mfr.currentFile.(File); !file || mfr.buf.Len() > 0 {
+			direct = false
+		}
+		mfr.mutex.Unlock()
+		if direct {
+			m, err := wt.WriteTo(w)
+			n += m
+			if err != nil {
+				return n, err
+			}
+			mfr.mutex.Lock()
+			err = mfr.currentFile.Close()
+			mfr.currentFile = nil
+			mfr.mutex.Unlock()
+			if err != nil {
+				return n, err
+			}
+			continue
+		}
+		if buf == nil {
+			buf = make([]byte, 256<<10)
+		}
+		m, err := mfr.Read(buf)
+		if m > 0 {
+			written, werr := w.Write(buf[:m])
+			n += int64(written)
+			if werr != nil {
+				return n, werr
+			}
+		}
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
 func (mfr *MultiFileReader) addContentDisposition(header textproto.MIMEHeader, filename string) {
 	sb := &strings.Builder{}
 	params := url.Values{}
