@@ -192,6 +192,7 @@ func Open(ctx context.Context, cfg Config) (_ *Core, err error) {
 		nc.Identity = c.repo.Identity()
 		nc.Datastore = c.repo.Datastore()
 		nc.Blockstore = c.repo.Blockstore()
+		nc.ReadBlock = c.repo.ReadBlock
 		nc.Stage = func(ctx context.Context) (node.Stage, error) {
 			st, err := c.repo.BeginStage(ctx)
 			if err != nil {

@@ -19,6 +19,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/islandsite/island/internal/repo"
 )
 
 // Config is everything New needs. The caller owns Datastore, Blockstore and
@@ -31,6 +33,10 @@ type Config struct {
 	Datastore datastore.Batching
 	// Blockstore holds the blocks the node serves and the blocks it fetches.
 	Blockstore blockstore.Blockstore
+	// ReadBlock, if set, reads Blockstore's blocks into buffers the
+	// trustless gateway reuses for every block of a CAR it writes (the
+	// repo's ReadBlock); nil reads them with Blockstore's Get.
+	ReadBlock repo.BlockReader
 	// Stage, if set, opens a write-behind stage over Blockstore for each
 	// Fetch: fetched blocks are staged and flushed into Blockstore every
 	// stageFlushBytes and at the end, instead of being written (and synced)

@@ -93,7 +93,7 @@ func (l TrustlessLimits) withDefaults() TrustlessLimits {
 // serveTrustless starts the gateway on the node's host; it is served until
 // the node closes.
 func (n *Node) serveTrustless() error {
-	h, err := newTrustlessHandler(n.cfg.Blockstore, n.cfg.Trustless, &n.carsServed)
+	h, err := newTrustlessHandler(n.cfg.Blockstore, n.cfg.ReadBlock, n.cfg.Trustless, &n.carsServed)
 	if err != nil {
 		return err
 	}
@@ -123,8 +123,11 @@ func (n *Node) serveTrustless() error {
 
 // newTrustlessHandler answers /.well-known/libp2p/protocols and the
 // trustless /ipfs/ paths from bs alone (never from peers), within lim.
-func newTrustlessHandler(bs blockstore.Blockstore, lim TrustlessLimits, served *atomic.Int64) (http.Handler, error) {
+func newTrustlessHandler(bs blockstore.Blockstore, read repo.BlockReader, lim TrustlessLimits, served *atomic.Int64) (http.Handler, error) {
 	lim = lim.withDefaults()
+	if read == nil {
+		read = repo.GetBlocks(bs)
+	}
 	backend, err := gateway.NewBlocksBackend(blockservice.New(bs, nil),
 		// Only /ipfs/ reaches boxo here; were a name ever resolved, it
 		// would resolve to nothing rather than look anything up.
@@ -148,7 +151,7 @@ func newTrustlessHandler(bs blockstore.Blockstore, lim TrustlessLimits, served *
 	boxo := gateway.NewHandler(conf, backend)
 	mux.Handle("/ipfs/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if root, dups, ok := parseCARRequest(r); ok {
-			serveCAR(w, r, bs, root, dups, served)
+			serveCAR(w, r, bs, read, root, dups, served)
 			return
 		}
 		boxo.ServeHTTP(w, r)
@@ -216,7 +219,7 @@ const carType = "application/vnd.ipld.car"
 // are too. boxo's own CAR path decodes and hashes every block again on the
 // way out, and costs more than the transfer. A block missing here ends the
 // CAR early; the client fetches what is missing elsewhere.
-func serveCAR(w http.ResponseWriter, r *http.Request, bs blockstore.Blockstore, root cid.Cid, dups bool, served *atomic.Int64) {
+func serveCAR(w http.ResponseWriter, r *http.Request, bs blockstore.Blockstore, read repo.BlockReader, root cid.Cid, dups bool, served *atomic.Int64) {
 	if has, err := bs.Has(r.Context(), root); err != nil || !has {
 		http.Error(w, fmt.Sprintf("%s is not held here", root), http.StatusNotFound)
 		return
@@ -236,7 +239,7 @@ func serveCAR(w http.ResponseWriter, r *http.Request, bs blockstore.Blockstore, 
 		return
 	}
 	served.Add(1)
-	if err := repo.WriteCAR(r.Context(), w, bs, root, dups); err != nil {
+	if err := repo.WriteCARFrom(r.Context(), w, read, root, dups); err != nil {
 		// Cut the stream rather than end the CAR cleanly: the client must
 		// not take a cut CAR for a whole one.
 		panic(http.ErrAbortHandler)

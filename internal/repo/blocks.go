@@ -91,6 +91,16 @@ func (s *blockStore) Get(ctx context.Context, k ds.Key) ([]byte, error) {
 	return v, err
 }
 
+// getInto is Get reading a flatfs block into buf when it fits; a block
+// pebble holds comes as its own slice.
+func (s *blockStore) getInto(ctx context.Context, k ds.Key, buf []byte) ([]byte, error) {
+	v, err := s.small.Get(ctx, k)
+	if errors.Is(err, ds.ErrNotFound) {
+		return s.big.GetInto(ctx, k, buf)
+	}
+	return v, err
+}
+
 func (s *blockStore) Has(ctx context.Context, k ds.Key) (bool, error) {
 	has, err := s.small.Has(ctx, k)
 	if err != nil || has {

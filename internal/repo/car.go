@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ipfs/boxo/blockstore"
 	"io"
 
+	"github.com/ipfs/boxo/blockstore"
+	dshelp "github.com/ipfs/boxo/datastore/dshelp"
 	"github.com/ipfs/boxo/ipld/merkledag"
 	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
+	ds "github.com/ipfs/go-datastore"
 	ipld "github.com/ipfs/go-ipld-format"
 	legacy "github.com/ipfs/go-ipld-legacy"
 	car "github.com/ipld/go-car/v2"
@@ -19,6 +21,7 @@ import (
 	_ "github.com/ipld/go-ipld-prime/codec/dagcbor" // CARs may hold dag-cbor and dag-json DAGs;
 	_ "github.com/ipld/go-ipld-prime/codec/dagjson" // register their codecs for link decoding.
 	"github.com/ipld/go-ipld-prime/node/basicnode"
+	"github.com/multiformats/go-multihash"
 )
 
 // linkDecoder decodes blocks exactly as the DAG service does (boxo's
@@ -200,16 +203,63 @@ func (r *Repo) firstMissing(ctx context.Context, root cid.Cid, pending map[strin
 // error; what was written before it is then an incomplete CAR. Blocks in
 // extra are written as given, whether the repo holds them or not.
 func (r *Repo) ExportCAR(ctx context.Context, w io.Writer, root cid.Cid, extra ...blocks.Block) error {
-	return WriteCAR(ctx, w, r.bstore, root, false, extra...)
+	return WriteCARFrom(ctx, w, r.ReadBlock, root, false, extra...)
 }
 
-// WriteCAR writes root's whole DAG from bs to w as a CARv1 with root as its
-// only root, blocks in depth-first order: each once, or with dups as often
-// as the DAG links it (the trustless gateway's dups=y, the order a reader of
-// the DAG reads it in). A missing block is an error; what was written before
-// it is then an incomplete CAR. Blocks in extra are written as given, whether
-// bs holds them or not. Identity CIDs are not written (their CID holds them).
+// A BlockReader reads block c's bytes, into buf when they fit (else into a
+// new slice): a CAR writer reuses a few buffers for every block instead of
+// allocating and clearing one per block. The bytes are the caller's.
+type BlockReader func(ctx context.Context, c cid.Cid, buf []byte) ([]byte, error)
+
+// ReadBlock is the repo's BlockReader: Blockstore().Get's bytes (identity
+// CIDs included, checked when Config.HashOnRead), big blocks read into buf.
+func (r *Repo) ReadBlock(ctx context.Context, c cid.Cid, buf []byte) ([]byte, error) {
+	if c.Prefix().MhType == multihash.IDENTITY {
+		b, err := r.bstore.Get(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		return b.RawData(), nil
+	}
+	data, err := r.stores.blocks.getInto(ctx, dshelp.MultihashToDsKey(c.Hash()), buf)
+	if errors.Is(err, ds.ErrNotFound) {
+		return nil, ipld.ErrNotFound{Cid: c}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if r.hashOnRead {
+		if got, err := c.Prefix().Sum(data); err != nil || !got.Equals(c) {
+			return nil, blockstore.ErrHashMismatch
+		}
+	}
+	return data, nil
+}
+
+// GetBlocks is a BlockReader reading bs's blocks with Get, without buffers.
+func GetBlocks(bs blockstore.Blockstore) BlockReader {
+	return func(ctx context.Context, c cid.Cid, _ []byte) ([]byte, error) {
+		b, err := bs.Get(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		return b.RawData(), nil
+	}
+}
+
+// WriteCAR writes root's whole DAG from bs to w as WriteCARFrom does.
 func WriteCAR(ctx context.Context, w io.Writer, bs blockstore.Blockstore, root cid.Cid, dups bool, extra ...blocks.Block) error {
+	return WriteCARFrom(ctx, w, GetBlocks(bs), root, dups, extra...)
+}
+
+// WriteCARFrom writes root's whole DAG, its blocks read with read, to w as a
+// CARv1 with root as its only root, blocks in depth-first order: each once,
+// or with dups as often as the DAG links it (the trustless gateway's
+// dups=y, the order a reader of the DAG reads it in). A missing block is an
+// error; what was written before it is then an incomplete CAR. Blocks in
+// extra are written as given, whether the store holds them or not.
+// Identity CIDs are not written (their CID holds them).
+func WriteCARFrom(ctx context.Context, w io.Writer, read BlockReader, root cid.Cid, dups bool, extra ...blocks.Block) error {
 	// No buffer of its own: a block is one large write, and the callers'
 	// writers (a bufio, an HTTP answer) gather the small ones.
 	cw, err := storage.NewWritable(w, []cid.Cid{root}, car.WriteAsCarV1(true), car.AllowDuplicatePuts(dups))
@@ -217,21 +267,29 @@ func WriteCAR(ctx context.Context, w io.Writer, bs blockstore.Blockstore, root c
 		return fmt.Errorf("repo: %w", err)
 	}
 	// The walk reads blocks ahead of the writes, so reading the store and
-	// writing to a slow w (a peer) overlap.
+	// writing to a slow w (a peer) overlap; the buffers go round between
+	// them (a write copies what it is given before it returns).
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	next := make(chan blocks.Block, carReadAhead)
+	next := make(chan walked, carReadAhead)
+	free := make(chan []byte, carReadAhead+1)
+	for range carReadAhead + 1 {
+		free <- nil // allocated by the first reads, as large as the blocks
+	}
 	var walkErr error
 	go func() {
 		defer close(next)
-		walkErr = walkDAG(ctx, bs, root, dups, extra, next)
+		walkErr = walkDAG(ctx, read, root, dups, extra, free, next)
 	}()
-	for blk := range next {
-		if err := cw.Put(ctx, blk.Cid().KeyString(), blk.RawData()); err != nil {
+	for b := range next {
+		if err := cw.Put(ctx, b.c.KeyString(), b.data); err != nil {
 			cancel()
 			for range next { // let the walk end
 			}
 			return fmt.Errorf("repo: write: %w", err)
+		}
+		if b.pooled {
+			free <- b.buf
 		}
 	}
 	return walkErr
@@ -240,9 +298,19 @@ func WriteCAR(ctx context.Context, w io.Writer, bs blockstore.Blockstore, root c
 // carReadAhead is how many blocks WriteCAR's walk reads ahead of its writes.
 const carReadAhead = 8
 
-// walkDAG sends root's DAG from bs (or extra) to out, depth-first, each
-// block once or with dups as often as it is linked.
-func walkDAG(ctx context.Context, bs blockstore.Blockstore, root cid.Cid, dups bool, extra []blocks.Block, out chan<- blocks.Block) error {
+// walked is a block the walk read: its bytes, and the buffer to hand back
+// once they are written (none for a block given in extra).
+type walked struct {
+	c      cid.Cid
+	data   []byte
+	buf    []byte
+	pooled bool
+}
+
+// walkDAG sends root's DAG (read with read into buffers from free, or from
+// extra) to out, depth-first, each block once or with dups as often as it
+// is linked.
+func walkDAG(ctx context.Context, read BlockReader, root cid.Cid, dups bool, extra []blocks.Block, free chan []byte, out chan<- walked) error {
 	given := make(map[string]blocks.Block, len(extra))
 	for _, b := range extra {
 		given[string(b.Cid().Hash())] = b
@@ -261,23 +329,40 @@ func walkDAG(ctx context.Context, bs blockstore.Blockstore, root cid.Cid, dups b
 			}
 			seen[c.KeyString()] = true
 		}
-		blk, ok := given[string(c.Hash())]
-		var err error
-		if !ok {
-			blk, err = bs.Get(ctx, c)
-		}
-		if err != nil {
-			if ipld.IsNotFound(err) {
-				return fmt.Errorf("repo: block %s of %s is not in the repo", c, root)
+		b := walked{c: c}
+		if blk, ok := given[string(c.Hash())]; ok {
+			b.data = blk.RawData()
+		} else {
+			var buf []byte
+			select {
+			case buf = <-free:
+			case <-ctx.Done():
+				return ctx.Err()
 			}
-			return fmt.Errorf("repo: %s: %w", c, err)
+			data, err := read(ctx, c, buf)
+			if err != nil {
+				if ipld.IsNotFound(err) {
+					return fmt.Errorf("repo: block %s of %s is not in the repo", c, root)
+				}
+				return fmt.Errorf("repo: %s: %w", c, err)
+			}
+			b.data, b.buf, b.pooled = data, buf, true
+			if cap(data) > cap(buf) {
+				b.buf = data // read into a new slice: keep the larger
+			}
 		}
-		links, err := blockLinks(ctx, blk)
-		if err != nil {
-			return fmt.Errorf("repo: %s: %w", c, err)
+		var links []cid.Cid
+		if c.Prefix().Codec != cid.Raw {
+			blk, err := blocks.NewBlockWithCid(b.data, c)
+			if err == nil {
+				links, err = blockLinks(ctx, blk)
+			}
+			if err != nil {
+				return fmt.Errorf("repo: %s: %w", c, err)
+			}
 		}
 		select {
-		case out <- blk:
+		case out <- b:
 		case <-ctx.Done():
 			return ctx.Err()
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sort"
 	"testing"
 
@@ -280,4 +281,36 @@ func FuzzCARImport(f *testing.F) {
 		require.NoError(t, err)
 		require.True(t, rep.OK(), "%+v", rep)
 	})
+}
+
+// TestWriteCARFromReadBlock checks that the CAR written through the repo's
+// ReadBlock (reused buffers) is the one written through Blockstore().Get,
+// block for block, and that it does not allocate a buffer per block.
+func TestWriteCARFromReadBlock(t *testing.T) {
+	ctx := context.Background()
+	r := openTestRepo(t, t.TempDir())
+	big := make([]byte, 32<<20+5) // 32 chunks in flatfs, a small tail in pebble
+	_, err := rand.Read(big)
+	require.NoError(t, err)
+	// The same file twice: with dups its blocks come twice, buffers reused.
+	root := addFS(t, r, map[string]string{"a/big.bin": string(big), "b/big.bin": string(big), "small.txt": "small"})
+
+	for _, dups := range []bool{false, true} {
+		t.Run(fmt.Sprintf("dups=%v", dups), func(t *testing.T) {
+			var want, got bytes.Buffer
+			require.NoError(t, WriteCAR(ctx, &want, r.Blockstore(), root, dups))
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			require.NoError(t, WriteCARFrom(ctx, io.Discard, r.ReadBlock, root, dups))
+			runtime.ReadMemStats(&after)
+			require.NoError(t, WriteCARFrom(ctx, &got, r.ReadBlock, root, dups))
+			require.True(t, bytes.Equal(want.Bytes(), got.Bytes()), "the CARs differ")
+			copies := 1
+			if dups {
+				copies = 2
+			}
+			require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(copies*len(big)/2),
+				"%d MiB allocated to write %d MiB of blocks", (after.TotalAlloc-before.TotalAlloc)>>20, copies*len(big)>>20)
+		})
+	}
 }

@@ -75,6 +75,8 @@ type Repo struct {
 	keys     *Keystore
 	identity crypto.PrivKey
 	gcLocker blockstore.GCLocker
+	// hashOnRead is Config.HashOnRead (ReadBlock checks too).
+	hashOnRead bool
 
 	rootsMu sync.Mutex
 	roots   map[string]RootsFunc
@@ -181,6 +183,7 @@ func Open(ctx context.Context, cfg Config) (_ *Repo, err error) {
 	r.bstore = blockstore.NewIdStore(blockstore.NewBlockstore(r.stores.root))
 	if cfg.HashOnRead {
 		r.bstore = &blockstore.ValidatingBlockstore{Blockstore: r.bstore}
+		r.hashOnRead = true
 	}
 	// Offline: no exchange. The node builds its own blockservice with
 	// bitswap over Blockstore(); the blockstore already skips writing blocks

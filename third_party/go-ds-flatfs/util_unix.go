@@ -17,3 +17,7 @@ func readFileOnce(filename string) ([]byte, error) {
 func createFile(name string) (*os.File, error) {
 	return os.Create(name)
 }
+
+func openFile(name string) (*os.File, error) {
+	return os.Open(name)
+}

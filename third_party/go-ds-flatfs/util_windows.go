@@ -107,3 +107,7 @@ func readFileOnce(filename string) ([]byte, error) {
 func createFile(name string) (*os.File, error) {
 	return goissue34681.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0666)
 }
+
+func openFile(name string) (*os.File, error) {
+	return goissue34681.Open(name)
+}
