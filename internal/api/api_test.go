@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"io"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ipfs/boxo/files"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
@@ -269,4 +271,81 @@ func TestStreamErrorArrivesInTrailer(t *testing.T) {
 	require.Equal(t, "first bytes", string(b))
 	require.Equal(t, core.CodeNotFound, core.ErrorCode(err), "%v", err)
 	require.ErrorContains(t, err, "is gone")
+}
+
+func (failing) Get(context.Context, core.PathRequest) (core.Tree, error) {
+	return core.Tree{CID: "bafyfile", Node: files.NewReaderFile(&brokenReader{})}, nil
+}
+
+// TestGetAnswersAFileAsBytes checks the two forms of a get's answer: a
+// file as its bytes when Accept lists application/octet-stream (the
+// client's), multipart/mixed otherwise and for a directory; both read back
+// the same, and a failure after the first byte arrives in either.
+func TestGetAnswersAFileAsBytes(t *testing.T) {
+	data := strings.Repeat("island ", 200_000)
+	for _, tc := range []struct {
+		name   string
+		node   func() files.Node
+		accept string
+		want   string
+	}{
+		{"file, bytes accepted", func() files.Node { return files.NewBytesFile([]byte(data)) }, "application/octet-stream, multipart/mixed", "application/octet-stream"},
+		{"file, no Accept", func() files.Node { return files.NewBytesFile([]byte(data)) }, "", "multipart/mixed"},
+		{"file, multipart only", func() files.Node { return files.NewBytesFile([]byte(data)) }, "multipart/mixed", "multipart/mixed"},
+		{"directory, bytes accepted", func() files.Node {
+			return files.NewMapDirectory(map[string]files.Node{"a": files.NewBytesFile([]byte(data))})
+		}, "application/octet-stream", "multipart/mixed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := serve(t, tree{node: tc.node}, nil)
+			req, err := http.NewRequest(http.MethodPost, s.URL()+api.Prefix+"/get", strings.NewReader(`{"path":"x"}`))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", "application/json")
+			if tc.accept != "" {
+				req.Header.Set("Accept", tc.accept)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+			require.NoError(t, err)
+			require.Equal(t, tc.want, mt)
+
+			// The client reads either form back as the tree.
+			got, err := api.NewClient(s.URL(), "").Get(context.Background(), core.PathRequest{Path: "x"})
+			require.NoError(t, err)
+			defer got.Node.Close()
+			require.Equal(t, "bafytree", got.CID)
+			out := filepath.Join(t.TempDir(), "out")
+			require.NoError(t, files.WriteTo(got.Node, out))
+			if _, dir := tc.node().(files.Directory); dir {
+				out = filepath.Join(out, "a")
+			}
+			b, err := os.ReadFile(out)
+			require.NoError(t, err)
+			require.Equal(t, data, string(b))
+		})
+	}
+
+	t.Run("a failure after the first byte", func(t *testing.T) {
+		s := serve(t, failing{}, nil)
+		got, err := api.NewClient(s.URL(), "").Get(context.Background(), core.PathRequest{Path: "x"})
+		require.NoError(t, err)
+		defer got.Node.Close()
+		b, err := io.ReadAll(got.Node.(files.File))
+		require.Equal(t, "first bytes", string(b))
+		require.Equal(t, core.CodeNotFound, core.ErrorCode(err), "%v", err)
+		require.ErrorContains(t, err, "is gone")
+	})
+}
+
+// tree answers every get with a new tree from node.
+type tree struct {
+	core.API
+	node func() files.Node
+}
+
+func (tr tree) Get(context.Context, core.PathRequest) (core.Tree, error) {
+	return core.Tree{CID: "bafytree", Node: tr.node()}, nil
 }

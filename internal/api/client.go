@@ -121,6 +121,11 @@ func ReadToken(dir string) (string, error) {
 // request sends one request and returns a 2xx response, or the error the
 // daemon answered with. A daemon that cannot be reached is CodeUnavailable.
 func (c *Client) request(ctx context.Context, method, path, contentType string, body io.Reader, query url.Values) (*http.Response, error) {
+	return c.requestAccepting(ctx, method, path, contentType, "", body, query)
+}
+
+// requestAccepting is request with an Accept header (none if accept is "").
+func (c *Client) requestAccepting(ctx context.Context, method, path, contentType, accept string, body io.Reader, query url.Values) (*http.Response, error) {
 	u := c.url + Prefix + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
@@ -131,6 +136,9 @@ func (c *Client) request(ctx context.Context, method, path, contentType string, 
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
@@ -286,12 +294,21 @@ func (c *Client) Fetch(ctx context.Context, req core.FetchRequest) (core.Fetched
 }
 
 // Get reads the tree the daemon streams; closing its Node ends the stream.
+// A file comes as its bytes, anything else as multipart/mixed.
 func (c *Client) Get(ctx context.Context, req core.PathRequest) (core.Tree, error) {
-	resp, body, err := c.postStream(ctx, "/get", req)
+	reqBody, err := jsonBody(req)
 	if err != nil {
 		return core.Tree{}, err
 	}
+	resp, err := c.requestAccepting(ctx, http.MethodPost, "/get", typeJSON, typeBytes+", "+typeMultipart, reqBody, nil)
+	if err != nil {
+		return core.Tree{}, err
+	}
+	body := trailerReader{resp}
 	mt, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if err == nil && mt == typeBytes {
+		return core.Tree{CID: resp.Header.Get(headerCID), Node: bytesFile{files.NewReaderFile(body), body}}, nil
+	}
 	if err != nil || mt != typeMultipart {
 		body.Close()
 		return core.Tree{}, fmt.Errorf("api: the daemon answered get with %q, not %s", resp.Header.Get("Content-Type"), typeMultipart)
@@ -588,6 +605,15 @@ func closing(n files.Node, body io.Closer) files.Node {
 		return n
 	}
 }
+
+// bytesFile is a file the daemon sent as its bytes; closing it ends the
+// answer.
+type bytesFile struct {
+	files.File
+	body io.Closer
+}
+
+func (f bytesFile) Close() error { return errors.Join(f.File.Close(), f.body.Close()) }
 
 type closingDir struct {
 	files.Directory

@@ -11,6 +11,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -460,10 +461,31 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer t.Node.Close()
+	if f, ok := t.Node.(files.File); ok && acceptsBytes(r) {
+		// A file as its bytes: no multipart framing for the client to scan
+		// every byte of for a boundary.
+		w.Header().Set("Content-Type", typeBytes)
+		w.Header().Set(headerCID, t.CID)
+		copyWithTrailer(w, f)
+		return
+	}
 	mfr := files.NewMultiFileReader(files.NewSliceDirectory([]files.DirEntry{files.FileEntry(t.CID, t.Node)}), false, false)
 	w.Header().Set("Content-Type", typeMultipart+"; boundary="+mfr.Boundary())
 	w.Header().Set(headerCID, t.CID)
 	copyWithTrailer(w, mfr)
+}
+
+// acceptsBytes says whether a get's client takes a file as its bytes
+// (Accept lists application/octet-stream); else it gets multipart/mixed.
+func acceptsBytes(r *http.Request) bool {
+	for _, v := range r.Header.Values("Accept") {
+		for part := range strings.SplitSeq(v, ",") {
+			if mt, _, err := mime.ParseMediaType(part); err == nil && mt == typeBytes {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // errWriter marks write errors, so copyWithTrailer can tell a client that

@@ -121,6 +121,9 @@ type specRoute struct {
 	status int
 	// media is the success media type ("" for none).
 	media string
+	// alt are the other success media types, answered when Accept asks
+	// (never JSON).
+	alt []string
 	// out is the method's result type: the JSON body for media
 	// application/json, the result line for application/x-ndjson.
 	out reflect.Type
@@ -155,7 +158,7 @@ var specRoutes = map[string]specRoute{
 	"POST /api/v1/fetch": {api: "Fetch", in: typeOf[core.FetchRequest](), body: typeJSON,
 		status: 200, media: typeNDJSON, out: typeOf[core.Fetched](), progress: typeOf[core.FetchProgress]()},
 	"POST /api/v1/get": {api: "Get", in: typeOf[core.PathRequest](), body: typeJSON,
-		status: 200, media: typeMultipart, out: typeOf[core.Tree](), headers: []string{headerCID, "Trailer", trailerError}},
+		status: 200, media: typeMultipart, alt: []string{typeBytes}, out: typeOf[core.Tree](), headers: []string{headerCID, "Trailer", trailerError}},
 	"POST /api/v1/dag/import": {api: "DagImport", in: typeOf[core.DagImportRequest](), body: typeCAR,
 		status: 200, media: typeJSON, out: typeOf[core.DagImported]()},
 	"POST /api/v1/dag/export": {api: "DagExport", in: typeOf[core.PathRequest](), body: typeJSON,
@@ -464,7 +467,10 @@ func checkResponses(t *testing.T, c *checker, r specRoute, op *specOp, codes []c
 	if r.media == "" {
 		require.Empty(t, res.Content, "a %d answer has no body", r.status)
 	} else {
-		require.Equal(t, []string{r.media}, slices.Collect(maps.Keys(res.Content)), "success media types")
+		requireSameSet(t, append([]string{r.media}, r.alt...), slices.Collect(maps.Keys(res.Content)), "success media types")
+		for _, alt := range r.alt {
+			c.nonJSON("result", res.Content[alt].Schema)
+		}
 		s := res.Content[r.media].Schema
 		switch r.media {
 		case typeJSON:
