@@ -320,7 +320,12 @@ func copyWithTrailer(w http.ResponseWriter, src io.Reader) {
 	w.Header().Set("Trailer", trailerError)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
-	_, err := io.CopyBuffer(errWriter{w}, src, make([]byte, copyBufferSize))
+	var err error
+	if wt, ok := src.(io.WriterTo); ok {
+		_, err = wt.WriteTo(errWriter{w}) // a file's blocks as they are
+	} else {
+		_, err = io.CopyBuffer(errWriter{w}, src, make([]byte, copyBufferSize))
+	}
 	var werr *writeFailed
 	if err != nil && !errors.As(err, &werr) {
 		b, _ := json.Marshal(toWire(err))
