@@ -103,10 +103,9 @@ func writeDirect(f *os.File, r io.Reader) error {
 func writePiece(f *os.File, p []byte) error {
 	aligned := len(p) - len(p)%outAlign
 	if aligned > 0 {
-		_, err := f.Write(p[:aligned])
-		if err == nil {
-			p = p[aligned:]
-		} else if !errInvalid(err) {
+		n, err := f.Write(p[:aligned])
+		p = p[n:]
+		if err != nil && !errInvalid(err) {
 			return err
 		}
 	}

@@ -70,3 +70,28 @@ func cachedPages(t *testing.T, path string, n int) int {
 	}
 	return c
 }
+
+// TestWritePieceFallsBackWhenRefused checks that a piece O_DIRECT refuses
+// (here: memory not aligned, as a device with larger blocks would refuse
+// it) is written buffered, whole.
+func TestWritePieceFallsBackWhenRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "out")
+	f, direct, err := createOut(path)
+	require.NoError(t, err)
+	if !direct {
+		t.Skipf("the file system of %s refuses O_DIRECT: nothing to fall back from", path)
+	}
+	p := alignedBuffer(2*outAlign + 1)[1:] // 2 blocks, starting off alignment
+	copy(p, randomBytes(t, len(p)))
+	require.NoError(t, writePiece(f, p))
+	fl, err := unix.FcntlInt(f.Fd(), unix.F_GETFL, 0)
+	require.NoError(t, err)
+	if fl&unix.O_DIRECT != 0 {
+		t.Skip("this kernel writes unaligned memory with O_DIRECT: nothing refused to fall back from")
+	}
+	require.NoError(t, writePiece(f, []byte("and a tail")))
+	require.NoError(t, f.Close())
+	got, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, append(append([]byte{}, p...), "and a tail"...), got)
+}
