@@ -272,7 +272,7 @@ func (c *Core) streamTree(ctx context.Context, root cid.Cid) (Tree, error) {
 	}
 	switch f := f.(type) {
 	case files.File:
-		return Tree{CID: root.String(), Node: streamedFile{File: f, s: s}}, nil
+		return Tree{CID: root.String(), Node: &streamedFile{File: f, s: s, root: nd}}, nil
 	case files.Directory:
 		return Tree{CID: root.String(), Node: f}, nil
 	default: // a symlink: read whole already
@@ -284,18 +284,31 @@ func (c *Core) streamTree(ctx context.Context, root cid.Cid) (Tree, error) {
 // streamedFile ends its node.Stream when closed.
 type streamedFile struct {
 	files.File
-	s *node.Stream
+	s    *node.Stream
+	root ipld.Node
+	// moved: Read was called, WriteTo goes on from where it left.
+	moved bool
 }
 
-func (f streamedFile) Close() error {
+func (f *streamedFile) Close() error {
 	defer f.s.Close()
 	return f.File.Close()
 }
 
-// WriteTo hands each block's bytes to w as they are (the DAG reader's
-// WriteTo), without a copy into a reader's buffer: the API writes a file
-// to its client so.
-func (f streamedFile) WriteTo(w io.Writer) (int64, error) {
+func (f *streamedFile) Read(p []byte) (int, error) {
+	f.moved = true
+	return f.File.Read(p)
+}
+
+// WriteTo hands each block's bytes to w as they are, without a copy into
+// a reader's buffer (the API writes a file to its client so): from the
+// start through the Stream, which reuses the CAR's buffers
+// (node.Stream.WriteFile); else through the DAG reader's WriteTo.
+func (f *streamedFile) WriteTo(w io.Writer) (int64, error) {
+	if !f.moved {
+		f.moved = true
+		return f.s.WriteFile(f.root, w)
+	}
 	if wt, ok := f.File.(io.WriterTo); ok {
 		return wt.WriteTo(w)
 	}

@@ -69,7 +69,14 @@ type carSource struct {
 	over    atomic.Bool // no more blocks come (written under mu)
 	pending map[cid.Cid]blocks.Block
 	bytes   int
+
+	// free holds the buffers of blocks their reader gave back (put): the
+	// next blocks are read into them instead of new ones.
+	free chan []byte
 }
+
+// carFree is how many given-back buffers a CAR keeps for its next blocks.
+const carFree = 8
 
 // trustlessPeers are the connected peers whose identify listed HTTP over
 // libp2p on a connection that is not limited (a relay could not carry a
@@ -101,13 +108,13 @@ func (n *Node) startCAR(ctx context.Context, root cid.Cid, peers []peer.ID, arri
 	}
 	ctx, stop := context.WithCancel(ctx)
 	s := &carSource{blocks: make(chan blocks.Block, carBuffered), stop: stop, done: make(chan struct{}),
-		pending: map[cid.Cid]blocks.Block{}}
+		pending: map[cid.Cid]blocks.Block{}, free: make(chan []byte, carFree)}
 	go func() {
 		defer close(s.done)
 		defer close(s.blocks)
 		p, body, err := n.firstCAR(ctx, root, peers)
 		if err == nil {
-			err = readCAR(ctx, body, root, s.blocks, arrived)
+			err = readCAR(ctx, body, root, s.blocks, s.free, arrived)
 			body.Close()
 			if err != nil {
 				err = fmt.Errorf("%s: %w", p, err)
@@ -156,12 +163,28 @@ func (n *Node) firstCAR(ctx context.Context, root cid.Cid, peers []peer.ID) (pee
 	return "", nil, errors.Join(errs...)
 }
 
-// take hands over the block c when the CAR brought it or brings it next;
-// false when it will not (the reader then asks bitswap).
-func (s *carSource) take(ctx context.Context, c cid.Cid) (blocks.Block, bool) {
-	if b, ok := knownBlock(c); ok {
-		return b, true // a CAR does not carry what the CID holds
+// put gives back the bytes of a block take handed over, once nothing reads
+// them any more: the CAR's next blocks may be read into them.
+func (s *carSource) put(data []byte) {
+	select {
+	case s.free <- data[:0]:
+	default: // enough kept
 	}
+}
+
+// take hands over the block c when the CAR brought it or brings it next;
+// false when it will not (the reader then asks bitswap). The block is the
+// reader's; fromCAR says it came from the CAR (and its bytes may be given
+// back with put).
+func (s *carSource) take(ctx context.Context, c cid.Cid) (b blocks.Block, fromCAR, ok bool) {
+	if b, ok := knownBlock(c); ok {
+		return b, false, true // a CAR does not carry what the CID holds
+	}
+	b, ok = s.takeCAR(ctx, c)
+	return b, ok, ok
+}
+
+func (s *carSource) takeCAR(ctx context.Context, c cid.Cid) (blocks.Block, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if b, ok := s.pending[c]; ok {
@@ -360,8 +383,9 @@ func (r *resetOnce) Reset() error {
 }
 
 // readCAR reads a CARv1 of root's DAG from r into out, each block checked
-// against its CID, until the CAR ends, ctx does or a block is wrong.
-func readCAR(ctx context.Context, r io.Reader, root cid.Cid, out chan<- blocks.Block, arrived func()) error {
+// against its CID, until the CAR ends, ctx does or a block is wrong. A
+// block's bytes are read into a buffer from free when one is large enough.
+func readCAR(ctx context.Context, r io.Reader, root cid.Cid, out chan<- blocks.Block, free <-chan []byte, arrived func()) error {
 	br, err := car.NewBlockReader(bufio.NewReaderSize(r, 64<<10),
 		car.MaxAllowedHeaderSize(4<<10), car.MaxAllowedSectionSize(maxBlockSection))
 	if err != nil {
@@ -374,16 +398,30 @@ func readCAR(ctx context.Context, r io.Reader, root cid.Cid, out chan<- blocks.B
 		return fmt.Errorf("CAR roots %v, want %s", br.Roots, root)
 	}
 	for {
-		// Next checks the block against its CID (the CAR is not trusted).
-		b, err := br.Next()
+		c, section, size, err := br.NextReader()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("read CAR: %w", err)
 		}
-		if err := verifcid.ValidateCid(verifcid.DefaultAllowlist, b.Cid()); err != nil {
-			return fmt.Errorf("CAR block %s: %w", b.Cid(), err)
+		if err := verifcid.ValidateCid(verifcid.DefaultAllowlist, c); err != nil {
+			return fmt.Errorf("CAR block %s: %w", c, err)
+		}
+		if size > maxBlockSection {
+			return fmt.Errorf("CAR block %s: %d bytes, more than a block may hold", c, size)
+		}
+		data := reuse(free, int(size))
+		if _, err := io.ReadFull(section, data); err != nil {
+			return fmt.Errorf("read CAR: block %s: %w", c, err)
+		}
+		// The CAR is not trusted: the bytes must be the CID's.
+		if got, err := c.Prefix().Sum(data); err != nil || !got.Equals(c) {
+			return fmt.Errorf("CAR block %s: its bytes are another block's", c)
+		}
+		b, err := blocks.NewBlockWithCid(data, c)
+		if err != nil {
+			return fmt.Errorf("CAR block %s: %w", c, err)
 		}
 		select {
 		case out <- b:
@@ -395,3 +433,20 @@ func readCAR(ctx context.Context, r io.Reader, root cid.Cid, out chan<- blocks.B
 		}
 	}
 }
+
+// reuse is a buffer of n bytes: one from free if it is large enough.
+func reuse(free <-chan []byte, n int) []byte {
+	select {
+	case b := <-free:
+		if cap(b) >= n {
+			return b[:n]
+		}
+	default:
+	}
+	carBuffers.Add(1)
+	return make([]byte, n)
+}
+
+// carBuffers counts the block buffers CAR readers allocated, so tests can
+// tell reuse from the allocator handing back a freed address.
+var carBuffers atomic.Int64

@@ -23,3 +23,6 @@ func (n *Node) CARsServed() int64 { return n.carsServed.Load() }
 func (n *Node) RequestCAR(ctx context.Context, p peer.ID, root cid.Cid) (io.ReadCloser, error) {
 	return n.requestCAR(ctx, p, root)
 }
+
+// CARBuffers is how many block buffers CAR readers allocated so far.
+func CARBuffers() int64 { return carBuffers.Load() }

@@ -2,6 +2,8 @@ package node
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -9,6 +11,7 @@ import (
 	"github.com/ipfs/boxo/blockstore"
 	"github.com/ipfs/boxo/exchange"
 	"github.com/ipfs/boxo/ipld/merkledag"
+	"github.com/ipfs/boxo/ipld/unixfs"
 	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
 	ipld "github.com/ipfs/go-ipld-format"
@@ -233,21 +236,28 @@ type aheadBlock struct {
 }
 
 func (d *streamDAG) Get(ctx context.Context, c cid.Cid) (ipld.Node, error) {
+	nd, _, err := d.getNode(ctx, c)
+	return nd, err
+}
+
+// getNode reads c as Get does; fromCAR says its block came from the CAR, whose
+// bytes are the reader's alone (see Stream.Read).
+func (d *streamDAG) getNode(ctx context.Context, c cid.Cid) (_ ipld.Node, fromCAR bool, _ error) {
 	// Asked even once the CAR ended: blocks it brought ahead may be waiting.
 	if car := d.s.car; car != nil {
 		done := d.s.wait()
-		b, ok := car.take(ctx, c)
+		b, fromCAR, ok := car.take(ctx, c)
 		done()
 		if ok {
 			nd, err := decodeNode(ctx, b)
 			if err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			d.readCAR(c, nd)
-			return nd, nil
+			return nd, fromCAR, nil
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, d.s.why(context.Cause(ctx))
+			return nil, false, d.s.why(context.Cause(ctx))
 		}
 		// The CAR ended short: bitswap brings the rest, starting with
 		// what was planned and not read yet.
@@ -259,23 +269,64 @@ func (d *streamDAG) Get(ctx context.Context, c cid.Cid) (ipld.Node, error) {
 		select {
 		case <-a.done:
 		case <-ctx.Done():
-			return nil, d.s.why(context.Cause(ctx))
+			return nil, false, d.s.why(context.Cause(ctx))
 		}
 		if a.b != nil {
 			nd, err := decodeNode(ctx, a.b)
 			if err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			d.read(nd)
-			return nd, nil
+			return nd, false, nil
 		}
 	}
 	nd, err := d.DAGService.Get(ctx, c)
 	if err != nil {
-		return nil, d.s.why(err)
+		return nil, false, d.s.why(err)
 	}
 	d.read(nd)
-	return nd, nil
+	return nd, false, nil
+}
+
+// WriteFile writes the UnixFS file whose root node (read through the
+// Stream) is root to w, as boxo's DAG reader does (each leaf's data, in
+// order), reading each block through the Stream. A block the CAR brought
+// is handed back once its bytes are written, and the CAR reads later
+// blocks into it: a get of a large file allocates a few buffers, not one
+// per block (which, with the collector's work on them, cost daemon B a
+// tenth of its CPU). Nothing else holds such a block: it was read for this
+// walk alone.
+func (s *Stream) WriteFile(root ipld.Node, w io.Writer) (int64, error) {
+	return s.writeNode(root, w)
+}
+
+func (s *Stream) writeNode(nd ipld.Node, w io.Writer) (int64, error) {
+	links := nd.Links()
+	if len(links) == 0 {
+		data, err := unixfs.ReadUnixFSNodeData(nd)
+		if err != nil {
+			return 0, fmt.Errorf("node: %s: %w", nd.Cid(), err)
+		}
+		n, err := w.Write(data)
+		return int64(n), err
+	}
+	d := s.dag.(*streamDAG)
+	var total int64
+	for _, l := range links {
+		child, fromCAR, err := d.getNode(s.ctx, l.Cid)
+		if err != nil {
+			return total, err
+		}
+		n, err := s.writeNode(child, w)
+		total += n
+		if fromCAR {
+			s.car.put(child.RawData())
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
 }
 
 func (d *streamDAG) GetMany(ctx context.Context, cs []cid.Cid) <-chan *ipld.NodeOption {
