@@ -136,7 +136,11 @@ func (b *builder) checkLinks(outs []*output, ps *problems) {
 				}
 			}
 		}
-		for _, l := range o.links {
+		links := o.links
+		if o.reused {
+			links = o.pending
+		}
+		for _, l := range links {
 			msg := problemOf(l.res)
 			if msg == "" {
 				continue

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -160,7 +161,53 @@ type cachedOutput struct {
 	absent bool
 	size   int64
 	ids    map[string]bool
-	links  []htmlLink
+	pageLinks
+}
+
+// pageLinks are the links found in a page's HTML. A page reused from a
+// cache file holds them as the file encodes them (linksRaw), decoded only
+// if something needs them all (a resolver that changed): most publishes
+// need none of the ~27 links of each of thousands of pages, only those
+// the link check must see again (pending).
+type pageLinks struct {
+	links    []htmlLink // nil while only linksRaw holds them
+	linksRaw []byte     // the cache file's encoding of links (cacheEncoder.links), nil when not from a file
+	// pending are the links whose check can come out otherwise while the
+	// page itself stays the same: those reaching nothing, and those with a
+	// fragment not found on the page itself (another page's, or a static
+	// file's, may change). Every other link of a reused page resolves as it
+	// did and passes, so the link check skips it.
+	pending []htmlLink
+}
+
+// all returns every link, decoding linksRaw if need be; ok is false when
+// they cannot be decoded, which the caller takes as a cache miss.
+func (l *pageLinks) all() (_ []htmlLink, ok bool) {
+	if l.links != nil || l.linksRaw == nil {
+		return l.links, true
+	}
+	d := &cacheDecoder{data: l.linksRaw}
+	links := d.links()
+	if d.err != nil || len(d.data) != 0 {
+		return nil, false
+	}
+	l.links = links
+	return links, true
+}
+
+// pendingLinks picks from the links of the page at path, whose ids are
+// ids, those the link check of the page reused must see again (see
+// pageLinks.pending).
+func pendingLinks(path string, ids map[string]bool, links []htmlLink) []htmlLink {
+	var out []htmlLink
+	for _, l := range links {
+		r := l.res
+		selfOK := r.target == path && ids[r.frag]
+		if r.problem != "" || r.frag != "" && !strings.EqualFold(r.frag, "top") && !selfOK {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // fileStamp is what stat says about a file.
@@ -342,14 +389,18 @@ func (c *cache) reuseOutput(j job, dir string, key [sha256.Size]byte, res *resol
 		if j.page != nil {
 			l.src = j.page.src
 		}
-		for _, link := range o.links {
+		links, ok := o.all()
+		if !ok {
+			return nil
+		}
+		for _, link := range links {
 			if res.resolve(l, link.raw) != link.res {
 				return nil
 			}
 		}
 	}
-	return &output{path: j.path, data: o.data, page: j.page, layout: j.layout, ids: o.ids, links: o.links, key: key, digest: o.digest,
-		absent: o.absent, size: o.size}
+	return &output{path: j.path, data: o.data, page: j.page, layout: j.layout, ids: o.ids, pageLinks: o.pageLinks, key: key, digest: o.digest,
+		absent: o.absent, size: o.size, reused: true}
 }
 
 // keepOutputs replaces the cached pages with those of this build.
@@ -363,7 +414,10 @@ func (c *cache) keepOutputs(outs []*output, fp [sha256.Size]byte) {
 		if o.absent {
 			size = o.size
 		}
-		c.outputs[o.path] = &cachedOutput{key: o.key, fp: fp, data: o.data, absent: o.absent, size: size, ids: o.ids, links: o.links, digest: o.digest}
+		if !o.reused {
+			o.pending = pendingLinks(o.path, o.ids, o.links)
+		}
+		c.outputs[o.path] = &cachedOutput{key: o.key, fp: fp, data: o.data, absent: o.absent, size: size, ids: o.ids, pageLinks: o.pageLinks, digest: o.digest}
 	}
 }
 

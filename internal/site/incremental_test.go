@@ -204,6 +204,20 @@ func testBuilderMatchesFullBuild(t *testing.T, viaFile bool) {
 		}, ""},
 		{"the static file removed", func() { s.remove("static/notes.html") }, `page.html:1: link "/notes.html" on colophon/: no such file`},
 		{"the static file back", func() { s.write("static/notes.html", "<p id=\"m\">back</p>") }, ""},
+		// The link check of a page reused as it was sees again only its
+		// links whose check can come out otherwise: a fragment of another
+		// page, and one its own page lacks.
+		{"a layout linking to another page's heading", func() {
+			s.write("layouts/post.html", `{{define "main"}}{{.Page.Content}}<a href="{{.Rel "about/"}}#me">me</a>{{end}}`)
+			s.edit("about.md", "About me.", "About me.\n\n## Me\n\nMe.\n")
+		}, ""},
+		{"that heading renamed", func() { s.edit("about.md", "## Me", "## Myself") }, `has no heading or element with id "me"`},
+		{"the heading back", func() { s.edit("about.md", "## Myself", "## Me") }, ""},
+		{"a layout linking to a fragment its page lacks", func() {
+			s.write("layouts/post.html", `{{define "main"}}{{.Page.Content}}<a href="#nowhere">x</a>{{end}}`)
+		}, `has no heading or element with id "nowhere"`},
+		{"a body edited under that layout", func() { s.edit("posts/e.md", "Fifth", "The fifth") }, `has no heading or element with id "nowhere"`},
+		{"that layout removed", func() { s.remove("layouts/post.html") }, ""},
 	})
 }
 
