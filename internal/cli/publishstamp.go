@@ -167,21 +167,17 @@ func (s stamps) afterBuild(content string) builtStamp {
 	if s.file == "" {
 		return builtStamp{}
 	}
-	// The stamp kept is taken now, before checking that the sources are
-	// still those built: a change after it shows in the next stamp, one
-	// before it fails the check. Taken now, it counts by their bytes only
-	// the files still too fresh now, not every file that ever was.
-	kept, byBytes, err := site.SourceStamp(content, time.Now(), nil)
-	if err != nil {
+	// One walk takes both stamps from the same look at each file: the one
+	// kept, as of now (so it counts by their bytes only the files still too
+	// fresh now, not every file that ever was), and one with the same start
+	// and files by bytes as before the build, equal to that one when the
+	// sources did not change since. A change after the walk saw a file
+	// shows in the next stamp; one before fails the check.
+	st, err := site.SourceStamps(content, site.StampAt{Start: time.Now()}, site.StampAt{Start: s.start, ByBytes: s.byBytes})
+	if err != nil || hex.EncodeToString(st[1].Sum[:]) != s.sources {
 		return builtStamp{}
 	}
-	// The same start and files by bytes as before the build: equal means
-	// the sources did not change while it ran.
-	sum, _, err := site.SourceStamp(content, s.start, s.byBytes)
-	if err != nil || hex.EncodeToString(sum[:]) != s.sources {
-		return builtStamp{}
-	}
-	return builtStamp{sources: hex.EncodeToString(kept[:]), byBytes: byBytes, ok: true}
+	return builtStamp{sources: hex.EncodeToString(st[0].Sum[:]), byBytes: st[0].ByBytes, ok: true}
 }
 
 // save records what a publish built (bs, from afterBuild), when the

@@ -617,17 +617,52 @@ func (r *resolver) fingerprint() [sha256.Size]byte {
 // mean the same sources, so the same build, up to Bundle.ChangesAt;
 // `island publish` uses it to know that nothing changed without building.
 func SourceStamp(dir string, start time.Time, byBytes []string) (_ [sha256.Size]byte, bytes []string, _ error) {
+	st, err := SourceStamps(dir, StampAt{Start: start, ByBytes: byBytes})
+	if err != nil {
+		return [sha256.Size]byte{}, nil, err
+	}
+	return st[0].Sum, st[0].ByBytes, nil
+}
+
+// StampAt asks SourceStamps for one stamp: SourceStamp's start and byBytes.
+type StampAt struct {
+	Start   time.Time
+	ByBytes []string
+}
+
+// Stamp is one stamp SourceStamps took: SourceStamp's results.
+type Stamp struct {
+	Sum     [sha256.Size]byte
+	ByBytes []string
+}
+
+// SourceStamps takes a stamp of dir for each of at in one walk, each what
+// SourceStamp with its start and files by bytes gives of the sources as
+// that walk saw them: every entry is looked at once and every file read
+// at most once. `island publish` stamps the sources after a build twice,
+// as of now and as of before the build, to check that the build read
+// what the stamp it keeps is of.
+func SourceStamps(dir string, at ...StampAt) ([]Stamp, error) {
 	root := dir
 	if r, ok := findHugoRoot(dir); ok {
 		root = r
 	}
-	always := make(map[string]bool, len(byBytes))
-	for _, p := range byBytes {
-		always[p] = true
+	type stamping struct {
+		start  time.Time
+		always map[string]bool
+		h      hash.Hash
+		out    Stamp
 	}
-	h := sha256.New()
+	ss := make([]*stamping, len(at))
+	for i, a := range at {
+		s := &stamping{start: a.Start, always: make(map[string]bool, len(a.ByBytes)), h: sha256.New()}
+		for _, p := range a.ByBytes {
+			s.always[p] = true
+		}
+		ss[i] = s
+	}
 	var buf [8]byte
-	num := func(v uint64) {
+	num := func(h hash.Hash, v uint64) {
 		binary.LittleEndian.PutUint64(buf[:], v)
 		h.Write(buf[:])
 	}
@@ -636,48 +671,60 @@ func SourceStamp(dir string, start time.Time, byBytes []string) (_ [sha256.Size]
 			return err
 		}
 		rel, _ := filepath.Rel(root, p)
-		io.WriteString(h, rel)
-		h.Write([]byte{0})
 		info, err := d.Info()
 		if err != nil {
 			return err
 		}
-		num(uint64(info.Mode()))
-		switch {
-		case info.Mode()&os.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			if err != nil {
+		var target string
+		if info.Mode()&os.ModeSymlink != 0 {
+			if target, err = os.Readlink(p); err != nil {
 				return err
 			}
-			io.WriteString(h, target)
+		}
+		var sum *[sha256.Size]byte // the file's bytes, read once if a stamp needs them
+		for _, s := range ss {
+			h := s.h
+			io.WriteString(h, rel)
 			h.Write([]byte{0})
-		case info.Mode().IsRegular():
-			st := stampOf(info)
-			slash := filepath.ToSlash(rel)
-			if st.settledAt(start) && !always[slash] {
-				h.Write([]byte{'s'})
-				num(uint64(st.size))
-				num(uint64(st.mtime))
-				num(uint64(st.ctime))
-				num(st.dev)
-				num(st.ino)
-				break
+			num(h, uint64(info.Mode()))
+			switch {
+			case info.Mode()&os.ModeSymlink != 0:
+				io.WriteString(h, target)
+				h.Write([]byte{0})
+			case info.Mode().IsRegular():
+				st := stampOf(info)
+				slash := filepath.ToSlash(rel)
+				if st.settledAt(s.start) && !s.always[slash] {
+					h.Write([]byte{'s'})
+					num(h, uint64(st.size))
+					num(h, uint64(st.mtime))
+					num(h, uint64(st.ctime))
+					num(h, st.dev)
+					num(h, st.ino)
+					break
+				}
+				if sum == nil {
+					data, err := os.ReadFile(p)
+					if err != nil {
+						return err
+					}
+					s := sha256.Sum256(data)
+					sum = &s
+				}
+				h.Write([]byte{'b'})
+				h.Write(sum[:])
+				s.out.ByBytes = append(s.out.ByBytes, slash)
 			}
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			sum := sha256.Sum256(data)
-			h.Write([]byte{'b'})
-			h.Write(sum[:])
-			bytes = append(bytes, slash)
 		}
 		return nil
 	})
-	var out [sha256.Size]byte
 	if err != nil {
-		return out, nil, fmt.Errorf("site: stamp %s: %w", dir, err)
+		return nil, fmt.Errorf("site: stamp %s: %w", dir, err)
 	}
-	h.Sum(out[:0])
-	return out, bytes, nil
+	out := make([]Stamp, len(ss))
+	for i, s := range ss {
+		s.h.Sum(s.out.Sum[:0])
+		out[i] = s.out
+	}
+	return out, nil
 }
