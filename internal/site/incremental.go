@@ -9,6 +9,7 @@ import (
 	"hash"
 	"html/template"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -238,14 +239,17 @@ func (c *cache) loadPage(dir, src string, start time.Time, hugo bool, ps *proble
 		return readPage(dir, src, ps), nil
 	}
 	file := filepath.Join(dir, filepath.FromSlash(src))
-	if !insideContent(dir, file, ps) {
-		return nil, nil
-	}
-	// Stat before reading: a change made in between shows next time.
-	info, err := os.Stat(file)
-	if err != nil {
-		ps.addf(file, 0, "cannot read: %v", err)
-		return nil, nil
+	// Stat before reading: a change made in between shows next time. A
+	// file's lstat is its stat; a link is checked, then followed.
+	info, err := os.Lstat(file)
+	if err != nil || info.Mode()&fs.ModeSymlink != 0 {
+		if !insideContent(dir, file, ps) {
+			return nil, nil
+		}
+		if info, err = os.Stat(file); err != nil {
+			ps.addf(file, 0, "cannot read: %v", err)
+			return nil, nil
+		}
 	}
 	stamp := stampOf(info)
 	old := c.sources[src]
@@ -475,7 +479,7 @@ func (k *keyWriter) tags(ts []*tagView) {
 	}
 }
 
-// entry writes an entry by its key (entryKey), set once its page is rendered.
+// entry writes an entry by its key (entryKeys), set once its page is rendered.
 func (k *keyWriter) entry(e *entry) {
 	if e == nil {
 		k.int(-1)
@@ -495,19 +499,21 @@ func (k *keyWriter) entryMeta(e *entry) {
 	k.h.Write(e.meta[:])
 }
 
-// entryKey covers every field of an entry a layout can read; content is
-// the hash of e.Content, nil for the key of every field but Content.
-func entryKey(e *entry, content *[sha256.Size]byte) [sha256.Size]byte {
+// entryKeys are the keys of an entry: key covers every field a layout can
+// read, content being the hash of e.Content; meta every field but Content.
+// key is made from meta, so that the fields are hashed once.
+func entryKeys(e *entry, content [sha256.Size]byte) (key, meta [sha256.Size]byte) {
 	k := newKeyWriter()
 	k.str(e.Title)
 	k.time(e.Date)
 	k.str(e.Summary)
 	k.str(e.Path)
 	k.tags(e.Tags)
-	if content != nil {
-		k.h.Write(content[:])
-	}
-	return k.sum()
+	meta = k.sum()
+	var buf [2 * sha256.Size]byte
+	copy(buf[:], meta[:])
+	copy(buf[sha256.Size:], content[:])
+	return sha256.Sum256(buf[:]), meta
 }
 
 // viewKey covers everything a layout executed with v can reach: the view's

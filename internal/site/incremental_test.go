@@ -378,7 +378,7 @@ func TestViewKeyCoversTheView(t *testing.T) {
 		for _, e := range append([]*entry{v.Page, v.Prev, v.Next}, v.Posts...) {
 			if e != nil {
 				h := sha256.Sum256([]byte(e.Content))
-				e.key, e.meta = entryKey(e, &h), entryKey(e, nil)
+				e.key, e.meta = entryKeys(e, h)
 			}
 		}
 		k := newKeyWriter()
@@ -438,7 +438,7 @@ func TestViewKeyCoversTheView(t *testing.T) {
 		default:
 			t.Fatalf("%s: no way to change a %s; teach the test and viewKey about it", path, f.Type())
 		}
-		require.NotEqual(t, want, key(v), "changing %s leaves the key as it was; add it to viewKey or entryKey", path)
+		require.NotEqual(t, want, key(v), "changing %s leaves the key as it was; add it to viewKey or entryKeys", path)
 		// For a layout that reads no Content of the entries of Posts, all
 		// but that Content counts.
 		if path == "view.Posts[0].Content" {

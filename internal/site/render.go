@@ -23,7 +23,7 @@ type entry struct {
 	Tags    []*tagView
 	Content template.HTML
 
-	key [sha256.Size]byte // entryKey, for Builder's cache
+	key [sha256.Size]byte // entryKeys, for Builder's cache
 	// meta is the key of every field but Content, for the lists of a
 	// layout that reads no Content of their entries (readsListContent).
 	meta [sha256.Size]byte
