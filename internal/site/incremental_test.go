@@ -30,6 +30,9 @@ type incSite struct {
 	// cacheFile, when set, makes every build a new Builder started from
 	// the cache file the previous one saved, as `island publish` does.
 	cacheFile string
+	// stamped makes every build use the stats SourceStamps took before
+	// it, as `island publish` does.
+	stamped bool
 }
 
 // throughCacheFile makes every build start from the last one's cache file.
@@ -92,6 +95,11 @@ func (s *incSite) build() (*Bundle, error) {
 	s.t.Helper()
 	s.mtime = s.mtime.Add(time.Second)
 	b := s.builder()
+	if s.stamped {
+		_, stats, err := SourceStamps(s.dir)
+		require.NoError(s.t, err)
+		b.UseStats(stats)
+	}
 	inc, incErr := b.Build(context.Background())
 	if s.cacheFile != "" {
 		saveCache(s.t, b, s.cacheFile, "test")
@@ -121,14 +129,14 @@ func incPost(title, date, tags, body string) string {
 // file of the one before.
 func TestBuilderMatchesFullBuild(t *testing.T) {
 	for _, tc := range []struct {
-		name    string
-		viaFile bool
-	}{{"in memory", false}, {"through a cache file", true}} {
-		t.Run(tc.name, func(t *testing.T) { testBuilderMatchesFullBuild(t, tc.viaFile) })
+		name             string
+		viaFile, stamped bool
+	}{{"in memory", false, false}, {"through a cache file", true, false}, {"through a cache file, stats from the stamp", true, true}} {
+		t.Run(tc.name, func(t *testing.T) { testBuilderMatchesFullBuild(t, tc.viaFile, tc.stamped) })
 	}
 }
 
-func testBuilderMatchesFullBuild(t *testing.T, viaFile bool) {
+func testBuilderMatchesFullBuild(t *testing.T, viaFile, stamped bool) {
 	s := newIncSite(t, map[string]string{
 		"site.toml":         "title = \"Inc\"\nauthor = \"Ann\"\n",
 		"index.md":          "Welcome. Start with [the first post](posts/a.md).\n",
@@ -144,6 +152,7 @@ func testBuilderMatchesFullBuild(t *testing.T, viaFile bool) {
 	if viaFile {
 		s.throughCacheFile()
 	}
+	s.stamped = stamped
 	_, err := s.build()
 	require.NoError(t, err)
 

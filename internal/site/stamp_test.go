@@ -111,9 +111,19 @@ func TestSourceStamps(t *testing.T) {
 		{Start: now.Add(time.Hour)}, // both settled
 		{Start: now.Add(time.Hour), ByBytes: []string{"posts/b.md"}}, // one by its bytes anyway
 	}
-	got, err := SourceStamps(dir, at...)
+	got, stats, err := SourceStamps(dir, at...)
 	require.NoError(t, err)
 	require.Len(t, got, len(at))
+	for _, name := range []string{"a.md", "b.md"} {
+		file := filepath.Join(dir, "posts", name)
+		info, err := os.Stat(file)
+		require.NoError(t, err)
+		st, ok := stats.of(file)
+		require.True(t, ok, name)
+		require.Equal(t, stampOf(info), st, "the stats are the files'")
+	}
+	_, ok := stats.of(filepath.Join(dir, "posts", "c.md"))
+	require.False(t, ok, "a symbolic link is stat'ed by the build, which checks where it leads")
 	for i, a := range at {
 		sum, bytes, err := SourceStamp(dir, a.Start, a.ByBytes)
 		require.NoError(t, err)
