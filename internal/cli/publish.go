@@ -151,6 +151,9 @@ Prints the CID, the version, /ipns/NAME and the local gateway's URLs.`,
 					printPublished(env, v)
 					return nil
 				}
+				// The render cache is read only now: reading it while the
+				// sources are stamped doubled the CPU of a publish of
+				// unchanged sources, which needs none of it.
 				var warnings atomic.Int64
 				cfg := siteConfig(env, o.content, slog.New(warnCounter{slog.Default().Handler(), &warnings}))
 				builder := st.builder(cfg)

@@ -60,10 +60,11 @@ type publishStamp struct {
 // stamps finds and keeps the publish stamp of one content folder; the zero
 // value (no repo directory) keeps none.
 type stamps struct {
-	file    string   // "" when stamps are off
-	cache   string   // the content folder's render cache file
-	sources string   // the sources' stamp before the build
-	byBytes []string // the files sources counts by their bytes
+	file    string      // "" when stamps are off
+	cache   string      // the content folder's render cache file
+	sources string      // the sources' stamp before the build
+	byBytes []string    // the files sources counts by their bytes
+	stats   *site.Stats // the sources' stats the stamp saw, for the build
 	start   time.Time
 	binary  string
 	last    *publishStamp // the file's, nil when none could be read
@@ -78,9 +79,7 @@ func newStamps(env *Env, g *globalOptions, content string, o siteOptions) stamps
 	}
 	id := sha256.Sum256([]byte(content + "\x00" + o.key + "\x00" + o.lifetime))
 	file := filepath.Join(repo, stampDir, hex.EncodeToString(id[:16])+".json")
-	// The rendering does not depend on the key or lifetime published.
-	cid := sha256.Sum256([]byte(content))
-	cache := filepath.Join(repo, renderCacheDir, hex.EncodeToString(cid[:16]))
+	cache := renderCacheFile(repo, content)
 	var last *publishStamp
 	if data, err := os.ReadFile(file); err == nil {
 		var ps publishStamp
@@ -93,11 +92,12 @@ func newStamps(env *Env, g *globalOptions, content string, o siteOptions) stamps
 		byBytes = last.ByBytes
 	}
 	start := time.Now()
-	sum, byBytes, err := site.SourceStamp(content, start, byBytes)
+	st, stats, err := site.SourceStamps(content, site.StampAt{Start: start, ByBytes: byBytes})
 	if err != nil {
 		slog.Debug("publish: no source stamp", "err", err)
 		return stamps{}
 	}
+	sum, byBytes := st[0].Sum, st[0].ByBytes
 	binary, err := binaryStamp()
 	if err != nil {
 		slog.Debug("publish: no binary stamp", "err", err)
@@ -106,12 +106,20 @@ func newStamps(env *Env, g *globalOptions, content string, o siteOptions) stamps
 	return stamps{
 		file:    file,
 		cache:   cache,
+		stats:   stats,
 		sources: hex.EncodeToString(sum[:]),
 		byBytes: byBytes,
 		start:   start,
 		binary:  binary,
 		last:    last,
 	}
+}
+
+// renderCacheFile is where the repo keeps the render cache of content;
+// the rendering does not depend on the key or lifetime published.
+func renderCacheFile(repo, content string) string {
+	id := sha256.Sum256([]byte(content))
+	return filepath.Join(repo, renderCacheDir, hex.EncodeToString(id[:16]))
 }
 
 // binaryStamp identifies the running executable by its stat.
@@ -173,7 +181,7 @@ func (s stamps) afterBuild(content string) builtStamp {
 	// and files by bytes as before the build, equal to that one when the
 	// sources did not change since. A change after the walk saw a file
 	// shows in the next stamp; one before fails the check.
-	st, err := site.SourceStamps(content, site.StampAt{Start: time.Now()}, site.StampAt{Start: s.start, ByBytes: s.byBytes})
+	st, _, err := site.SourceStamps(content, site.StampAt{Start: time.Now()}, site.StampAt{Start: s.start, ByBytes: s.byBytes})
 	if err != nil || hex.EncodeToString(st[1].Sum[:]) != s.sources {
 		return builtStamp{}
 	}
@@ -234,7 +242,9 @@ func (s stamps) saveFiles(cid string, ids map[string]string) {
 }
 
 // builder is a site.Builder for the content folder, started from the
-// render cache of its last publish when there is a usable one.
+// render cache of its last publish when there is a usable one, and from
+// the stats the stamp took of every source just before (the build does
+// not stat them again).
 func (s stamps) builder(cfg site.Config) *site.Builder {
 	b := site.NewBuilder(cfg)
 	if s.cache == "" {
@@ -243,6 +253,7 @@ func (s stamps) builder(cfg site.Config) *site.Builder {
 	if err := b.LoadCache(s.cache, s.binary); err != nil {
 		slog.Debug("publish: rendering everything", "err", err)
 	}
+	b.UseStats(s.stats)
 	return b
 }
 
