@@ -114,8 +114,8 @@ func appendSentence(tb testing.TB, dir string, i int) {
 
 // BenchmarkRebuildFromCacheFile is the CLI's side of `island publish`
 // after an edit: a new Builder started from the render cache file the
-// previous publish saved, one post of the 2,000-post corpus edited, the
-// site built and the cache file saved again.
+// previous publish saved and from the stats of the stamp, one post of the
+// 2,000-post corpus edited, the site built and the cache file saved again.
 func BenchmarkRebuildFromCacheFile(b *testing.B) {
 	dir := copyTree(b, testutil.Corpus(b, 2000, 50), nil)
 	file := filepath.Join(b.TempDir(), "cache")
@@ -130,8 +130,11 @@ func BenchmarkRebuildFromCacheFile(b *testing.B) {
 	for b.Loop() {
 		appendSentence(b, dir, i)
 		i++
+		_, stats, err := SourceStamps(dir)
+		require.NoError(b, err)
 		builder := NewBuilder(testConfig(b, dir))
 		require.NoError(b, builder.LoadCache(file, "bench"))
+		builder.UseStats(stats)
 		builder.cache.clock = later
 		bundle, err := builder.Build(context.Background())
 		require.NoError(b, err)
