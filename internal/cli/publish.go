@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -123,6 +124,12 @@ Prints the CID, the version, /ipns/NAME and the local gateway's URLs.`,
 			ctx := cmd.Context()
 			if o.dir != "" {
 				return publishFolder(ctx, env, g, o, asJSON)
+			}
+			if percent := gcPercentFor(env, publishGCPercent); percent > 0 {
+				defer debug.SetGCPercent(debug.SetGCPercent(percent))
+				if limit := memoryLimitFor(env, publishMemoryLimit); limit > 0 {
+					defer debug.SetMemoryLimit(debug.SetMemoryLimit(limit))
+				}
 			}
 			// The sources' stamp is taken while the API is opened: both
 			// wait on I/O.
