@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -158,6 +159,9 @@ Prints the CID, the version, /ipns/NAME and the local gateway's URLs.`,
 					printPublished(env, v)
 					return nil
 				}
+				// What the last publish sent is read while the site builds.
+				lastc := make(chan *publishedFiles, 1)
+				go func() { lastc <- st.lastFiles() }()
 				// The render cache is read only now: reading it while the
 				// sources are stamped doubled the CPU of a publish of
 				// unchanged sources, which needs none of it.
@@ -195,11 +199,13 @@ Prints the CID, the version, /ipns/NAME and the local gateway's URLs.`,
 					}
 					return fb, nil
 				}
-				v, err := publishBundle(ctx, a, req, b, full, st.lastFiles(), ids)
+				filesc := make(chan json.RawMessage, 1)
+				go func() { filesc <- encodeFiles(ids) }()
+				v, err := publishBundle(ctx, a, req, b, full, <-lastc, ids)
 				if err != nil {
 					return err
 				}
-				st.saveFiles(v.CID, ids)
+				st.saveFiles(v.CID, <-filesc)
 				st.save(<-stamped, b, lifetime, v.CID, warnings.Load() > 0)
 				if asJSON {
 					v.Retrievable = explainCheck(v.Retrievable)

@@ -230,12 +230,24 @@ func (s stamps) lastFiles() *publishedFiles {
 	return &pf
 }
 
-// saveFiles keeps what a publish sent as version cid for the next one.
-func (s stamps) saveFiles(cid string, ids map[string]string) {
+// encodeFiles is the JSON of ids as saveFiles keeps them: a site's
+// thousands of identities take a few milliseconds to encode, done while
+// the daemon imports.
+func encodeFiles(ids map[string]string) json.RawMessage {
+	data, _ := json.Marshal(ids) // a map of strings always encodes
+	return data
+}
+
+// saveFiles keeps what a publish sent as version cid, files (encodeFiles
+// of their identities), for the next one.
+func (s stamps) saveFiles(cid string, files json.RawMessage) {
 	if s.file == "" {
 		return
 	}
-	data, _ := json.Marshal(publishedFiles{CID: cid, Files: ids})
+	data, _ := json.Marshal(struct {
+		CID   string          `json:"cid"`
+		Files json.RawMessage `json:"files"`
+	}{cid, files})
 	if err := writeFileAtomic(s.filesFile(), writeBytes(data)); err != nil {
 		slog.Debug("publish: keeping the files published", "err", err)
 	}
