@@ -2,11 +2,13 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -124,6 +126,12 @@ Prints the CID, the version, /ipns/NAME and the local gateway's URLs.`,
 			if o.dir != "" {
 				return publishFolder(ctx, env, g, o, asJSON)
 			}
+			if percent := gcPercentFor(env, publishGCPercent); percent > 0 {
+				defer debug.SetGCPercent(debug.SetGCPercent(percent))
+				if limit := memoryLimitFor(env, publishMemoryLimit); limit > 0 {
+					defer debug.SetMemoryLimit(debug.SetMemoryLimit(limit))
+				}
+			}
 			// The sources' stamp is taken while the API is opened: both
 			// wait on I/O.
 			stc := make(chan stamps, 1)
@@ -151,6 +159,12 @@ Prints the CID, the version, /ipns/NAME and the local gateway's URLs.`,
 					printPublished(env, v)
 					return nil
 				}
+				// What the last publish sent is read while the site builds.
+				lastc := make(chan *publishedFiles, 1)
+				go func() { lastc <- st.lastFiles() }()
+				// The render cache is read only now: reading it while the
+				// sources are stamped doubled the CPU of a publish of
+				// unchanged sources, which needs none of it.
 				var warnings atomic.Int64
 				cfg := siteConfig(env, o.content, slog.New(warnCounter{slog.Default().Handler(), &warnings}))
 				builder := st.builder(cfg)
@@ -185,11 +199,13 @@ Prints the CID, the version, /ipns/NAME and the local gateway's URLs.`,
 					}
 					return fb, nil
 				}
-				v, err := publishBundle(ctx, a, req, b, full, st.lastFiles(), ids)
+				filesc := make(chan json.RawMessage, 1)
+				go func() { filesc <- encodeFiles(ids) }()
+				v, err := publishBundle(ctx, a, req, b, full, <-lastc, ids)
 				if err != nil {
 					return err
 				}
-				st.saveFiles(v.CID, ids)
+				st.saveFiles(v.CID, <-filesc)
 				st.save(<-stamped, b, lifetime, v.CID, warnings.Load() > 0)
 				if asJSON {
 					v.Retrievable = explainCheck(v.Retrievable)

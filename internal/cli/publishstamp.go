@@ -60,10 +60,11 @@ type publishStamp struct {
 // stamps finds and keeps the publish stamp of one content folder; the zero
 // value (no repo directory) keeps none.
 type stamps struct {
-	file    string   // "" when stamps are off
-	cache   string   // the content folder's render cache file
-	sources string   // the sources' stamp before the build
-	byBytes []string // the files sources counts by their bytes
+	file    string      // "" when stamps are off
+	cache   string      // the content folder's render cache file
+	sources string      // the sources' stamp before the build
+	byBytes []string    // the files sources counts by their bytes
+	stats   *site.Stats // the sources' stats the stamp saw, for the build
 	start   time.Time
 	binary  string
 	last    *publishStamp // the file's, nil when none could be read
@@ -78,9 +79,7 @@ func newStamps(env *Env, g *globalOptions, content string, o siteOptions) stamps
 	}
 	id := sha256.Sum256([]byte(content + "\x00" + o.key + "\x00" + o.lifetime))
 	file := filepath.Join(repo, stampDir, hex.EncodeToString(id[:16])+".json")
-	// The rendering does not depend on the key or lifetime published.
-	cid := sha256.Sum256([]byte(content))
-	cache := filepath.Join(repo, renderCacheDir, hex.EncodeToString(cid[:16]))
+	cache := renderCacheFile(repo, content)
 	var last *publishStamp
 	if data, err := os.ReadFile(file); err == nil {
 		var ps publishStamp
@@ -93,11 +92,12 @@ func newStamps(env *Env, g *globalOptions, content string, o siteOptions) stamps
 		byBytes = last.ByBytes
 	}
 	start := time.Now()
-	sum, byBytes, err := site.SourceStamp(content, start, byBytes)
+	st, stats, err := site.SourceStamps(content, site.StampAt{Start: start, ByBytes: byBytes})
 	if err != nil {
 		slog.Debug("publish: no source stamp", "err", err)
 		return stamps{}
 	}
+	sum, byBytes := st[0].Sum, st[0].ByBytes
 	binary, err := binaryStamp()
 	if err != nil {
 		slog.Debug("publish: no binary stamp", "err", err)
@@ -106,12 +106,20 @@ func newStamps(env *Env, g *globalOptions, content string, o siteOptions) stamps
 	return stamps{
 		file:    file,
 		cache:   cache,
+		stats:   stats,
 		sources: hex.EncodeToString(sum[:]),
 		byBytes: byBytes,
 		start:   start,
 		binary:  binary,
 		last:    last,
 	}
+}
+
+// renderCacheFile is where the repo keeps the render cache of content;
+// the rendering does not depend on the key or lifetime published.
+func renderCacheFile(repo, content string) string {
+	id := sha256.Sum256([]byte(content))
+	return filepath.Join(repo, renderCacheDir, hex.EncodeToString(id[:16]))
 }
 
 // binaryStamp identifies the running executable by its stat.
@@ -167,21 +175,17 @@ func (s stamps) afterBuild(content string) builtStamp {
 	if s.file == "" {
 		return builtStamp{}
 	}
-	// The stamp kept is taken now, before checking that the sources are
-	// still those built: a change after it shows in the next stamp, one
-	// before it fails the check. Taken now, it counts by their bytes only
-	// the files still too fresh now, not every file that ever was.
-	kept, byBytes, err := site.SourceStamp(content, time.Now(), nil)
-	if err != nil {
+	// One walk takes both stamps from the same look at each file: the one
+	// kept, as of now (so it counts by their bytes only the files still too
+	// fresh now, not every file that ever was), and one with the same start
+	// and files by bytes as before the build, equal to that one when the
+	// sources did not change since. A change after the walk saw a file
+	// shows in the next stamp; one before fails the check.
+	st, _, err := site.SourceStamps(content, site.StampAt{Start: time.Now()}, site.StampAt{Start: s.start, ByBytes: s.byBytes})
+	if err != nil || hex.EncodeToString(st[1].Sum[:]) != s.sources {
 		return builtStamp{}
 	}
-	// The same start and files by bytes as before the build: equal means
-	// the sources did not change while it ran.
-	sum, _, err := site.SourceStamp(content, s.start, s.byBytes)
-	if err != nil || hex.EncodeToString(sum[:]) != s.sources {
-		return builtStamp{}
-	}
-	return builtStamp{sources: hex.EncodeToString(kept[:]), byBytes: byBytes, ok: true}
+	return builtStamp{sources: hex.EncodeToString(st[0].Sum[:]), byBytes: st[0].ByBytes, ok: true}
 }
 
 // save records what a publish built (bs, from afterBuild), when the
@@ -226,19 +230,33 @@ func (s stamps) lastFiles() *publishedFiles {
 	return &pf
 }
 
-// saveFiles keeps what a publish sent as version cid for the next one.
-func (s stamps) saveFiles(cid string, ids map[string]string) {
+// encodeFiles is the JSON of ids as saveFiles keeps them: a site's
+// thousands of identities take a few milliseconds to encode, done while
+// the daemon imports.
+func encodeFiles(ids map[string]string) json.RawMessage {
+	data, _ := json.Marshal(ids) // a map of strings always encodes
+	return data
+}
+
+// saveFiles keeps what a publish sent as version cid, files (encodeFiles
+// of their identities), for the next one.
+func (s stamps) saveFiles(cid string, files json.RawMessage) {
 	if s.file == "" {
 		return
 	}
-	data, _ := json.Marshal(publishedFiles{CID: cid, Files: ids})
+	data, _ := json.Marshal(struct {
+		CID   string          `json:"cid"`
+		Files json.RawMessage `json:"files"`
+	}{cid, files})
 	if err := writeFileAtomic(s.filesFile(), writeBytes(data)); err != nil {
 		slog.Debug("publish: keeping the files published", "err", err)
 	}
 }
 
 // builder is a site.Builder for the content folder, started from the
-// render cache of its last publish when there is a usable one.
+// render cache of its last publish when there is a usable one, and from
+// the stats the stamp took of every source just before (the build does
+// not stat them again).
 func (s stamps) builder(cfg site.Config) *site.Builder {
 	b := site.NewBuilder(cfg)
 	if s.cache == "" {
@@ -247,6 +265,7 @@ func (s stamps) builder(cfg site.Config) *site.Builder {
 	if err := b.LoadCache(s.cache, s.binary); err != nil {
 		slog.Debug("publish: rendering everything", "err", err)
 	}
+	b.UseStats(s.stats)
 	return b
 }
 

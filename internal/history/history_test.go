@@ -163,7 +163,13 @@ func TestHistoryTampering(t *testing.T) {
 			require.NoError(t, err)
 
 			tt.tamper(t, ds, hist)
+			// The Store that verified the history before, and a new one
+			// (the next process), both find it.
 			_, err = s.History(ctx, n.String())
+			require.ErrorIs(t, err, ErrTamperedHistory)
+			require.ErrorContains(t, err, tt.want)
+			fresh, _ := mustStore(t, r, ds)
+			_, err = fresh.History(ctx, n.String())
 			require.ErrorIs(t, err, ErrTamperedHistory)
 			require.ErrorContains(t, err, tt.want)
 			// Nothing is appended to a broken chain.

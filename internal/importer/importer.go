@@ -377,16 +377,14 @@ func (im *importer) dir(ctx context.Context, display string, d files.Directory, 
 	// Only a directory of an fs.FS tree has a path the cache knows it by.
 	src := sourceOf(d)
 	var (
-		dir   uio.Directory // nil while the cached node may still do
+		dir   *dirBuilder // nil while the cached node may still do
 		links []childLink
 		held  []child // the children so far, while dir is nil
 		err   error
 	)
 	// build starts the directory, adding the children held so far.
 	build := func() error {
-		if dir, err = NewDirectory(skipLinkNodes{im.buf}); err != nil {
-			return entryErr(display, err)
-		}
+		dir = newDirBuilder(skipLinkNodes{im.buf})
 		for i, h := range held {
 			if err := im.addChild(ctx, dir, display, links[i].name, h); err != nil {
 				return err
@@ -462,7 +460,7 @@ func (im *importer) dir(ctx context.Context, display string, d files.Directory, 
 			return child{}, err
 		}
 	}
-	nd, err := dir.GetNode()
+	nd, err := dir.GetNode(ctx)
 	if err != nil {
 		return child{}, entryErr(display, err)
 	}
@@ -520,7 +518,7 @@ func (im *importer) child(ctx context.Context, display, name string, nd files.No
 
 // addChild adds the entry name of the directory display, reading its node
 // when the cache vouched for it without one.
-func (im *importer) addChild(ctx context.Context, dir uio.Directory, display, name string, ch child) error {
+func (im *importer) addChild(ctx context.Context, dir *dirBuilder, display, name string, ch child) error {
 	nd := ch.nd
 	if nd == nil {
 		var err error

@@ -53,6 +53,14 @@ type Config struct {
 	// waiting for AutoNAT to find the node reachable: for a host nothing can
 	// probe (mocknet) or one known to be publicly reachable.
 	DHTServer bool
+	// KeptRoutingTable says whoever made the node fills its WAN routing
+	// table (the simulator does, as a long-running node's is): the node
+	// then neither dials its bootstrap peers nor refreshes the table with
+	// lookups, and its provider starts at its first use rather than with
+	// the node (its start probes the network). A node that has been
+	// running a while did all that long ago; repeating it would only cost
+	// the network.
+	KeptRoutingTable bool
 
 	// ListenAddrs are the multiaddrs to listen on; port 0 picks a free port.
 	ListenAddrs []string

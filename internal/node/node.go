@@ -48,8 +48,7 @@ type Node struct {
 	host       host.Host
 	dht        *dual.DHT
 	keys       *keystore.ResettableKeystore
-	sweep      *ddhtprovider.SweepingProvider
-	provider   *buffered.SweepingProvider
+	prov       providers
 	bswap      *bitswap.Bitswap
 	eager      *eagerExchange // bitswap, with eager provider discovery
 	bserv      blockservice.BlockService
@@ -133,10 +132,15 @@ func New(ctx context.Context, cfg Config) (_ *Node, err error) {
 	n.bswap = newBitswap(n.ctx, bsn, n.dht, cfg.Blockstore, &n.watches)
 	undo = append(undo, n.bswap.Close)
 	n.eager = &eagerExchange{Bitswap: n.bswap, n: n}
-	if n.provider, n.sweep, err = newProvider(n.dht, n.keys, ds, cfg.ReprovideInterval); err != nil {
-		return nil, err
+	n.prov.start = func() (*buffered.SweepingProvider, *ddhtprovider.SweepingProvider, error) {
+		return newProvider(n.dht, n.keys, ds, cfg.ReprovideInterval)
 	}
-	undo = append(undo, n.provider.Close)
+	if !cfg.KeptRoutingTable {
+		if _, _, err = n.prov.get(); err != nil {
+			return nil, err
+		}
+	}
+	undo = append(undo, n.prov.close)
 	n.bserv = blockservice.New(cfg.Blockstore, n.eager)
 	n.dag = merkledag.NewDAGService(n.bserv)
 
@@ -153,10 +157,12 @@ func New(ctx context.Context, cfg Config) (_ *Node, err error) {
 			return nil, err
 		}
 	}
-	n.goBG(func() error {
-		n.connectBootstrap(n.ctx)
-		return nil
-	})
+	if !cfg.KeptRoutingTable {
+		n.goBG(func() error {
+			n.connectBootstrap(n.ctx)
+			return nil
+		})
+	}
 	if cfg.ProvideRoots != nil {
 		n.goBG(func() error { return n.keystoreLoop(n.ctx) })
 	}
@@ -190,7 +196,7 @@ func (n *Node) Close() error {
 		}
 		// The provider uses the keystore and the DHT; bitswap (closed with
 		// the block service) uses the DHT and the host.
-		errs = append(errs, n.provider.Close(), n.keys.Close(), n.bserv.Close(), n.dht.Close())
+		errs = append(errs, n.prov.close(), n.keys.Close(), n.bserv.Close(), n.dht.Close())
 		if n.relayService != nil {
 			errs = append(errs, n.relayService.Close())
 		}

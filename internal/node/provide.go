@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ipfs/boxo/blockservice"
@@ -69,6 +70,37 @@ func newProvider(d *dual.DHT, ks keystore.Keystore, ds datastore.Batching, inter
 	return buffered.New(prov, pds), prov, nil
 }
 
+// providers are the node's sweeping providers, started by New, or at their
+// first use on a node whose routing table is kept (Config.KeptRoutingTable):
+// a provider's start probes the network with five lookups, which a node
+// that has been running a while did long ago, and a visitor that never
+// provides never needs.
+type providers struct {
+	start func() (*buffered.SweepingProvider, *ddhtprovider.SweepingProvider, error)
+	once  sync.Once
+	buf   *buffered.SweepingProvider
+	sweep *ddhtprovider.SweepingProvider
+	err   error
+}
+
+// errProviderClosed is the use of a provider after the node closed.
+var errProviderClosed = errors.New("node: provider: closed")
+
+func (p *providers) get() (*buffered.SweepingProvider, *ddhtprovider.SweepingProvider, error) {
+	p.once.Do(func() { p.buf, p.sweep, p.err = p.start() })
+	return p.buf, p.sweep, p.err
+}
+
+// close closes the providers if they started, and keeps them from
+// starting after.
+func (p *providers) close() error {
+	p.once.Do(func() { p.err = errProviderClosed })
+	if p.buf == nil {
+		return nil
+	}
+	return p.buf.Close()
+}
+
 // Provide starts announcing roots and every block of their DAGs found in the
 // blockstore, and keeps reannouncing them every ReprovideInterval. Keys
 // already being provided are left to their schedule. It returns once the
@@ -108,7 +140,10 @@ func (n *Node) provide(ctx context.Context, skip *cid.Set, force bool, roots []c
 		if len(batch) == 0 {
 			return nil
 		}
-		err := n.provider.StartProviding(force, batch...)
+		prov, _, err := n.prov.get()
+		if err == nil {
+			err = prov.StartProviding(force, batch...)
+		}
 		batch = batch[:0]
 		return err
 	}
@@ -209,7 +244,11 @@ func (n *Node) syncKeystore(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("node: reset provider keystore: %w", err)
 	}
-	if err := n.provider.RefreshSchedule(); err != nil {
+	prov, _, err := n.prov.get()
+	if err != nil {
+		return err
+	}
+	if err := prov.RefreshSchedule(); err != nil {
 		// The provider has no peers yet (or lost them): it rebuilds its
 		// schedule from the keystore once it is connected again.
 		n.log.Debug("refresh provide schedule", "err", err)
@@ -289,12 +328,16 @@ func (n *Node) provideStat(ctx context.Context, history bool) (ProvideStat, erro
 	if err != nil {
 		return ProvideStat{}, fmt.Errorf("node: provide stat: %w", err)
 	}
+	_, sweep, err := n.prov.get()
+	if err != nil {
+		return ProvideStat{}, fmt.Errorf("node: provide stat: %w", err)
+	}
 	st := ProvideStat{Keys: keys, Interval: n.cfg.ReprovideInterval}
 	for _, d := range []struct {
 		p    *kadprovider.SweepingProvider
 		name string
 		out  *DHTProvideStat
-	}{{n.sweep.LAN, "lan", &st.LAN}, {n.sweep.WAN, "wan", &st.WAN}} {
+	}{{sweep.LAN, "lan", &st.LAN}, {sweep.WAN, "wan", &st.WAN}} {
 		s, err := d.p.Stats(ctx)
 		if err != nil {
 			return ProvideStat{}, fmt.Errorf("node: provide stat %s: %w", d.name, err)

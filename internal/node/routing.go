@@ -48,17 +48,26 @@ func newDHT(h host.Host, ds datastore.Batching, cfg *Config) (*dual.DHT, error) 
 	if cfg.DHTServer {
 		mode = dht.ModeServer
 	}
+	common := []dht.Option{
+		dht.Mode(mode),
+		// Kubo's value: lookups finish in fewer round trips than with
+		// the default of 3... 10 parallel requests per hop.
+		dht.Concurrency(10),
+	}
+	wan := []dht.Option{
+		dht.Datastore(namespace.Wrap(ds, dhtWANKey)),
+		dht.BootstrapPeers(cfg.Bootstrap...),
+	}
+	if cfg.KeptRoutingTable {
+		common = append(common, dht.DisableAutoRefresh())
+		// The diversity filter admits only connected peers (it groups
+		// them by the connection's address); the caller chose the peers
+		// of a kept table, and none of them is connected yet.
+		wan = append(wan, dht.RoutingTablePeerDiversityFilter(nil))
+	}
 	d, err := dual.New(h,
-		dual.DHTOption(
-			dht.Mode(mode),
-			// Kubo's value: lookups finish in fewer round trips than with
-			// the default of 3... 10 parallel requests per hop.
-			dht.Concurrency(10),
-		),
-		dual.WanDHTOption(
-			dht.Datastore(namespace.Wrap(ds, dhtWANKey)),
-			dht.BootstrapPeers(cfg.Bootstrap...),
-		),
+		dual.DHTOption(common...),
+		dual.WanDHTOption(wan...),
 		dual.LanDHTOption(lan...),
 	)
 	if err != nil {

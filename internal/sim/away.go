@@ -115,6 +115,7 @@ func AuthorAway(ctx context.Context, cfg Config) (Scenario, error) {
 				if err != nil {
 					n.log.Warn("churn", "err", err)
 				}
+				n.log.Info("churn batch", "servers", got, "took", time.Since(now))
 				churned.Add(int64(got))
 			}
 		})
@@ -165,7 +166,7 @@ func AuthorAway(ctx context.Context, cfg Config) (Scenario, error) {
 		sc.Rows = append(sc.Rows, r)
 	}
 	sc.Rows = append(sc.Rows, Row{Metric: fmt.Sprintf("author away: DHT servers that left per simulated hour (asked: %g %%)", 100*cfg.ChurnPerHour),
-		Island: t.churned["island"], Kubo: t.churned["kubo"], Unit: "%"})
+		Island: t.churnOf("island"), Kubo: t.churnOf("kubo"), Unit: "%"})
 	sc.Rows = append(sc.Rows, Row{Metric: fmt.Sprintf("author away: visits not made before the month's end (of %d)", cfg.Visits),
 		Island: float64(t.notMade["island"]), Kubo: float64(t.notMade["kubo"]), Unit: "visits"})
 	for _, k := range order {
@@ -234,6 +235,16 @@ func (t *tally) churn(b string, share float64) {
 	t.churned[b] = 100 * share
 }
 
+// churnOf is the churn run with behaviour b, NaN if b did not run.
+func (t *tally) churnOf(b string) float64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if v, ok := t.churned[b]; ok {
+		return v
+	}
+	return nan
+}
+
 func (t *tally) unmade(b string, k int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -262,14 +273,14 @@ func goBefore(ctx context.Context, g *errgroup.Group, end time.Time, f func() er
 	}
 }
 
-// visitAll starts a fresh visitor, which visits every away author at once
-// (one visit per site and follower count), and records the outcomes.
+// visitAll starts a visitor that holds nothing yet, on a node whose routing
+// table is warm (addWarmVisitor); it visits every away author at once (one
+// visit per site and follower count), and records the outcomes.
 func visitAll(ctx context.Context, n *Network, b Behaviour, away []ipns.Name, counts []int, left time.Time, t *tally) error {
-	vs, err := visitors(ctx, n, b, 1)
+	v, err := n.addWarmVisitor(ctx, b)
 	if err != nil {
 		return err
 	}
-	v := vs[0]
 	day := time.Since(left).Hours() * n.cfg.TimeScale / 24
 	var wg sync.WaitGroup
 	for j, name := range away {

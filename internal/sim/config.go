@@ -44,6 +44,10 @@ type Config struct {
 	Sites, BlocksPerSite int
 	// Followers are the follower counts the author-away scenario tries.
 	Followers []int
+	// Behaviours names the behaviours the latency and author-away
+	// scenarios run, "island" and "kubo" (both by default: every figure is
+	// then a ratio; one alone halves a run's time while working on it).
+	Behaviours []string
 	// Logger receives progress; nil discards it.
 	Logger *slog.Logger
 }
@@ -82,6 +86,7 @@ func DefaultConfig() Config {
 		Sites:         100,
 		BlocksPerSite: 2000,
 		Followers:     []int{0, 1, 3},
+		Behaviours:    []string{"island", "kubo"},
 	}
 }
 
@@ -115,6 +120,9 @@ func (c Config) validate() error {
 	if c.Sites < 1 || c.BlocksPerSite < 1 {
 		errs = append(errs, fmt.Errorf("sites %d × blocks %d: want 1 or more of each", c.Sites, c.BlocksPerSite))
 	}
+	if _, err := c.behaviours(); err != nil || len(c.Behaviours) == 0 {
+		errs = append(errs, fmt.Errorf("behaviours %q: want island, kubo or both", c.Behaviours))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("sim: config: %w", err)
 	}
@@ -140,4 +148,20 @@ type Behaviour struct {
 	// AnswerHeld says a valid record held locally answers a resolve at
 	// once, routing being asked in the background (names.Config).
 	AnswerHeld bool
+}
+
+// behaviours are the behaviours Config.Behaviours names, in its order.
+func (c Config) behaviours() ([]Behaviour, error) {
+	var out []Behaviour
+	for _, name := range c.Behaviours {
+		switch name {
+		case "island":
+			out = append(out, IslandBehaviour())
+		case "kubo":
+			out = append(out, KuboBehaviour())
+		default:
+			return nil, fmt.Errorf("no behaviour %q", name)
+		}
+	}
+	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -52,6 +53,9 @@ type Network struct {
 	// linkMu orders linking a pair with taking a peer down, so no link to
 	// an offline peer is made.
 	linkMu sync.Mutex
+	// closing are the connections of peers taken down, closing in the
+	// background (takeDown).
+	closing sync.WaitGroup
 
 	mu      sync.Mutex
 	rng     *rand.Rand
@@ -165,6 +169,7 @@ func (n *Network) Close() error {
 	for _, s := range servers {
 		errs = append(errs, s.close())
 	}
+	n.closing.Wait()
 	errs = append(errs, n.mn.Close())
 	return errors.Join(errs...)
 }
@@ -219,13 +224,20 @@ func (n *Network) link(p, q peer.ID) {
 	if p == q {
 		return
 	}
+	state := func() (up, linked bool, rate float64) {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		_, linked = n.links[p][q]
+		return n.up[q], linked, min(n.bw[p], n.bw[q])
+	}
+	// Most dials are of linked pairs: they need not wait for linkMu,
+	// which a churn batch holds while it unlinks the peers it takes down.
+	if up, linked, _ := state(); !up || linked {
+		return
+	}
 	n.linkMu.Lock()
 	defer n.linkMu.Unlock()
-	n.mu.Lock()
-	up := n.up[q]
-	_, linked := n.links[p][q]
-	rate := min(n.bw[p], n.bw[q])
-	n.mu.Unlock()
+	up, linked, rate := state()
 	if !up || linked {
 		return
 	}
@@ -275,9 +287,13 @@ func (n *Network) takeDown(p peer.ID) {
 		_ = n.mn.UnlinkPeers(p, q)
 	}
 	n.linkMu.Unlock()
+	// Without links nobody can dial p again; its open connections close
+	// in the background. Closing a mocknet connection resets its streams
+	// one by one, each waiting for the data it still carries to arrive
+	// (latency and bandwidth), which held churn batches for seconds.
 	if h := n.mn.Host(p); h != nil {
-		for _, q := range h.Network().Peers() {
-			_ = h.Network().ClosePeer(q)
+		for _, c := range h.Network().Conns() {
+			n.closing.Go(func() { _ = c.Close() })
 		}
 	}
 }
@@ -355,29 +371,8 @@ func (n *Network) Requests(t pb.Message_MessageType) int64 { return n.requests[t
 // wired pair would also cost an identify and a DHT lookup check per pair.)
 func (n *Network) wire(s *server) {
 	p := s.host.ID()
-	n.mu.Lock()
-	byCPL := map[int][]*server{}
-	for _, q := range n.servers {
-		if q != s {
-			c := kb.CommonPrefixLen(s.key, q.key)
-			byCPL[c] = append(byCPL[c], q)
-		}
-	}
-	var picked []*server
-	for _, qs := range byCPL {
-		n.rng.Shuffle(len(qs), func(i, j int) { qs[i], qs[j] = qs[j], qs[i] })
-		picked = append(picked, qs[:min(bucketSize, len(qs))]...)
-	}
-	n.mu.Unlock()
+	picked := n.tableFor(p, s.key)
 	var held, holds []*server
-	// A server that comes back, and those it met before, still know each
-	// other's addresses (permanent here): adding them again is most of a
-	// returning server's wiring.
-	known := func(ps peerstore.Peerstore, h host.Host) {
-		if len(ps.Addrs(h.ID())) == 0 {
-			ps.AddAddrs(h.ID(), h.Addrs(), peerstore.PermanentAddrTTL)
-		}
-	}
 	for _, q := range picked {
 		known(s.host.Peerstore(), q.host)
 		if ok, err := s.dht.RoutingTable().TryAddPeer(q.host.ID(), true, false); err != nil {
@@ -397,6 +392,50 @@ func (n *Network) wire(s *server) {
 	}
 	n.holders[p] = append(n.holders[p], holds...)
 	n.mu.Unlock()
+}
+
+// tableFor picks the live servers a long-running node with key k keeps in
+// its routing table: for every common prefix length with k, up to
+// bucketSize of them at random.
+func (n *Network) tableFor(p peer.ID, k kb.ID) []*server {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	byCPL := map[int][]*server{}
+	for _, q := range n.servers {
+		if q.host.ID() != p {
+			c := kb.CommonPrefixLen(k, q.key)
+			byCPL[c] = append(byCPL[c], q)
+		}
+	}
+	var picked []*server
+	for _, qs := range byCPL {
+		n.rng.Shuffle(len(qs), func(i, j int) { qs[i], qs[j] = qs[j], qs[i] })
+		picked = append(picked, qs[:min(bucketSize, len(qs))]...)
+	}
+	return picked
+}
+
+// known adds h's addresses to ps unless ps has them: a server that comes
+// back, and those it met before, still know each other's addresses
+// (permanent here), and adding them again is most of a returning server's
+// wiring.
+func known(ps peerstore.Peerstore, h host.Host) {
+	if len(ps.Addrs(h.ID())) == 0 {
+		ps.AddAddrs(h.ID(), h.Addrs(), peerstore.PermanentAddrTTL)
+	}
+}
+
+// wireClient fills the WAN routing table of island node i, a DHT client,
+// as a long-running node's is (tableFor). Nothing is dialled, and no
+// server's table changes: servers keep clients out of theirs.
+func (n *Network) wireClient(i *Island) {
+	rt := i.Node.DHT().WAN.RoutingTable()
+	for _, q := range n.tableFor(i.Node.ID(), kb.ConvertPeerID(i.Node.ID())) {
+		known(i.Node.Host().Peerstore(), q.host)
+		if _, err := rt.TryAddPeer(q.host.ID(), true, false); err != nil {
+			n.log.Warn("wire client", "err", err)
+		}
+	}
 }
 
 // evict takes p out of the servers' routing tables that wire put it in. A
@@ -453,7 +492,11 @@ func (n *Network) pick(p peer.ID, closest, random int) []peer.ID {
 			ids = append(ids, s.host.ID())
 		}
 	}
-	sorted := kb.SortClosestPeers(ids, kb.ConvertPeerID(p))
+	sorted := ids
+	if closest > 0 {
+		// A hash per server, under n.mu: only when it is needed.
+		sorted = kb.SortClosestPeers(ids, kb.ConvertPeerID(p))
+	}
 	out := slices.Clone(sorted[:min(closest, len(sorted))])
 	rest := sorted[len(out):]
 	for range min(random, len(rest)) {
@@ -484,10 +527,13 @@ func (n *Network) Churn(ctx context.Context, k int) (int, error) {
 	}
 	n.offline = append(n.offline, gone...)
 	n.mu.Unlock()
-	for _, s := range gone {
+	// A batch is a few hundred servers, each in about a hundred tables:
+	// the table updates run on every core, or a batch outlasts its
+	// simulated hour at N = 1,000.
+	parallel(gone, func(s *server) {
 		n.takeDown(s.host.ID())
 		n.evict(s.host.ID())
-	}
+	})
 	for range len(gone) - len(back) {
 		if ctx.Err() != nil {
 			break
@@ -504,10 +550,23 @@ func (n *Network) Churn(ctx context.Context, k int) (int, error) {
 	n.mu.Lock()
 	n.servers = append(n.servers, back...)
 	n.mu.Unlock()
-	for _, s := range back {
-		n.rewire(s)
-	}
+	parallel(back, n.rewire)
 	return len(gone), nil
+}
+
+// parallel calls f for every element of xs, on as many goroutines as the
+// process has cores, and returns when every call has.
+func parallel[T any](xs []T, f func(T)) {
+	var wg sync.WaitGroup
+	next := atomic.Int64{}
+	for range min(runtime.GOMAXPROCS(0), len(xs)) {
+		wg.Go(func() {
+			for j := next.Add(1) - 1; j < int64(len(xs)); j = next.Add(1) - 1 {
+				f(xs[j])
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // AddServers starts k more DHT servers, online and wired. With

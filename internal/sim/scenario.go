@@ -76,7 +76,11 @@ func run(ctx context.Context, cfg Config, residents int, scaled bool, f func(ctx
 		cfg.TimeScale = 1
 	}
 	var usage []Usage
-	for _, b := range []Behaviour{IslandBehaviour(), KuboBehaviour()} {
+	bs, err := cfg.behaviours()
+	if err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
+	}
+	for _, b := range bs {
 		before := measure()
 		n, err := NewNetwork(ctx, cfg, cfg.N-residents)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	pb "github.com/libp2p/go-libp2p-kad-dht/pb"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/stretchr/testify/require"
 )
@@ -47,6 +48,8 @@ func TestConfigValidate(t *testing.T) {
 		{"churn", func(c *Config) { c.ChurnPerHour = 1 }, "churn"},
 		{"scale", func(c *Config) { c.TimeScale = 0.5 }, "time scale"},
 		{"visits", func(c *Config) { c.Visits = 0 }, "visits 0"},
+		{"behaviour", func(c *Config) { c.Behaviours = []string{"island", "ipfs"} }, `behaviours ["island" "ipfs"]`},
+		{"no behaviour", func(c *Config) { c.Behaviours = nil }, "behaviours []"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := DefaultConfig()
@@ -109,4 +112,36 @@ func TestChurn(t *testing.T) {
 		}
 	}
 	require.Equal(t, 6, back, "churn did not bring back offline servers")
+}
+
+// TestWarmVisitor checks the author-away scenario's visitor: its routing
+// table is full from the start, it makes no DHT request until it visits,
+// and its visit of a published site succeeds.
+func TestWarmVisitor(t *testing.T) {
+	ctx := t.Context()
+	cfg := DefaultConfig()
+	cfg.N = 60
+	cfg.RTT = RTTDist{Median: time.Millisecond, Min: time.Millisecond, Max: time.Millisecond}
+	n, err := NewNetwork(ctx, cfg, cfg.N)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, n.Close()) })
+
+	b := IslandBehaviour()
+	a, _, err := author(ctx, n, b, 0, cfg.Seed)
+	require.NoError(t, err)
+
+	v, err := n.addWarmVisitor(ctx, b)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, n.dropIsland(v)) })
+	require.GreaterOrEqual(t, v.Node.DHT().WAN.RoutingTable().Size(), bucketSize, "a warm visitor's table is not full")
+	// A bootstrap runs in the background once the node is up: by now its
+	// lookups would have sent over a hundred requests. A peer that
+	// connects gets one (kad-dht's check of a new peer).
+	sent := n.watch(v.Node.ID())
+	time.Sleep(200 * time.Millisecond)
+	require.Less(t, sent()[pb.Message_FIND_NODE], int64(5), "a warm visitor looked peers up before visiting")
+
+	got, err := v.Visit(ctx, a.Name())
+	require.NoError(t, err)
+	require.Positive(t, got.Seq)
 }

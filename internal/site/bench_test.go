@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/islandsite/island/internal/testutil"
 	"github.com/stretchr/testify/require"
@@ -109,4 +110,35 @@ func appendSentence(tb testing.TB, dir string, i int) {
 	_, err = fmt.Fprintf(f, "\nEdit %d: one more sentence.\n", i)
 	require.NoError(tb, err)
 	require.NoError(tb, f.Close())
+}
+
+// BenchmarkRebuildFromCacheFile is the CLI's side of `island publish`
+// after an edit: a new Builder started from the render cache file the
+// previous publish saved and from the stats of the stamp, one post of the
+// 2,000-post corpus edited, the site built and the cache file saved again.
+func BenchmarkRebuildFromCacheFile(b *testing.B) {
+	dir := copyTree(b, testutil.Corpus(b, 2000, 50), nil)
+	file := filepath.Join(b.TempDir(), "cache")
+	later := func() time.Time { return time.Now().Add(time.Hour) } // every stamp settled
+	builder := NewBuilder(testConfig(b, dir))
+	builder.cache.clock = later
+	_, err := builder.Build(context.Background())
+	require.NoError(b, err)
+	require.NoError(b, builder.SaveCache(file, "bench"))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		appendSentence(b, dir, i)
+		i++
+		_, stats, err := SourceStamps(dir)
+		require.NoError(b, err)
+		builder := NewBuilder(testConfig(b, dir))
+		require.NoError(b, builder.LoadCache(file, "bench"))
+		builder.UseStats(stats)
+		builder.cache.clock = later
+		bundle, err := builder.Build(context.Background())
+		require.NoError(b, err)
+		require.Equal(b, 2014, bundle.Pages())
+		require.NoError(b, builder.SaveCache(file, "bench"))
+	}
 }

@@ -38,13 +38,13 @@ func (b *builder) render(ctx context.Context, ps *problems) ([]*output, error) {
 		switch {
 		case b.cache == nil:
 		case reused:
-			e.key, e.meta = entryKey(e, &hash), entryKey(e, nil)
+			e.key, e.meta = entryKeys(e, hash)
 		case len(mdPs[i]) == 0:
 			h := b.cache.keepRendering(p, b.fp, env)
-			e.key, e.meta = entryKey(e, &h), entryKey(e, nil)
+			e.key, e.meta = entryKeys(e, h)
 		default: // not kept, but other pages' keys still need this one's
 			h := sha256.Sum256([]byte(p.content))
-			e.key, e.meta = entryKey(e, &h), entryKey(e, nil)
+			e.key, e.meta = entryKeys(e, h)
 		}
 		return nil
 	})
@@ -136,7 +136,11 @@ func (b *builder) checkLinks(outs []*output, ps *problems) {
 				}
 			}
 		}
-		for _, l := range o.links {
+		links := o.links
+		if o.reused {
+			links = o.pending
+		}
+		for _, l := range links {
 			msg := problemOf(l.res)
 			if msg == "" {
 				continue

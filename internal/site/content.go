@@ -15,8 +15,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-
-	"golang.org/x/sync/errgroup"
 )
 
 type pageKind int
@@ -309,18 +307,14 @@ func readSources(ctx context.Context, cfg Config, dir string, srcs []string, cac
 	pages := make([]*page, len(srcs))
 	sources := make([]*source, len(srcs))
 	errs := make([]problems, len(srcs))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(cfg.Workers)
-	for i, src := range srcs {
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return err
-			}
-			pages[i], sources[i] = cache.loadPage(dir, src, start, hugo, &errs[i])
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+	// A few workers take the sources in turn: a goroutine per source, each
+	// waiting for a slot, cost more in hand-offs than a Builder spends on
+	// a source it need not read.
+	err := runParallel(ctx, cfg.Workers, len(srcs), nil, func(_ *worker, i int) error {
+		pages[i], sources[i] = cache.loadPage(dir, srcs[i], start, hugo, &errs[i])
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	cache.keepSources(sources)

@@ -38,7 +38,7 @@ import (
 
 // cacheFileMagic starts every cache file; its number changes whenever
 // what the file holds or how it is written changes.
-const cacheFileMagic = "island render cache 4\n"
+const cacheFileMagic = "island render cache 5\n"
 
 // maxCacheFile bounds the cache file read back: a site whose rendered
 // pages are larger simply builds from scratch.
@@ -299,6 +299,7 @@ func (c *cache) encode(w io.Writer, contentDir, tag string) error {
 		e.sum(r.env)
 	}
 	e.uint(uint64(len(c.outputs)))
+	var blob bytes.Buffer
 	for p, o := range c.outputs {
 		e.str(p)
 		e.sum(o.key)
@@ -309,11 +310,16 @@ func (c *cache) encode(w io.Writer, contentDir, tag string) error {
 		for id := range o.ids {
 			e.str(id)
 		}
-		e.uint(uint64(len(o.links)))
-		for _, l := range o.links {
-			e.str(l.raw)
-			e.resolved(l.res)
+		e.links(o.pending)
+		// A page reused from the file writes its links back as it read
+		// them, undecoded.
+		raw := o.linksRaw
+		if raw == nil {
+			blob.Reset()
+			(&cacheEncoder{buf: &blob}).links(o.links)
+			raw = blob.Bytes()
 		}
+		e.bytes(raw)
 	}
 	if err := bw.Flush(); err != nil {
 		return err
@@ -349,8 +355,21 @@ func (c *cache) encodeBytes(contentDir, tag string) []byte {
 }
 
 type cacheEncoder struct {
-	buf *bufio.Writer
+	buf interface {
+		io.Writer
+		io.StringWriter
+		io.ByteWriter
+	}
 	tmp [binary.MaxVarintLen64]byte
+}
+
+// links writes links: their number, then each.
+func (e *cacheEncoder) links(links []htmlLink) {
+	e.uint(uint64(len(links)))
+	for _, l := range links {
+		e.str(l.raw)
+		e.resolved(l.res)
+	}
 }
 
 func (e *cacheEncoder) uint(v uint64) { e.buf.Write(binary.AppendUvarint(e.tmp[:0], v)) }
@@ -507,11 +526,12 @@ func decodeCache(data []byte, contentDir, tag, contents string) (*cache, error) 
 		for ; k > 0 && d.err == nil; k-- {
 			o.ids[d.str()] = true
 		}
-		if k := d.count(); k > 0 {
-			o.links = make([]htmlLink, 0, k)
-			for ; k > 0 && d.err == nil; k-- {
-				o.links = append(o.links, htmlLink{raw: d.str(), res: d.resolved()})
-			}
+		o.pending = d.links()
+		// Decoded when needed (pageLinks.all); never nil, so that it is
+		// written back as it is.
+		o.linksRaw = d.bytes()
+		if o.linksRaw == nil {
+			o.linksRaw = []byte{}
 		}
 		c.outputs[p] = o
 	}
@@ -579,6 +599,31 @@ func (d *cacheDecoder) str() string {
 	s := unsafe.String(&d.data[0], int(n))
 	d.data = d.data[n:]
 	return s
+}
+
+// bytes shares the file's bytes, as str does.
+func (d *cacheDecoder) bytes() []byte {
+	n := d.uint()
+	if n > uint64(len(d.data)) {
+		d.fail()
+		return nil
+	}
+	b := d.data[:n:n]
+	d.data = d.data[n:]
+	return b
+}
+
+// links reads what cacheEncoder.links wrote.
+func (d *cacheDecoder) links() []htmlLink {
+	k := d.count()
+	if k == 0 {
+		return nil
+	}
+	out := make([]htmlLink, 0, k)
+	for ; k > 0 && d.err == nil; k-- {
+		out = append(out, htmlLink{raw: d.str(), res: d.resolved()})
+	}
+	return out
 }
 
 func (d *cacheDecoder) strs() []string {

@@ -30,6 +30,9 @@ type incSite struct {
 	// cacheFile, when set, makes every build a new Builder started from
 	// the cache file the previous one saved, as `island publish` does.
 	cacheFile string
+	// stamped makes every build use the stats SourceStamps took before
+	// it, as `island publish` does.
+	stamped bool
 }
 
 // throughCacheFile makes every build start from the last one's cache file.
@@ -92,6 +95,11 @@ func (s *incSite) build() (*Bundle, error) {
 	s.t.Helper()
 	s.mtime = s.mtime.Add(time.Second)
 	b := s.builder()
+	if s.stamped {
+		_, stats, err := SourceStamps(s.dir)
+		require.NoError(s.t, err)
+		b.UseStats(stats)
+	}
 	inc, incErr := b.Build(context.Background())
 	if s.cacheFile != "" {
 		saveCache(s.t, b, s.cacheFile, "test")
@@ -121,14 +129,14 @@ func incPost(title, date, tags, body string) string {
 // file of the one before.
 func TestBuilderMatchesFullBuild(t *testing.T) {
 	for _, tc := range []struct {
-		name    string
-		viaFile bool
-	}{{"in memory", false}, {"through a cache file", true}} {
-		t.Run(tc.name, func(t *testing.T) { testBuilderMatchesFullBuild(t, tc.viaFile) })
+		name             string
+		viaFile, stamped bool
+	}{{"in memory", false, false}, {"through a cache file", true, false}, {"through a cache file, stats from the stamp", true, true}} {
+		t.Run(tc.name, func(t *testing.T) { testBuilderMatchesFullBuild(t, tc.viaFile, tc.stamped) })
 	}
 }
 
-func testBuilderMatchesFullBuild(t *testing.T, viaFile bool) {
+func testBuilderMatchesFullBuild(t *testing.T, viaFile, stamped bool) {
 	s := newIncSite(t, map[string]string{
 		"site.toml":         "title = \"Inc\"\nauthor = \"Ann\"\n",
 		"index.md":          "Welcome. Start with [the first post](posts/a.md).\n",
@@ -144,6 +152,7 @@ func testBuilderMatchesFullBuild(t *testing.T, viaFile bool) {
 	if viaFile {
 		s.throughCacheFile()
 	}
+	s.stamped = stamped
 	_, err := s.build()
 	require.NoError(t, err)
 
@@ -204,6 +213,20 @@ func testBuilderMatchesFullBuild(t *testing.T, viaFile bool) {
 		}, ""},
 		{"the static file removed", func() { s.remove("static/notes.html") }, `page.html:1: link "/notes.html" on colophon/: no such file`},
 		{"the static file back", func() { s.write("static/notes.html", "<p id=\"m\">back</p>") }, ""},
+		// The link check of a page reused as it was sees again only its
+		// links whose check can come out otherwise: a fragment of another
+		// page, and one its own page lacks.
+		{"a layout linking to another page's heading", func() {
+			s.write("layouts/post.html", `{{define "main"}}{{.Page.Content}}<a href="{{.Rel "about/"}}#me">me</a>{{end}}`)
+			s.edit("about.md", "About me.", "About me.\n\n## Me\n\nMe.\n")
+		}, ""},
+		{"that heading renamed", func() { s.edit("about.md", "## Me", "## Myself") }, `has no heading or element with id "me"`},
+		{"the heading back", func() { s.edit("about.md", "## Myself", "## Me") }, ""},
+		{"a layout linking to a fragment its page lacks", func() {
+			s.write("layouts/post.html", `{{define "main"}}{{.Page.Content}}<a href="#nowhere">x</a>{{end}}`)
+		}, `has no heading or element with id "nowhere"`},
+		{"a body edited under that layout", func() { s.edit("posts/e.md", "Fifth", "The fifth") }, `has no heading or element with id "nowhere"`},
+		{"that layout removed", func() { s.remove("layouts/post.html") }, ""},
 	})
 }
 
@@ -364,7 +387,7 @@ func TestViewKeyCoversTheView(t *testing.T) {
 		for _, e := range append([]*entry{v.Page, v.Prev, v.Next}, v.Posts...) {
 			if e != nil {
 				h := sha256.Sum256([]byte(e.Content))
-				e.key, e.meta = entryKey(e, &h), entryKey(e, nil)
+				e.key, e.meta = entryKeys(e, h)
 			}
 		}
 		k := newKeyWriter()
@@ -424,7 +447,7 @@ func TestViewKeyCoversTheView(t *testing.T) {
 		default:
 			t.Fatalf("%s: no way to change a %s; teach the test and viewKey about it", path, f.Type())
 		}
-		require.NotEqual(t, want, key(v), "changing %s leaves the key as it was; add it to viewKey or entryKey", path)
+		require.NotEqual(t, want, key(v), "changing %s leaves the key as it was; add it to viewKey or entryKeys", path)
 		// For a layout that reads no Content of the entries of Posts, all
 		// but that Content counts.
 		if path == "view.Posts[0].Content" {

@@ -285,6 +285,18 @@ func (r *codeRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
 	reg.Register(ast.KindFencedCodeBlock, r.render)
 }
 
+// warmLexers builds chroma's lexer registry (~5-8 ms, on first use) on a
+// goroutine of its own, once: an incremental build that will highlight a
+// changed page's code has it ready by the time it renders, instead of
+// building it then while the other core is idle.
+var warmLexers = sync.OnceFunc(func() { go lexers.Registry() })
+
+// mayHighlight says Markdown source may hold a fenced code block, which
+// is highlighted.
+func mayHighlight(src []byte) bool {
+	return bytes.Contains(src, []byte("```")) || bytes.Contains(src, []byte("~~~"))
+}
+
 func (r *codeRenderer) lexer(lang string) chroma.Lexer {
 	l, ok := r.lexers[lang]
 	if !ok {

@@ -23,7 +23,7 @@ type entry struct {
 	Tags    []*tagView
 	Content template.HTML
 
-	key [sha256.Size]byte // entryKey, for Builder's cache
+	key [sha256.Size]byte // entryKeys, for Builder's cache
 	// meta is the key of every field but Content, for the lists of a
 	// layout that reads no Content of their entries (readsListContent).
 	meta [sha256.Size]byte
@@ -118,7 +118,11 @@ type output struct {
 	page   *page  // its Markdown source and links, nil for generated lists
 	layout string // the layout it was executed with
 	ids    map[string]bool
-	links  []htmlLink        // found in the HTML outside the Markdown
+	// pageLinks are the links found in the HTML outside the Markdown.
+	pageLinks
+	// reused says the page is the cache's, its links resolving as they
+	// did: the link check needs only its pending links.
+	reused bool
 	key    [sha256.Size]byte // jobKey, for Builder's cache
 	// digest is the SHA-256 of data, set when a Builder keeps the page
 	// (File.Identity); zero when not known.

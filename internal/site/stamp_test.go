@@ -97,6 +97,43 @@ func TestSourceStampSettling(t *testing.T) {
 	require.NotEqual(t, fresh, edited)
 }
 
+// TestSourceStamps: the stamps one walk takes are each SourceStamp's with
+// the same start and files by bytes, symbolic links, fresh and settled
+// files alike.
+func TestSourceStamps(t *testing.T) {
+	dir := t.TempDir()
+	writeUnder(t, dir, "posts/a.md", "A.\n")
+	writeUnder(t, dir, "posts/b.md", "B.\n")
+	require.NoError(t, os.Symlink("a.md", filepath.Join(dir, "posts", "c.md")))
+	now := time.Now()
+	at := []StampAt{
+		{Start: now},                // both fresh
+		{Start: now.Add(time.Hour)}, // both settled
+		{Start: now.Add(time.Hour), ByBytes: []string{"posts/b.md"}}, // one by its bytes anyway
+	}
+	got, stats, err := SourceStamps(dir, at...)
+	require.NoError(t, err)
+	require.Len(t, got, len(at))
+	for _, name := range []string{"a.md", "b.md"} {
+		file := filepath.Join(dir, "posts", name)
+		info, err := os.Stat(file)
+		require.NoError(t, err)
+		st, ok := stats.of(file)
+		require.True(t, ok, name)
+		require.Equal(t, stampOf(info), st, "the stats are the files'")
+	}
+	_, ok := stats.of(filepath.Join(dir, "posts", "c.md"))
+	require.False(t, ok, "a symbolic link is stat'ed by the build, which checks where it leads")
+	for i, a := range at {
+		sum, bytes, err := SourceStamp(dir, a.Start, a.ByBytes)
+		require.NoError(t, err)
+		require.Equal(t, sum, got[i].Sum, "stamp %d", i)
+		require.Equal(t, bytes, got[i].ByBytes, "stamp %d", i)
+	}
+	require.NotEqual(t, got[0].Sum, got[1].Sum)
+	require.NotEqual(t, got[1].Sum, got[2].Sum)
+}
+
 // writeUnder writes text to the file rel under dir, making its folders.
 func writeUnder(t *testing.T, dir, rel, text string) {
 	t.Helper()
