@@ -85,7 +85,13 @@ func AuthorAway(ctx context.Context, cfg Config) (Scenario, error) {
 		var wg sync.WaitGroup
 		defer wg.Wait()
 		defer cancel()
-		var churned atomic.Int64
+		end := left.Add(month)
+		// churned servers left from the author's leaving until churnedTo
+		// (the start of the last batch, which made up for every hour
+		// before it): the table's rate is over that time, not over the
+		// wait for the month's last visits to end.
+		var churned, churnedTo atomic.Int64
+		churnedTo.Store(left.UnixNano())
 		wg.Go(func() {
 			// Churn comes in one batch per simulated hour: a lookup, which
 			// takes real time, then sees the network of one hour rather
@@ -102,6 +108,9 @@ func AuthorAway(ctx context.Context, cfg Config) (Scenario, error) {
 				case <-time.After(time.Until(last.Add(hour))):
 				}
 				now := time.Now()
+				if now.After(end) {
+					return
+				}
 				// A batch is at most half the servers: a slow batch must not
 				// take the whole network off at once. What is owed carries
 				// over, and the table reports the rate that was run.
@@ -117,6 +126,7 @@ func AuthorAway(ctx context.Context, cfg Config) (Scenario, error) {
 				}
 				n.log.Info("churn batch", "servers", got, "took", time.Since(now))
 				churned.Add(int64(got))
+				churnedTo.Store(now.UnixNano())
 			}
 		})
 		// Visits start on schedule, a few visitors at a time, each a fresh
@@ -124,7 +134,6 @@ func AuthorAway(ctx context.Context, cfg Config) (Scenario, error) {
 		// a month that runs in minutes overlap, as real visitors do.
 		var visit errgroup.Group
 		visit.SetLimit(awayVisitors)
-		end := left.Add(month)
 		for p := range cfg.Visits {
 			at := left.Add(month * time.Duration(p+1) / time.Duration(cfg.Visits))
 			select {
@@ -146,7 +155,7 @@ func AuthorAway(ctx context.Context, cfg Config) (Scenario, error) {
 		}
 		cancel()
 		wg.Wait()
-		hours := time.Since(left).Hours() * n.cfg.TimeScale
+		hours := time.Unix(0, churnedTo.Load()).Sub(left).Hours() * n.cfg.TimeScale
 		t.churn(b.Name, float64(churned.Load())/hours/float64(cfg.N-residents))
 		n.log.Info("author away done", "behaviour", b.Name, "servers replaced", churned.Load())
 		return nil
