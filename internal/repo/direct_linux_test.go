@@ -3,15 +3,14 @@ package repo
 import (
 	"context"
 	"crypto/rand"
-	"os"
 	"path/filepath"
 	"testing"
-	"unsafe"
 
 	dshelp "github.com/ipfs/boxo/datastore/dshelp"
 	blocks "github.com/ipfs/go-block-format"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/sys/unix"
+
+	"github.com/islandsite/island/internal/testutil"
 )
 
 // TestImportWritesChunksPastThePageCache: an import writes full file chunks
@@ -20,17 +19,7 @@ import (
 // buffered path; both read back whole and verify.
 func TestImportWritesChunksPastThePageCache(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	var st unix.Statfs_t
-	require.NoError(t, unix.Statfs(dir, &st))
-	if st.Type == unix.TMPFS_MAGIC {
-		t.Skip("the test directory is on tmpfs, whose pages are its storage: nothing to see")
-	}
-	probe, err := os.OpenFile(filepath.Join(dir, "probe"), os.O_CREATE|os.O_WRONLY|unix.O_DIRECT, 0o600)
-	if err != nil {
-		t.Skipf("the file system of %s refuses O_DIRECT (%v): island writes through the page cache there", dir, err)
-	}
-	require.NoError(t, probe.Close())
+	dir := testutil.DirectIODir(t)
 
 	r := openTestRepo(t, filepath.Join(dir, "repo"))
 	aligned := randomBlock(t, 1<<20)
@@ -71,19 +60,5 @@ func cachedPages(t *testing.T, r *Repo, b blocks.Block) int {
 	files, err := filepath.Glob(filepath.Join(r.Path(), "blocks", "*", dshelp.MultihashToDsKey(b.Cid().Hash()).String()[1:]+".data"))
 	require.NoError(t, err)
 	require.Len(t, files, 1)
-	f, err := os.Open(files[0])
-	require.NoError(t, err)
-	defer f.Close()
-	m, err := unix.Mmap(int(f.Fd()), 0, len(b.RawData()), unix.PROT_READ, unix.MAP_SHARED)
-	require.NoError(t, err)
-	defer unix.Munmap(m)
-	vec := make([]byte, (len(m)+os.Getpagesize()-1)/os.Getpagesize())
-	if _, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&m[0])), uintptr(len(m)), uintptr(unsafe.Pointer(&vec[0]))); errno != 0 {
-		require.NoError(t, errno)
-	}
-	n := 0
-	for _, v := range vec {
-		n += int(v & 1)
-	}
-	return n
+	return testutil.CachedPages(t, files[0], len(b.RawData()))
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
 	ma "github.com/multiformats/go-multiaddr"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/islandsite/island/internal/node"
 )
@@ -554,19 +555,15 @@ func (n *Network) Churn(ctx context.Context, k int) (int, error) {
 	return len(gone), nil
 }
 
-// parallel calls f for every element of xs, on as many goroutines as the
-// process has cores, and returns when every call has.
+// parallel calls f for every element of xs, on as many goroutines at once
+// as the process has cores, and returns when every call has.
 func parallel[T any](xs []T, f func(T)) {
-	var wg sync.WaitGroup
-	next := atomic.Int64{}
-	for range min(runtime.GOMAXPROCS(0), len(xs)) {
-		wg.Go(func() {
-			for j := next.Add(1) - 1; j < int64(len(xs)); j = next.Add(1) - 1 {
-				f(xs[j])
-			}
-		})
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for _, x := range xs {
+		g.Go(func() error { f(x); return nil })
 	}
-	wg.Wait()
+	_ = g.Wait() // f returns nothing to wait for but its end
 }
 
 // AddServers starts k more DHT servers, online and wired. With

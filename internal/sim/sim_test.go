@@ -66,12 +66,8 @@ func TestConfigValidate(t *testing.T) {
 // live servers stays what it was.
 func TestChurn(t *testing.T) {
 	ctx := t.Context()
-	cfg := DefaultConfig()
-	cfg.N = 40
-	cfg.RTT = RTTDist{Median: time.Millisecond, Min: time.Millisecond, Max: time.Millisecond}
-	n, err := NewNetwork(ctx, cfg, cfg.N)
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, n.Close()) })
+	n := testNetwork(t, 40)
+	cfg := n.cfg
 
 	h, _, err := n.newPeer()
 	require.NoError(t, err)
@@ -119,15 +115,10 @@ func TestChurn(t *testing.T) {
 // and its visit of a published site succeeds.
 func TestWarmVisitor(t *testing.T) {
 	ctx := t.Context()
-	cfg := DefaultConfig()
-	cfg.N = 60
-	cfg.RTT = RTTDist{Median: time.Millisecond, Min: time.Millisecond, Max: time.Millisecond}
-	n, err := NewNetwork(ctx, cfg, cfg.N)
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, n.Close()) })
+	n := testNetwork(t, 60)
 
 	b := IslandBehaviour()
-	a, _, err := author(ctx, n, b, 0, cfg.Seed)
+	a, _, err := author(ctx, n, b, 0, n.cfg.Seed)
 	require.NoError(t, err)
 
 	v, err := n.addWarmVisitor(ctx, b)
@@ -144,4 +135,17 @@ func TestWarmVisitor(t *testing.T) {
 	got, err := v.Visit(ctx, a.Name())
 	require.NoError(t, err)
 	require.Positive(t, got.Seq)
+}
+
+// testNetwork is a network of servers DHT servers a millisecond apart,
+// closed when the test ends.
+func testNetwork(t *testing.T, servers int) *Network {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.N = servers
+	cfg.RTT = RTTDist{Median: time.Millisecond, Min: time.Millisecond, Max: time.Millisecond}
+	n, err := NewNetwork(t.Context(), cfg, cfg.N)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, n.Close()) })
+	return n
 }
